@@ -1,0 +1,241 @@
+/* demo.h - what a demo is, and everything a demo may call.
+ *
+ * A demo is a `struct ct_demo` (name, chapter, parameter specs, run
+ * function) listed in registry.c.  The runner (run.c) validates the
+ * parameters, starts the clock and calls `run` on the main thread with a
+ * `struct ct_run`, through which the demo:
+ *
+ *   - reads its parameters:           ct_param_int(run, "threads")
+ *   - starts and joins threads:       ct_thread_start / ct_thread_join
+ *   - prints live, stamped lines:     ct_say(run, "acquired the lock")
+ *   - sleeps and waits, cancellably:  ct_sleep_ms, ct_wait
+ *   - records results and checks:     ct_result_*, ct_table_*, ct_check
+ *   - records a timeline:             ct_mark(run, CT_HOLD), ct_point
+ *   - states its conclusion:          ct_takeaway
+ *
+ * Rules every demo follows: every wait is bounded or cancellable, every
+ * started thread is joined before `run` returns, and every number it reports
+ * was measured in this run.
+ */
+#ifndef CT_DEMO_H
+#define CT_DEMO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/event.h"
+#include "lib/timeline.h"
+
+#if defined(__GNUC__)
+#define CT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CT_PRINTF(f, a)
+#endif
+
+/* ---- Parameters -------------------------------------------------------- */
+
+enum ct_param_type {
+    CT_PARAM_INT,       /* integer in [min, max] */
+    CT_PARAM_NUM,       /* real number in [min, max] */
+    CT_PARAM_BOOL,      /* true/false, yes/no, on/off, 1/0 */
+    CT_PARAM_CHOICE,    /* one word of `choices` */
+    CT_PARAM_SET,       /* comma-separated words of `choices`, or "all" */
+};
+
+struct ct_param_spec {
+    const char *name;       /* kebab-case, as typed: "write-pct" */
+    enum ct_param_type type;
+    const char *def;        /* default, written as a user would type it */
+    double min, max;        /* INT and NUM: inclusive range */
+    const char *choices;    /* CHOICE and SET: "mutex,rwlock,spin" */
+    const char *help;       /* one line */
+};
+
+#define CT_PARAMS_END { NULL, 0, NULL, 0, 0, NULL, NULL }
+
+/* ---- Demos ------------------------------------------------------------- */
+
+enum {
+    /* The first Ctrl-C asks the demo to stop gracefully (ct_stop_requested)
+     * instead of cancelling it; a second Ctrl-C cancels. */
+    CT_DEMO_GRACEFUL = 1u << 0,
+    /* A benchmark: `make bench` runs it. */
+    CT_DEMO_BENCH = 1u << 1,
+};
+
+struct ct_run;
+
+struct ct_demo {
+    const char *name;       /* the id: demos/<name>.c, tests/test-<name>.c */
+    int chapter;
+    const char *title;      /* a short headline */
+    const char *summary;    /* one line for `list` */
+    const char *intro;      /* 2-4 sentences printed before the run */
+    const struct ct_param_spec *params;  /* ends with CT_PARAMS_END */
+    const char *smoke;      /* small parameters for the automatic test run */
+    unsigned flags;
+    /* Runs the demo on the calling thread.  Returns 0, or a negative errno
+     * when something failed to run (a failed check is not an error here:
+     * ct_check records it and the runner turns it into exit code 1). */
+    int (*run)(struct ct_run *run);
+    /* Optional: the body of a helper child process, started as
+     * `concur-tutor __child <name> ARGS...` by ct_child_spawn().  Returns
+     * the child's exit status. */
+    int (*child)(int argc, char **argv);
+};
+
+/* ---- Parameters, scale and cancellation --------------------------------- */
+
+long long ct_param_int(const struct ct_run *run, const char *name);
+double ct_param_num(const struct ct_run *run, const char *name);
+bool ct_param_bool(const struct ct_run *run, const char *name);
+/* The chosen word of a CHOICE parameter. */
+const char *ct_param_choice(const struct ct_run *run, const char *name);
+/* Whether `word` is in a SET parameter (or is the CHOICE chosen). */
+bool ct_param_has(const struct ct_run *run, const char *name, const char *word);
+
+/* The global time scale (--scale): demo sleeps are multiplied by it. */
+double ct_scale(const struct ct_run *run);
+/* Online CPUs, for benchmarks' "threads outnumber cores" notes. */
+int ct_cpus(void);
+
+/* Milliseconds since the demo started. */
+double ct_elapsed_ms(const struct ct_run *run);
+
+/* Has the run been cancelled (Ctrl-C, or a hard stop)? One atomic load. */
+bool ct_cancelled(struct ct_run *run);
+/* The event that is set on cancel, for primitives with cancellable waits. */
+struct ct_event *ct_cancel_event(struct ct_run *run);
+/* Sleep `ms` milliseconds times the time scale.  Returns true if the whole
+ * sleep passed, false if the run was cancelled during it. */
+bool ct_sleep_ms(struct ct_run *run, double ms);
+/* Wait until `ev` is set (true) or the run is cancelled (false). */
+bool ct_wait(struct ct_run *run, struct ct_event *ev);
+
+/* CT_DEMO_GRACEFUL demos: has a graceful stop been asked for (Ctrl-C)?
+ * ct_wait_stop_ms() waits up to `ms` (unscaled) for one; true if asked. */
+bool ct_stop_requested(struct ct_run *run);
+bool ct_wait_stop_ms(struct ct_run *run, double ms);
+
+/* ---- Threads ----------------------------------------------------------- */
+
+#define CT_LABEL_MAX 24
+
+struct ct_thread {
+    pthread_t tid;
+    struct ct_run *run;
+    void *(*fn)(void *);
+    void *arg;
+    int lane;               /* timeline lane, or -1 */
+    bool live;              /* started and not yet joined */
+    char label[CT_LABEL_MAX];
+};
+
+/* Start `fn(arg)` on a new thread labelled by the printf-style `fmt` (its
+ * lines and timeline lane carry the label).  SIGINT stays blocked in it.
+ * Returns 0 or a negative errno (-EAGAIN when the system is out of
+ * threads); on failure nothing was started. */
+int ct_thread_start(struct ct_run *run, struct ct_thread *t,
+                    void *(*fn)(void *), void *arg, const char *fmt, ...)
+    CT_PRINTF(5, 6);
+/* Join a started thread; `ret` (may be NULL) receives fn's return value. */
+int ct_thread_join(struct ct_thread *t, void **ret);
+/* The calling thread's label ("main" on the demo's own thread). */
+const char *ct_thread_label(void);
+
+/* ---- Live output ------------------------------------------------------- */
+
+/* One line, stamped with the elapsed time and the calling thread's label,
+ * written whole (never torn by another thread) and flushed at once:
+ *     [  12.3 ms] worker-2   acquired the lock                            */
+void ct_say(struct ct_run *run, const char *fmt, ...) CT_PRINTF(2, 3);
+/* A heading between the phases of a demo. */
+void ct_section(struct ct_run *run, const char *fmt, ...) CT_PRINTF(2, 3);
+
+/* ---- Results ----------------------------------------------------------- */
+
+/* Scalars for the summary (text) and the "results" object (JSON).  `key` is
+ * the JSON key, `label` the human text, `unit` may be NULL. */
+void ct_result_int(struct ct_run *run, const char *key, const char *label,
+                   long long value, const char *unit);
+void ct_result_num(struct ct_run *run, const char *key, const char *label,
+                   double value, int decimals, const char *unit);
+void ct_result_text(struct ct_run *run, const char *key, const char *label,
+                    const char *text);
+
+/* Record a correctness claim.  A false one fails the run (exit code 1).
+ * Returns `ok`. */
+bool ct_check(struct ct_run *run, bool ok, const char *fmt, ...)
+    CT_PRINTF(3, 4);
+
+/* Add a paragraph to the takeaway: what this run's numbers mean. */
+void ct_takeaway(struct ct_run *run, const char *fmt, ...) CT_PRINTF(2, 3);
+
+/* Tables: a titled grid in the summary, an array of objects in JSON.
+ * Columns are "key|Title" strings ("ns_per_op|ns/op"); a NULL ends them. */
+enum ct_cell_kind { CT_CELL_TEXT, CT_CELL_INT, CT_CELL_NUM };
+struct ct_cell {
+    enum ct_cell_kind kind;
+    const char *text;
+    long long i;
+    double d;
+    int decimals;
+};
+#define CT_TEXT(s)   ((struct ct_cell){ .kind = CT_CELL_TEXT, .text = (s) })
+#define CT_INT(v)    ((struct ct_cell){ .kind = CT_CELL_INT, .i = (v) })
+#define CT_NUM(v, p) ((struct ct_cell){ .kind = CT_CELL_NUM, .d = (v), .decimals = (p) })
+
+struct ct_table;
+struct ct_table *ct_table_new(struct ct_run *run, const char *key,
+                              const char *title, const char *const *cols);
+void ct_table_row_(struct ct_table *t, size_t n, const struct ct_cell *cells);
+#define ct_table_row(t, ...)                                                \
+    ct_table_row_((t), sizeof((struct ct_cell[]){ __VA_ARGS__ }) /          \
+                           sizeof(struct ct_cell),                          \
+                  (struct ct_cell[]){ __VA_ARGS__ })
+
+/* An ASCII bar chart of one numeric column of `t`, bars labelled by
+ * another column; text output only (JSON has the table). */
+void ct_bars(struct ct_run *run, const struct ct_table *t, const char *title,
+             int label_col, int value_col, const char *unit);
+
+/* ---- Timeline ---------------------------------------------------------- */
+
+/* Each thread started with ct_thread_start (and the demo's own thread,
+ * "main") has a lane.  Lanes that never get a mark are not drawn; if no
+ * lane has one, the demo has no timeline. */
+void ct_mark(struct ct_run *run, enum ct_state state);
+void ct_point(struct ct_run *run, char glyph);
+void ct_legend(struct ct_run *run, enum ct_state state, const char *text);
+void ct_point_legend(struct ct_run *run, char glyph, const char *text);
+
+/* ---- Child processes --------------------------------------------------- */
+
+/* A helper child process: this program re-run as `__child DEMO ARGS...`,
+ * which calls the demo's `child` function.  Its stdout and stderr come back
+ * through a pipe, read line by line. */
+struct ct_child {
+    int pid;
+    int fd;                 /* read end of the child's stdout/stderr */
+    size_t len;             /* bytes buffered in buf */
+    bool eof;
+    char buf[4096];
+};
+
+/* Start the child with `args` (NULL-terminated, may be NULL).  SIGINT is
+ * at its default in the child.  0 or a negative errno. */
+int ct_child_spawn(struct ct_run *run, const char *const *args,
+                   struct ct_child *c);
+/* Read one line (without its newline) into `line`.  Returns 1 for a line,
+ * 0 at end of output, -ETIMEDOUT after `timeout_ms`, -ECANCELED when the
+ * run is cancelled.  Over-long lines are cut to fit. */
+int ct_child_readline(struct ct_run *run, struct ct_child *c, char *line,
+                      size_t n, double timeout_ms);
+/* Close the pipe and reap the child, killing it if it has not exited
+ * within `timeout_ms` or the run is cancelled.  Returns the exit status,
+ * 128 + the signal number if a signal ended it, or a negative errno. */
+int ct_child_wait(struct ct_run *run, struct ct_child *c, double timeout_ms);
+
+#endif

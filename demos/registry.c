@@ -1,0 +1,31 @@
+/* registry.c - the one table of demos, in chapter order.
+ *
+ * To add a demo: write demos/<name>.c defining `const struct ct_demo
+ * ct_demo_<name>` (dashes become underscores), declare it and list it
+ * below, add the file to demos/meson.build, and name it in its lesson's
+ * `demos:` line.  Everything else (list, help, completion, the tests that
+ * run every demo) picks it up from here.
+ */
+#include "registry.h"
+
+#include <string.h>
+
+extern const struct ct_demo ct_demo_race;
+
+const struct ct_demo *const ct_demos[] = {
+    /* 1. Introduction */
+    &ct_demo_race,
+    /* 2. Threads and thread safety */
+    /* 3. Send and Sync */
+};
+
+const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];
+
+const struct ct_demo *ct_demo_find(const char *name)
+{
+    for (size_t i = 0; i < ct_demo_count; i++) {
+        if (strcmp(ct_demos[i]->name, name) == 0)
+            return ct_demos[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,528 @@
+/* report.c - see report.h. */
+#include "report.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/check.h"
+#include "text.h"
+
+#define MAX_COLS 12
+
+struct ct_table {
+    struct ct_report *rep;
+    char *key, *title;
+    int ncols;
+    char *col_key[MAX_COLS], *col_title[MAX_COLS];
+    struct ct_cell *cells;      /* nrows * ncols; text cells own a copy */
+    size_t nrows, cap;
+};
+
+enum item_kind { IT_INT, IT_NUM, IT_TEXT, IT_TABLE, IT_BARS };
+
+struct item {
+    enum item_kind kind;
+    char *key, *label, *unit, *text;
+    long long i;
+    double d;
+    int decimals;
+    struct ct_table *table;         /* IT_TABLE owns it; IT_BARS points */
+    int label_col, value_col;       /* IT_BARS */
+};
+
+struct check {
+    bool ok;
+    char *text;
+};
+
+struct ct_report {
+    pthread_mutex_t mu;
+    struct item *items;
+    size_t nitems, items_cap;
+    struct check *checks;
+    size_t nchecks, checks_cap;
+    char **takeaway;
+    size_t ntake, take_cap;
+};
+
+/* Grow *arr (of *cap elements of `size`) so that one more fits. */
+static bool grow(void *arr, size_t *cap, size_t used, size_t size)
+{
+    if (used < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*(void **)arr, ncap * size);
+    if (!p)
+        return false;
+    *(void **)arr = p;
+    *cap = ncap;
+    return true;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+struct ct_report *ct_report_new(void)
+{
+    struct ct_report *rep = calloc(1, sizeof *rep);
+    if (rep && pthread_mutex_init(&rep->mu, NULL) != 0) {
+        free(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+static void table_free(struct ct_table *t)
+{
+    for (size_t r = 0; r < t->nrows * (size_t)t->ncols; r++) {
+        if (t->cells[r].kind == CT_CELL_TEXT)
+            free((char *)t->cells[r].text);
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        free(t->col_key[c]);
+        free(t->col_title[c]);
+    }
+    free(t->cells);
+    free(t->key);
+    free(t->title);
+    free(t);
+}
+
+void ct_report_free(struct ct_report *rep)
+{
+    if (!rep)
+        return;
+    for (size_t i = 0; i < rep->nitems; i++) {
+        struct item *it = &rep->items[i];
+        free(it->key);
+        free(it->label);
+        free(it->unit);
+        free(it->text);
+        if (it->kind == IT_TABLE)
+            table_free(it->table);
+    }
+    for (size_t i = 0; i < rep->nchecks; i++)
+        free(rep->checks[i].text);
+    for (size_t i = 0; i < rep->ntake; i++)
+        free(rep->takeaway[i]);
+    free(rep->items);
+    free(rep->checks);
+    free(rep->takeaway);
+    CT_PT(pthread_mutex_destroy(&rep->mu));
+    free(rep);
+}
+
+/* Append an item (copying its strings); NULL when out of memory. */
+static struct item *add_item(struct ct_report *rep, struct item it)
+{
+    struct item *slot = NULL;
+    CT_PT(pthread_mutex_lock(&rep->mu));
+    if (grow(&rep->items, &rep->items_cap, rep->nitems, sizeof *rep->items)) {
+        slot = &rep->items[rep->nitems++];
+        *slot = it;
+        slot->key = dup_or_null(it.key);
+        slot->label = dup_or_null(it.label);
+        slot->unit = dup_or_null(it.unit);
+        slot->text = dup_or_null(it.text);
+    }
+    CT_PT(pthread_mutex_unlock(&rep->mu));
+    return slot;
+}
+
+void ct_report_int(struct ct_report *rep, const char *key, const char *label,
+                   long long value, const char *unit)
+{
+    add_item(rep, (struct item){ .kind = IT_INT, .key = (char *)key,
+                                 .label = (char *)label, .unit = (char *)unit,
+                                 .i = value });
+}
+
+void ct_report_num(struct ct_report *rep, const char *key, const char *label,
+                   double value, int decimals, const char *unit)
+{
+    add_item(rep, (struct item){ .kind = IT_NUM, .key = (char *)key,
+                                 .label = (char *)label, .unit = (char *)unit,
+                                 .d = value, .decimals = decimals });
+}
+
+void ct_report_text(struct ct_report *rep, const char *key, const char *label,
+                    const char *text)
+{
+    add_item(rep, (struct item){ .kind = IT_TEXT, .key = (char *)key,
+                                 .label = (char *)label, .text = (char *)text });
+}
+
+struct ct_table *ct_report_table(struct ct_report *rep, const char *key,
+                                 const char *title, const char *const *cols)
+{
+    struct ct_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->rep = rep;
+    t->key = strdup(key);
+    t->title = dup_or_null(title);
+    for (; cols[t->ncols] && t->ncols < MAX_COLS; t->ncols++) {
+        const char *c = cols[t->ncols];
+        const char *bar = strchr(c, '|');
+        t->col_key[t->ncols] = bar ? strndup(c, (size_t)(bar - c)) : strdup(c);
+        t->col_title[t->ncols] = strdup(bar ? bar + 1 : c);
+    }
+    if (!add_item(rep, (struct item){ .kind = IT_TABLE, .table = t })) {
+        table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void ct_table_row_(struct ct_table *t, size_t n, const struct ct_cell *cells)
+{
+    if (!t)
+        return;
+    CT_PT(pthread_mutex_lock(&t->rep->mu));
+    size_t need = (t->nrows + 1) * (size_t)t->ncols;
+    if (need > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : (size_t)t->ncols * 8;
+        while (cap < need)
+            cap *= 2;
+        struct ct_cell *p = realloc(t->cells, cap * sizeof *p);
+        if (!p)
+            goto out;
+        t->cells = p;
+        t->cap = cap;
+    }
+    struct ct_cell *row = &t->cells[t->nrows * (size_t)t->ncols];
+    for (int c = 0; c < t->ncols; c++) {
+        row[c] = (size_t)c < n ? cells[c] : CT_TEXT("");
+        if (row[c].kind == CT_CELL_TEXT)
+            row[c].text = strdup(row[c].text ? row[c].text : "");
+    }
+    t->nrows++;
+out:
+    CT_PT(pthread_mutex_unlock(&t->rep->mu));
+}
+
+void ct_report_bars(struct ct_report *rep, const struct ct_table *t,
+                    const char *title, int label_col, int value_col,
+                    const char *unit)
+{
+    if (!t || label_col >= t->ncols || value_col >= t->ncols)
+        return;
+    add_item(rep, (struct item){ .kind = IT_BARS, .table = (struct ct_table *)t,
+                                 .label = (char *)title, .unit = (char *)unit,
+                                 .label_col = label_col, .value_col = value_col });
+}
+
+void ct_report_check(struct ct_report *rep, bool ok, const char *text)
+{
+    CT_PT(pthread_mutex_lock(&rep->mu));
+    if (grow(&rep->checks, &rep->checks_cap, rep->nchecks, sizeof *rep->checks))
+        rep->checks[rep->nchecks++] = (struct check){ ok, strdup(text) };
+    CT_PT(pthread_mutex_unlock(&rep->mu));
+}
+
+void ct_report_takeaway(struct ct_report *rep, const char *text)
+{
+    CT_PT(pthread_mutex_lock(&rep->mu));
+    if (grow(&rep->takeaway, &rep->take_cap, rep->ntake, sizeof *rep->takeaway))
+        rep->takeaway[rep->ntake++] = strdup(text);
+    CT_PT(pthread_mutex_unlock(&rep->mu));
+}
+
+bool ct_report_failed(const struct ct_report *rep)
+{
+    int passed, n = ct_report_checks(rep, &passed);
+    return passed != n;
+}
+
+int ct_report_checks(const struct ct_report *rep, int *passed)
+{
+    int ok = 0;
+    for (size_t i = 0; i < rep->nchecks; i++)
+        ok += rep->checks[i].ok;
+    *passed = ok;
+    return (int)rep->nchecks;
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+static void fmt_cell(const struct ct_cell *c, char *buf, size_t n)
+{
+    switch (c->kind) {
+    case CT_CELL_TEXT:
+        snprintf(buf, n, "%s", c->text);
+        break;
+    case CT_CELL_INT:
+        ct_group_digits(c->i, buf, n);
+        break;
+    case CT_CELL_NUM:
+        if (!isfinite(c->d))
+            snprintf(buf, n, "-");
+        else
+            snprintf(buf, n, "%.*f", c->decimals, c->d);
+        break;
+    }
+}
+
+static double cell_value(const struct ct_cell *c)
+{
+    return c->kind == CT_CELL_INT ? (double)c->i : c->kind == CT_CELL_NUM ? c->d : NAN;
+}
+
+static void heading(FILE *out, const char *text, bool color)
+{
+    fprintf(out, color ? "\n\033[1m%s\033[0m\n" : "\n%s\n", text);
+}
+
+static void print_table(const struct ct_table *t, FILE *out, bool color)
+{
+    int w[MAX_COLS];
+    char buf[128];
+    for (int c = 0; c < t->ncols; c++) {
+        w[c] = ct_text_width(t->col_title[c], strlen(t->col_title[c]));
+        for (size_t r = 0; r < t->nrows; r++) {
+            fmt_cell(&t->cells[r * (size_t)t->ncols + (size_t)c], buf, sizeof buf);
+            int cw = ct_text_width(buf, strlen(buf));
+            if (cw > w[c])
+                w[c] = cw;
+        }
+    }
+    if (t->title)
+        fprintf(out, "  %s\n", t->title);
+    /* headers align like their column's data: numbers right, text left */
+    fputs(color ? "  \033[1m" : "  ", out);
+    for (int c = 0; c < t->ncols; c++) {
+        bool right = t->nrows && t->cells[c].kind != CT_CELL_TEXT;
+        int pad = w[c] - ct_text_width(t->col_title[c], strlen(t->col_title[c]));
+        fprintf(out, "%s%*s%s%*s", c ? "  " : "", right ? pad : 0, "",
+                t->col_title[c], right ? 0 : (c + 1 < t->ncols ? pad : 0), "");
+    }
+    fputs(color ? "\033[0m\n" : "\n", out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        fputs("  ", out);
+        for (int c = 0; c < t->ncols; c++) {
+            const struct ct_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
+            fmt_cell(cell, buf, sizeof buf);
+            int pad = w[c] - ct_text_width(buf, strlen(buf));
+            if (cell->kind == CT_CELL_TEXT)
+                fprintf(out, "%s%s%*s", c ? "  " : "", buf, c + 1 < t->ncols ? pad : 0, "");
+            else
+                fprintf(out, "%s%*s%s", c ? "  " : "", pad, "", buf);
+        }
+        fputc('\n', out);
+    }
+}
+
+static void print_bars(const struct item *it, FILE *out, int width, bool color)
+{
+    const struct ct_table *t = it->table;
+    char buf[128];
+    int label_w = 0;
+    double max = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        fmt_cell(&t->cells[r * (size_t)t->ncols + (size_t)it->label_col], buf, sizeof buf);
+        int lw = ct_text_width(buf, strlen(buf));
+        if (lw > label_w)
+            label_w = lw;
+        double v = cell_value(&t->cells[r * (size_t)t->ncols + (size_t)it->value_col]);
+        if (isfinite(v) && v > max)
+            max = v;
+    }
+    int bar_w = width - 2 - label_w - 3 - 16;
+    if (bar_w < 10)
+        bar_w = 10;
+    if (it->label)
+        fprintf(out, "  %s\n", it->label);
+    for (size_t r = 0; r < t->nrows; r++) {
+        const struct ct_cell *row = &t->cells[r * (size_t)t->ncols];
+        double v = cell_value(&row[it->value_col]);
+        int n = max > 0 && isfinite(v) && v > 0 ? (int)lround(v / max * bar_w) : 0;
+        if (n == 0 && isfinite(v) && v > 0)
+            n = 1;  /* a small value still shows */
+        fmt_cell(&row[it->label_col], buf, sizeof buf);
+        fprintf(out, "  %s%*s |", buf, label_w - ct_text_width(buf, strlen(buf)), "");
+        if (color)
+            fputs("\033[36m", out);
+        for (int i = 0; i < n; i++)
+            fputc('#', out);
+        if (color)
+            fputs("\033[0m", out);
+        fmt_cell(&row[it->value_col], buf, sizeof buf);
+        fprintf(out, "%*s %s%s%s\n", bar_w - n, "", buf, it->unit ? " " : "",
+                it->unit ? it->unit : "");
+    }
+}
+
+void ct_report_print_summary(const struct ct_report *rep, FILE *out, int width,
+                             bool color)
+{
+    int label_w = 0;
+    for (size_t i = 0; i < rep->nitems; i++) {
+        const struct item *it = &rep->items[i];
+        if (it->kind <= IT_TEXT) {
+            int w = ct_text_width(it->label, strlen(it->label));
+            if (w > label_w)
+                label_w = w;
+        }
+    }
+    char buf[64];
+    bool after_block = false;
+    for (size_t i = 0; i < rep->nitems; i++) {
+        const struct item *it = &rep->items[i];
+        if (after_block || (it->kind > IT_TEXT && i > 0))
+            fputc('\n', out);
+        after_block = it->kind > IT_TEXT;
+        switch (it->kind) {
+        case IT_INT:
+        case IT_NUM:
+            if (it->kind == IT_INT)
+                ct_group_digits(it->i, buf, sizeof buf);
+            else
+                snprintf(buf, sizeof buf, "%.*f", it->decimals, it->d);
+            fprintf(out, "  %s%*s  %s%s%s\n", it->label,
+                    label_w - ct_text_width(it->label, strlen(it->label)), "", buf,
+                    it->unit ? " " : "", it->unit ? it->unit : "");
+            break;
+        case IT_TEXT:
+            fprintf(out, "  %s%*s  %s\n", it->label,
+                    label_w - ct_text_width(it->label, strlen(it->label)), "", it->text);
+            break;
+        case IT_TABLE:
+            print_table(it->table, out, color);
+            break;
+        case IT_BARS:
+            print_bars(it, out, width, color);
+            break;
+        }
+    }
+    if (rep->nchecks == 0)
+        return;
+    heading(out, "Checks", color);
+    for (size_t i = 0; i < rep->nchecks; i++) {
+        const struct check *c = &rep->checks[i];
+        if (color)
+            fprintf(out, "  %s%s\033[0m  %s\n", c->ok ? "\033[32m" : "\033[1;31m",
+                    c->ok ? "ok  " : "FAIL", c->text);
+        else
+            fprintf(out, "  %s  %s\n", c->ok ? "ok  " : "FAIL", c->text);
+    }
+}
+
+void ct_report_print_takeaway(const struct ct_report *rep, FILE *out, int width,
+                              bool color)
+{
+    if (rep->ntake == 0)
+        return;
+    heading(out, "Takeaway", color);
+    for (size_t i = 0; i < rep->ntake; i++) {
+        if (i)
+            fputc('\n', out);
+        ct_wrap(out, rep->takeaway[i], width, 2);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+void ct_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':  fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\t': fputs("\\t", out); break;
+        case '\r': fputs("\\r", out); break;
+        default:
+            if (*p < 0x20)
+                fprintf(out, "\\u%04x", *p);
+            else
+                fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void ct_json_number(FILE *out, double v)
+{
+    if (isfinite(v))
+        fprintf(out, "%.10g", v);
+    else
+        fputs("null", out);
+}
+
+static void json_cell(FILE *out, const struct ct_cell *c)
+{
+    switch (c->kind) {
+    case CT_CELL_TEXT: ct_json_string(out, c->text); break;
+    case CT_CELL_INT:  fprintf(out, "%lld", c->i); break;
+    case CT_CELL_NUM:  ct_json_number(out, c->d); break;
+    }
+}
+
+void ct_report_print_json(const struct ct_report *rep, FILE *out)
+{
+    bool first = true;
+    fputs("\"results\":{", out);
+    for (size_t i = 0; i < rep->nitems; i++) {
+        const struct item *it = &rep->items[i];
+        if (it->kind > IT_TEXT)
+            continue;
+        fputs(first ? "" : ",", out);
+        first = false;
+        ct_json_string(out, it->key);
+        fputc(':', out);
+        if (it->kind == IT_INT)
+            fprintf(out, "%lld", it->i);
+        else if (it->kind == IT_NUM)
+            ct_json_number(out, it->d);
+        else
+            ct_json_string(out, it->text);
+    }
+    fputs("},\"tables\":{", out);
+    first = true;
+    for (size_t i = 0; i < rep->nitems; i++) {
+        const struct item *it = &rep->items[i];
+        if (it->kind != IT_TABLE)
+            continue;
+        const struct ct_table *t = it->table;
+        fputs(first ? "" : ",", out);
+        first = false;
+        ct_json_string(out, t->key);
+        fputs(":[", out);
+        for (size_t r = 0; r < t->nrows; r++) {
+            fputs(r ? ",{" : "{", out);
+            for (int c = 0; c < t->ncols; c++) {
+                fputs(c ? "," : "", out);
+                ct_json_string(out, t->col_key[c]);
+                fputc(':', out);
+                json_cell(out, &t->cells[r * (size_t)t->ncols + (size_t)c]);
+            }
+            fputc('}', out);
+        }
+        fputc(']', out);
+    }
+    fputs("},\"checks\":[", out);
+    for (size_t i = 0; i < rep->nchecks; i++) {
+        fprintf(out, "%s{\"ok\":%s,\"what\":", i ? "," : "",
+                rep->checks[i].ok ? "true" : "false");
+        ct_json_string(out, rep->checks[i].text);
+        fputc('}', out);
+    }
+    fputs("],\"takeaway\":", out);
+    size_t len = 0;
+    for (size_t i = 0; i < rep->ntake; i++)
+        len += strlen(rep->takeaway[i]) + 1;
+    char *all = calloc(1, len + 1);
+    for (size_t i = 0; all && i < rep->ntake; i++) {
+        if (i)
+            strcat(all, "\n");
+        strcat(all, rep->takeaway[i]);
+    }
+    ct_json_string(out, all ? all : "");
+    free(all);
+    fputc(',', out);
+}

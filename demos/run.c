@@ -1,0 +1,812 @@
+/* run.c - running a demo: parameters, clock, live output, cancellation,
+ * threads, child processes, and the final text or JSON report.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/check.h"
+#include "lib/clock.h"
+#include "params.h"
+#include "report.h"
+#include "text.h"
+
+extern char **environ;
+
+#define MAX_LOG 20000           /* JSON log lines kept per run */
+#define WAIT_SLICE_NS (20 * CT_NS_PER_MS)
+
+struct logline {
+    double t_ms;
+    char label[CT_LABEL_MAX];
+    char *text;
+};
+
+struct ct_run {
+    const struct ct_demo *demo;
+    const struct ct_run_opts *opts;
+    struct ct_params params;
+    int64_t t0;
+    struct ct_event cancel;         /* hard stop: every wait returns */
+    struct ct_event stop;           /* graceful stop (also set on cancel) */
+    struct ct_timeline tl;
+    struct ct_report *rep;
+    atomic_int live_threads;        /* started and not joined */
+    pthread_mutex_t out_mu;         /* guards the output and the fields below */
+    int label_w;
+    bool fresh;                     /* nothing printed since the header */
+    struct logline *log;
+    size_t nlog, log_cap, log_dropped;
+};
+
+static _Thread_local const char *tls_label = "thread";
+static _Thread_local int tls_lane = -1;
+
+/* ---- parameters ------------------------------------------------------- */
+
+static const struct ct_param_value *param(const struct ct_run *run,
+                                          const char *name,
+                                          enum ct_param_type type)
+{
+    int i = ct_params_find(&run->params, name);
+    if (i < 0 || run->params.spec[i].type != type) {
+        /* a demo asking for a parameter it never declared is a bug that
+         * the automatic run of every demo catches at once */
+        fprintf(stderr, "concur-tutor: bug: demo %s reads undeclared parameter '%s'\n",
+                run->demo->name, name);
+        abort();
+    }
+    return &run->params.v[i];
+}
+
+long long ct_param_int(const struct ct_run *run, const char *name)
+{
+    return param(run, name, CT_PARAM_INT)->i;
+}
+
+double ct_param_num(const struct ct_run *run, const char *name)
+{
+    return param(run, name, CT_PARAM_NUM)->d;
+}
+
+bool ct_param_bool(const struct ct_run *run, const char *name)
+{
+    return param(run, name, CT_PARAM_BOOL)->b;
+}
+
+const char *ct_param_choice(const struct ct_run *run, const char *name)
+{
+    /* the choices string is static; return a pointer to a word in a
+     * per-parameter cache instead of copying on every call */
+    static _Thread_local char word[CT_MAX_PARAMS][64];
+    int i = ct_params_find(&run->params, name);
+    const struct ct_param_value *v = param(run, name, CT_PARAM_CHOICE);
+    ct_choice_word(run->params.spec[i].choices, v->choice, word[i], sizeof word[i]);
+    return word[i];
+}
+
+bool ct_param_has(const struct ct_run *run, const char *name, const char *word)
+{
+    int i = ct_params_find(&run->params, name);
+    if (i >= 0 && run->params.spec[i].type == CT_PARAM_CHOICE)
+        return strcmp(ct_param_choice(run, name), word) == 0;
+    const struct ct_param_value *v = param(run, name, CT_PARAM_SET);
+    char w[64];
+    for (int c = 0; c < CT_MAX_CHOICES && ct_choice_word(run->params.spec[i].choices, c, w, sizeof w); c++) {
+        if (strcmp(w, word) == 0)
+            return (v->set >> c) & 1u;
+    }
+    return false;
+}
+
+double ct_scale(const struct ct_run *run)
+{
+    return run->opts->scale;
+}
+
+int ct_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ---- time and cancellation -------------------------------------------- */
+
+double ct_elapsed_ms(const struct ct_run *run)
+{
+    return (double)(ct_clock_ns() - run->t0) / 1e6;
+}
+
+bool ct_cancelled(struct ct_run *run)
+{
+    return ct_event_is_set(&run->cancel);
+}
+
+struct ct_event *ct_cancel_event(struct ct_run *run)
+{
+    return &run->cancel;
+}
+
+bool ct_sleep_ms(struct ct_run *run, double ms)
+{
+    return !ct_event_wait_ns(&run->cancel, (int64_t)(ms * run->opts->scale * 1e6));
+}
+
+bool ct_wait(struct ct_run *run, struct ct_event *ev)
+{
+    while (!ct_event_wait_ns(ev, WAIT_SLICE_NS)) {
+        if (ct_cancelled(run))
+            return false;
+    }
+    return true;
+}
+
+bool ct_stop_requested(struct ct_run *run)
+{
+    return ct_event_is_set(&run->stop);
+}
+
+bool ct_wait_stop_ms(struct ct_run *run, double ms)
+{
+    return ct_event_wait_ns(&run->stop, (int64_t)(ms * 1e6));
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+static void note_label(struct ct_run *run, const char *label)
+{
+    int w = ct_text_width(label, strlen(label));
+    CT_PT(pthread_mutex_lock(&run->out_mu));
+    if (w > run->label_w)
+        run->label_w = w;
+    CT_PT(pthread_mutex_unlock(&run->out_mu));
+}
+
+static void *thread_main(void *arg)
+{
+    struct ct_thread *t = arg;
+    tls_label = t->label;
+    tls_lane = t->lane;
+    return t->fn(t->arg);
+}
+
+int ct_thread_start(struct ct_run *run, struct ct_thread *t,
+                    void *(*fn)(void *), void *arg, const char *fmt, ...)
+{
+    va_list ap;
+    memset(t, 0, sizeof *t);
+    va_start(ap, fmt);
+    vsnprintf(t->label, sizeof t->label, fmt, ap);
+    va_end(ap);
+    t->run = run;
+    t->fn = fn;
+    t->arg = arg;
+    t->lane = ct_timeline_lane(&run->tl, t->label);
+    if (t->lane < 0)
+        t->lane = -1;
+    note_label(run, t->label);
+    /* the new thread inherits this thread's signal mask, in which the
+     * runner has blocked SIGINT: only the watcher thread ever sees it */
+    int rc = pthread_create(&t->tid, NULL, thread_main, t);
+    if (rc != 0)
+        return -rc;
+    t->live = true;
+    atomic_fetch_add(&run->live_threads, 1);
+    return 0;
+}
+
+int ct_thread_join(struct ct_thread *t, void **ret)
+{
+    if (!t->live)
+        return -EINVAL;
+    int rc = pthread_join(t->tid, ret);
+    if (rc != 0)
+        return -rc;
+    t->live = false;
+    atomic_fetch_sub(&t->run->live_threads, 1);
+    return 0;
+}
+
+const char *ct_thread_label(void)
+{
+    return tls_label;
+}
+
+/* ---- live output ------------------------------------------------------ */
+
+static const char *label_color(int lane)
+{
+    static const char *const palette[] = { "36", "33", "35", "32", "34", "31" };
+    if (lane <= 0)
+        return "1";
+    return palette[(lane - 1) % 6];
+}
+
+/* Append a line to the JSON log; call with out_mu held. */
+static void log_line(struct ct_run *run, double t_ms, const char *label,
+                     const char *text)
+{
+    if (run->nlog == MAX_LOG) {
+        run->log_dropped++;
+        return;
+    }
+    if (run->nlog == run->log_cap) {
+        size_t cap = run->log_cap ? run->log_cap * 2 : 64;
+        struct logline *p = realloc(run->log, cap * sizeof *p);
+        if (!p) {
+            run->log_dropped++;
+            return;
+        }
+        run->log = p;
+        run->log_cap = cap;
+    }
+    struct logline *l = &run->log[run->nlog];
+    l->text = strdup(text);
+    if (!l->text) {
+        run->log_dropped++;
+        return;
+    }
+    l->t_ms = t_ms;
+    snprintf(l->label, sizeof l->label, "%s", label);
+    run->nlog++;
+}
+
+void ct_say(struct ct_run *run, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    double t = ct_elapsed_ms(run);
+    FILE *out = run->opts->out;
+
+    CT_PT(pthread_mutex_lock(&run->out_mu));
+    if (run->opts->json) {
+        log_line(run, t, tls_label, text);
+    } else {
+        int pad = run->label_w - ct_text_width(tls_label, strlen(tls_label));
+        if (run->opts->color)
+            fprintf(out, "\033[2m[%8.1f ms]\033[0m \033[%sm%s\033[0m%*s  %s\n", t,
+                    label_color(tls_lane), tls_label, pad, "", text);
+        else
+            fprintf(out, "[%8.1f ms] %s%*s  %s\n", t, tls_label, pad, "", text);
+        fflush(out);
+        run->fresh = false;
+    }
+    CT_PT(pthread_mutex_unlock(&run->out_mu));
+}
+
+void ct_section(struct ct_run *run, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+
+    CT_PT(pthread_mutex_lock(&run->out_mu));
+    if (run->opts->json) {
+        log_line(run, ct_elapsed_ms(run), "--", text);
+    } else {
+        fprintf(run->opts->out, run->opts->color ? "%s\033[1m-- %s --\033[0m\n" : "%s-- %s --\n",
+                run->fresh ? "" : "\n", text);
+        fflush(run->opts->out);
+        run->fresh = false;
+    }
+    CT_PT(pthread_mutex_unlock(&run->out_mu));
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+void ct_result_int(struct ct_run *run, const char *key, const char *label,
+                   long long value, const char *unit)
+{
+    ct_report_int(run->rep, key, label, value, unit);
+}
+
+void ct_result_num(struct ct_run *run, const char *key, const char *label,
+                   double value, int decimals, const char *unit)
+{
+    ct_report_num(run->rep, key, label, value, decimals, unit);
+}
+
+void ct_result_text(struct ct_run *run, const char *key, const char *label,
+                    const char *text)
+{
+    ct_report_text(run->rep, key, label, text);
+}
+
+bool ct_check(struct ct_run *run, bool ok, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ct_report_check(run->rep, ok, text);
+    return ok;
+}
+
+void ct_takeaway(struct ct_run *run, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ct_report_takeaway(run->rep, text);
+}
+
+struct ct_table *ct_table_new(struct ct_run *run, const char *key,
+                              const char *title, const char *const *cols)
+{
+    return ct_report_table(run->rep, key, title, cols);
+}
+
+void ct_bars(struct ct_run *run, const struct ct_table *t, const char *title,
+             int label_col, int value_col, const char *unit)
+{
+    ct_report_bars(run->rep, t, title, label_col, value_col, unit);
+}
+
+/* ---- timeline --------------------------------------------------------- */
+
+void ct_mark(struct ct_run *run, enum ct_state state)
+{
+    if (tls_lane >= 0)
+        ct_timeline_state(&run->tl, tls_lane, state, ct_clock_ns());
+}
+
+void ct_point(struct ct_run *run, char glyph)
+{
+    if (tls_lane >= 0)
+        ct_timeline_point(&run->tl, tls_lane, glyph, ct_clock_ns());
+}
+
+void ct_legend(struct ct_run *run, enum ct_state state, const char *text)
+{
+    ct_timeline_label(&run->tl, state, text);
+}
+
+void ct_point_legend(struct ct_run *run, char glyph, const char *text)
+{
+    ct_timeline_point_label(&run->tl, glyph, text);
+}
+
+static bool timeline_has_events(const struct ct_timeline *tl)
+{
+    for (int i = 0; i < tl->nlanes; i++) {
+        if (tl->lanes[i].n > 0)
+            return true;
+    }
+    return false;
+}
+
+/* Only lanes with events are drawn: copy those into a trimmed timeline
+ * view (sharing the event arrays) so that drawing stays oblivious. */
+static void draw_timeline(struct ct_run *run, int64_t end_ns)
+{
+    struct ct_timeline view = run->tl;
+    view.nlanes = 0;
+    for (int i = 0; i < run->tl.nlanes; i++) {
+        if (run->tl.lanes[i].n > 0)
+            view.lanes[view.nlanes++] = run->tl.lanes[i];
+    }
+    fputc('\n', run->opts->out);
+    ct_timeline_draw(&view, run->opts->out, run->opts->width, end_ns, run->opts->color);
+}
+
+/* ---- child processes -------------------------------------------------- */
+
+int ct_child_spawn(struct ct_run *run, const char *const *args,
+                   struct ct_child *c)
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = run->opts->self;
+    argv[n++] = "__child";
+    argv[n++] = run->demo->name;
+    for (; args && *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -errno;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, dflt;
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGINT);
+    sigaddset(&dflt, SIGPIPE);
+    int rc = posix_spawn_file_actions_init(&fa);
+    if (rc == 0) {
+        rc = posix_spawnattr_init(&attr);
+        if (rc == 0) {
+            if (!(rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO)) &&
+                !(rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO)) &&
+                !(rc = posix_spawnattr_setsigmask(&attr, &none)) &&
+                !(rc = posix_spawnattr_setsigdefault(&attr, &dflt)) &&
+                !(rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+                                                           POSIX_SPAWN_SETSIGDEF))) {
+                pid_t pid;
+                rc = posix_spawn(&pid, run->opts->self, &fa, &attr,
+                                 (char *const *)argv, environ);
+                if (rc == 0)
+                    c->pid = pid;
+            }
+            posix_spawnattr_destroy(&attr);
+        }
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        return -rc;
+    }
+    c->fd = p[0];
+    c->len = 0;
+    c->eof = false;
+    return 0;
+}
+
+int ct_child_readline(struct ct_run *run, struct ct_child *c, char *line,
+                      size_t n, double timeout_ms)
+{
+    int64_t deadline = ct_clock_ns() + (int64_t)(timeout_ms * 1e6);
+    for (;;) {
+        char *nl = memchr(c->buf, '\n', c->len);
+        if (nl || (c->eof && c->len > 0) || c->len == sizeof c->buf) {
+            size_t len = nl ? (size_t)(nl - c->buf) : c->len;
+            size_t take = len < n - 1 ? len : n - 1;
+            memcpy(line, c->buf, take);
+            line[take] = '\0';
+            size_t used = nl ? len + 1 : len;
+            memmove(c->buf, c->buf + used, c->len - used);
+            c->len -= used;
+            return 1;
+        }
+        if (c->eof)
+            return 0;
+        if (ct_cancelled(run))
+            return -ECANCELED;
+        int64_t left = deadline - ct_clock_ns();
+        if (left <= 0)
+            return -ETIMEDOUT;
+        struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+        int ms = (int)(left / CT_NS_PER_MS) + 1;
+        int pr = poll(&pfd, 1, ms < 20 ? ms : 20);
+        if (pr < 0 && errno != EINTR)
+            return -errno;
+        if (pr <= 0)
+            continue;
+        ssize_t got = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+        if (got < 0 && errno != EINTR && errno != EAGAIN)
+            return -errno;
+        if (got == 0)
+            c->eof = true;
+        else if (got > 0)
+            c->len += (size_t)got;
+    }
+}
+
+int ct_child_wait(struct ct_run *run, struct ct_child *c, double timeout_ms)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    int64_t deadline = ct_clock_ns() + (int64_t)(timeout_ms * 1e6);
+    int status;
+    for (;;) {
+        pid_t w = waitpid(c->pid, &status, WNOHANG);
+        if (w == c->pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return -errno;
+        if (ct_cancelled(run) || ct_clock_ns() >= deadline) {
+            kill(c->pid, SIGKILL);
+            while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        struct timespec ts = { 0, 2 * CT_NS_PER_MS };
+        nanosleep(&ts, NULL);
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+/* ---- the run itself --------------------------------------------------- */
+
+/* Waits for SIGINT on behalf of the whole run (every other thread has it
+ * blocked) and turns it into a stop or a cancel; SIGUSR1 from the runner
+ * tells it the run is over. */
+static void *watcher_main(void *arg)
+{
+    struct ct_run *run = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    tls_label = "ctrl-c";
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0 || sig != SIGINT)
+            break;
+        if ((run->demo->flags & CT_DEMO_GRACEFUL) && !ct_event_is_set(&run->stop)) {
+            ct_say(run, "stop requested: finishing gracefully (Ctrl-C again cancels)");
+            ct_event_set(&run->stop);
+        } else {
+            ct_say(run, "cancelling: waiting for the demo's threads to finish");
+            ct_event_set(&run->cancel);
+            ct_event_set(&run->stop);
+        }
+    }
+    return NULL;
+}
+
+static void print_header(const struct ct_run *run)
+{
+    const struct ct_demo *d = run->demo;
+    FILE *out = run->opts->out;
+    bool color = run->opts->color;
+    fprintf(out, color ? "\033[1m%s\033[0m: %s\n" : "%s: %s\n", d->name, d->title);
+    ct_wrap(out, d->intro, run->opts->width, 2);
+    if (run->params.n > 0) {
+        char line[1024], val[256];
+        size_t off = 0;
+        for (int i = 0; i < run->params.n && off < sizeof line; i++) {
+            ct_params_format(&run->params, i, val, sizeof val);
+            off += (size_t)snprintf(line + off, sizeof line - off, "%s%s=%s",
+                                    i ? " " : "", run->params.spec[i].name, val);
+        }
+        fprintf(out, color ? "  \033[2mparameters: %s\033[0m\n" : "  parameters: %s\n", line);
+    }
+    if (run->opts->scale != 1.0)
+        fprintf(out, "  time scale: %g (sleeps are %g times as long)\n",
+                run->opts->scale, run->opts->scale);
+    fputc('\n', out);
+    fflush(out);
+}
+
+static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
+{
+    FILE *out = run->opts->out;
+    const struct ct_demo *d = run->demo;
+    char val[256];
+
+    fputs("{\"demo\":", out);
+    ct_json_string(out, d->name);
+    fprintf(out, ",\"chapter\":%d,\"title\":", d->chapter);
+    ct_json_string(out, d->title);
+    fprintf(out, ",\"status\":\"%s\",\"wall_ms\":", status);
+    ct_json_number(out, (double)(end_ns - run->t0) / 1e6);
+    fputs(",\"scale\":", out);
+    ct_json_number(out, run->opts->scale);
+    fprintf(out, ",\"cpus\":%d,\"params\":{", ct_cpus());
+    for (int i = 0; i < run->params.n; i++) {
+        const struct ct_param_spec *sp = &run->params.spec[i];
+        const struct ct_param_value *v = &run->params.v[i];
+        fputs(i ? "," : "", out);
+        ct_json_string(out, sp->name);
+        fputc(':', out);
+        switch (sp->type) {
+        case CT_PARAM_INT:  fprintf(out, "%lld", v->i); break;
+        case CT_PARAM_NUM:  ct_json_number(out, v->d); break;
+        case CT_PARAM_BOOL: fputs(v->b ? "true" : "false", out); break;
+        case CT_PARAM_CHOICE:
+            ct_params_format(&run->params, i, val, sizeof val);
+            ct_json_string(out, val);
+            break;
+        case CT_PARAM_SET: {
+            char w[64];
+            bool first = true;
+            fputc('[', out);
+            for (int c = 0; c < CT_MAX_CHOICES && ct_choice_word(sp->choices, c, w, sizeof w); c++) {
+                if (v->set & (1u << c)) {
+                    fputs(first ? "" : ",", out);
+                    ct_json_string(out, w);
+                    first = false;
+                }
+            }
+            fputc(']', out);
+            break;
+        }
+        }
+    }
+    fputs("},", out);
+    ct_report_print_json(run->rep, out);
+
+    fputs("\"timeline\":[", out);
+    bool first_lane = true;
+    for (int i = 0; i < run->tl.nlanes; i++) {
+        const struct ct_tl_lane *l = &run->tl.lanes[i];
+        if (l->n == 0)
+            continue;
+        fputs(first_lane ? "{\"lane\":" : ",{\"lane\":", out);
+        first_lane = false;
+        ct_json_string(out, l->name);
+        fputs(",\"events\":[", out);
+        for (size_t e = 0; e < l->n; e++) {
+            fprintf(out, "%s{\"t_ms\":", e ? "," : "");
+            ct_json_number(out, (double)l->ev[e].t_ns / 1e6);
+            if (l->ev[e].glyph) {
+                char g[2] = { l->ev[e].glyph, 0 };
+                fputs(",\"point\":", out);
+                ct_json_string(out, g);
+            } else {
+                fputs(",\"state\":", out);
+                ct_json_string(out, ct_state_name((enum ct_state)l->ev[e].state));
+            }
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs("],\"log\":[", out);
+    for (size_t i = 0; i < run->nlog; i++) {
+        fprintf(out, "%s{\"t_ms\":", i ? "," : "");
+        ct_json_number(out, run->log[i].t_ms);
+        fputs(",\"thread\":", out);
+        ct_json_string(out, run->log[i].label);
+        fputs(",\"text\":", out);
+        ct_json_string(out, run->log[i].text);
+        fputc('}', out);
+    }
+    fprintf(out, "],\"log_dropped\":%zu}\n", run->log_dropped);
+}
+
+static void free_run(struct ct_run *run)
+{
+    for (size_t i = 0; i < run->nlog; i++)
+        free(run->log[i].text);
+    free(run->log);
+    ct_report_free(run->rep);
+    ct_timeline_destroy(&run->tl);
+    ct_event_destroy(&run->cancel);
+    ct_event_destroy(&run->stop);
+    CT_PT(pthread_mutex_destroy(&run->out_mu));
+    free(run);
+}
+
+static struct ct_run *new_run(const struct ct_demo *d,
+                              const struct ct_run_opts *opts)
+{
+    struct ct_run *run = calloc(1, sizeof *run);
+    if (!run)
+        return NULL;
+    run->demo = d;
+    run->opts = opts;
+    run->label_w = 8;
+    run->fresh = true;
+    atomic_init(&run->live_threads, 0);
+    run->rep = ct_report_new();
+    if (!run->rep || ct_event_init(&run->cancel) != 0) {
+        ct_report_free(run->rep);
+        free(run);
+        return NULL;
+    }
+    if (ct_event_init(&run->stop) != 0)
+        goto fail_cancel;
+    if (ct_timeline_init(&run->tl, ct_clock_ns()) != 0)
+        goto fail_stop;
+    if (pthread_mutex_init(&run->out_mu, NULL) != 0)
+        goto fail_tl;
+    return run;
+fail_tl:
+    ct_timeline_destroy(&run->tl);
+fail_stop:
+    ct_event_destroy(&run->stop);
+fail_cancel:
+    ct_event_destroy(&run->cancel);
+    ct_report_free(run->rep);
+    free(run);
+    return NULL;
+}
+
+int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
+                 const struct ct_run_opts *opts)
+{
+    char err[512];
+    struct ct_run *run = new_run(d, opts);
+    if (!run) {
+        fprintf(stderr, "%s: run %s: out of memory\n", opts->progname, d->name);
+        return CT_EXIT_FAILED;
+    }
+    if (ct_params_defaults(&run->params, d->params, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: run %s: bad default: %s\n", opts->progname, d->name, err);
+        free_run(run);
+        return CT_EXIT_FAILED;
+    }
+    if (ct_params_parse(&run->params, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
+        free_run(run);
+        return CT_EXIT_USAGE;
+    }
+    if (!opts->json)
+        print_header(run);
+
+    /* From here until the demo returns, SIGINT is blocked in every thread
+     * but the watcher, which turns it into a cancel (see watcher_main). */
+    /* the clock starts before the watcher exists: it reads t0 */
+    run->t0 = ct_clock_ns();
+    run->tl.origin_ns = run->t0;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGUSR1);
+    CT_PT(pthread_sigmask(SIG_BLOCK, &block, &old));
+    pthread_t watcher;
+    int rc = pthread_create(&watcher, NULL, watcher_main, run);
+    if (rc != 0) {
+        CT_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
+        fprintf(stderr, "%s: run %s: cannot start: %s\n", opts->progname, d->name,
+                strerror(rc));
+        free_run(run);
+        return CT_EXIT_FAILED;
+    }
+
+    const char *saved_label = tls_label;
+    int saved_lane = tls_lane;
+    tls_label = "main";
+    tls_lane = ct_timeline_lane(&run->tl, "main");
+
+    int demo_rc = d->run(run);
+
+    int64_t end_ns = ct_clock_ns();
+    tls_label = saved_label;
+    tls_lane = saved_lane;
+    CT_PT(pthread_kill(watcher, SIGUSR1));
+    CT_PT(pthread_join(watcher, NULL));
+    CT_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
+
+    int live = atomic_load(&run->live_threads);
+    if (live != 0) {
+        /* the threads may still touch the run: leak it rather than free it */
+        fprintf(stderr, "%s: run %s: bug: %d thread(s) still running after the demo returned\n",
+                opts->progname, d->name, live);
+        return CT_EXIT_FAILED;
+    }
+
+    bool cancelled = ct_cancelled(run);
+    const char *status = cancelled ? "cancelled"
+                         : demo_rc < 0 ? "error"
+                         : ct_report_failed(run->rep) ? "failed" : "ok";
+    int code = cancelled ? CT_EXIT_INTERRUPTED
+               : (demo_rc < 0 || ct_report_failed(run->rep)) ? CT_EXIT_FAILED
+               : CT_EXIT_OK;
+    FILE *out = opts->out;
+
+    if (opts->json) {
+        print_json(run, status, end_ns);
+    } else if (cancelled) {
+        fprintf(out, "\nCancelled after %.1f ms; every thread the demo started has been joined.\n",
+                (double)(end_ns - run->t0) / 1e6);
+    } else {
+        fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
+                                 : "\nSummary (wall time %.1f ms)\n",
+                (double)(end_ns - run->t0) / 1e6);
+        ct_report_print_summary(run->rep, out, opts->width, opts->color);
+        ct_report_print_takeaway(run->rep, out, opts->width, opts->color);
+        if (timeline_has_events(&run->tl))
+            draw_timeline(run, end_ns);
+    }
+    if (demo_rc < 0 && !cancelled)
+        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, strerror(-demo_rc));
+    fflush(out);
+    free_run(run);
+    return code;
+}

@@ -1,0 +1,41 @@
+/* run.h - running a demo: the front end's side of demo.h.
+ *
+ * ct_demo_exec() parses the demo's parameters, prints the intro, turns
+ * SIGINT into cancellation for the length of the run, calls the demo,
+ * checks that it joined every thread, and prints the summary, the checks,
+ * the timeline and the takeaway -- or, in JSON mode, one JSON object.
+ */
+#ifndef CT_RUN_H
+#define CT_RUN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "demo.h"
+
+/* Exit codes shared by every front end. */
+enum {
+    CT_EXIT_OK = 0,
+    CT_EXIT_FAILED = 1,
+    CT_EXIT_USAGE = 2,
+    CT_EXIT_INTERRUPTED = 130,
+};
+
+struct ct_run_opts {
+    FILE *out;              /* stdout, or a memory stream in tests */
+    bool json;              /* one JSON object instead of text */
+    bool color;             /* ANSI colours in text output */
+    double scale;           /* time scale for demo sleeps, > 0 */
+    int width;              /* columns for wrapping and the timeline */
+    const char *self;       /* this program, for ct_child_spawn */
+    const char *progname;   /* prefix for error messages */
+};
+
+/* Run `d` with the parameters in argv (key=value ...).  Usage errors are
+ * reported on stderr as "PROGNAME: run NAME: MESSAGE".  Returns an exit
+ * code: CT_EXIT_OK, _FAILED (a check failed or the demo errored), _USAGE,
+ * or _INTERRUPTED (cancelled by Ctrl-C). */
+int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
+                 const struct ct_run_opts *opts);
+
+#endif

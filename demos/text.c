@@ -1,0 +1,152 @@
+/* text.c - see text.h. */
+#include "text.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#define MAX_LEN 64
+
+int ct_edit_distance(const char *a, const char *b, int limit)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > MAX_LEN || m > MAX_LEN)
+        return limit + 1;
+    if ((int)(n > m ? n - m : m - n) > limit)
+        return limit + 1;
+
+    /* three rows of the DP matrix: two back (for swaps), previous, current */
+    int rows[3][MAX_LEN + 1];
+    int *pp = rows[0], *prev = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = (int)i;
+        int row_min = cur[0];
+        for (size_t j = 1; j <= m; j++) {
+            int ca = tolower((unsigned char)a[i - 1]);
+            int cb = tolower((unsigned char)b[j - 1]);
+            int cost = ca != cb;
+            int v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v)
+                v = prev[j - 1] + cost;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            cur[j] = v;
+            if (v < row_min)
+                row_min = v;
+        }
+        if (row_min > limit)
+            return limit + 1;
+        int *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[m] > limit ? limit + 1 : prev[m];
+}
+
+void ct_suggest_init(struct ct_suggest *s, const char *word)
+{
+    s->word = word;
+    s->best = NULL;
+    s->best_score = 1 << 30;
+}
+
+void ct_suggest_add(struct ct_suggest *s, const char *candidate)
+{
+    size_t len = strlen(s->word);
+    if (len == 0 || !candidate)
+        return;
+    /* allow about one typo per three letters, at most three */
+    int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    int score = ct_edit_distance(s->word, candidate, limit);
+    if (score > limit) {
+        /* a prefix of a longer name ("rw" for "rwlock") also counts, just
+         * behind any real near miss */
+        if (len < 2 || strncmp(candidate, s->word, len) != 0)
+            return;
+        score = limit + 1;
+    }
+    if (score < s->best_score) {
+        s->best = candidate;
+        s->best_score = score;
+    }
+}
+
+const char *ct_suggest_result(const struct ct_suggest *s)
+{
+    return s->best;
+}
+
+int ct_text_width(const char *s, size_t len)
+{
+    int w = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0x1b && i + 1 < len && s[i + 1] == '[') {
+            /* CSI: ESC [ parameters final-byte */
+            for (i += 2; i < len && !(s[i] >= 0x40 && s[i] <= 0x7e); i++)
+                ;
+            continue;
+        }
+        if ((c & 0xc0) != 0x80)     /* not a UTF-8 continuation byte */
+            w++;
+    }
+    return w;
+}
+
+void ct_wrap(FILE *out, const char *text, int width, int indent)
+{
+    int col = 0;
+    const char *p = text;
+    while (*p) {
+        if (*p == '\n') {
+            fputc('\n', out);
+            col = 0;
+            p++;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t') {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, " \t\n");
+        int w = ct_text_width(p, len);
+        if (col > 0 && col + 1 + w > width) {
+            fputc('\n', out);
+            col = 0;
+        }
+        if (col == 0) {
+            fprintf(out, "%*s", indent, "");
+            col = indent;
+        } else {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, len, out);
+        col += w;
+        p += len;
+    }
+    if (col > 0)
+        fputc('\n', out);
+}
+
+void ct_group_digits(long long v, char *buf, size_t n)
+{
+    char raw[32];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int len = snprintf(raw, sizeof raw, "%llu", u);
+    size_t o = 0;
+    if (v < 0 && o + 1 < n)
+        buf[o++] = '-';
+    for (int i = 0; i < len && o + 1 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && o + 1 < n)
+            buf[o++] = ',';
+        if (o + 1 < n)
+            buf[o++] = raw[i];
+    }
+    buf[o] = '\0';
+}

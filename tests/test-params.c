@@ -1,0 +1,165 @@
+/* test-params.c - parsing and validating demo parameters. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "params.h"
+#include "registry.h"
+
+static const struct ct_param_spec spec[] = {
+    { "threads", CT_PARAM_INT, "4", 1, 1024, NULL, "threads" },
+    { "write-pct", CT_PARAM_NUM, "5", 0, 100, NULL, "percent writes" },
+    { "join", CT_PARAM_BOOL, "true", 0, 0, NULL, "join or not" },
+    { "mode", CT_PARAM_CHOICE, "fast", 0, 0, "fast,slow,classic", "mode" },
+    { "locks", CT_PARAM_SET, "mutex,spin", 0, 0, "mutex,rwlock,spin", "kinds" },
+    CT_PARAMS_END,
+};
+
+static char err[512];
+
+static struct ct_params fresh(void)
+{
+    struct ct_params p;
+    assert_int_equal(ct_params_defaults(&p, spec, err, sizeof err), 0);
+    return p;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct ct_params p = fresh();
+    assert_int_equal(p.n, 5);
+    assert_int_equal(p.v[0].i, 4);
+    assert_true(p.v[1].d == 5.0);
+    assert_true(p.v[2].b);
+    assert_int_equal(p.v[3].choice, 0);
+    assert_int_equal(p.v[4].set, 0x5u);     /* mutex (bit 0) and spin (bit 2) */
+    for (int i = 0; i < p.n; i++)
+        assert_false(p.v[i].given);
+}
+
+static void test_forms(void **state)
+{
+    (void)state;
+    struct ct_params p = fresh();
+    char *args[] = { "threads=8", "--write-pct", "2.5", "--mode=slow", "--join", "false",
+                     "locks=all" };
+    assert_int_equal(ct_params_parse(&p, 7, args, err, sizeof err), 0);
+    assert_int_equal(p.v[0].i, 8);
+    assert_true(p.v[1].d == 2.5);
+    assert_false(p.v[2].b);
+    assert_int_equal(p.v[3].choice, 1);
+    assert_int_equal(p.v[4].set, 0x7u);
+    assert_true(p.v[0].given && p.v[4].given);
+
+    /* a bare --flag means true for a boolean */
+    p = fresh();
+    char *flag[] = { "join=no", };
+    assert_int_equal(ct_params_parse(&p, 1, flag, err, sizeof err), 0);
+    assert_false(p.v[2].b);
+    p = fresh();
+    char *bare[] = { "--join", "threads=2" };
+    assert_int_equal(ct_params_parse(&p, 2, bare, err, sizeof err), 0);
+    assert_true(p.v[2].b);
+    assert_int_equal(p.v[0].i, 2);
+}
+
+/* Each bad input fails with a message containing `want`. */
+static void expect_error(const char *arg, const char *want)
+{
+    struct ct_params p = fresh();
+    char *args[] = { (char *)arg };
+    err[0] = '\0';
+    assert_int_not_equal(ct_params_parse(&p, 1, args, err, sizeof err), 0);
+    if (!strstr(err, want))
+        fail_msg("for '%s' expected a message containing \"%s\", got \"%s\"", arg, want, err);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("threads=0", "threads must be 1..1024, got '0'");
+    expect_error("threads=2000", "threads must be 1..1024, got '2000'");
+    expect_error("threads=abc", "threads must be a whole number in 1..1024, got 'abc'");
+    expect_error("threads=3.5", "whole number");
+    expect_error("threads=", "threads needs a value");
+    expect_error("write-pct=101", "write-pct must be 0..100, got '101'");
+    expect_error("write-pct=nan", "must be a number");
+    expect_error("join=maybe", "join must be true or false");
+    expect_error("mode=slwo", "mode must be one of fast, slow, classic; got 'slwo' (did you mean 'slow'?)");
+    expect_error("mode=zzzzzz", "mode must be one of fast, slow, classic; got 'zzzzzz'");
+    expect_error("locks=mutex,spinn", "unknown item 'spinn' (did you mean 'spin'?)");
+    expect_error("locks=mutex,,spin", "empty item");
+    expect_error("thread=3", "unknown parameter 'thread' (did you mean 'threads'?)");
+    expect_error("bogus=1", "unknown parameter 'bogus'; accepted: threads, write-pct, join, mode, locks");
+    expect_error("fast", "expected key=value, got 'fast'");
+    expect_error("=3", "missing parameter name");
+    expect_error("--threads", "--threads needs a value");
+}
+
+static void test_given_twice(void **state)
+{
+    (void)state;
+    struct ct_params p = fresh();
+    char *args[] = { "threads=2", "threads=3" };
+    assert_int_not_equal(ct_params_parse(&p, 2, args, err, sizeof err), 0);
+    assert_non_null(strstr(err, "threads given twice"));
+}
+
+static void test_format_round_trip(void **state)
+{
+    (void)state;
+    struct ct_params p = fresh(), q = fresh();
+    char *args[] = { "threads=16", "write-pct=0.5", "join=off", "mode=classic", "locks=rwlock,spin" };
+    assert_int_equal(ct_params_parse(&p, 5, args, err, sizeof err), 0);
+    for (int i = 0; i < p.n; i++) {
+        char buf[128];
+        ct_params_format(&p, i, buf, sizeof buf);
+        assert_int_equal(ct_params_set(&q, spec[i].name, buf, err, sizeof err), 0);
+    }
+    assert_memory_equal(&p.v[0].i, &q.v[0].i, sizeof p.v[0].i);
+    assert_true(p.v[1].d == q.v[1].d);
+    assert_int_equal(p.v[2].b, q.v[2].b);
+    assert_int_equal(p.v[3].choice, q.v[3].choice);
+    assert_int_equal(p.v[4].set, q.v[4].set);
+}
+
+/* Every registered demo's defaults and smoke parameters must parse. */
+static void test_registry_specs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ct_demo_count; i++) {
+        const struct ct_demo *d = ct_demos[i];
+        struct ct_params p;
+        if (ct_params_defaults(&p, d->params, err, sizeof err) != 0)
+            fail_msg("demo %s: bad default: %s", d->name, err);
+        char smoke[512], *words[32];
+        int n = 0;
+        snprintf(smoke, sizeof smoke, "%s", d->smoke ? d->smoke : "");
+        for (char *save = NULL, *w = strtok_r(smoke, " ", &save); w && n < 32;
+             w = strtok_r(NULL, " ", &save))
+            words[n++] = w;
+        if (ct_params_parse(&p, n, words, err, sizeof err) != 0)
+            fail_msg("demo %s: bad smoke parameters: %s", d->name, err);
+        for (int k = 0; k < p.n; k++) {
+            if (!d->params[k].help || !*d->params[k].help)
+                fail_msg("demo %s: parameter %s has no help", d->name, d->params[k].name);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_given_twice),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_registry_specs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "registry.h"
+#include "run.h"
+
+extern char **environ;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *ct_test_binary(void)
+{
+    const char *bin = getenv("CT_BIN");
+    if (!bin) {
+        fprintf(stderr, "CT_BIN is not set: run the tests through meson test\n");
+        abort();
+    }
+    return bin;
+}
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+    char *p = realloc(*buf, *len + n + 1);
+    if (!p)
+        abort();
+    memcpy(p + *len, data, n);
+    *len += n;
+    p[*len] = '\0';
+    *buf = p;
+}
+
+int ct_proc_run(struct ct_proc *p, const char *const *argv, const char *input,
+                const char *const *env, double timeout_s, double sigint_after_ms)
+{
+    int in[2], out[2], err[2];
+    memset(p, 0, sizeof *p);
+    p->out = calloc(1, 1);
+    p->err = calloc(1, 1);
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+        return -1;
+    double start = now_ms();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        for (const char *const *e = env; e && *e; e++)
+            putenv((char *)*e);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    if (input && *input) {
+        /* scripts in tests are small: they fit the pipe buffer */
+        ssize_t w = write(in[1], input, strlen(input));
+        (void)w;
+    }
+    close(in[1]);
+
+    struct pollfd fds[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
+    int open_fds = 2, status = 0;
+    bool sent_int = false, killed = false;
+    char buf[8192];
+    while (open_fds > 0) {
+        double elapsed = now_ms() - start;
+        if (!killed && elapsed > timeout_s * 1e3) {
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+        if (sigint_after_ms > 0 && !sent_int && elapsed >= sigint_after_ms) {
+            kill(pid, SIGINT);
+            sent_int = true;
+        }
+        int r = poll(fds, 2, 10);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                if (i == 0)
+                    append(&p->out, &p->out_len, buf, (size_t)n);
+                else
+                    append(&p->err, &p->err_len, buf, (size_t)n);
+            } else if (n == 0 || errno != EINTR) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    p->ms = now_ms() - start;
+    if (killed)
+        p->status = -1;
+    else if (WIFEXITED(status))
+        p->status = WEXITSTATUS(status);
+    else
+        p->status = 128 + WTERMSIG(status);
+    return 0;
+}
+
+void ct_proc_free(struct ct_proc *p)
+{
+    free(p->out);
+    free(p->err);
+    memset(p, 0, sizeof *p);
+}
+
+int ct_tutor(struct ct_proc *p, const char *const *args)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = ct_test_binary();
+    for (; args && *args && n < 63; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    static const char *const env[] = { "NO_COLOR=1", "PAGER=cat", NULL };
+    return ct_proc_run(p, argv, NULL, env, 60, 0);
+}
+
+json_t *ct_json_parse(const char *text)
+{
+    json_error_t e;
+    json_t *j = json_loads(text, 0, &e);
+    if (!j)
+        fprintf(stderr, "invalid JSON at line %d: %s\n--- text ---\n%s\n", e.line, e.text, text);
+    return j;
+}
+
+json_t *ct_demo_json(const char *demo, const char *const *args, int *code)
+{
+    const struct ct_demo *d = ct_demo_find(demo);
+    if (!d) {
+        fprintf(stderr, "no demo %s\n", demo);
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return NULL;
+    struct ct_run_opts o = {
+        .out = out, .json = true, .scale = 1.0, .width = 80,
+        .self = ct_test_binary(), .progname = "concur-tutor",
+    };
+    char *argv[32];
+    int argc = 0;
+    for (; args && args[argc] && argc < 31; argc++)
+        argv[argc] = (char *)args[argc];
+    argv[argc] = NULL;
+    *code = ct_demo_exec(d, argc, argv, &o);
+    fclose(out);
+    json_t *j = len ? ct_json_parse(text) : NULL;
+    free(text);
+    return j;
+}
+
+char *ct_tmpdir(void)
+{
+    char tmpl[] = "/tmp/ct-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void ct_tmpdir_remove(char *dir)
+{
+    if (dir)
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}

@@ -1,0 +1,46 @@
+/* util.h - shared helpers for the test suites: running the program as a
+ * process (with input, a timeout and captured output), running a demo
+ * in-process, and parsing JSON. */
+#ifndef CT_TEST_UTIL_H
+#define CT_TEST_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ct_proc {
+    int status;         /* exit code, 128 + signal, or -1 if it timed out */
+    char *out, *err;    /* everything written to stdout and stderr */
+    size_t out_len, err_len;
+    double ms;          /* how long it ran */
+};
+
+/* The concur-tutor binary under test ($CT_BIN, set by meson). */
+const char *ct_test_binary(void);
+
+/* Run `argv` (argv[0] is the program) with `input` on stdin (may be NULL),
+ * extra "NAME=value" environment entries in `env` (NULL-terminated, may be
+ * NULL), and kill it after `timeout_s`.  Optionally send SIGINT after
+ * `sigint_after_ms` (> 0).  Returns 0, or -1 if it could not be started. */
+int ct_proc_run(struct ct_proc *p, const char *const *argv, const char *input,
+                const char *const *env, double timeout_s, double sigint_after_ms);
+void ct_proc_free(struct ct_proc *p);
+
+/* Run the binary with the given arguments (NULL-terminated), no input,
+ * NO_COLOR set and a 60 s timeout. */
+int ct_tutor(struct ct_proc *p, const char *const *args);
+
+/* Run a registered demo in this process with JSON output and parse it.
+ * `args` is a NULL-terminated list of key=value strings.  Returns the
+ * parsed object (caller json_decref's it) and the exit code in *code. */
+json_t *ct_demo_json(const char *demo, const char *const *args, int *code);
+
+/* Parse `text` as one JSON value; NULL (with a message on stderr) if it is
+ * not valid JSON. */
+json_t *ct_json_parse(const char *text);
+
+/* A scratch directory, removed (with its files) by ct_tmpdir_remove. */
+char *ct_tmpdir(void);
+void ct_tmpdir_remove(char *dir);
+
+#endif

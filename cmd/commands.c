@@ -630,9 +630,8 @@ int ct_split_line(char *line, char **argv, int max)
         }
         if (*r)
             r++;
-        *w++ = '\0';
+        *w++ = '\0';       /* w never passes r: the word ends in place */
     }
-    *w = '\0';
     argv[n] = NULL;
     return n;
 }

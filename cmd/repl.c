@@ -1,16 +1,19 @@
 /* repl.c - the only file that knows libedit.
  *
  * libedit's native API (histedit.h) is used rather than its readline
- * emulation, whose completion hooks misbehave.  SIGINT is caught without
- * SA_RESTART so that Ctrl-C at the prompt makes el_gets() return NULL with
- * EINTR: the line is dropped and a fresh prompt shown.  During a demo the
- * runner blocks SIGINT and handles it itself (see demos/run.c).
+ * emulation, whose completion hooks misbehave.  Ctrl-C at the prompt makes
+ * el_gets() return NULL with EINTR (see read_wchar): the line is dropped
+ * and a fresh prompt shown.  During a demo the runner blocks SIGINT and
+ * handles it itself (see demos/run.c).
  */
 #include "repl.h"
 
 #include <errno.h>
 #include <histedit.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <wchar.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +27,69 @@
 
 #define MAX_CANDS 200
 
-static volatile sig_atomic_t got_sigint;
+/* Ctrl-C at the prompt.  The handler only writes a byte to a pipe; the
+ * character reader below polls the terminal and that pipe together, so an
+ * interrupt is never lost between a check and a blocking read, whatever
+ * libedit was doing when it came.  SA_RESTART keeps the signal from
+ * failing libedit's own terminal writes with EINTR. */
+static int sigint_pipe[2] = { -1, -1 };
 
 static void on_sigint(int sig)
 {
     (void)sig;
-    got_sigint = 1;
+    int saved = errno;
+    ssize_t n = write(sigint_pipe[1], "", 1);
+    (void)n;
+    errno = saved;
+}
+
+static void drain_sigint_pipe(void)
+{
+    char buf[64];
+    while (read(sigint_pipe[0], buf, sizeof buf) > 0)
+        ;
+}
+
+/* libedit's character reader, replaced: returns 1 with a character, 0 at
+ * end of input, -1 with errno EINTR on Ctrl-C (el_gets then returns NULL
+ * with count -1).  Input is UTF-8, decoded a byte at a time. */
+static int read_wchar(EditLine *el, wchar_t *wc)
+{
+    (void)el;
+    char buf[MB_LEN_MAX];
+    size_t n = 0;
+    for (;;) {
+        struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sigint_pipe[0], POLLIN, 0 } };
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (fds[1].revents & POLLIN) {
+            drain_sigint_pipe();
+            errno = EINTR;
+            return -1;
+        }
+        ssize_t r = read(STDIN_FILENO, buf + n, 1);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return 0;
+        n++;
+        mbstate_t st;
+        memset(&st, 0, sizeof st);
+        size_t k = mbrtowc(wc, buf, n, &st);
+        if (k == (size_t)-2 && n < sizeof buf)
+            continue;       /* the rest of a multibyte character follows */
+        if (k == (size_t)-1 || k == (size_t)-2) {
+            n = 0;          /* not a character: drop the bytes */
+            continue;
+        }
+        return 1;
+    }
 }
 
 /* ${XDG_STATE_HOME:-~/.local/state}/concur-tutor/history, creating the
@@ -156,8 +216,10 @@ static int interactive(struct ct_ctx *ctx)
     if (hpath)
         history(hist, &ev, H_LOAD, hpath);
 
+    /* no EL_SIGNAL: SIGINT is ours (above); libedit's handler would put
+     * the terminal in cooked mode and re-send the signal to the group */
     el_set(el, EL_EDITOR, "emacs");
-    el_set(el, EL_SIGNAL, 1);
+    el_set(el, EL_GETCFN, read_wchar);
     el_set(el, EL_PROMPT, prompt);
     el_set(el, EL_HIST, history, hist);
     el_set(el, EL_CLIENTDATA, ctx);
@@ -166,7 +228,14 @@ static int interactive(struct ct_ctx *ctx)
     el_set(el, EL_BIND, "^I", "ct-complete", NULL);
     el_source(el, NULL);
 
-    struct sigaction sa = { .sa_handler = on_sigint }, old;
+    if (pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "concur-tutor: cannot set up Ctrl-C handling: %s\n", strerror(errno));
+        free(hpath);
+        history_end(hist);
+        el_end(el);
+        return CT_EXIT_FAILED;
+    }
+    struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESTART }, old;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
 
@@ -174,19 +243,17 @@ static int interactive(struct ct_ctx *ctx)
            "TAB completes, Ctrl-D leaves.\n", CT_VERSION);
     for (;;) {
         int count;
-        errno = 0;
+        drain_sigint_pipe();    /* a Ctrl-C from before this prompt is spent */
         const char *line = el_gets(el, &count);
         if (!line) {
-            if (got_sigint || errno == EINTR) {
+            if (count == -1 && errno == EINTR) {
                 /* Ctrl-C at the prompt: forget the line, prompt again */
-                got_sigint = 0;
                 fputc('\n', stdout);
                 continue;
             }
             fputc('\n', stdout);
-            break;      /* Ctrl-D on an empty line, or input closed */
+            break;      /* Ctrl-D on an empty line (count 0), or input closed */
         }
-        got_sigint = 0;
         char *copy = strdup(line);
         if (!copy)
             break;
@@ -203,6 +270,8 @@ static int interactive(struct ct_ctx *ctx)
     }
 
     sigaction(SIGINT, &old, NULL);
+    close(sigint_pipe[0]);
+    close(sigint_pipe[1]);
     free(hpath);
     history_end(hist);
     el_end(el);

@@ -16,6 +16,7 @@
 #include "demo.h"
 #include "lib/check.h"
 #include "lib/clock.h"
+#include "lib/gate.h"
 
 #define MAX_THREADS 64
 #define CANCEL_EVERY 4096   /* increments between looks at the cancel flag */
@@ -33,7 +34,7 @@ struct shared {
     struct ct_run *run;
     enum variant variant;
     long long iters;
-    struct ct_event go;         /* all workers start together */
+    struct ct_gate gate;        /* all workers start together */
     atomic_llong counter;       /* racy and atomic variants */
     long long locked_counter;   /* mutex variant; guarded by mu */
     pthread_mutex_t mu;
@@ -50,7 +51,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct shared *sh = w->sh;
-    if (!ct_wait(sh->run, &sh->go))
+    if (!ct_gate_wait(&sh->gate, ct_cancel_event(sh->run)))
         return NULL;
     w->start_ns = ct_clock_ns();
     long long i = 0;
@@ -95,9 +96,8 @@ static int run_variant(struct ct_run *run, enum variant v, int n, long long iter
 {
     struct shared sh = { .run = run, .variant = v, .iters = iters };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = ct_event_init(&sh.go);
-    if (rc)
-        return rc;
+    int rc = 0;
+    ct_gate_init(&sh.gate, n);
     atomic_init(&sh.counter, 0);
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
 
@@ -109,7 +109,8 @@ static int run_variant(struct ct_run *run, enum variant v, int n, long long iter
         if (rc)
             break;
     }
-    ct_event_set(&sh.go);
+    if (rc)
+        ct_gate_open(&sh.gate);     /* let the ones that started finish */
     for (int i = 0; i < started; i++)
         ct_thread_join(&w[i].thread, NULL);
 
@@ -127,7 +128,6 @@ static int run_variant(struct ct_run *run, enum variant v, int n, long long iter
         out->counted = v == MUTEX ? sh.locked_counter : atomic_load(&sh.counter);
     }
     CT_PT(pthread_mutex_destroy(&sh.mu));
-    ct_event_destroy(&sh.go);
     return rc;
 }
 

@@ -117,24 +117,30 @@ static void list_json(const struct ct_library *lib, int only)
 static void list_row(bool color, const char *kind, const char *id, int id_w,
                      const char *summary, int width)
 {
-    /* "    lesson  mutex        Summary text, cut to fit the line" */
+    /* "    lesson  mutex        Summary text, wrapped under itself" */
     int lead = 4 + 6 + 2 + id_w + 2;
-    int room = width - lead;
-    int sw = ct_text_width(summary, strlen(summary));
     const char *kc = strcmp(kind, "demo") == 0 ? "\033[32m" : "\033[36m";
     if (color)
         printf("    %s%-6s\033[0m  \033[1m%-*s\033[0m  ", kc, kind, id_w, id);
     else
         printf("    %-6s  %-*s  ", kind, id_w, id);
-    if (sw <= room || room < 20) {
-        printf("%s\n", summary);
-    } else {
-        /* cut at a word boundary and mark the cut */
-        int cut = room - 3;
-        while (cut > 0 && summary[cut] != ' ')
-            cut--;
-        printf("%.*s...\n", cut > 0 ? cut : room - 3, summary);
+    int col = lead;
+    for (const char *p = summary; *p;) {
+        size_t len = strcspn(p, " ");
+        int w = ct_text_width(p, len);
+        if (col > lead && col + 1 + w > width) {
+            printf("\n%*s", lead, "");
+            col = lead;
+        } else if (col > lead) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", (int)len, p);
+        col += w;
+        p += len;
+        p += strspn(p, " ");
     }
+    putchar('\n');
 }
 
 static int cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc,

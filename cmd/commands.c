@@ -13,6 +13,7 @@
 #include "../demos/run.h"
 #include "../demos/text.h"
 #include "ct-config.h"
+#include "man.h"
 #include "render.h"
 #include "term.h"
 
@@ -199,25 +200,6 @@ static int cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
 
 /* ---- show ------------------------------------------------------------- */
 
-static void param_range(const struct ct_param_spec *sp, char *buf, size_t n)
-{
-    switch (sp->type) {
-    case CT_PARAM_INT:
-    case CT_PARAM_NUM:
-        snprintf(buf, n, "%g..%g", sp->min, sp->max);
-        break;
-    case CT_PARAM_BOOL:
-        snprintf(buf, n, "true/false");
-        break;
-    case CT_PARAM_CHOICE:
-        snprintf(buf, n, "one of %s", sp->choices);
-        break;
-    case CT_PARAM_SET:
-        snprintf(buf, n, "any of %s, or all", sp->choices);
-        break;
-    }
-}
-
 /* The parameters of a demo as a Markdown table, rendered like lesson text. */
 static void print_demo_params(FILE *out, const struct ct_demo *d,
                               const struct ct_render_opts *ro)
@@ -232,7 +214,7 @@ static void print_demo_params(FILE *out, const struct ct_demo *d,
         fprintf(m, "| parameter | default | accepts | meaning |\n|---|---|---|---|\n");
         for (const struct ct_param_spec *sp = d->params; sp->name; sp++) {
             char range[256];
-            param_range(sp, range, sizeof range);
+            ct_param_range(sp, range, sizeof range);
             fprintf(m, "| `%s` | %s | %s | %s |\n", sp->name, sp->def, range, sp->help);
         }
         fprintf(m, "\nRun it: `run %s` (defaults) or, for example, `run %s %s`.\n",
@@ -453,6 +435,14 @@ static int cmd_child(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
     return d->child(argc - 2, argv + 2);
 }
 
+static int cmd_man(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
+                   char **argv)
+{
+    (void)ctx, (void)opt, (void)argc, (void)argv;
+    ct_print_man(stdout);
+    return CT_EXIT_OK;
+}
+
 const struct ct_command ct_commands[] = {
     { "list", "[CHAPTER]", "List chapters with their lessons and demos.",
       "With a chapter number, list only that chapter. --json prints the same as JSON.",
@@ -477,6 +467,8 @@ const struct ct_command ct_commands[] = {
       0, 0, CT_COMPLETE_NONE, CT_CMD_REPL_ONLY, cmd_quit },
     { "__child", "DEMO [ARGS...]", "Internal: a demo's helper process.", NULL,
       1, -1, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_child },
+    { "__man", NULL, "Internal: print the manual page (roff).", NULL,
+      0, 0, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_man },
     { NULL, NULL, NULL, NULL, 0, 0, CT_COMPLETE_NONE, 0, NULL },
 };
 

@@ -119,13 +119,44 @@ static void fmt_num(double v, char *buf, size_t n)
     snprintf(buf, n, "%g", v);
 }
 
+/* A range bound as a user would type it: integers in full, not 1e+08. */
+static void fmt_bound(const struct ct_param_spec *sp, double v, char *buf, size_t n)
+{
+    if (sp->type == CT_PARAM_INT)
+        snprintf(buf, n, "%.0f", v);
+    else
+        fmt_num(v, buf, n);
+}
+
+void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    switch (sp->type) {
+    case CT_PARAM_INT:
+    case CT_PARAM_NUM:
+        fmt_bound(sp, sp->min, lo, sizeof lo);
+        fmt_bound(sp, sp->max, hi, sizeof hi);
+        snprintf(buf, n, "%s..%s", lo, hi);
+        break;
+    case CT_PARAM_BOOL:
+        snprintf(buf, n, "true or false");
+        break;
+    case CT_PARAM_CHOICE:
+        snprintf(buf, n, "one of %s", sp->choices);
+        break;
+    case CT_PARAM_SET:
+        snprintf(buf, n, "any of %s, or all", sp->choices);
+        break;
+    }
+}
+
 static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
                      const char *text, char *err, size_t errlen)
 {
     char lo[32], hi[32], list[256], sug[64];
     const char *s;
-    fmt_num(sp->min, lo, sizeof lo);
-    fmt_num(sp->max, hi, sizeof hi);
+    fmt_bound(sp, sp->min, lo, sizeof lo);
+    fmt_bound(sp, sp->max, hi, sizeof hi);
 
     switch (sp->type) {
     case CT_PARAM_INT: {

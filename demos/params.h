@@ -52,6 +52,10 @@ int ct_params_find(const struct ct_params *p, const char *name);
 /* The value of parameter `i` as the user would type it. */
 void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n);
 
+/* What a parameter accepts, for help and manuals: "1..1024", "true or
+ * false", "one of a,b", "any of a,b, or all". */
+void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n);
+
 /* The `idx`-th word of a comma-separated choices list, copied into buf;
  * false when there is no such word. */
 bool ct_choice_word(const char *choices, int idx, char *buf, size_t n);

@@ -151,6 +151,26 @@ static void test_run_text_and_json(void **state)
     ct_proc_free(&p);
 }
 
+/* The manual page is generated from the tables: it lists everything. */
+static void test_man_page(void **state)
+{
+    (void)state;
+    struct ct_proc p = run_ok(ARGS("__man"));
+    assert_contains(p.out, ".TH CONCUR\\-TUTOR 1");
+    for (size_t i = 0; i < ct_demo_count; i++) {
+        /* ".SS thread\-return": roff escapes the dashes */
+        char want[128];
+        size_t o = (size_t)snprintf(want, sizeof want, ".SS ");
+        for (const char *c = ct_demos[i]->name; *c && o < sizeof want; c++)
+            o += (size_t)snprintf(want + o, sizeof want - o, *c == '-' ? "\\-" : "%c", *c);
+        assert_contains(p.out, want);
+    }
+    assert_contains(p.out, ".B list");
+    assert_contains(p.out, ".B run");
+    assert_null(strstr(p.out, "__child"));
+    ct_proc_free(&p);
+}
+
 struct usage_case {
     const char *const *args;
     const char *message;
@@ -290,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_show),
         cmocka_unit_test(test_run_text_and_json),
+        cmocka_unit_test(test_man_page),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_lessons_dir),
         cmocka_unit_test(test_scripts),

@@ -1106,6 +1106,23 @@ static void report_reentrant(struct ct_run *run, const struct reentrant_result *
                     "machine, may interleave differently.",
                     n, plural(n), st->calls,
                     n == 1 ? ": one thread cannot collide with itself" : ": lucky timing");
+    bool all = true;
+    double ns[NSTORES] = { 0 };
+    for (int k = 0; k < NSTORES; k++) {
+        all &= r->stamp[k].ran && r->stamp[k].calls > 0;
+        if (all)
+            ns[k] = r->stamp[k].ms * 1e6 / (double)r->stamp[k].calls;
+    }
+    if (all)
+        ct_takeaway(run,
+                    "Per call: %.0f ns with the shared buffer, %.0f ns with the caller's and "
+                    "%.0f ns with the thread-local one. Neither fix takes a lock; each only "
+                    "stops sharing the storage.%s",
+                    ns[STORE_STATIC], ns[STORE_CALLER], ns[STORE_TLS],
+                    ns[STORE_STATIC] > 1.2 * ns[STORE_CALLER] && ns[STORE_STATIC] > 1.2 * ns[STORE_TLS]
+                        ? " Sharing was even the slowest here: every call wrote cache lines that "
+                          "other cores were writing too."
+                        : " The three cost about the same on this run.");
 }
 
 static int send_sync_run(struct ct_run *run)
@@ -1161,7 +1178,7 @@ static const struct ct_param_spec send_sync_params[] = {
       "(c) borrows per thread in the slow-motion round (0 skips it)" },
     { "hold-ms", CT_PARAM_NUM, "40", 1, 1000, NULL,
       "(c) how long a slow-motion borrow is held, ms (scaled by --scale)" },
-    { "calls", CT_PARAM_INT, "20000", 1, 10000000, NULL,
+    { "calls", CT_PARAM_INT, "50000", 1, 10000000, NULL,
       "(d) calls per thread to each formatting function" },
     CT_PARAMS_END,
 };

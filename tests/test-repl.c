@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,39 @@ static void pty_start(struct pty *t)
     }
 }
 
+/* Read what the program wrote within `ms` milliseconds into t->seen;
+ * false if it closed the terminal. */
+static bool pump(struct pty *t, int ms)
+{
+    struct pollfd p = { t->fd, POLLIN, 0 };
+    if (poll(&p, 1, ms) <= 0)
+        return true;
+    char buf[4096];
+    ssize_t n = read(t->fd, buf, sizeof buf);
+    if (n <= 0)
+        return false;
+    char *s = realloc(t->seen, t->len + (size_t)n + 1);
+    assert_non_null(s);
+    t->seen = s;
+    /* libedit redraws with cursor movements ("li" ESC[11G "st "):
+     * drop escape sequences so that what is matched is the text */
+    for (ssize_t i = 0; i < n; i++) {
+        char c = buf[i];
+        if (t->esc == 1) {
+            t->esc = c == '[' ? 2 : 0;
+        } else if (t->esc == 2) {
+            if (c >= 0x40 && c <= 0x7e)
+                t->esc = 0;
+        } else if (c == '\033') {
+            t->esc = 1;
+        } else if (c != '\r') {
+            s[t->len++] = c;
+        }
+    }
+    s[t->len] = '\0';
+    return true;
+}
+
 /* Read until `want` appears after the mark (then move the mark past it),
  * or fail after `timeout_ms`. */
 static void expect(struct pty *t, const char *want, double timeout_ms)
@@ -70,33 +104,9 @@ static void expect(struct pty *t, const char *want, double timeout_ms)
         if (left <= 0)
             fail_msg("waited %.0f ms for \"%s\"; the terminal showed:\n%s", timeout_ms, want,
                      t->seen + t->mark);
-        struct pollfd p = { t->fd, POLLIN, 0 };
-        if (poll(&p, 1, (int)left + 1) > 0) {
-            char buf[4096];
-            ssize_t n = read(t->fd, buf, sizeof buf);
-            if (n <= 0)
-                fail_msg("the program closed the terminal while we waited for \"%s\":\n%s",
-                         want, t->seen + t->mark);
-            char *s = realloc(t->seen, t->len + (size_t)n + 1);
-            assert_non_null(s);
-            t->seen = s;
-            /* libedit redraws with cursor movements ("li" ESC[11G "st "):
-             * drop escape sequences so that what is matched is the text */
-            for (ssize_t i = 0; i < n; i++) {
-                char c = buf[i];
-                if (t->esc == 1) {
-                    t->esc = c == '[' ? 2 : 0;
-                } else if (t->esc == 2) {
-                    if (c >= 0x40 && c <= 0x7e)
-                        t->esc = 0;
-                } else if (c == '\033') {
-                    t->esc = 1;
-                } else if (c != '\r') {
-                    s[t->len++] = c;
-                }
-            }
-            s[t->len] = '\0';
-        }
+        if (!pump(t, (int)left + 1))
+            fail_msg("the program closed the terminal while we waited for \"%s\":\n%s",
+                     want, t->seen + t->mark);
     }
 }
 
@@ -133,16 +143,40 @@ static int pty_finish(struct pty *t)
 
 #define PROMPT "concur> "
 
+/* Wait for the prompt, then until the line editor has the terminal in raw
+ * mode.  libedit 3.1-20221030 writes the prompt before it switches the tty
+ * out of canonical mode, so keys sent the moment the prompt shows would be
+ * handled by the cooked tty: ^C turns into a signal before libedit reads,
+ * ^D into a canonical end-of-file that the mode switch discards.  On a pty
+ * master, TCGETS reports the slave's settings. */
+static void expect_prompt(struct pty *t, double timeout_ms)
+{
+    expect(t, PROMPT, timeout_ms);
+    double deadline = now_ms() + timeout_ms;
+    for (;;) {
+        struct termios tio;
+        assert_int_equal(tcgetattr(t->fd, &tio), 0);
+        if (!(tio.c_lflag & ICANON))
+            return;
+        if (now_ms() > deadline)
+            fail_msg("the prompt showed but the terminal stayed in canonical mode:\n%s",
+                     t->seen + t->mark);
+        if (!pump(t, 1))
+            fail_msg("the program closed the terminal after its prompt:\n%s",
+                     t->seen + t->mark);
+    }
+}
+
 static void test_start_and_ctrl_d(void **state)
 {
     (void)state;
     struct pty t;
     pty_start(&t);
     expect(&t, "TAB completes", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "list 1\r");
     expect(&t, "Introduction", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "\x04");      /* Ctrl-D on an empty line */
     assert_int_equal(pty_finish(&t), 0);
 }
@@ -152,7 +186,7 @@ static void test_completion(void **state)
     (void)state;
     struct pty t;
     pty_start(&t);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     /* a unique command completes and gets its space */
     send_keys(&t, "li\t");
     expect(&t, "list ", 5000);
@@ -168,13 +202,13 @@ static void test_completion(void **state)
     expect(&t, "variants=atomic", 5000);
     send_keys(&t, "\r");
     expect(&t, "Summary (wall time", 10000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     /* several candidates are listed */
     send_keys(&t, "run race \t");
     expect(&t, "threads=", 5000);
     expect(&t, "iters=", 5000);
     expect(&t, "--json", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "\x15quit\r");
     assert_int_equal(pty_finish(&t), 0);
 }
@@ -184,10 +218,10 @@ static void test_history_kept(void **state)
     (void)state;
     struct pty t;
     pty_start(&t);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "help show\r");
     expect(&t, "usage: show", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "exit\r");
     assert_int_equal(pty_finish(&t), 0);
 
@@ -203,14 +237,14 @@ static void test_history_kept(void **state)
 
     /* a new session recalls it with the up arrow */
     pty_start(&t);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "\033[A");
     expect(&t, "exit", 5000);   /* the most recent line */
     send_keys(&t, "\033[A");
     expect(&t, "help show", 5000);
     send_keys(&t, "\r");
     expect(&t, "usage: show", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "quit\r");
     assert_int_equal(pty_finish(&t), 0);
 }
@@ -220,14 +254,14 @@ static void test_ctrl_c_at_prompt(void **state)
     (void)state;
     struct pty t;
     pty_start(&t);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "bogus-command");
     expect(&t, "bogus-command", 5000);
     send_keys(&t, "\x03");      /* Ctrl-C: drop the line */
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "list 1\r");
     expect(&t, "Introduction", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     assert_null(strstr(t.seen, "unknown command"));
     send_keys(&t, "quit\r");
     assert_int_equal(pty_finish(&t), 0);
@@ -238,19 +272,19 @@ static void test_ctrl_c_cancels_demo(void **state)
     (void)state;
     struct pty t;
     pty_start(&t);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "run race threads=2 iters=100000000\r");
     expect(&t, "-- racy", 10000);
     double sent = now_ms();
     send_keys(&t, "\x03");
     expect(&t, "Cancelled after", 5000);
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     assert_true(now_ms() - sent < 5000);
     /* the tutor is still alive and well */
     send_keys(&t, "list 1\r");
     expect(&t, "Introduction", 5000);
     /* keys typed before the prompt is back may be read in cooked mode */
-    expect(&t, PROMPT, 5000);
+    expect_prompt(&t, 5000);
     send_keys(&t, "\x04");
     assert_int_equal(pty_finish(&t), 0);
 }

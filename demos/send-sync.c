@@ -224,8 +224,8 @@ static int part_send(struct ct_run *run, int n, struct send_result *out)
         }
     }
     if (rc == 0)
-        ct_say(run, "joined %d receiver%s; %d handle%s still point anywhere", started,
-               plural(started), out->handles_left, plural(out->handles_left));
+        ct_say(run, "joined %d receiver%s; handles on this side still holding a parcel: %d",
+               started, plural(started), out->handles_left);
     return rc;
 }
 
@@ -509,7 +509,6 @@ out:
 }
 
 struct borrow_result {
-    enum flag_kind kind;
     int threads;
     long long borrows, overlaps, refused, value;
     int max_holders;
@@ -534,7 +533,7 @@ static int borrow_round(struct ct_run *run, enum flag_kind kind, int n, long lon
     snprintf(prefix, sizeof prefix, "%s%s", flag_name[kind], slow ? "" : "-fast");
     double ms;
     int rc = crew_run(run, w, sizeof w[0], n, slow ? borrower_slow : borrower_fast, prefix, &ms);
-    *out = (struct borrow_result){ .kind = kind, .threads = n, .ms = ms,
+    *out = (struct borrow_result){ .threads = n, .ms = ms,
                                    .value = atomic_load(&sh.cell.value),
                                    .max_holders = atomic_load(&sh.max_holders) };
     for (int i = 0; i < n; i++) {

@@ -3,20 +3,23 @@
  * libedit's native API (histedit.h) is used rather than its readline
  * emulation, whose completion hooks misbehave.  SIGINT is caught without
  * SA_RESTART so that Ctrl-C at the prompt makes el_gets() return NULL with
- * EINTR: the line is dropped and a fresh prompt shown.  During a demo the
- * runner blocks SIGINT and handles it itself (see demos/run.c).
+ * EINTR: the line is dropped and a fresh prompt shown.  libedit reads keys
+ * through read_key() below, so that a Ctrl-C is never missed.  During a demo
+ * the runner blocks SIGINT and handles it itself (see demos/run.c).
  */
 #include "repl.h"
 
 #include <errno.h>
 #include <histedit.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "../demos/run.h"
 #include "ct-config.h"
@@ -30,6 +33,58 @@ static void on_sigint(int sig)
 {
     (void)sig;
     got_sigint = 1;
+}
+
+/* libedit's own reader notices Ctrl-C only when the signal interrupts its
+ * read(2).  One that lands while libedit is busy (echoing the previous key)
+ * runs the handler between system calls, and the next read blocks with the
+ * line still there.  So the waiting is done here: with SIGINT blocked, look
+ * at the flag, then wait in ppoll() with SIGINT unblocked, so that a signal
+ * at any moment ends the wait.  Returns 1 with the character, 0 at end of
+ * input, or -1 with errno (EINTR after Ctrl-C). */
+static int read_key(EditLine *el, wchar_t *wc)
+{
+    static mbstate_t mbs;
+    (void)el;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    for (;;) {
+        if (pthread_sigmask(SIG_BLOCK, &block, &old) != 0)
+            return -1;
+        if (got_sigint) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            errno = EINTR;
+            return -1;
+        }
+        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        int r = ppoll(&p, 1, NULL, &old);
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r < 0) {
+            if (e == EINTR)
+                continue;       /* Ctrl-C is seen above; other signals: wait on */
+            errno = e;
+            return -1;
+        }
+        char ch;
+        ssize_t n = read(STDIN_FILENO, &ch, 1);
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        size_t k = mbrtowc(wc, &ch, 1, &mbs);
+        if (k == (size_t)-2)
+            continue;           /* inside a multibyte character */
+        if (k == (size_t)-1) {  /* invalid here: hand libedit the byte */
+            memset(&mbs, 0, sizeof mbs);
+            *wc = (wchar_t)(unsigned char)ch;
+        }
+        return 1;
+    }
 }
 
 /* ${XDG_STATE_HOME:-~/.local/state}/concur-tutor/history, creating the
@@ -164,6 +219,7 @@ static int interactive(struct ct_ctx *ctx)
     el_set(el, EL_ADDFN, "ct-complete", "complete a command, demo, lesson or parameter",
            complete);
     el_set(el, EL_BIND, "^I", "ct-complete", NULL);
+    el_set(el, EL_GETCFN, read_key);
     el_source(el, NULL);
 
     struct sigaction sa = { .sa_handler = on_sigint }, old;
@@ -175,6 +231,7 @@ static int interactive(struct ct_ctx *ctx)
     for (;;) {
         int count;
         errno = 0;
+        got_sigint = 0;     /* a Ctrl-C during the last command is spent */
         const char *line = el_gets(el, &count);
         if (!line) {
             if (got_sigint || errno == EINTR) {

@@ -1171,7 +1171,7 @@ static const struct ct_param_spec send_sync_params[] = {
     { "size-kb", CT_PARAM_INT, "256", 1, 65536, NULL,
       "(b) size of the shared read-only object, KiB" },
     { "reads", CT_PARAM_INT, "40", 1, 1000000, NULL, "(b) whole-object reads per reader" },
-    { "borrows", CT_PARAM_INT, "200000", 1, 100000000, NULL,
+    { "borrows", CT_PARAM_INT, "1000000", 1, 100000000, NULL,
       "(c) exclusive borrows per thread at full speed" },
     { "slow-borrows", CT_PARAM_INT, "3", 0, 50, NULL,
       "(c) borrows per thread in the slow-motion round (0 skips it)" },

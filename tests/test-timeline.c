@@ -111,10 +111,33 @@ static void test_short_holds_show(void **state)
         ct_timeline_state(&tl, a, CT_HOLD, (int64_t)c * 2 * MS);
         ct_timeline_state(&tl, a, CT_IDLE, (int64_t)c * 2 * MS + MS * 7 / 10);
     }
+    ct_timeline_state(&tl, a, CT_IDLE, 100 * MS);   /* the window ends here */
     char *text = draw(&tl, 59, 100 * MS);
     char *r = row(text, "lane");
     for (int c = 0; c < 50; c++)
         assert_int_equal(r[c], c % 2 == 0 ? '#' : ' ');
+    free(r);
+    free(text);
+    ct_timeline_destroy(&tl);
+}
+
+/* Only the stretch with events is drawn: a timeline recorded in the middle
+ * of a long run fills the width, and the axis says where it lies. */
+static void test_window(void **state)
+{
+    (void)state;
+    struct ct_timeline tl;
+    assert_int_equal(ct_timeline_init(&tl, 0), 0);
+    int a = ct_timeline_lane(&tl, "lane");
+    ct_timeline_state(&tl, a, CT_HOLD, 500 * MS);
+    ct_timeline_state(&tl, a, CT_WAIT, 550 * MS);
+    ct_timeline_state(&tl, a, CT_IDLE, 600 * MS);
+    char *text = draw(&tl, 59, 1000 * MS);
+    char *r = row(text, "lane");
+    for (int c = 0; c < 50; c++)
+        assert_int_equal(r[c], c < 25 ? '#' : '.');
+    assert_non_null(strstr(text, "500 ms"));
+    assert_non_null(strstr(text, "600 ms"));
     free(r);
     free(text);
     ct_timeline_destroy(&tl);
@@ -140,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_lanes_and_columns),
         cmocka_unit_test(test_points_and_order),
         cmocka_unit_test(test_short_holds_show),
+        cmocka_unit_test(test_window),
         cmocka_unit_test(test_lane_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,7 +121,7 @@ void ct_timeline_point_label(struct ct_timeline *tl, char glyph,
 /* Pick the glyph for each column of one lane.  A column shows the state that
  * covered most of its time span, counting idle time at half weight so that a
  * lock held for a third of a column still shows.  Points are drawn on top. */
-static void lane_cells(const struct ct_tl_lane *l, int cols, double col_ns,
+static void lane_cells(const struct ct_tl_lane *l, int64_t start, int cols, double col_ns,
                        unsigned char *state_out, char *point_out)
 {
     double (*cov)[CT_STATE_COUNT] = calloc((size_t)cols, sizeof *cov);
@@ -131,27 +131,30 @@ static void lane_cells(const struct ct_tl_lane *l, int cols, double col_ns,
         return;
     }
 
+    /* times are taken relative to the window's start */
     double end = col_ns * cols;
     int cur = CT_IDLE;
     double from = 0;
     for (size_t i = 0; i <= l->n; i++) {
-        double to = i < l->n ? (double)l->ev[i].t_ns : end;
+        double to = i < l->n ? (double)(l->ev[i].t_ns - start) : end;
+        if (to < 0)
+            to = 0;
         if (to > end)
             to = end;
         /* spread [from, to) in state `cur` over the columns it touches */
         for (int c = (int)(from / col_ns); c < cols && c * col_ns < to; c++) {
             double a = c * col_ns, b = a + col_ns;
-            double lo = from > a ? from : a, hi = to < b ? to : b;
-            if (hi > lo)
-                cov[c][cur] += hi - lo;
+            double x = from > a ? from : a, y = to < b ? to : b;
+            if (y > x)
+                cov[c][cur] += y - x;
         }
         if (i == l->n)
             break;
         const struct ct_tl_event *e = &l->ev[i];
         from = to;
         if (e->glyph) {
-            int c = (int)((double)e->t_ns / col_ns);
-            point_out[c < cols ? c : cols - 1] = e->glyph;
+            int c = (int)((double)(e->t_ns - start) / col_ns);
+            point_out[c < 0 ? 0 : c < cols ? c : cols - 1] = e->glyph;
         } else {
             cur = e->state;
         }
@@ -181,20 +184,45 @@ static void fmt_ms(char *buf, size_t n, double ms)
         snprintf(buf, n, "%.2f ms", ms);
 }
 
+/* The window worth drawing: from the first event to the last one, or to
+ * `end` when some lane is still busy after its last event.  A demo in
+ * several parts may record its timeline in only one of them. */
+static void window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi)
+{
+    *lo = INT64_MAX;
+    *hi = 0;
+    bool open = false;
+    for (int i = 0; i < tl->nlanes; i++) {
+        const struct ct_tl_lane *l = &tl->lanes[i];
+        if (l->n == 0)
+            continue;
+        *lo = l->ev[0].t_ns < *lo ? l->ev[0].t_ns : *lo;
+        *hi = l->ev[l->n - 1].t_ns > *hi ? l->ev[l->n - 1].t_ns : *hi;
+        for (size_t e = l->n; e-- > 0;) {
+            if (!l->ev[e].glyph) {
+                open |= l->ev[e].state != CT_IDLE;
+                break;
+            }
+        }
+    }
+    if (*lo == INT64_MAX)
+        *lo = 0;
+    if (open && end > *hi)
+        *hi = end;
+    /* never less than 1 ms */
+    if (*hi - *lo < 1000000)
+        *hi = *lo + 1000000;
+}
+
 int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
                      int64_t end_ns, bool color)
 {
     if (tl->nlanes == 0)
         return 0;
 
-    int64_t span = end_ns - tl->origin_ns;
-    for (int i = 0; i < tl->nlanes; i++) {
-        const struct ct_tl_lane *l = &tl->lanes[i];
-        if (l->n && l->ev[l->n - 1].t_ns > span)
-            span = l->ev[l->n - 1].t_ns;
-    }
-    if (span < 1000)
-        span = 1000;
+    int64_t lo, hi;
+    window(tl, end_ns - tl->origin_ns, &lo, &hi);
+    int64_t span = hi - lo;
 
     int name_w = 4;
     for (int i = 0; i < tl->nlanes; i++) {
@@ -223,7 +251,7 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
     bool point_used[128] = { false };
     for (int i = 0; i < tl->nlanes; i++) {
         const struct ct_tl_lane *l = &tl->lanes[i];
-        lane_cells(l, cols, col_ns, states, points);
+        lane_cells(l, lo, cols, col_ns, states, points);
         fprintf(out, "  %-*s |", name_w, l->name);
         int prev = -1;
         for (int c = 0; c < cols; c++) {
@@ -243,20 +271,34 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
         fputs(color ? "\033[0m|\n" : "|\n", out);
     }
 
-    char left[] = "0", right[32];
-    fmt_ms(right, sizeof right, (double)span / 1e6);
+    char left[32], right[32];
+    fmt_ms(left, sizeof left, (double)lo / 1e6);
+    fmt_ms(right, sizeof right, (double)hi / 1e6);
     fprintf(out, "  %*s  %s%*s\n", name_w, "", left,
             cols + 1 - (int)strlen(left), right);
 
-    fprintf(out, "  legend:");
+    /* the legend, wrapped to the width */
+    const char *items[CT_STATE_COUNT + CT_TL_MAX_POINTS];
+    char glyphs[CT_STATE_COUNT + CT_TL_MAX_POINTS];
+    int n = 0;
     for (int s = 1; s < CT_STATE_COUNT; s++) {
-        if (used[s])
-            fprintf(out, "  %c %s", state_info[s].glyph,
-                    tl->state_label[s] ? tl->state_label[s] : state_info[s].name);
+        if (used[s]) {
+            glyphs[n] = state_info[s].glyph;
+            items[n++] = tl->state_label[s] ? tl->state_label[s] : state_info[s].name;
+        }
     }
     for (int i = 0; i < tl->npoints; i++) {
-        if (point_used[(unsigned char)tl->point_glyph[i] & 127])
-            fprintf(out, "  %c %s", tl->point_glyph[i], tl->point_label[i]);
+        if (point_used[(unsigned char)tl->point_glyph[i] & 127]) {
+            glyphs[n] = tl->point_glyph[i];
+            items[n++] = tl->point_label[i];
+        }
+    }
+    int col = fprintf(out, "  legend:");
+    for (int i = 0; i < n; i++) {
+        int w = 2 + 2 + (int)strlen(items[i]);
+        if (col + w > width && col > 10)
+            col = fprintf(out, "\n         ");
+        col += fprintf(out, "  %c %s", glyphs[i], items[i]);
     }
     fputc('\n', out);
     free(states);

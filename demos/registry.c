@@ -11,11 +11,13 @@
 #include <string.h>
 
 extern const struct ct_demo ct_demo_race;
+extern const struct ct_demo ct_demo_threads;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
     &ct_demo_race,
     /* 2. Threads and thread safety */
+    &ct_demo_threads,
     /* 3. Send and Sync */
 };
 

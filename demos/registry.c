@@ -12,12 +12,14 @@
 
 extern const struct ct_demo ct_demo_race;
 extern const struct ct_demo ct_demo_threads;
+extern const struct ct_demo ct_demo_thread_return;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
     &ct_demo_race,
     /* 2. Threads and thread safety */
     &ct_demo_threads,
+    &ct_demo_thread_return,
     /* 3. Send and Sync */
 };
 

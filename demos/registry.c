@@ -13,6 +13,7 @@
 extern const struct ct_demo ct_demo_race;
 extern const struct ct_demo ct_demo_threads;
 extern const struct ct_demo ct_demo_thread_return;
+extern const struct ct_demo ct_demo_refcount;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -20,6 +21,7 @@ const struct ct_demo *const ct_demos[] = {
     /* 2. Threads and thread safety */
     &ct_demo_threads,
     &ct_demo_thread_return,
+    &ct_demo_refcount,
     /* 3. Send and Sync */
 };
 

@@ -249,7 +249,7 @@ static int threads_child(int argc, char **argv)
     long nspawned, nmain;
     if (argc != 3 || !parse_long(argv[0], 1, MAX_LINES, &nspawned) ||
         !parse_long(argv[1], 1, MAX_LINES, &nmain) ||
-        !parse_long(argv[2], 0, 3600L * 1000000, &child_sleep_us)) {
+        !parse_long(argv[2], 0, 600L * 1000000, &child_sleep_us)) {
         fprintf(stderr, "usage: __child threads SPAWNED MAIN SLEEP_US\n");
         return 2;
     }

@@ -73,19 +73,24 @@ static struct sums check_rows(json_t *j, const char *variant)
     return s;
 }
 
+/* Every one of `rows` rounds ended at exactly 1 with nothing freed early. */
+static void assert_all_exact(struct sums s, int rows)
+{
+    assert_int_equal(s.rows, rows);
+    assert_int_equal(s.ok_rows, rows);
+    assert_int_equal(s.min_final, 1);
+    assert_int_equal(s.max_final, 1);
+    assert_int_equal(s.frees, 0);
+    assert_int_equal(s.uaf, 0);
+}
+
 static void test_atomic_always_exact(void **state)
 {
     (void)state;
     for (int round = 0; round < 15; round++) {
         json_t *j = run_refcount((const char *const[]){ "threads=4", "iters=30000", "rounds=4",
                                                         "variants=arc", NULL });
-        struct sums s = check_rows(j, "arc");
-        assert_int_equal(s.rows, 4);
-        assert_int_equal(s.ok_rows, 4);
-        assert_int_equal(s.min_final, 1);
-        assert_int_equal(s.max_final, 1);
-        assert_int_equal(s.frees, 0);
-        assert_int_equal(s.uaf, 0);
+        assert_all_exact(check_rows(j, "arc"), 4);
         assert_int_equal(field(results(j), "arc_exact_rounds"), 4);
         assert_int_equal(field(results(j), "arc_frees"), 0);
         assert_int_equal(field(results(j), "arc_uaf"), 0);
@@ -130,13 +135,7 @@ static void test_one_thread_cannot_race(void **state)
     (void)state;
     json_t *j = run_refcount((const char *const[]){ "threads=1", "iters=200000", "rounds=3",
                                                     "variants=rc", NULL });
-    struct sums s = check_rows(j, "rc");
-    assert_int_equal(s.rows, 3);
-    assert_int_equal(s.ok_rows, 3);
-    assert_int_equal(s.frees, 0);
-    assert_int_equal(s.uaf, 0);
-    assert_int_equal(s.min_final, 1);
-    assert_int_equal(s.max_final, 1);
+    assert_all_exact(check_rows(j, "rc"), 3);
     assert_null(json_object_get(results(j), "arc_frees"));
     json_decref(j);
 }

@@ -24,6 +24,7 @@
 
 #include "demo.h"
 #include "lib/clock.h"
+#include "lib/gate.h"
 #include "lib/stats.h"
 
 #define MAX_THREADS 64
@@ -102,7 +103,7 @@ struct shared {
     long long iters;
     bool quiet;
     struct object *obj;
-    struct ct_event go;         /* all workers start together */
+    struct ct_gate gate;        /* all workers start together */
 };
 
 struct worker {
@@ -120,7 +121,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct shared *sh = w->sh;
     struct object *o = sh->obj;
-    if (!ct_wait(sh->run, &sh->go))
+    if (!ct_gate_wait(&sh->gate, ct_cancel_event(sh->run)))
         return NULL;
     w->start_ns = ct_clock_ns();
     long long i = 0;
@@ -167,11 +168,8 @@ static int run_round(struct ct_run *run, enum variant v, int n, long long iters,
 
     struct shared sh = { .run = run, .variant = v, .iters = iters, .quiet = quiet, .obj = obj };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = ct_event_init(&sh.go);
-    if (rc) {
-        free(obj);
-        return rc;
-    }
+    int rc = 0;
+    ct_gate_init(&sh.gate, n);
     int started = 0;
     for (; started < n; started++) {
         w[started].sh = &sh;
@@ -180,10 +178,10 @@ static int run_round(struct ct_run *run, enum variant v, int n, long long iters,
         if (rc)
             break;
     }
-    ct_event_set(&sh.go);
+    if (rc)
+        ct_gate_open(&sh.gate);     /* let the ones that started finish */
     for (int i = 0; i < started; i++)
         ct_thread_join(&w[i].thread, NULL);
-    ct_event_destroy(&sh.go);
 
     if (rc == 0) {
         *out = (struct outcome){ 0 };
@@ -370,7 +368,7 @@ static int refcount_run(struct ct_run *run)
 
 static const struct ct_param_spec refcount_params[] = {
     { "threads", CT_PARAM_INT, "4", 1, MAX_THREADS, NULL, "threads cloning and dropping references" },
-    { "iters", CT_PARAM_INT, "200000", 1, 10000000, NULL, "clone/use/drop rounds per thread" },
+    { "iters", CT_PARAM_INT, "1000000", 1, 10000000, NULL, "clone/use/drop rounds per thread" },
     { "rounds", CT_PARAM_INT, "3", 1, MAX_ROUNDS, NULL, "timed rounds of each variant" },
     { "variants", CT_PARAM_SET, "all", 0, 0, "rc,arc", "which counts to run" },
     CT_PARAMS_END,

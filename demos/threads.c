@@ -350,8 +350,10 @@ static int no_join_part(struct ct_run *run, int nspawned, int nmain, double slee
         return rc;
     ct_say(run, "started child process %d; its lines follow, with the child's own clock", c.pid);
 
+    /* a generous per-line limit: it only matters if the child hangs, and a
+     * sanitizer build on a crowded machine can take seconds to start */
     char line[256];
-    while ((rc = ct_child_readline(run, &c, line, sizeof line, 10000 + 4 * nap_ms)) == 1) {
+    while ((rc = ct_child_readline(run, &c, line, sizeof line, 30000 + 4 * nap_ms)) == 1) {
         char word[16];
         int num;
         long long us;

@@ -61,8 +61,22 @@ static json_t *run_threads(const char *const *args)
     int code;
     json_t *j = ct_demo_json("threads", args, &code);
     assert_non_null(j);
-    if (code != 0)
+    if (code != 0) {
+        /* say which check failed, and anything unexpected the child wrote */
+        json_t *e;
+        size_t i;
+        json_array_foreach(json_object_get(j, "checks"), i, e) {
+            if (!json_is_true(json_object_get(e, "ok")))
+                fprintf(stderr, "failed check: %s\n",
+                        json_string_value(json_object_get(e, "what")));
+        }
+        json_array_foreach(json_object_get(j, "log"), i, e) {
+            const char *text = json_string_value(json_object_get(e, "text"));
+            if (strstr(text, "unexpected") || strstr(text, "killing"))
+                fprintf(stderr, "log: %s\n", text);
+        }
         fail_msg("threads exited %d", code);
+    }
     assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
     return j;
 }

@@ -368,7 +368,7 @@ static int refcount_run(struct ct_run *run)
 
 static const struct ct_param_spec refcount_params[] = {
     { "threads", CT_PARAM_INT, "4", 1, MAX_THREADS, NULL, "threads cloning and dropping references" },
-    { "iters", CT_PARAM_INT, "1000000", 1, 10000000, NULL, "clone/use/drop rounds per thread" },
+    { "iters", CT_PARAM_INT, "1000000", 1, 10000000, NULL, "clone/use/drop cycles per thread in each round" },
     { "rounds", CT_PARAM_INT, "3", 1, MAX_ROUNDS, NULL, "timed rounds of each variant" },
     { "variants", CT_PARAM_SET, "all", 0, 0, "rc,arc", "which counts to run" },
     CT_PARAMS_END,

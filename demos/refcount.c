@@ -110,7 +110,7 @@ struct worker {
     struct shared *sh;
     struct ct_thread thread;
     int64_t start_ns, end_ns;
-    long long done;             /* clone/use/drop rounds completed */
+    long long done;             /* clone/use/drop cycles completed */
     long long frees;            /* drops that took the count to 0 */
     long long uaf;              /* uses that found the object dead */
     long long sink;

@@ -11,12 +11,18 @@
 #include <string.h>
 
 extern const struct ct_demo ct_demo_race;
+extern const struct ct_demo ct_demo_threads;
+extern const struct ct_demo ct_demo_thread_return;
+extern const struct ct_demo ct_demo_refcount;
 extern const struct ct_demo ct_demo_send_sync;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
     &ct_demo_race,
     /* 2. Threads and thread safety */
+    &ct_demo_threads,
+    &ct_demo_thread_return,
+    &ct_demo_refcount,
     /* 3. Send and Sync */
     &ct_demo_send_sync,
 };

@@ -1,0 +1,508 @@
+/* threads.c - demo `threads`: start a thread, let it interleave with main,
+ * join it; then the same program without the join, for real.
+ *
+ * Shows: (1) main starts a thread with pthread_create; the thread prints 9
+ * numbered lines and main prints 4, each with a 1 ms sleep after every line,
+ * so their lines interleave; then main waits in pthread_join, which hands
+ * back the thread's return value.  (2) The same program run as a separate
+ * child process whose main does not join: it prints its 4 lines and returns
+ * from main(), exit() ends the process, and the spawned thread dies in the
+ * middle of its count.  The parent reads the child's lines through a pipe and
+ * counts how many of the thread's lines made it out.
+ * Watch for: the order of the M and S lines (the scheduler's choice, new on
+ * every run), main's wait in pthread_join on the timeline, and in the child
+ * how many spawned lines were printed before the process ended.
+ * Lesson: threads (chapter 2).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "demo.h"
+#include "lib/check.h"
+#include "lib/clock.h"
+
+#define MAX_LINES 100
+
+/* ---- part 1: spawn, interleave, join ---------------------------------- */
+
+/* What main and the spawned thread share: one line is printed and its
+ * owner recorded at a time, so `order` is the order on the screen. */
+struct interleave {
+    pthread_mutex_t mu;
+    char order[2 * MAX_LINES + 1];      /* 'M' main, 'S' spawned */
+    int n;
+};
+
+/* One thread's counting job. */
+struct counter {
+    struct ct_run *run;
+    struct interleave *il;
+    char tag;
+    int lines;
+    double sleep_ms;
+    int printed;
+};
+
+/* Print lines 1..lines with a sleep after each, like the guide's two loops.
+ * Returns how many were printed (fewer only if the run was cancelled). */
+static int count_lines(struct counter *c)
+{
+    for (int i = 1; i <= c->lines; i++) {
+        ct_mark(c->run, CT_RUN);
+        ct_point(c->run, '*');
+        CT_PT(pthread_mutex_lock(&c->il->mu));
+        ct_say(c->run, "line %d of %d", i, c->lines);
+        c->il->order[c->il->n++] = c->tag;
+        CT_PT(pthread_mutex_unlock(&c->il->mu));
+        c->printed = i;
+        ct_mark(c->run, CT_SLEEP);
+        if (!ct_sleep_ms(c->run, c->sleep_ms))
+            break;
+    }
+    ct_mark(c->run, CT_IDLE);
+    return c->printed;
+}
+
+/* The spawned thread's start routine.  Its return value is what
+ * pthread_join hands to the joiner: here a small integer carried in the
+ * pointer (the next demo returns a heap struct instead). */
+static void *spawned_main(void *arg)
+{
+    return (void *)(intptr_t)count_lines(arg);
+}
+
+static int join_part(struct ct_run *run, int nspawned, int nmain, double sleep_ms)
+{
+    struct interleave il = { .n = 0 };
+    CT_PT(pthread_mutex_init(&il.mu, NULL));
+    struct counter sp = { run, &il, 'S', nspawned, sleep_ms, 0 };
+    struct counter mn = { run, &il, 'M', nmain, sleep_ms, 0 };
+    struct ct_thread t;
+
+    ct_legend(run, CT_RUN, "printing a line");
+    ct_legend(run, CT_SLEEP, "sleeping after it");
+    ct_legend(run, CT_WAIT, "blocked in pthread_join");
+    ct_point_legend(run, '*', "printed a line");
+    int rc = ct_thread_start(run, &t, spawned_main, &sp, "spawned");
+    if (rc) {
+        CT_PT(pthread_mutex_destroy(&il.mu));
+        return rc;
+    }
+    count_lines(&mn);
+    ct_say(run, "my %d lines are done; waiting in pthread_join", mn.printed);
+    ct_mark(run, CT_WAIT);
+    int64_t w0 = ct_clock_ns();
+    void *ret = NULL;
+    rc = ct_thread_join(&t, &ret);
+    double wait_ms = (double)(ct_clock_ns() - w0) / 1e6;
+    ct_mark(run, CT_IDLE);
+    CT_PT(pthread_mutex_destroy(&il.mu));
+    if (rc)
+        return rc;
+    int joined_value = (int)(intptr_t)ret;
+    ct_say(run, "pthread_join returned after %.2f ms; the thread's return value: %d", wait_ms,
+           joined_value);
+    if (ct_cancelled(run))
+        return 0;
+
+    il.order[il.n] = '\0';
+    int switches = 0, after_main = 0;
+    for (int i = 1; i < il.n; i++)
+        switches += il.order[i] != il.order[i - 1];
+    for (int i = il.n - 1; i >= 0 && il.order[i] == 'S'; i--)
+        after_main++;
+    int s_count = 0, m_count = 0;
+    for (int i = 0; i < il.n; i++) {
+        s_count += il.order[i] == 'S';
+        m_count += il.order[i] == 'M';
+    }
+
+    ct_result_int(run, "spawned_lines", "lines printed by the spawned thread", sp.printed, NULL);
+    ct_result_int(run, "main_lines", "lines printed by main", mn.printed, NULL);
+    ct_result_text(run, "order", "order on screen (M main, S spawned)", il.order);
+    ct_result_int(run, "switches", "times the output switched thread", switches, NULL);
+    ct_result_num(run, "join_wait_ms", "main's wait in pthread_join", wait_ms, 2, "ms");
+    ct_result_int(run, "join_value", "value handed back by pthread_join", joined_value, NULL);
+
+    ct_check(run, sp.printed == nspawned && s_count == nspawned,
+             "joined: the spawned thread printed all %d of %d lines before pthread_join returned",
+             s_count, nspawned);
+    ct_check(run, mn.printed == nmain && m_count == nmain, "joined: main printed all %d of %d lines",
+             m_count, nmain);
+    ct_check(run, joined_value == sp.printed,
+             "joined: pthread_join handed back the thread's return value (%d)", joined_value);
+
+    if (after_main > 0)
+        ct_takeaway(run,
+                    "With the join, nothing was lost: all %d of the spawned thread's lines "
+                    "appeared, %d of them after main's last line, and main sat %.2f ms in "
+                    "pthread_join waiting for the thread to finish.",
+                    nspawned, after_main, wait_ms);
+    else
+        ct_takeaway(run,
+                    "With the join, nothing was lost: the spawned thread had printed all %d "
+                    "lines before main's last one, so pthread_join returned after %.2f ms. The "
+                    "call was still needed: it is what proves the thread is done, hands back its "
+                    "value and releases it.",
+                    nspawned, wait_ms);
+    ct_takeaway(run,
+                "The output switched between the two threads %d times. The scheduler picks "
+                "that order, so it changes from run to run.",
+                switches);
+    return 0;
+}
+
+/* ---- part 2: the child process that does not join --------------------- */
+
+/* The child is `concur-tutor __child threads SPAWNED MAIN SLEEP_US`.  Every
+ * line it prints is "WORD NUMBER MICROSECONDS", written with write(2): a
+ * line is in the pipe the moment the call returns, so nothing can be left
+ * behind in a stdio buffer when the process ends.  Write errors are ignored
+ * on purpose: the parent counts what arrived. */
+
+static int64_t child_t0;       /* set before the thread starts, read-only after */
+static long child_sleep_us;
+
+static void child_emit(const char *word, int number)
+{
+    char buf[80];
+    int n = snprintf(buf, sizeof buf, "%s %d %lld\n", word, number,
+                     (long long)((ct_clock_ns() - child_t0) / 1000));
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, (size_t)n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (int)w;
+    }
+}
+
+static void child_nap(void)
+{
+    struct timespec ts = { child_sleep_us / 1000000, (child_sleep_us % 1000000) * 1000 };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The spawned thread.  Its argument is the line count carried in the
+ * pointer itself: the thread outlives the function that started it, so it
+ * must not be handed the address of one of that function's locals. */
+static void *child_spawned(void *arg)
+{
+    int lines = (int)(intptr_t)arg;
+    for (int i = 1; i <= lines; i++) {
+        child_emit("spawned", i);
+        child_nap();
+    }
+    child_emit("done", lines);
+    return NULL;
+}
+
+/* Runs first among the exit handlers (the last registered runs first): it
+ * marks the moment exit() got going.  The thread is still alive here. */
+static void child_at_exit(void)
+{
+    child_emit("exit", 0);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define CT_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CT_UNDER_TSAN 1
+#endif
+#endif
+
+#ifdef CT_UNDER_TSAN
+/* ThreadSanitizer's exit handler sleeps atexit_sleep_ms (1000 ms by
+ * default) whenever other threads are still running, precisely so that they
+ * can finish: that would hide what this demo is about.  Set it to 0 and
+ * re-execute this same child once, before any thread exists; the option only
+ * shortens the exit, it silences no report. */
+static void tsan_fast_exit(int argc, char **argv)
+{
+    const char *old = getenv("TSAN_OPTIONS");
+    if (old && strstr(old, "atexit_sleep_ms=0"))
+        return;
+    char opts[1024];
+    snprintf(opts, sizeof opts, "%s%satexit_sleep_ms=0", old ? old : "", old && *old ? ":" : "");
+    if (setenv("TSAN_OPTIONS", opts, 1) != 0)
+        return;
+    char *av[8] = { "/proc/self/exe", "__child", "threads" };
+    for (int i = 0; i < argc && i < 4; i++)
+        av[3 + i] = argv[i];
+    execv(av[0], av);
+    /* if that failed, carry on: the run then shows what TSan's sleep allowed */
+}
+#endif
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int threads_child(int argc, char **argv)
+{
+    long nspawned, nmain;
+    if (argc != 3 || !parse_long(argv[0], 1, MAX_LINES, &nspawned) ||
+        !parse_long(argv[1], 1, MAX_LINES, &nmain) ||
+        !parse_long(argv[2], 0, 600L * 1000000, &child_sleep_us)) {
+        fprintf(stderr, "usage: __child threads SPAWNED MAIN SLEEP_US\n");
+        return 2;
+    }
+#ifdef CT_UNDER_TSAN
+    tsan_fast_exit(argc, argv);
+#endif
+    child_t0 = ct_clock_ns();
+    if (atexit(child_at_exit) != 0)
+        fprintf(stderr, "atexit failed\n");
+
+    /* Detached, which is what Rust does when a JoinHandle is dropped without
+     * join().  It also keeps ThreadSanitizer honest in both orders: a
+     * joinable thread that finishes before exit() and is never joined is a
+     * "thread leak" report, a detached one is not. */
+    pthread_attr_t attr;
+    pthread_t tid;
+    CT_PT(pthread_attr_init(&attr));
+    CT_PT(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
+    int rc = pthread_create(&tid, &attr, child_spawned, (void *)(intptr_t)nspawned);
+    CT_PT(pthread_attr_destroy(&attr));
+    if (rc != 0) {
+        fprintf(stderr, "pthread_create: %s\n", strerror(rc));
+        return 1;
+    }
+    for (int i = 1; i <= nmain; i++) {
+        child_emit("main", i);
+        child_nap();
+    }
+    child_emit("return", 0);
+    /* No join.  This returns to the program's main(), which returns, and
+     * exit() ends the process with the spawned thread in it. */
+    return 0;
+}
+
+/* The child's words, what the parent shows for each, and its letter in the
+ * child's order string. */
+struct child_word {
+    const char *word;
+    char code;
+    const char *who;
+    const char *what;       /* NULL: a numbered line */
+};
+
+static const struct child_word child_words[] = {
+    { "main", 'M', "main", NULL },
+    { "spawned", 'S', "spawned", NULL },
+    { "return", 'R', "main", "returns from main() without joining" },
+    { "exit", 'X', "exit()", "runs the exit handlers; the process ends after them" },
+    { "done", 'D', "spawned", "finished its loop" },
+};
+
+static const struct child_word *child_word_find(const char *w)
+{
+    for (size_t i = 0; i < sizeof child_words / sizeof child_words[0]; i++) {
+        if (strcmp(child_words[i].word, w) == 0)
+            return &child_words[i];
+    }
+    return NULL;
+}
+
+struct child_outcome {
+    char order[2 * MAX_LINES + 8];
+    int n;
+    int spawned, main, unexpected;
+    bool spawned_in_order;
+    int spawned_after_return;
+    double return_ms, exit_ms, last_spawned_ms;     /* child clock; < 0: never */
+    int status;
+    bool timed_out;
+};
+
+static int no_join_part(struct ct_run *run, int nspawned, int nmain, double sleep_ms,
+                        struct child_outcome *o)
+{
+    double nap_ms = sleep_ms * ct_scale(run);
+    char a_spawned[16], a_main[16], a_sleep[32];
+    snprintf(a_spawned, sizeof a_spawned, "%d", nspawned);
+    snprintf(a_main, sizeof a_main, "%d", nmain);
+    snprintf(a_sleep, sizeof a_sleep, "%lld", (long long)(nap_ms * 1000));
+    const char *args[] = { a_spawned, a_main, a_sleep, NULL };
+
+    *o = (struct child_outcome){ .spawned_in_order = true, .return_ms = -1, .exit_ms = -1,
+                                 .last_spawned_ms = -1 };
+    struct ct_child c;
+    int rc = ct_child_spawn(run, args, &c);
+    if (rc)
+        return rc;
+    ct_say(run, "started child process %d; its lines follow, with the child's own clock", c.pid);
+
+    /* a generous per-line limit: it only matters if the child hangs, and a
+     * sanitizer build on a crowded machine can take seconds to start */
+    char line[256];
+    while ((rc = ct_child_readline(run, &c, line, sizeof line, 30000 + 4 * nap_ms)) == 1) {
+        char word[16];
+        int num;
+        long long us;
+        const struct child_word *w = NULL;
+        if (sscanf(line, "%15s %d %lld", word, &num, &us) == 3)
+            w = child_word_find(word);
+        if (!w) {
+            o->unexpected++;
+            ct_say(run, "child | unexpected: %s", line);
+            continue;
+        }
+        double ms = (double)us / 1000.0;
+        if (w->what)
+            ct_say(run, "child | %-7s  %s   [child %.2f ms]", w->who, w->what, ms);
+        else
+            ct_say(run, "child | %-7s  line %d of %d   [child %.2f ms]", w->who, num,
+                   w->code == 'S' ? nspawned : nmain, ms);
+        if (o->n < (int)sizeof o->order - 1)
+            o->order[o->n++] = w->code;
+        switch (w->code) {
+        case 'M':
+            o->main++;
+            break;
+        case 'S':
+            o->spawned_in_order &= num == o->spawned + 1;
+            o->spawned++;
+            o->last_spawned_ms = ms;
+            o->spawned_after_return += o->return_ms >= 0;
+            break;
+        case 'R':
+            o->return_ms = ms;
+            break;
+        case 'X':
+            o->exit_ms = ms;
+            break;
+        default:
+            break;
+        }
+    }
+    o->order[o->n] = '\0';
+    o->timed_out = rc == -ETIMEDOUT;
+    if (o->timed_out)
+        ct_say(run, "the child stopped writing without closing its output; killing it");
+    o->status = ct_child_wait(run, &c, 2000);
+    if (rc < 0 && rc != -ETIMEDOUT && rc != -ECANCELED)
+        return rc;
+    if (o->status < 0)
+        return o->status;
+    if (!ct_cancelled(run))
+        ct_say(run, "child process %d ended with status %d", c.pid, o->status);
+    return 0;
+}
+
+static void report_no_join(struct ct_run *run, int nspawned, int nmain,
+                           const struct child_outcome *o)
+{
+    ct_result_int(run, "child_spawned_lines", "child: lines printed by the spawned thread",
+                  o->spawned, NULL);
+    ct_result_int(run, "child_main_lines", "child: lines printed by main", o->main, NULL);
+    ct_result_text(run, "child_order",
+                   "child: order (M main, S spawned, R return, X exit, D done)", o->order);
+    ct_result_int(run, "child_spawned_after_return",
+                  "child: spawned lines after main returned", o->spawned_after_return, NULL);
+    ct_result_num(run, "child_return_ms", "child: main returned at", o->return_ms, 2, "ms");
+    ct_result_num(run, "child_exit_ms", "child: exit handlers began at", o->exit_ms, 2, "ms");
+    ct_result_int(run, "child_status", "child: exit status", o->status, NULL);
+    ct_result_int(run, "child_unexpected_lines", "child: unexpected output lines",
+                  o->unexpected, NULL);
+
+    ct_check(run, o->status == 0 && o->unexpected == 0 && !o->timed_out,
+             "no join: the child exited with status 0 and printed nothing unexpected "
+             "(no sanitizer report)");
+    ct_check(run, o->main == nmain && o->return_ms >= 0,
+             "no join: the child's main printed all %d of %d lines, then returned", o->main, nmain);
+    ct_check(run, o->spawned_in_order && o->spawned <= nspawned,
+             "no join: the spawned thread's lines arrived whole and in order, 1..%d of %d",
+             o->spawned, nspawned);
+
+    int lost = nspawned - o->spawned;
+    char during_exit[160] = "";
+    if (o->spawned_after_return > 0)
+        snprintf(during_exit, sizeof during_exit,
+                 " (%d of them after main had returned, while exit() was still at work)",
+                 o->spawned_after_return);
+    if (lost > 0)
+        ct_takeaway(run,
+                    "Without the join, the child's main printed its %d lines and returned; "
+                    "exit() then ended the whole process. The spawned thread got %d of its %d "
+                    "lines out%s and the other %d were never printed. Nobody told the thread "
+                    "to stop: it ceased to exist along with its process.",
+                    nmain, o->spawned, nspawned, during_exit, lost);
+    else if (o->return_ms >= 0 && o->last_spawned_ms >= 0 && o->last_spawned_ms < o->return_ms)
+        ct_takeaway(run,
+                    "This time the child's spawned thread finished all %d lines before its "
+                    "main returned (%d main lines took longer than %d spawned ones), so exit() "
+                    "had nothing left to cut short. Give the thread more lines than main to see "
+                    "it killed.",
+                    nspawned, nmain, nspawned);
+    else
+        ct_takeaway(run,
+                    "This time the child's spawned thread got all %d lines out: its last one "
+                    "came %.2f ms after main returned, while exit() was still busy (exit "
+                    "handlers, a sanitizer's checks, a slow machine). That was timing, not a "
+                    "guarantee; only a join guarantees that a thread finishes.",
+                    nspawned, o->last_spawned_ms - o->return_ms);
+}
+
+static int threads_run(struct ct_run *run)
+{
+    int nspawned = (int)ct_param_int(run, "spawned");
+    int nmain = (int)ct_param_int(run, "main");
+    double sleep_ms = ct_param_num(run, "sleep-ms");
+
+    if (ct_param_has(run, "parts", "join")) {
+        ct_section(run, "with pthread_join");
+        int rc = join_part(run, nspawned, nmain, sleep_ms);
+        if (rc || ct_cancelled(run))
+            return rc;
+    }
+    if (ct_param_has(run, "parts", "no-join")) {
+        ct_section(run, "without a join, in a child process: main returns, exit() ends it");
+        struct child_outcome o;
+        int rc = no_join_part(run, nspawned, nmain, sleep_ms, &o);
+        if (rc || ct_cancelled(run))
+            return rc;
+        report_no_join(run, nspawned, nmain, &o);
+    }
+    return 0;
+}
+
+static const struct ct_param_spec threads_params[] = {
+    { "spawned", CT_PARAM_INT, "9", 1, MAX_LINES, NULL, "lines the spawned thread prints" },
+    { "main", CT_PARAM_INT, "4", 1, MAX_LINES, NULL, "lines main prints before it joins (or returns)" },
+    { "sleep-ms", CT_PARAM_NUM, "1", 0, 100, NULL, "sleep after every line, in ms" },
+    { "parts", CT_PARAM_SET, "all", 0, 0, "join,no-join", "with the join, and without it in a child process" },
+    CT_PARAMS_END,
+};
+
+const struct ct_demo ct_demo_threads = {
+    .name = "threads",
+    .chapter = 2,
+    .title = "Spawning a thread, and what join is for",
+    .summary = "A thread counts to 9 while main counts to 4; then the same without a join",
+    .intro = "Main starts a thread with pthread_create; both print numbered lines with a short "
+             "sleep after each, so their lines interleave, and main then waits in pthread_join. "
+             "After that the same program runs in a child process whose main returns without "
+             "joining: watch how many of the thread's lines survive the exit.",
+    .params = threads_params,
+    .smoke = "spawned=5 main=2",
+    .run = threads_run,
+    .child = threads_child,
+};

@@ -1,0 +1,213 @@
+/* test-threads.c - demo `threads`: the joined thread always prints all of
+ * its lines, in order, before pthread_join returns; the child whose main
+ * does not join loses the end of its thread's count, and its figures agree
+ * with the lines it printed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static long long result_int(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(j, "results"), key);
+    if (!json_is_integer(v))
+        fail_msg("result %s missing or not an integer", key);
+    return json_integer_value(v);
+}
+
+static const char *result_text(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(j, "results"), key);
+    if (!json_is_string(v))
+        fail_msg("result %s missing or not a string", key);
+    return json_string_value(v);
+}
+
+static int count_char(const char *s, char c)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+/* The lines `thread` logged that read "line I of N": they must be exactly
+ * 1..n, in that order. */
+static void assert_numbered_lines(json_t *j, const char *thread, int n)
+{
+    json_t *log = json_object_get(j, "log"), *e;
+    size_t i;
+    int next = 1;
+    json_array_foreach(log, i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "thread")), thread) != 0)
+            continue;
+        int k, of;
+        if (sscanf(json_string_value(json_object_get(e, "text")), "line %d of %d", &k, &of) != 2)
+            continue;
+        assert_int_equal(of, n);
+        assert_int_equal(k, next);
+        next++;
+    }
+    assert_int_equal(next - 1, n);
+}
+
+static json_t *run_threads(const char *const *args)
+{
+    int code;
+    json_t *j = ct_demo_json("threads", args, &code);
+    assert_non_null(j);
+    if (code != 0) {
+        /* say which check failed, and anything unexpected the child wrote */
+        json_t *e;
+        size_t i;
+        json_array_foreach(json_object_get(j, "checks"), i, e) {
+            if (!json_is_true(json_object_get(e, "ok")))
+                fprintf(stderr, "failed check: %s\n",
+                        json_string_value(json_object_get(e, "what")));
+        }
+        json_array_foreach(json_object_get(j, "log"), i, e) {
+            const char *text = json_string_value(json_object_get(e, "text"));
+            if (strstr(text, "unexpected") || strstr(text, "killing"))
+                fprintf(stderr, "log: %s\n", text);
+        }
+        fail_msg("threads exited %d", code);
+    }
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    return j;
+}
+
+static void test_join_prints_everything_in_order(void **state)
+{
+    (void)state;
+    static const struct { const char *spawned, *main, *sleep; int ns, nm; } cases[] = {
+        { "spawned=9", "main=4", "sleep-ms=1", 9, 4 },
+        { "spawned=3", "main=7", "sleep-ms=0", 3, 7 },
+        { "spawned=1", "main=1", "sleep-ms=0.5", 1, 1 },
+        { "spawned=40", "main=2", "sleep-ms=0", 40, 2 },
+    };
+    for (int round = 0; round < 10; round++) {
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            json_t *j = run_threads((const char *const[]){ cases[c].spawned, cases[c].main,
+                                                           cases[c].sleep, "parts=join", NULL });
+            int ns = cases[c].ns, nm = cases[c].nm;
+            assert_int_equal(result_int(j, "spawned_lines"), ns);
+            assert_int_equal(result_int(j, "main_lines"), nm);
+            assert_int_equal(result_int(j, "join_value"), ns);
+            const char *order = result_text(j, "order");
+            assert_int_equal(strlen(order), (size_t)(ns + nm));
+            assert_int_equal(count_char(order, 'S'), ns);
+            assert_int_equal(count_char(order, 'M'), nm);
+            int switches = 0;
+            for (size_t i = 1; order[i]; i++)
+                switches += order[i] != order[i - 1];
+            assert_int_equal(result_int(j, "switches"), switches);
+            assert_numbered_lines(j, "spawned", ns);
+            assert_numbered_lines(j, "main", nm);
+            /* the joined run never starts a child */
+            assert_null(json_object_get(json_object_get(j, "results"), "child_order"));
+            json_decref(j);
+        }
+    }
+}
+
+/* The child's figures must match its order string, whatever the timing. */
+static void assert_child_consistent(json_t *j, int ns, int nm)
+{
+    const char *order = result_text(j, "child_order");
+    int s = (int)result_int(j, "child_spawned_lines");
+    assert_int_equal(result_int(j, "child_status"), 0);
+    assert_int_equal(result_int(j, "child_unexpected_lines"), 0);
+    assert_int_equal(result_int(j, "child_main_lines"), nm);
+    assert_int_equal(count_char(order, 'M'), nm);
+    assert_int_equal(count_char(order, 'S'), s);
+    assert_true(s <= ns);
+    /* main returned once, after its last line; the exit handler came after */
+    const char *r = strchr(order, 'R');
+    assert_non_null(r);
+    assert_int_equal(count_char(order, 'R'), 1);
+    assert_null(strchr(r, 'M'));
+    const char *x = strchr(order, 'X');
+    assert_non_null(x);
+    assert_true(x > r);
+    /* the thread says "done" only after its last line */
+    const char *d = strchr(order, 'D');
+    if (d) {
+        assert_int_equal(s, ns);
+        assert_null(strchr(d, 'S'));
+    }
+    assert_int_equal(result_int(j, "child_spawned_after_return"), count_char(r, 'S'));
+}
+
+static void test_no_join_loses_lines(void **state)
+{
+    (void)state;
+    /* the guide's counts, with sleeps long enough that the thread still has
+     * ~50 ms of counting left when the child's main returns, even under a
+     * sanitizer's slow exit */
+    for (int round = 0; round < 12; round++) {
+        json_t *j = run_threads((const char *const[]){ "spawned=9", "main=4", "sleep-ms=10",
+                                                       "parts=no-join", NULL });
+        assert_child_consistent(j, 9, 4);
+        assert_true(result_int(j, "child_spawned_lines") < 9);
+        assert_null(strchr(result_text(j, "child_order"), 'D'));
+        assert_null(json_object_get(json_object_get(j, "results"), "order"));
+        json_decref(j);
+    }
+}
+
+static void test_no_join_consistent_any_timing(void **state)
+{
+    (void)state;
+    static const struct { const char *spawned, *main, *sleep; int ns, nm; } cases[] = {
+        { "spawned=9", "main=4", "sleep-ms=1", 9, 4 },
+        { "spawned=2", "main=6", "sleep-ms=1", 2, 6 },
+        { "spawned=5", "main=5", "sleep-ms=0", 5, 5 },
+        { "spawned=100", "main=1", "sleep-ms=0", 100, 1 },
+    };
+    for (int round = 0; round < 5; round++) {
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            json_t *j = run_threads((const char *const[]){ cases[c].spawned, cases[c].main,
+                                                           cases[c].sleep, NULL });
+            assert_child_consistent(j, cases[c].ns, cases[c].nm);
+            assert_int_equal(result_int(j, "spawned_lines"), cases[c].ns);
+            json_decref(j);
+        }
+    }
+}
+
+static void test_child_rejects_bad_arguments(void **state)
+{
+    (void)state;
+    static const char *const bad[][4] = {
+        { "9", "4", NULL, NULL },
+        { "0", "4", "1000", NULL },
+        { "9", "x", "1000", NULL },
+        { "9", "4", "-1", NULL },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[8] = { ct_test_binary(), "__child", "threads" };
+        for (int k = 0; k < 3 && bad[i][k]; k++)
+            argv[3 + k] = bad[i][k];
+        struct ct_proc p;
+        assert_int_equal(ct_proc_run(&p, argv, NULL, NULL, 30, 0), 0);
+        assert_int_equal(p.status, 2);
+        assert_non_null(strstr(p.err, "usage: __child threads"));
+        ct_proc_free(&p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_join_prints_everything_in_order),
+        cmocka_unit_test(test_no_join_loses_lines),
+        cmocka_unit_test(test_no_join_consistent_any_timing),
+        cmocka_unit_test(test_child_rejects_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

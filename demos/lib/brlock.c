@@ -1,0 +1,252 @@
+/* brlock.c - see brlock.h.
+ *
+ * Memory ordering, the heart of the lock.  A reader does
+ *
+ *     slot += 1;  then  read writer
+ *
+ * and a writer does
+ *
+ *     writer = 1;  then  read every slot
+ *
+ * Each side stores to one location and then loads the other (the pattern
+ * of Dekker's mutual exclusion).  The lock is correct only if at least one
+ * side sees the other's store: either the reader sees writer == 1 and
+ * backs off, or the writer sees the reader's slot != 0 and waits.  With
+ * acquire/release alone both may miss: a CPU may let a load overtake an
+ * earlier store to another location (x86's store buffer does exactly
+ * this), so each thread could read the old value of the other's word.
+ * All four operations are therefore memory_order_seq_cst: C11 puts all
+ * seq_cst operations in one total order consistent with each thread's
+ * program order, and in that order one of the two stores comes first, so
+ * the other thread's later load sees it.  (A seq_cst fence between each
+ * store and load would do the same; seq_cst operations are used because
+ * ThreadSanitizer models them exactly, while it does not understand
+ * fences.)  On x86 the reader's seq_cst fetch_add is a `lock xadd`, which
+ * is already a full barrier, and the load of `writer` is a plain `mov`.
+ *
+ * The slot decrement on unlock is seq_cst too.  Its release half publishes
+ * the reader's critical section to the writer that then reads the slot as
+ * 0 (the writer may modify the data only after that); its store-then-load
+ * half orders it before the reader's check for a waiting writer to wake
+ * (see read_leave), so a writer cannot sleep through the last reader's
+ * exit.
+ */
+#include "brlock.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "backoff.h"
+#include "check.h"
+#include "wait.h"
+
+/* Each thread's slot index, handed out in turn on its first read lock. */
+static atomic_uint next_slot;
+static _Thread_local int my_slot = -1;
+
+static atomic_int *reader_slot(struct ct_brlock *l)
+{
+    if (my_slot < 0)
+        my_slot = (int)(atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
+                        CT_BRLOCK_SLOTS);
+    return &l->slots[my_slot].readers;
+}
+
+int ct_brlock_init(struct ct_brlock *l)
+{
+    l->slots = aligned_alloc(CT_BRLOCK_SLOT_BYTES, CT_BRLOCK_SLOTS * sizeof *l->slots);
+    if (!l->slots)
+        return -ENOMEM;
+    for (int i = 0; i < CT_BRLOCK_SLOTS; i++)
+        atomic_init(&l->slots[i].readers, 0);
+    atomic_init(&l->writer, 0);
+    int rc = pthread_mutex_init(&l->writers, NULL);
+    if (rc != 0) {
+        rc = -rc;
+        goto fail_slots;
+    }
+    if ((rc = pthread_mutex_init(&l->mu, NULL)) != 0) {
+        rc = -rc;
+        goto fail_writers;
+    }
+    if ((rc = ct_cond_init_monotonic(&l->writer_gone)) != 0)
+        goto fail_mu;
+    if ((rc = ct_cond_init_monotonic(&l->slot_drained)) != 0)
+        goto fail_gone;
+    return 0;
+fail_gone:
+    pthread_cond_destroy(&l->writer_gone);
+fail_mu:
+    pthread_mutex_destroy(&l->mu);
+fail_writers:
+    pthread_mutex_destroy(&l->writers);
+fail_slots:
+    free(l->slots);
+    return rc;
+}
+
+void ct_brlock_destroy(struct ct_brlock *l)
+{
+    CT_PT(pthread_cond_destroy(&l->slot_drained));
+    CT_PT(pthread_cond_destroy(&l->writer_gone));
+    CT_PT(pthread_mutex_destroy(&l->mu));
+    CT_PT(pthread_mutex_destroy(&l->writers));
+    free(l->slots);
+}
+
+/* ---- readers ---------------------------------------------------------- */
+
+/* Take our name off the slot; if a writer is draining, it may be waiting
+ * for exactly this, so wake it.  (Waking under mu: the writer checks the
+ * slot under mu before it sleeps, so the wake-up cannot fall between its
+ * check and its sleep.) */
+static void read_leave(struct ct_brlock *l, atomic_int *slot)
+{
+    atomic_fetch_sub_explicit(slot, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&l->writer, memory_order_seq_cst)) {
+        CT_PT(pthread_mutex_lock(&l->mu));
+        CT_PT(pthread_cond_broadcast(&l->slot_drained));
+        CT_PT(pthread_mutex_unlock(&l->mu));
+    }
+}
+
+/* One attempt: announce, then look for a writer (see the top of the file
+ * for why both are seq_cst).  True if the read lock is now held. */
+static bool read_enter(struct ct_brlock *l, atomic_int *slot)
+{
+    atomic_fetch_add_explicit(slot, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&l->writer, memory_order_seq_cst) == 0)
+        return true;
+    read_leave(l, slot);
+    return false;
+}
+
+/* Wait until no writer is in: spin briefly (writers are usually quick),
+ * then sleep on writer_gone.  0, -ETIMEDOUT or -ECANCELED. */
+static int wait_writer_gone(struct ct_brlock *l, int64_t deadline, struct ct_event *cancel)
+{
+    struct ct_backoff b = CT_BACKOFF_INIT;
+    while (atomic_load_explicit(&l->writer, memory_order_acquire)) {
+        if (!ct_backoff_exhausted(&b)) {
+            ct_backoff_step(&b);
+            continue;
+        }
+        int rc = 0;
+        CT_PT(pthread_mutex_lock(&l->mu));
+        while (atomic_load_explicit(&l->writer, memory_order_acquire) && rc == 0)
+            rc = ct_cond_wait_bounded(&l->writer_gone, &l->mu, deadline, cancel);
+        CT_PT(pthread_mutex_unlock(&l->mu));
+        return rc;
+    }
+    return 0;
+}
+
+int ct_brlock_read_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+                              struct ct_event *cancel)
+{
+    atomic_int *slot = reader_slot(l);
+    if (read_enter(l, slot))
+        return 0;
+    int64_t deadline = ct_deadline_after(timeout_ns);
+    for (;;) {
+        int rc = wait_writer_gone(l, deadline, cancel);
+        if (rc != 0)
+            return rc;
+        if (read_enter(l, slot))
+            return 0;
+    }
+}
+
+int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)
+{
+    return ct_brlock_read_lock_timed(l, -1, cancel);
+}
+
+bool ct_brlock_try_read_lock(struct ct_brlock *l)
+{
+    return read_enter(l, reader_slot(l));
+}
+
+void ct_brlock_read_unlock(struct ct_brlock *l)
+{
+    read_leave(l, reader_slot(l));
+}
+
+/* ---- writers ---------------------------------------------------------- */
+
+/* Lower the flag, let sleeping readers in, and let the next writer in.
+ * The flag goes down before the writers' mutex is released, or the next
+ * writer's raised flag could be cleared by this one. */
+static void write_release(struct ct_brlock *l)
+{
+    atomic_store_explicit(&l->writer, 0, memory_order_release);
+    CT_PT(pthread_mutex_lock(&l->mu));
+    CT_PT(pthread_cond_broadcast(&l->writer_gone));
+    CT_PT(pthread_mutex_unlock(&l->mu));
+    CT_PT(pthread_mutex_unlock(&l->writers));
+}
+
+/* Wait until `slot` reads 0 (its readers have left): spin briefly, then
+ * sleep on slot_drained, which read_leave signals. */
+static int wait_drained(struct ct_brlock *l, atomic_int *slot, int64_t deadline,
+                        struct ct_event *cancel)
+{
+    struct ct_backoff b = CT_BACKOFF_INIT;
+    while (atomic_load_explicit(slot, memory_order_seq_cst) != 0) {
+        if (!ct_backoff_exhausted(&b)) {
+            ct_backoff_step(&b);
+            continue;
+        }
+        int rc = 0;
+        CT_PT(pthread_mutex_lock(&l->mu));
+        while (atomic_load_explicit(slot, memory_order_seq_cst) != 0 && rc == 0)
+            rc = ct_cond_wait_bounded(&l->slot_drained, &l->mu, deadline, cancel);
+        CT_PT(pthread_mutex_unlock(&l->mu));
+        return rc;
+    }
+    return 0;
+}
+
+int ct_brlock_write_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+                               struct ct_event *cancel)
+{
+    int64_t deadline = ct_deadline_after(timeout_ns);
+    int rc = ct_mutex_lock_bounded(&l->writers, deadline, cancel);
+    if (rc != 0)
+        return rc;
+    /* raise the flag (new readers now back off), then wait for the
+     * readers already in to leave, slot by slot */
+    atomic_store_explicit(&l->writer, 1, memory_order_seq_cst);
+    for (int i = 0; i < CT_BRLOCK_SLOTS; i++) {
+        rc = wait_drained(l, &l->slots[i].readers, deadline, cancel);
+        if (rc != 0) {
+            write_release(l);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int ct_brlock_write_lock(struct ct_brlock *l, struct ct_event *cancel)
+{
+    return ct_brlock_write_lock_timed(l, -1, cancel);
+}
+
+bool ct_brlock_try_write_lock(struct ct_brlock *l)
+{
+    if (pthread_mutex_trylock(&l->writers) != 0)
+        return false;
+    atomic_store_explicit(&l->writer, 1, memory_order_seq_cst);
+    for (int i = 0; i < CT_BRLOCK_SLOTS; i++) {
+        if (atomic_load_explicit(&l->slots[i].readers, memory_order_seq_cst) != 0) {
+            write_release(l);
+            return false;
+        }
+    }
+    return true;
+}
+
+void ct_brlock_write_unlock(struct ct_brlock *l)
+{
+    write_release(l);
+}

@@ -24,8 +24,12 @@
  *     CT_POISON_GUARD_END();           // unlocks m (no poison)
  *
  * The two macros open and close a block (they are pthread_cleanup_push and
- * pthread_cleanup_pop), so they must pair up in the same scope.  A panic
- * while the thread holds no guarded mutex poisons nothing.
+ * pthread_cleanup_pop), so they must pair up in the same scope.  In C,
+ * glibc implements them with setjmp: a local variable of the enclosing
+ * function that changes inside the block may be lost when a panic jumps
+ * out (gcc's -Wclobbered says so).  Give the guarded section a small
+ * function of its own.  A panic while the thread holds no guarded mutex
+ * poisons nothing.
  */
 #ifndef CT_POISON_H
 #define CT_POISON_H

@@ -11,12 +11,17 @@
 #include <string.h>
 
 extern const struct ct_demo ct_demo_race;
+extern const struct ct_demo ct_demo_mutex;
+extern const struct ct_demo ct_demo_poisoning;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
     &ct_demo_race,
     /* 2. Threads and thread safety */
     /* 3. Send and Sync */
+    /* 4. Mutex and RwLock */
+    &ct_demo_mutex,
+    &ct_demo_poisoning,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

@@ -13,6 +13,7 @@
 extern const struct ct_demo ct_demo_race;
 extern const struct ct_demo ct_demo_mutex;
 extern const struct ct_demo ct_demo_poisoning;
+extern const struct ct_demo ct_demo_rwlock;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -22,6 +23,7 @@ const struct ct_demo *const ct_demos[] = {
     /* 4. Mutex and RwLock */
     &ct_demo_mutex,
     &ct_demo_poisoning,
+    &ct_demo_rwlock,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

@@ -168,17 +168,20 @@ static void report(struct ct_run *run, struct shared *sh, struct actor *a, int n
                      CT_NUM(a[i].got_ms, 1), CT_NUM(a[i].left_ms, 1), CT_INT(a[i].seq + 1));
 
     const struct actor *w = NULL, *late = NULL;
-    double last_reader_left = 0;
     int inconsistent = 0;
     for (int i = 0; i < n; i++) {
         if (a[i].role == WRITER)
             w = &a[i];
         else if (a[i].role == LATE_READER)
             late = &a[i];
-        if (a[i].role == READER && a[i].left_ms > last_reader_left)
-            last_reader_left = a[i].left_ms;
         if (a[i].role != WRITER && !a[i].consistent)
             inconsistent++;
+    }
+    /* the last departure among the readers who got in before the writer */
+    double last_reader_left = 0;
+    for (int i = 0; i < n; i++) {
+        if (a[i].role != WRITER && a[i].seq < w->seq && a[i].left_ms > last_reader_left)
+            last_reader_left = a[i].left_ms;
     }
     char list[64];
     format_list(sh, list, sizeof list);
@@ -198,7 +201,7 @@ static void report(struct ct_run *run, struct shared *sh, struct actor *a, int n
     int readers = n - 1 - (late != NULL);
     const char *why;
     if (w->arrive_ms >= last_reader_left)
-        why = "the first readers had already left, so it went straight in.";
+        why = "no reader was inside when it came, so it went straight in.";
     else if (w->got_ms + 0.5 >= last_reader_left)
         why = "a write lock must wait until every reader inside has left.";
     else

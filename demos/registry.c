@@ -14,6 +14,7 @@ extern const struct ct_demo ct_demo_race;
 extern const struct ct_demo ct_demo_mutex;
 extern const struct ct_demo ct_demo_poisoning;
 extern const struct ct_demo ct_demo_rwlock;
+extern const struct ct_demo ct_demo_rwlock_bench;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -24,6 +25,7 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_mutex,
     &ct_demo_poisoning,
     &ct_demo_rwlock,
+    &ct_demo_rwlock_bench,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

@@ -26,10 +26,26 @@
  *
  * The slot decrement on unlock is seq_cst too.  Its release half publishes
  * the reader's critical section to the writer that then reads the slot as
- * 0 (the writer may modify the data only after that); its store-then-load
- * half orders it before the reader's check for a waiting writer to wake
- * (see read_leave), so a writer cannot sleep through the last reader's
- * exit.
+ * 0 (the writer may modify the data only after that).
+ *
+ * Sleeping.  Both sides spin briefly and then sleep on a condition
+ * variable.  Waking costs a mutex and a broadcast, so it is done only when
+ * someone sleeps, and "does anyone sleep?" is the same store-then-load
+ * pattern again, again seq_cst on both sides:
+ *
+ *   reader leaving:   slot -= 1;           then read writer_asleep
+ *   writer going to   writer_asleep = 1;   then read the slot (under mu)
+ *   sleep:
+ *
+ *   writer leaving:   writer = 0;          then read sleepers
+ *   reader going to   sleepers += 1;       then read writer (under mu)
+ *   sleep:
+ *
+ * Either the waker sees the sleeper's flag and broadcasts (under mu, so the
+ * broadcast cannot fall between the sleeper's check and its wait), or the
+ * sleeper sees the waker's store and does not sleep.  A lost wake-up would
+ * still end at the next CT_WAIT_SLICE_NS slice, but would show up as a
+ * 20 ms stall.
  */
 #include "brlock.h"
 
@@ -39,6 +55,10 @@
 #include "backoff.h"
 #include "check.h"
 #include "wait.h"
+
+/* How many times a reader re-reads the writer flag before it sleeps: a few
+ * tens of microseconds, longer than a typical write. */
+#define READER_SPINS 2000
 
 /* Each thread's slot index, handed out in turn on its first read lock. */
 static atomic_uint next_slot;
@@ -60,6 +80,8 @@ int ct_brlock_init(struct ct_brlock *l)
     for (int i = 0; i < CT_BRLOCK_SLOTS; i++)
         atomic_init(&l->slots[i].readers, 0);
     atomic_init(&l->writer, 0);
+    atomic_init(&l->writer_asleep, 0);
+    atomic_init(&l->sleepers, 0);
     int rc = pthread_mutex_init(&l->writers, NULL);
     if (rc != 0) {
         rc = -rc;
@@ -96,14 +118,12 @@ void ct_brlock_destroy(struct ct_brlock *l)
 
 /* ---- readers ---------------------------------------------------------- */
 
-/* Take our name off the slot; if a writer is draining, it may be waiting
- * for exactly this, so wake it.  (Waking under mu: the writer checks the
- * slot under mu before it sleeps, so the wake-up cannot fall between its
- * check and its sleep.) */
+/* Take our name off the slot; if a writer sleeps waiting for the slots to
+ * drain, this may be what it waits for, so wake it. */
 static void read_leave(struct ct_brlock *l, atomic_int *slot)
 {
     atomic_fetch_sub_explicit(slot, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&l->writer, memory_order_seq_cst)) {
+    if (atomic_load_explicit(&l->writer_asleep, memory_order_seq_cst)) {
         CT_PT(pthread_mutex_lock(&l->mu));
         CT_PT(pthread_cond_broadcast(&l->slot_drained));
         CT_PT(pthread_mutex_unlock(&l->mu));
@@ -121,24 +141,26 @@ static bool read_enter(struct ct_brlock *l, atomic_int *slot)
     return false;
 }
 
-/* Wait until no writer is in: spin briefly (writers are usually quick),
- * then sleep on writer_gone.  0, -ETIMEDOUT or -ECANCELED. */
+/* Wait until no writer is in.  First spin, re-reading the flag: it sits
+ * on a line that only writers write, so spinning readers add no traffic
+ * and need no backoff, and they see the flag drop at once (writes are
+ * usually short).  Then sleep on writer_gone.  0, -ETIMEDOUT or
+ * -ECANCELED. */
 static int wait_writer_gone(struct ct_brlock *l, int64_t deadline, struct ct_event *cancel)
 {
-    struct ct_backoff b = CT_BACKOFF_INIT;
-    while (atomic_load_explicit(&l->writer, memory_order_acquire)) {
-        if (!ct_backoff_exhausted(&b)) {
-            ct_backoff_step(&b);
-            continue;
-        }
-        int rc = 0;
-        CT_PT(pthread_mutex_lock(&l->mu));
-        while (atomic_load_explicit(&l->writer, memory_order_acquire) && rc == 0)
-            rc = ct_cond_wait_bounded(&l->writer_gone, &l->mu, deadline, cancel);
-        CT_PT(pthread_mutex_unlock(&l->mu));
-        return rc;
+    for (int i = 0; i < READER_SPINS; i++) {
+        if (!atomic_load_explicit(&l->writer, memory_order_acquire))
+            return 0;
+        ct_cpu_relax();
     }
-    return 0;
+    int rc = 0;
+    CT_PT(pthread_mutex_lock(&l->mu));
+    atomic_fetch_add_explicit(&l->sleepers, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&l->writer, memory_order_seq_cst) && rc == 0)
+        rc = ct_cond_wait_bounded(&l->writer_gone, &l->mu, deadline, cancel);
+    atomic_fetch_sub_explicit(&l->sleepers, 1, memory_order_relaxed);
+    CT_PT(pthread_mutex_unlock(&l->mu));
+    return rc;
 }
 
 int ct_brlock_read_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
@@ -174,15 +196,17 @@ void ct_brlock_read_unlock(struct ct_brlock *l)
 
 /* ---- writers ---------------------------------------------------------- */
 
-/* Lower the flag, let sleeping readers in, and let the next writer in.
- * The flag goes down before the writers' mutex is released, or the next
- * writer's raised flag could be cleared by this one. */
+/* Lower the flag, wake sleeping readers (if any), and let the next writer
+ * in.  The flag goes down before the writers' mutex is released, or the
+ * next writer's raised flag could be cleared by this one. */
 static void write_release(struct ct_brlock *l)
 {
-    atomic_store_explicit(&l->writer, 0, memory_order_release);
-    CT_PT(pthread_mutex_lock(&l->mu));
-    CT_PT(pthread_cond_broadcast(&l->writer_gone));
-    CT_PT(pthread_mutex_unlock(&l->mu));
+    atomic_store_explicit(&l->writer, 0, memory_order_seq_cst);
+    if (atomic_load_explicit(&l->sleepers, memory_order_seq_cst)) {
+        CT_PT(pthread_mutex_lock(&l->mu));
+        CT_PT(pthread_cond_broadcast(&l->writer_gone));
+        CT_PT(pthread_mutex_unlock(&l->mu));
+    }
     CT_PT(pthread_mutex_unlock(&l->writers));
 }
 
@@ -199,8 +223,10 @@ static int wait_drained(struct ct_brlock *l, atomic_int *slot, int64_t deadline,
         }
         int rc = 0;
         CT_PT(pthread_mutex_lock(&l->mu));
+        atomic_store_explicit(&l->writer_asleep, 1, memory_order_seq_cst);
         while (atomic_load_explicit(slot, memory_order_seq_cst) != 0 && rc == 0)
             rc = ct_cond_wait_bounded(&l->slot_drained, &l->mu, deadline, cancel);
+        atomic_store_explicit(&l->writer_asleep, 0, memory_order_relaxed);
         CT_PT(pthread_mutex_unlock(&l->mu));
         return rc;
     }

@@ -56,10 +56,15 @@ struct ct_brlock_slot {
 };
 
 struct ct_brlock {
+    /* read by every reader on every lock and unlock; written only by
+     * writers, so the line stays shared in all caches between writes */
+    _Alignas(CT_BRLOCK_SLOT_BYTES) atomic_int writer;   /* 1: a writer is in or draining */
+    atomic_int writer_asleep;           /* the draining writer sleeps: wake it */
     struct ct_brlock_slot *slots;       /* CT_BRLOCK_SLOTS, own allocation */
-    _Alignas(CT_BRLOCK_SLOT_BYTES) atomic_int writer;  /* 1 while a writer is in or draining */
-    pthread_mutex_t writers;            /* one writer at a time */
-    pthread_mutex_t mu;                 /* guards the sleeps below */
+    /* the writers' side and the slow paths, on lines of their own */
+    _Alignas(CT_BRLOCK_SLOT_BYTES) pthread_mutex_t writers;    /* one writer at a time */
+    atomic_int sleepers;                /* readers asleep on writer_gone */
+    pthread_mutex_t mu;                 /* guards the sleeps */
     pthread_cond_t writer_gone;         /* readers sleep here */
     pthread_cond_t slot_drained;        /* the writer sleeps here */
 };

@@ -100,8 +100,8 @@ static void read_side(struct actor *a)
     ct_sleep_ms(sh->run, sh->hold_ms);
     atomic_fetch_sub(&sh->readers_in, 1);
     a->left_ms = since(sh);
+    ct_mark(sh->run, CT_IDLE);  /* before the unlock, so the timeline is exact */
     sh->kind->read_unlock(sh->lock);
-    ct_mark(sh->run, CT_IDLE);
     a->done = true;
 }
 
@@ -125,8 +125,8 @@ static void write_side(struct actor *a)
     ct_sleep_ms(sh->run, sh->write_ms);
     atomic_fetch_sub(&sh->writers_in, 1);
     a->left_ms = since(sh);
-    sh->kind->write_unlock(sh->lock);
     ct_mark(sh->run, CT_IDLE);
+    sh->kind->write_unlock(sh->lock);
     a->done = true;
 }
 

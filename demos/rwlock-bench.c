@@ -321,7 +321,7 @@ static void table_reps(struct config *cfg, struct point *pts, int npts,
 {
     static const char *const fixed[] = { "point", "kind", "median", "spread_pct|spread %" };
     const char *cols[4 + MAX_REPS + 1];
-    char names[MAX_REPS][16];
+    char names[MAX_REPS][32];
     int nc = 0;
     for (; nc < 4; nc++)
         cols[nc] = fixed[nc];
@@ -405,7 +405,7 @@ static void report_compare(struct config *cfg, const struct point *p, struct mea
     if (br >= 0 && rw >= 0 && m[rw].st.median > 0) {
         double r = m[br].st.median / m[rw].st.median;
         ct_takeaway(run,
-                    "brlock did %.1fx the reads of pthread_rwlock_t%s. %s", r,
+                    "brlock got through %.1fx as many operations as pthread_rwlock_t%s. %s", r,
                     p->write_pct > 0 ? " even with writes mixed in" : "",
                     r >= 1.5 ? "Its readers write only a counter on their own cache line, so "
                                "they do not slow each other down; the bill goes to writers, "

@@ -49,10 +49,7 @@ struct worker {
 /* Count ourselves into the critical section, keeping the maximum seen. */
 static void enter(struct shared *sh)
 {
-    int now = atomic_fetch_add(&sh->holders, 1) + 1;
-    int max = atomic_load(&sh->max_holders);
-    while (now > max && !atomic_compare_exchange_weak(&sh->max_holders, &max, now))
-        ;
+    ct_atomic_max(&sh->max_holders, atomic_fetch_add(&sh->holders, 1) + 1);
 }
 
 static void leave(struct shared *sh)

@@ -22,6 +22,7 @@
 #include "lib/check.h"
 #include "lib/clock.h"
 #include "lib/locks.h"
+#include "lib/stats.h"
 
 #define MAX_READERS 32
 #define INITIAL 5               /* the list starts as 1..5; the writer adds 6 */
@@ -84,9 +85,7 @@ static void read_side(struct actor *a)
     a->seq = atomic_fetch_add(&sh->order, 1);
     ct_mark(sh->run, CT_SHARED);
     int inside = atomic_fetch_add(&sh->readers_in, 1) + 1;
-    int max = atomic_load(&sh->max_readers);
-    while (inside > max && !atomic_compare_exchange_weak(&sh->max_readers, &max, inside))
-        ;
+    ct_atomic_max(&sh->max_readers, inside);
     if (atomic_load(&sh->writers_in) != 0)
         atomic_fetch_add(&sh->violations, 1);
     a->saw_len = sh->len;

@@ -24,6 +24,7 @@
 #include "event.h"
 #include "locks.h"
 #include "rwlock.h"
+#include "stats.h"
 
 #define LONG_NS (10 * CT_NS_PER_S)     /* "forever", for a test: only a bug waits this long */
 
@@ -53,14 +54,6 @@ struct worker {
     int id;
     long writes;
 };
-
-static void note_max(atomic_int *max, int v)
-{
-    int m = atomic_load_explicit(max, memory_order_relaxed);
-    while (v > m && !atomic_compare_exchange_weak_explicit(max, &m, v, memory_order_relaxed,
-                                                           memory_order_relaxed))
-        ;
-}
 
 /* Work inside the section, so that sections last long enough to meet. */
 static void dawdle(unsigned n)
@@ -92,7 +85,7 @@ static void write_section(struct validate *v)
 static void read_section(struct validate *v)
 {
     int inside = atomic_fetch_add_explicit(&v->readers, 1, RELAXED) + 1;
-    note_max(&v->max_readers, inside);
+    ct_atomic_max(&v->max_readers, inside);
     if (inside > 1)
         atomic_fetch_add_explicit(&v->shared_reads, 1, RELAXED);
     if (atomic_load_explicit(&v->writers, RELAXED) != 0)
@@ -151,7 +144,7 @@ static void *gate_main(void *arg)
         atomic_fetch_add(&v->lock_errors, 1);
         return NULL;
     }
-    note_max(&v->max_readers, atomic_fetch_add(&v->gate_in, 1) + 1);
+    ct_atomic_max(&v->max_readers, atomic_fetch_add(&v->gate_in, 1) + 1);
     int64_t deadline = ct_clock_ns() + LONG_NS;
     while (atomic_load(&v->gate_in) < v->threads) {
         if (ct_clock_ns() > deadline) {

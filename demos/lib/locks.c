@@ -6,11 +6,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "brlock.h"
 #include "check.h"
-#include "clock.h"
 #include "rwlock.h"
 #include "spinlock.h"
 #include "wait.h"
@@ -73,8 +71,7 @@ static void rw_destroy(void *l)
     CT_PT(pthread_rwlock_destroy(l));
 }
 
-/* The timed waits of pthread_rwlock_t measure CLOCK_REALTIME; wait in
- * slices so that a cancel is noticed and a clock step does little harm. */
+/* Wait in slices, so that a cancel is noticed (see wait.h). */
 static int rw_timed(void *l, int64_t timeout_ns, struct ct_event *cancel,
                     int (*timed)(pthread_rwlock_t *, const struct timespec *))
 {
@@ -82,18 +79,9 @@ static int rw_timed(void *l, int64_t timeout_ns, struct ct_event *cancel,
     for (;;) {
         if (cancel && ct_event_is_set(cancel))
             return -ECANCELED;
-        int64_t left = deadline == CT_FOREVER ? CT_WAIT_SLICE_NS : deadline - ct_clock_ns();
-        if (left <= 0)
-            return -ETIMEDOUT;
-        if (left > CT_WAIT_SLICE_NS)
-            left = CT_WAIT_SLICE_NS;
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)left;
-        while (until.tv_nsec >= 1000000000L) {
-            until.tv_nsec -= 1000000000L;
-            until.tv_sec++;
-        }
+        if (!ct_realtime_slice(deadline, &until))
+            return -ETIMEDOUT;
         int rc = timed(l, &until);
         if (rc != ETIMEDOUT)
             return -rc;

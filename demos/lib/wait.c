@@ -52,6 +52,20 @@ int ct_cond_wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
     return 0;
 }
 
+bool ct_realtime_slice(int64_t deadline_ns, struct timespec *until)
+{
+    int64_t ns = slice_ns(deadline_ns);
+    if (ns == 0)
+        return false;
+    clock_gettime(CLOCK_REALTIME, until);
+    until->tv_nsec += (long)ns;
+    while (until->tv_nsec >= 1000000000L) {
+        until->tv_nsec -= 1000000000L;
+        until->tv_sec++;
+    }
+    return true;
+}
+
 int ct_mutex_lock_bounded(pthread_mutex_t *mu, int64_t deadline_ns,
                           struct ct_event *cancel)
 {
@@ -61,18 +75,9 @@ int ct_mutex_lock_bounded(pthread_mutex_t *mu, int64_t deadline_ns,
     for (;;) {
         if (cancel && ct_event_is_set(cancel))
             return -ECANCELED;
-        int64_t ns = slice_ns(deadline_ns);
-        if (ns == 0)
-            return -ETIMEDOUT;
-        /* pthread_mutex_timedlock measures against CLOCK_REALTIME; a slice
-         * is short, so a clock step can only stretch or shrink one slice */
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)ns;
-        while (until.tv_nsec >= 1000000000L) {
-            until.tv_nsec -= 1000000000L;
-            until.tv_sec++;
-        }
+        if (!ct_realtime_slice(deadline_ns, &until))
+            return -ETIMEDOUT;
         rc = pthread_mutex_timedlock(mu, &until);
         if (rc != ETIMEDOUT)
             return -rc;

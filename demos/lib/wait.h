@@ -14,7 +14,9 @@
 #define CT_WAIT_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "event.h"
 
@@ -34,6 +36,13 @@ int ct_cond_init_monotonic(pthread_cond_t *cv);
  * `cancel` is set.  `mu` is held again on return, whatever the result. */
 int ct_cond_wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
                          int64_t deadline_ns, struct ct_event *cancel);
+
+/* For the POSIX timed waits that measure CLOCK_REALTIME
+ * (pthread_mutex_timedlock, pthread_rwlock_timedrdlock, ...): fill `until`
+ * with the realtime instant one slice from now, or `deadline_ns` if that
+ * comes first.  False when the deadline has passed.  A slice is short, so a
+ * step of the realtime clock can only stretch or shrink one slice. */
+bool ct_realtime_slice(int64_t deadline_ns, struct timespec *until);
 
 /* Lock `mu`, giving up at `deadline_ns` (-ETIMEDOUT) or on `cancel`
  * (-ECANCELED).  Returns 0 when locked; any other error of

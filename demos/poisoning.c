@@ -437,7 +437,7 @@ const struct ct_demo ct_demo_poisoning = {
              "holding a POSIX robust mutex. Each time, see what the next locker is told, what "
              "the data looks like, and how it is repaired.",
     .params = poisoning_params,
-    .smoke = "",
+    .smoke = "robust=yes",
     .run = poisoning_run,
     .child = poisoning_child,
 };

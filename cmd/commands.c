@@ -632,7 +632,10 @@ int ct_split_line(char *line, char **argv, int max)
             r++;
         *w++ = '\0';
     }
-    *w = '\0';
+    /* after a word that ends the line, w is one past its terminator,
+     * which may be the end of the buffer: nothing more to write then */
+    if (w <= r)
+        *w = '\0';
     argv[n] = NULL;
     return n;
 }

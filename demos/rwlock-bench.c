@@ -507,10 +507,10 @@ static void report_sweep(struct config *cfg, struct point *pts, int npts,
                             : 0);
         else
             ct_takeaway(run,
-                        "brlock fell behind pthread_rwlock_t at %s: past that, its expensive "
-                        "writes (a scan of every reader slot) cost more than its cheap reads "
-                        "save. A read-mostly lock is for data that is read-mostly.",
-                        pts[cross].label);
+                        "brlock fell behind pthread_rwlock_t at %g%% writes: from there on, its "
+                        "expensive writes (a scan of every reader slot) cost more than its "
+                        "cheap reads save. A read-mostly lock is for data that is read-mostly.",
+                        pts[cross].write_pct);
     }
 }
 

@@ -383,9 +383,16 @@ static void report_compare(struct config *cfg, const struct point *p, struct mea
         if (m[k].st.median < m[worst].st.median)
             worst = k;
     }
-    ct_takeaway(run, "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s.",
-                p->label, cfg->kinds[best]->name, m[best].st.median, cfg->kinds[worst]->name,
-                m[worst].st.median);
+    if (cfg->nkinds == 1)
+        ct_takeaway(run,
+                    "With %s, %s ran at %.1f M ops/s, %.1f ns per operation as each thread saw "
+                    "it. Add kinds (kinds=all) to have something to compare it with.",
+                    p->label, cfg->kinds[0]->name, m[0].st.median, m[0].ns.median);
+    else
+        ct_takeaway(run,
+                    "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s.",
+                    p->label, cfg->kinds[best]->name, m[best].st.median,
+                    cfg->kinds[worst]->name, m[worst].st.median);
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock"),
         br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin");
     if (mu >= 0 && rw >= 0 && m[mu].st.median > 0) {

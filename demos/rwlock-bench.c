@@ -490,12 +490,14 @@ static void report_sweep(struct config *cfg, struct point *pts, int npts,
                     pts[0].write_pct, pts[npts - 1].write_pct, line);
     int br = kind_index(cfg, "brlock"), rw = kind_index(cfg, "rwlock");
     if (by_threads) {
-        ct_takeaway(run,
-                    "%s scaled best (%.2fx) and %s worst (%.2fx). Beyond %d threads (the CPUs "
-                    "here) extra threads can only take turns on the cores, so past that point "
-                    "no lock can gain, and every handover between threads costs.",
-                    cfg->kinds[best]->name, ratio[best], cfg->kinds[worst]->name, ratio[worst],
-                    ct_cpus());
+        if (cfg->nkinds > 1)
+            ct_takeaway(run,
+                        "%s scaled best (%.2fx) and %s worst (%.2fx). Beyond %d threads (the "
+                        "CPUs here) extra threads can only take turns on the cores, so past "
+                        "that point no lock can gain, and every handover between threads "
+                        "costs.",
+                        cfg->kinds[best]->name, ratio[best], cfg->kinds[worst]->name,
+                        ratio[worst], ct_cpus());
     } else if (br >= 0 && rw >= 0) {
         int cross = -1;
         for (int p = 0; p < npts; p++) {

@@ -290,12 +290,14 @@ static int refcount_run(struct ct_run *run)
         "median_ns|median ns/pair", "min_ns|min", "max_ns|max", NULL,
     };
     struct ct_table *vt = ct_table_new(run, "variants", "per variant, over all rounds", var_cols);
-    struct ct_stats st[NVARIANTS] = { { 0, 0, 0 } };
+    struct ct_stats st[NVARIANTS] = { { 0 } };
     for (int v = 0; v < NVARIANTS; v++) {
         struct tally *t = &tally[v];
         if (!t->ran)
             continue;
-        st[v] = ct_stats_of(t->ns, (size_t)t->rounds);
+        int src = ct_stats_of(t->ns, (size_t)t->rounds, &st[v]);
+        if (src)
+            return src;
         char exact[32];
         snprintf(exact, sizeof exact, "%d of %d", t->exact, t->rounds);
         ct_table_row(vt, CT_TEXT(variant_name[v]), CT_TEXT(exact),

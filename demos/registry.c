@@ -15,6 +15,10 @@ extern const struct ct_demo ct_demo_threads;
 extern const struct ct_demo ct_demo_thread_return;
 extern const struct ct_demo ct_demo_refcount;
 extern const struct ct_demo ct_demo_send_sync;
+extern const struct ct_demo ct_demo_mutex;
+extern const struct ct_demo ct_demo_poisoning;
+extern const struct ct_demo ct_demo_rwlock;
+extern const struct ct_demo ct_demo_rwlock_bench;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -25,6 +29,11 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_refcount,
     /* 3. Send and Sync */
     &ct_demo_send_sync,
+    /* 4. Mutex and RwLock */
+    &ct_demo_mutex,
+    &ct_demo_poisoning,
+    &ct_demo_rwlock,
+    &ct_demo_rwlock_bench,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

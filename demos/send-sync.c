@@ -37,6 +37,7 @@
 #include "demo.h"
 #include "lib/check.h"
 #include "lib/clock.h"
+#include "lib/stats.h"
 
 #define MAX_THREADS 16
 #define SLOW_THREADS 3          /* lanes in the slow-motion round of (c) */
@@ -107,15 +108,6 @@ static int crew_run(struct ct_run *run, void *first, size_t stride, int n,
     *ms = hi > lo ? (double)(hi - lo) / 1e6 : 0;
     ct_event_destroy(&go);
     return rc;
-}
-
-/* Raise *max to at least v. */
-static void raise_max(atomic_int *max, int v)
-{
-    int cur = atomic_load_explicit(max, memory_order_relaxed);
-    while (v > cur && !atomic_compare_exchange_weak_explicit(max, &cur, v, memory_order_relaxed,
-                                                             memory_order_relaxed))
-        ;
 }
 
 static const char *plural(long long n)
@@ -264,7 +256,7 @@ static void *reader_main(void *arg)
     r->steady = true;
     for (long long i = 0; i < reads && !ct_cancelled(r->m.run); i++) {
         int now = atomic_fetch_add(r->in_flight, 1) + 1;
-        raise_max(r->max_in_flight, now);
+        ct_atomic_max(r->max_in_flight, now);
         uint64_t s = checksum(r->blob->bytes, r->blob->len);
         atomic_fetch_sub(r->in_flight, 1);
         if (i == 0)
@@ -386,7 +378,7 @@ struct borrow_shared {
 static int borrow_enter(struct borrow_shared *sh)
 {
     int now = atomic_fetch_add(&sh->holders, 1) + 1;
-    raise_max(&sh->max_holders, now);
+    ct_atomic_max(&sh->max_holders, now);
     return now;
 }
 

@@ -206,11 +206,13 @@ static int thread_return_run(struct ct_run *run)
                i + 1, r[i].exact ? "exact" : "WRONG", work[i], freed[i], total[i], empty[i]);
     }
 
-    struct ct_stats s_work = ct_stats_of(work, (size_t)reps);
-    struct ct_stats s_free = ct_stats_of(freed, (size_t)reps);
-    struct ct_stats s_total = ct_stats_of(total, (size_t)reps);
-    struct ct_stats s_over = ct_stats_of(over, (size_t)reps);
-    struct ct_stats s_empty = ct_stats_of(empty, (size_t)reps);
+    struct ct_stats s_work, s_free, s_total, s_over, s_empty;
+    if ((rc = ct_stats_of(work, (size_t)reps, &s_work)) ||
+        (rc = ct_stats_of(freed, (size_t)reps, &s_free)) ||
+        (rc = ct_stats_of(total, (size_t)reps, &s_total)) ||
+        (rc = ct_stats_of(over, (size_t)reps, &s_over)) ||
+        (rc = ct_stats_of(empty, (size_t)reps, &s_empty)))
+        return rc;
 
     static const char *const cols[] = { "what", "median_us|median us", "min_us|min us",
                                         "max_us|max us", NULL };

@@ -1,34 +1,28 @@
-/* stats.h - median, min and max of a handful of measurements, for demos
- * that repeat a timing and report its spread (warm-up, several runs, the
- * median with min/max, never a single lucky run). */
+/* stats.h - summary statistics of a small sample (repetitions of a
+ * benchmark, waits of a few threads): min, max, mean and median; and a
+ * running maximum that threads can update together. */
 #ifndef CT_STATS_H
 #define CT_STATS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
-#include <stdlib.h>
 
 struct ct_stats {
-    double median, min, max;
+    size_t n;
+    double min, max, mean, median;
 };
 
-static inline int ct_stats_cmp_(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+/* Summarise v[0..n-1] (left unchanged).  All zero when n == 0.  0, or
+ * -ENOMEM if the sorted copy cannot be made. */
+int ct_stats_of(const double *v, size_t n, struct ct_stats *out);
 
-/* Median (the mean of the middle two for an even count), min and max of
- * v[0..n).  Sorts `v` in place.  All zero when n is 0. */
-static inline struct ct_stats ct_stats_of(double *v, size_t n)
+/* Raise *max to v if v is larger (several threads may call this at once). */
+static inline void ct_atomic_max(atomic_int *max, int v)
 {
-    struct ct_stats s = { 0, 0, 0 };
-    if (n == 0)
-        return s;
-    qsort(v, n, sizeof *v, ct_stats_cmp_);
-    s.min = v[0];
-    s.max = v[n - 1];
-    s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    return s;
+    int m = atomic_load_explicit(max, memory_order_relaxed);
+    while (v > m && !atomic_compare_exchange_weak_explicit(max, &m, v, memory_order_relaxed,
+                                                           memory_order_relaxed))
+        ;
 }
 
 #endif

@@ -1,0 +1,54 @@
+/* locks.h - every lock of chapter 4 behind one face.
+ *
+ * The benchmark (rwlock-bench), the rwlock demo and the validation tests
+ * treat all lock kinds alike: POSIX mutex, POSIX reader-writer lock (glibc
+ * default and writer-preferring), the spinlock, the teaching rwlock and the
+ * scalable brlock.  Each kind is a row of ct_lock_kinds[] with the same six
+ * operations; for the exclusive kinds (mutex, spin) a read lock is simply
+ * the lock.
+ *
+ * Lock operations take a timeout (negative: none) and a cancel event (may
+ * be NULL) and return 0, -ETIMEDOUT or -ECANCELED.  With no timeout and no
+ * event the POSIX kinds call the plain blocking function, so a benchmark
+ * measures exactly pthread_rwlock_rdlock and friends; otherwise they wait
+ * in short timed slices.
+ */
+#ifndef CT_LOCKS_H
+#define CT_LOCKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct ct_lock_kind {
+    const char *name;       /* as typed: "brlock" */
+    const char *how;        /* one line: what it is */
+    bool shared_reads;      /* readers may hold it at the same time */
+    size_t size;
+    int (*init)(void *l);
+    void (*destroy)(void *l);
+    int (*read_lock)(void *l, int64_t timeout_ns, struct ct_event *cancel);
+    void (*read_unlock)(void *l);
+    int (*write_lock)(void *l, int64_t timeout_ns, struct ct_event *cancel);
+    void (*write_unlock)(void *l);
+};
+
+extern const struct ct_lock_kind ct_lock_kinds[];
+extern const size_t ct_lock_kind_count;
+
+/* The comma-separated names of every kind, in table order (for a SET or
+ * CHOICE parameter's choices). */
+#define CT_LOCK_KIND_NAMES "mutex,rwlock,rwlock-wp,spin,teach-rw,brlock"
+
+/* The kind called `name`, or NULL. */
+const struct ct_lock_kind *ct_lock_kind_find(const char *name);
+
+/* Allocate (cache-line aligned) and initialise a lock of kind `k` into
+ * *out.  0 or a negative errno. */
+int ct_lock_new(const struct ct_lock_kind *k, void **out);
+/* Destroy and free a lock made by ct_lock_new (NULL is ignored). */
+void ct_lock_free(const struct ct_lock_kind *k, void *l);
+
+#endif

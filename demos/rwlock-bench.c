@@ -1,0 +1,750 @@
+/* rwlock-bench.c - demo `rwlock-bench`: which lock for read-mostly data?
+ *
+ * Shows: the guide's Mutex-versus-RwLock benchmark, generalised.  Threads
+ * hammer one shared value through each lock kind of locks.h (pthread
+ * mutex, pthread rwlock with glibc's default and writer-preferring policy,
+ * a spinlock, the teaching rwlock, the scalable brlock); a chosen share of
+ * the operations write, the rest read.  Each measurement is warmed up and
+ * repeated; the median is reported with its spread.  Modes:
+ *   compare   every kind at one thread count and write share
+ *   threads   a sweep over 1, 2, 4, ... max-threads
+ *   writes    a sweep over 0, 1, 5, 10, 25, 50 % writes
+ *   classic   the guide's setup: 100 threads x 1000 reads, timed both the
+ *             guide's way (spawn to join) and with a start gate
+ * Every repetition is verified: the guarded counter must equal the number
+ * of writes made, and no reader may see it half-updated.
+ * Watch for: how far apart the reader-writer locks are at 0% writes (who
+ * writes to a shared cache line on every read, and who does not), how
+ * quickly brlock's lead shrinks as writes grow, and the spinlock when
+ * threads outnumber cores.
+ * Lesson: mutex-or-rwlock (chapter 4).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demo.h"
+#include "lib/check.h"
+#include "lib/clock.h"
+#include "lib/locks.h"
+#include "lib/stats.h"
+
+#define MAX_THREADS 256
+#define MAX_REPS 8
+#define MAX_KINDS 8
+#define MAX_POINTS 12
+#define CHECK_EVERY 256         /* operations between looks at clock and cancel */
+#define CLASSIC_THREADS 100
+#define CLASSIC_OPS 1000
+
+static const double sweep_writes[] = { 0, 1, 5, 10, 25, 50 };
+
+/* What the lock guards: two counters that writers keep equal, alone on
+ * their cache lines so that the lock's own traffic is all that is
+ * measured. */
+struct guarded {
+    _Alignas(128) long long a;
+    long long b;
+};
+
+struct config {
+    struct ct_run *run;
+    const struct ct_lock_kind *kinds[MAX_KINDS];
+    int nkinds;
+    int reps;
+    long long ops;              /* per thread; 0: run for duration_ns */
+    int64_t duration_ns;
+    long cs_iters;              /* busy-loop iterations inside each section */
+};
+
+struct point {
+    int threads;
+    double write_pct;
+    char label[32];
+};
+
+/* One repetition. */
+struct bench {
+    struct config *cfg;
+    const struct ct_lock_kind *kind;
+    void *lock;
+    struct guarded *g;
+    long long ops;
+    int64_t duration_ns;
+    uint32_t write_below;       /* an op writes if its random number is below this */
+    struct ct_event go;
+    bool gated;
+};
+
+struct bworker {
+    struct bench *b;
+    struct ct_thread thread;
+    uint64_t seed;
+    int64_t start_ns, end_ns;
+    long long reads, writes, torn;
+};
+
+struct rep_result {
+    long long reads, writes, torn;
+    int64_t span_ns;            /* first start to last finish */
+    int64_t wall_ns;            /* spawning the first thread to joining the last */
+    bool verified;              /* counter == writes, no torn reads */
+};
+
+/* A (point, kind) measurement over the repetitions. */
+struct measure {
+    double mops[MAX_REPS];
+    double ns_op[MAX_REPS];
+    double wall_ms[MAX_REPS];   /* classic: the guide's way of timing */
+    double span_ms[MAX_REPS];
+    struct ct_stats st, ns, wall, span;
+    long long reads, writes;
+    bool done;
+};
+
+/* Every repetition of a kind, for its correctness check. */
+struct kind_total {
+    long long reads, writes, torn, reps;
+    bool verified;
+};
+
+/* ---- the measured loop ------------------------------------------------- */
+
+static void busy(long n)
+{
+    for (volatile long i = 0; i < n; i++)
+        ;
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+    /* xorshift64: cheap, and each thread has its own state */
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+static void *bench_main(void *arg)
+{
+    struct bworker *w = arg;
+    struct bench *b = w->b;
+    struct ct_run *run = b->cfg->run;
+    const struct ct_lock_kind *k = b->kind;
+    void *l = b->lock;
+    struct guarded *g = b->g;
+    long cs = b->cfg->cs_iters;
+    if (b->gated && !ct_wait(run, &b->go))
+        return NULL;
+    /* everything the loop updates stays in registers or on this thread's
+     * stack: the workers' structs sit side by side, and writing them on
+     * every operation would add false sharing to what is measured */
+    long long reads = 0, writes = 0, torn = 0;
+    uint64_t seed = w->seed;
+    int64_t start = ct_clock_ns(), end = start + b->duration_ns;
+    /* no timeouts or cancel events for the lock calls: holds here are a
+     * few instructions long, so every wait is short; cancellation is
+     * checked between operations */
+    for (long long i = 0;; i++) {
+        if (i % CHECK_EVERY == 0) {
+            if (ct_cancelled(run))
+                break;
+            if (b->ops == 0 && ct_clock_ns() >= end)
+                break;
+        }
+        if (b->ops != 0 && i == b->ops)
+            break;
+        if ((uint32_t)next_random(&seed) < b->write_below) {
+            k->write_lock(l, -1, NULL);
+            g->a++;
+            busy(cs);
+            g->b++;
+            k->write_unlock(l);
+            writes++;
+        } else {
+            k->read_lock(l, -1, NULL);
+            long long x = g->a;
+            busy(cs);
+            torn += g->b != x;
+            k->read_unlock(l);
+            reads++;
+        }
+    }
+    w->start_ns = start;
+    w->end_ns = ct_clock_ns();
+    w->reads = reads;
+    w->writes = writes;
+    w->torn = torn;
+    return NULL;
+}
+
+/* Run one repetition: start the threads (gated or, for the guide's
+ * timing, running as soon as they exist), join them, add up.  0 or a
+ * negative errno. */
+static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struct point *p,
+                   long long ops, int64_t duration_ns, bool gated, struct rep_result *out)
+{
+    struct ct_run *run = cfg->run;
+    struct bench b = {
+        .cfg = cfg, .kind = k, .ops = ops, .duration_ns = duration_ns, .gated = gated,
+        .write_below = (uint32_t)fmin(p->write_pct / 100.0 * 4294967296.0, 4294967295.0),
+    };
+    struct bworker *w = calloc((size_t)p->threads, sizeof *w);
+    b.g = aligned_alloc(128, sizeof *b.g);
+    int rc = w && b.g ? 0 : -ENOMEM;
+    if (rc == 0) {
+        memset(b.g, 0, sizeof *b.g);
+        rc = ct_event_init(&b.go);
+    }
+    if (rc) {
+        free(w);
+        free(b.g);
+        return rc;
+    }
+    if ((rc = ct_lock_new(k, &b.lock)) != 0)
+        goto out_event;
+
+    int started = 0;
+    int64_t t0 = ct_clock_ns();
+    for (; started < p->threads; started++) {
+        w[started].b = &b;
+        w[started].seed = 0x9e3779b97f4a7c15ull * (uint64_t)(started + 1);
+        rc = ct_thread_start(run, &w[started].thread, bench_main, &w[started], "worker-%d",
+                             started + 1);
+        if (rc)
+            break;
+    }
+    ct_event_set(&b.go);
+    for (int i = 0; i < started; i++)
+        ct_thread_join(&w[i].thread, NULL);
+    int64_t t1 = ct_clock_ns();
+
+    if (rc == 0) {
+        *out = (struct rep_result){ .wall_ns = t1 - t0 };
+        int64_t first = w[0].start_ns, last = w[0].end_ns;
+        for (int i = 0; i < p->threads; i++) {
+            out->reads += w[i].reads;
+            out->writes += w[i].writes;
+            out->torn += w[i].torn;
+            first = w[i].start_ns < first ? w[i].start_ns : first;
+            last = w[i].end_ns > last ? w[i].end_ns : last;
+        }
+        out->span_ns = last - first;
+        /* the joins ordered every worker's writes before this read */
+        out->verified = b.g->a == out->writes && b.g->b == out->writes && out->torn == 0;
+    }
+    ct_lock_free(k, b.lock);
+out_event:
+    ct_event_destroy(&b.go);
+    free(b.g);
+    free(w);
+    return rc;
+}
+
+/* Warm up once, then measure cfg->reps repetitions of (p, k). */
+static int measure(struct config *cfg, const struct ct_lock_kind *k, const struct point *p,
+                   bool classic, struct measure *m, struct kind_total *tot)
+{
+    struct ct_run *run = cfg->run;
+    struct rep_result r;
+    long long ops = classic ? CLASSIC_OPS : cfg->ops;
+    int rc = run_rep(cfg, k, p, ops ? (ops + 3) / 4 : 0, cfg->duration_ns / 4, true, &r);
+    if (rc || ct_cancelled(run))
+        return rc;
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < cfg->reps; i++) {
+        if (classic) {
+            /* the guide's timing: from spawning the first thread to
+             * joining the last, threads starting as soon as they exist */
+            if ((rc = run_rep(cfg, k, p, ops, 0, false, &r)) != 0 || ct_cancelled(run))
+                return rc;
+            m->wall_ms[i] = (double)r.wall_ns / 1e6;
+            tot->verified &= r.verified;
+            tot->reads += r.reads;
+            tot->writes += r.writes;
+            tot->torn += r.torn;
+            tot->reps++;
+        }
+        if ((rc = run_rep(cfg, k, p, ops, cfg->duration_ns, true, &r)) != 0 || ct_cancelled(run))
+            return rc;
+        long long n = r.reads + r.writes;
+        m->mops[i] = r.span_ns > 0 ? (double)n / (double)r.span_ns * 1e3 : 0;
+        m->ns_op[i] = n ? (double)r.span_ns * p->threads / (double)n : 0;
+        m->span_ms[i] = (double)r.span_ns / 1e6;
+        m->reads += r.reads;
+        m->writes += r.writes;
+        tot->verified &= r.verified;
+        tot->reads += r.reads;
+        tot->writes += r.writes;
+        tot->torn += r.torn;
+        tot->reps++;
+    }
+    size_t n = (size_t)cfg->reps;
+    if ((rc = ct_stats_of(m->mops, n, &m->st)) || (rc = ct_stats_of(m->ns_op, n, &m->ns)) ||
+        (rc = ct_stats_of(m->wall_ms, n, &m->wall)) || (rc = ct_stats_of(m->span_ms, n, &m->span)))
+        return rc;
+    m->done = true;
+    ct_say(run, "%-9s %s: median %.1f M ops/s (%.1f .. %.1f over %d reps)", k->name, p->label,
+           m->st.median, m->st.min, m->st.max, cfg->reps);
+    return 0;
+}
+
+/* ---- reporting --------------------------------------------------------- */
+
+static double spread_pct(const struct ct_stats *s)
+{
+    return s->median > 0 ? 100.0 * (s->max - s->min) / s->median : 0;
+}
+
+/* The kind to compare against: the mutex if it ran, else the first. */
+static int base_kind(const struct config *cfg)
+{
+    for (int i = 0; i < cfg->nkinds; i++) {
+        if (strcmp(cfg->kinds[i]->name, "mutex") == 0)
+            return i;
+    }
+    return 0;
+}
+
+static int kind_index(const struct config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->nkinds; i++) {
+        if (strcmp(cfg->kinds[i]->name, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* The raw repetitions: one row per (point, kind). */
+static void table_reps(struct config *cfg, struct point *pts, int npts,
+                       struct measure (*m)[MAX_KINDS], bool classic)
+{
+    static const char *const fixed[] = { "point", "kind", "median", "spread_pct|spread %" };
+    const char *cols[4 + MAX_REPS + 1];
+    char names[MAX_REPS][32];
+    int nc = 0;
+    for (; nc < 4; nc++)
+        cols[nc] = fixed[nc];
+    for (int r = 0; r < cfg->reps; r++) {
+        snprintf(names[r], sizeof names[r], "r%d|rep %d", r + 1, r + 1);
+        cols[nc++] = names[r];
+    }
+    cols[nc] = NULL;
+    struct ct_table *t = ct_table_new(cfg->run, "repetitions",
+                                      classic ? "every repetition (gated M reads/s)"
+                                              : "every repetition (M ops/s)", cols);
+    for (int p = 0; p < npts; p++) {
+        for (int k = 0; k < cfg->nkinds; k++) {
+            const struct measure *x = &m[p][k];
+            struct ct_cell row[4 + MAX_REPS];
+            row[0] = CT_TEXT(pts[p].label);
+            row[1] = CT_TEXT(cfg->kinds[k]->name);
+            row[2] = CT_NUM(x->st.median, 1);
+            row[3] = CT_NUM(spread_pct(&x->st), 0);
+            for (int r = 0; r < cfg->reps; r++)
+                row[4 + r] = CT_NUM(x->mops[r], 1);
+            ct_table_row_(t, (size_t)(4 + cfg->reps), row);
+        }
+    }
+}
+
+/* Compare mode: one row per kind, a bar chart, and the takeaway. */
+static void report_compare(struct config *cfg, const struct point *p, struct measure *m)
+{
+    struct ct_run *run = cfg->run;
+    int base = base_kind(cfg);
+    char rel[48];
+    snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
+    const char *const cols[] = {
+        "kind", "how", "mops|M ops/s", "ns_per_op|ns/op", rel, "min|min M",
+        "max|max M", "spread_pct|spread %", "reads", "writes", NULL,
+    };
+    char title[96];
+    snprintf(title, sizeof title, "%s: median of %d repetitions (ns/op as one thread sees it)",
+             p->label, cfg->reps);
+    struct ct_table *t = ct_table_new(run, "results", title, cols);
+    for (int k = 0; k < cfg->nkinds; k++)
+        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
+                     CT_NUM(m[k].st.median, 1), CT_NUM(m[k].ns.median, 1),
+                     CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
+                     CT_NUM(m[k].st.min, 1), CT_NUM(m[k].st.max, 1),
+                     CT_NUM(spread_pct(&m[k].st), 0), CT_INT(m[k].reads), CT_INT(m[k].writes));
+    ct_bars(run, t, "throughput, median (longer is faster)", 0, 2, "M ops/s");
+
+    /* the takeaway, from this run's numbers */
+    int best = 0, worst = 0;
+    for (int k = 1; k < cfg->nkinds; k++) {
+        if (m[k].st.median > m[best].st.median)
+            best = k;
+        if (m[k].st.median < m[worst].st.median)
+            worst = k;
+    }
+    if (cfg->nkinds == 1)
+        ct_takeaway(run,
+                    "With %s, %s ran at %.1f M ops/s, %.1f ns per operation as each thread saw "
+                    "it. Add kinds (kinds=all) to have something to compare it with.",
+                    p->label, cfg->kinds[0]->name, m[0].st.median, m[0].ns.median);
+    else
+        ct_takeaway(run,
+                    "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s.",
+                    p->label, cfg->kinds[best]->name, m[best].st.median,
+                    cfg->kinds[worst]->name, m[worst].st.median);
+    int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock"),
+        br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin");
+    if (mu >= 0 && rw >= 0 && m[mu].st.median > 0) {
+        double r = m[rw].st.median / m[mu].st.median;
+        if (r >= 1.15)
+            ct_takeaway(run,
+                        "pthread_rwlock_t did %.2fx the mutex's operations: here the guide's "
+                        "advice holds, readers gained from sharing the lock.", r);
+        else if (r <= 0.87)
+            ct_takeaway(run,
+                        "pthread_rwlock_t managed only %.2fx the mutex's rate. Its readers never "
+                        "wait for each other, but each still writes the lock's reader count, so "
+                        "with critical sections this short both locks are bound by one cache line "
+                        "moving between cores, and the rwlock does more work per trip.", r);
+        else
+            ct_takeaway(run,
+                        "pthread_rwlock_t and the mutex were within 15%% of each other (%.2fx): "
+                        "letting readers share bought nothing, because every read still writes "
+                        "the lock's shared state.", r);
+    }
+    if (br >= 0 && rw >= 0 && m[rw].st.median > 0) {
+        double r = m[br].st.median / m[rw].st.median;
+        ct_takeaway(run,
+                    "brlock got through %.1fx as many operations as pthread_rwlock_t%s. %s", r,
+                    p->write_pct > 0 ? " even with writes mixed in" : "",
+                    r >= 1.5 ? "Its readers write only a counter on their own cache line, so "
+                               "they do not slow each other down; the bill goes to writers, "
+                               "which must scan every slot."
+                             : r >= 1.0 ? "Its advantage is small here: with this many writes "
+                                          "(or this few threads) the scan that each write pays "
+                                          "eats into the readers' savings."
+                                        : "At this write share the scan every writer pays "
+                                          "costs more than the readers save.");
+    }
+    if (sp >= 0 && mu >= 0 && p->threads > ct_cpus() && m[mu].st.median > 0)
+        ct_takeaway(run,
+                    "With %d threads on %d cores the spinlock ran at %.2fx the mutex: a waiter "
+                    "spins while the holder may not even be on a CPU.",
+                    p->threads, ct_cpus(), m[sp].st.median / m[mu].st.median);
+}
+
+/* Sweep modes: a table with one column per kind, a chart per kind, and
+ * a takeaway about how each kind scales. */
+static void report_sweep(struct config *cfg, struct point *pts, int npts,
+                         struct measure (*m)[MAX_KINDS], bool by_threads)
+{
+    struct ct_run *run = cfg->run;
+    const char *cols[3 + MAX_KINDS + 1];
+    char names[MAX_KINDS][40];
+    int nc = 0;
+    cols[nc++] = "point";
+    cols[nc++] = "threads";
+    cols[nc++] = "write_pct|write %";
+    for (int k = 0; k < cfg->nkinds; k++) {
+        snprintf(names[k], sizeof names[k], "%s|%s", cfg->kinds[k]->name, cfg->kinds[k]->name);
+        cols[nc++] = names[k];
+    }
+    cols[nc] = NULL;
+    struct ct_table *t = ct_table_new(run, "sweep", "median M ops/s at each point", cols);
+    for (int p = 0; p < npts; p++) {
+        struct ct_cell row[3 + MAX_KINDS];
+        row[0] = CT_TEXT(pts[p].label);
+        row[1] = CT_INT(pts[p].threads);
+        row[2] = CT_NUM(pts[p].write_pct, 0);
+        for (int k = 0; k < cfg->nkinds; k++)
+            row[3 + k] = CT_NUM(m[p][k].st.median, 1);
+        ct_table_row_(t, (size_t)(3 + cfg->nkinds), row);
+    }
+    char titles[MAX_KINDS][64];
+    for (int k = 0; k < cfg->nkinds; k++) {
+        snprintf(titles[k], sizeof titles[k], "%s, M ops/s by %s", cfg->kinds[k]->name,
+                 by_threads ? "threads" : "write share");
+        ct_bars(run, t, titles[k], 0, 3 + k, "M ops/s");
+    }
+
+    /* how each kind's throughput changed from the first point to the last */
+    char line[1024];
+    size_t off = 0;
+    int best = 0, worst = 0;
+    double ratio[MAX_KINDS];
+    for (int k = 0; k < cfg->nkinds; k++) {
+        double first = m[0][k].st.median, last = m[npts - 1][k].st.median;
+        ratio[k] = first > 0 ? last / first : 0;
+        best = ratio[k] > ratio[best] ? k : best;
+        worst = ratio[k] < ratio[worst] ? k : worst;
+        if (off < sizeof line)
+            off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %.2fx", k ? ", " : "",
+                                    cfg->kinds[k]->name, ratio[k]);
+    }
+    if (by_threads)
+        ct_takeaway(run, "From %d to %d threads, throughput changed by: %s.", pts[0].threads,
+                    pts[npts - 1].threads, line);
+    else
+        ct_takeaway(run, "From %g%% to %g%% writes, throughput changed by: %s.",
+                    pts[0].write_pct, pts[npts - 1].write_pct, line);
+    int br = kind_index(cfg, "brlock"), rw = kind_index(cfg, "rwlock");
+    if (by_threads) {
+        if (cfg->nkinds > 1)
+            ct_takeaway(run,
+                        "%s scaled best (%.2fx) and %s worst (%.2fx). Beyond %d threads (the "
+                        "CPUs here) extra threads can only take turns on the cores, so past "
+                        "that point no lock can gain, and every handover between threads "
+                        "costs.",
+                        cfg->kinds[best]->name, ratio[best], cfg->kinds[worst]->name,
+                        ratio[worst], ct_cpus());
+    } else if (br >= 0 && rw >= 0) {
+        int cross = -1;
+        for (int p = 0; p < npts; p++) {
+            if (m[p][br].st.median < m[p][rw].st.median) {
+                cross = p;
+                break;
+            }
+        }
+        if (cross < 0)
+            ct_takeaway(run,
+                        "brlock stayed ahead of pthread_rwlock_t at every write share tried, "
+                        "though its lead shrank from %.1fx to %.1fx as writes grew.",
+                        m[0][rw].st.median > 0 ? m[0][br].st.median / m[0][rw].st.median : 0,
+                        m[npts - 1][rw].st.median > 0
+                            ? m[npts - 1][br].st.median / m[npts - 1][rw].st.median
+                            : 0);
+        else
+            ct_takeaway(run,
+                        "brlock fell behind pthread_rwlock_t at %g%% writes: from there on, its "
+                        "expensive writes (a scan of every reader slot) cost more than its "
+                        "cheap reads save. A read-mostly lock is for data that is read-mostly.",
+                        pts[cross].write_pct);
+    }
+}
+
+/* Classic mode: the guide's numbers, timed its way and with a gate. */
+static void report_classic(struct config *cfg, struct measure *m)
+{
+    struct ct_run *run = cfg->run;
+    int base = base_kind(cfg);
+    char rel[48];
+    snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
+    const char *const cols[] = {
+        "kind", "how", "guide_ms|spawn..join ms", "gated_ms|reads only ms",
+        "mreads|M reads/s", rel, "spread_pct|spread %", NULL,
+    };
+    struct ct_table *t = ct_table_new(run, "classic",
+                                      "100 threads x 1000 reads, median of the repetitions",
+                                      cols);
+    for (int k = 0; k < cfg->nkinds; k++)
+        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
+                     CT_NUM(m[k].wall.median, 2), CT_NUM(m[k].span.median, 2),
+                     CT_NUM(m[k].st.median, 1),
+                     CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
+                     CT_NUM(spread_pct(&m[k].st), 0));
+    ct_bars(run, t, "the guide's timing: spawn 100 threads .. join them (shorter is faster)", 0,
+            2, "ms");
+    ct_bars(run, t, "the reads alone, threads released together (shorter is faster)", 0, 3,
+            "ms");
+    /* the spawn-to-join runs and the gated runs are separate runs of the
+     * same work, so their difference estimates the cost of spawning and
+     * joining 100 threads */
+    double share = 0;
+    for (int k = 0; k < cfg->nkinds; k++)
+        share += m[k].wall.median > 0 ? 1 - m[k].span.median / m[k].wall.median : 0;
+    share = fmax(0, 100 * share / cfg->nkinds);
+    ct_result_num(run, "spawn_share_pct",
+                  "spawn..join time not spent reading (estimate, average of kinds)", share, 0,
+                  "%");
+    const char *how_much = share >= 60 ? "mostly" : share >= 35 ? "about as much as the locks"
+                                                                : "a smaller part";
+    int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock");
+    if (mu >= 0 && rw >= 0)
+        ct_takeaway(run,
+                    "Timed the guide's way, the mutex took %.2f ms and pthread_rwlock_t %.2f ms "
+                    "(%s); with the threads started first and released together, the reads "
+                    "alone took %.2f and %.2f ms.",
+                    m[mu].wall.median, m[rw].wall.median,
+                    m[rw].wall.median < m[mu].wall.median ? "the rwlock won" : "the mutex won",
+                    m[mu].span.median, m[rw].span.median);
+    ct_takeaway(run,
+                "About %.0f%% of the spawn-to-join time went to creating and joining 100 "
+                "threads, so the guide's timing measures %s: %s. To compare locks, start the "
+                "threads first, release them together, and let each one time itself.",
+                share, how_much,
+                share >= 35 ? "thread start-up, not locking" : "the locks, plus some start-up");
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+/* Busy-loop iterations per nanosecond, measured now. */
+static double calibrate(void)
+{
+    long n = 1 << 20;
+    int64_t t0 = ct_clock_ns();
+    busy(n);
+    int64_t dt = ct_clock_ns() - t0;
+    return dt > 0 ? (double)n / (double)dt : 1;
+}
+
+static int make_points(struct ct_run *run, const char *mode, struct point *pts)
+{
+    int n = 0;
+    int threads = (int)ct_param_int(run, "threads");
+    double wp = ct_param_num(run, "write-pct");
+    if (strcmp(mode, "threads") == 0) {
+        int max = (int)ct_param_int(run, "max-threads");
+        for (int t = 1; n < MAX_POINTS; t *= 2) {
+            pts[n++] = (struct point){ .threads = t < max ? t : max, .write_pct = wp };
+            if (t >= max)
+                break;
+        }
+    } else if (strcmp(mode, "writes") == 0) {
+        for (size_t i = 0; i < sizeof sweep_writes / sizeof sweep_writes[0]; i++)
+            pts[n++] = (struct point){ .threads = threads, .write_pct = sweep_writes[i] };
+    } else if (strcmp(mode, "classic") == 0) {
+        pts[n++] = (struct point){ .threads = CLASSIC_THREADS, .write_pct = 0 };
+    } else {
+        pts[n++] = (struct point){ .threads = threads, .write_pct = wp };
+    }
+    for (int i = 0; i < n; i++)
+        snprintf(pts[i].label, sizeof pts[i].label, "%d thr, %g%% writes", pts[i].threads,
+                 pts[i].write_pct);
+    return n;
+}
+
+static int bench_run(struct ct_run *run)
+{
+    struct config cfg = {
+        .run = run,
+        .reps = (int)ct_param_int(run, "reps"),
+        .ops = ct_param_int(run, "ops"),
+        .duration_ns = ct_param_int(run, "duration-ms") * CT_NS_PER_MS,
+    };
+    for (size_t i = 0; i < ct_lock_kind_count && cfg.nkinds < MAX_KINDS; i++) {
+        if (ct_param_has(run, "kinds", ct_lock_kinds[i].name))
+            cfg.kinds[cfg.nkinds++] = &ct_lock_kinds[i];
+    }
+    if (cfg.nkinds == 0) {
+        ct_say(run, "no lock kinds chosen: nothing to measure");
+        ct_check(run, false, "at least one lock kind to measure");
+        ct_takeaway(run, "Choose some kinds, e.g. kinds=mutex,rwlock,brlock.");
+        return 0;
+    }
+    const char *mode = ct_param_choice(run, "mode");
+    bool classic = strcmp(mode, "classic") == 0;
+    struct point pts[MAX_POINTS];
+    int npts = make_points(run, mode, pts);
+
+    long cs_ns = (long)ct_param_int(run, "cs-ns");
+    double per_ns = cs_ns > 0 ? calibrate() : 0;
+    cfg.cs_iters = (long)((double)cs_ns * per_ns + 0.5);
+    int cpus = ct_cpus(), max_threads = 0;
+    for (int p = 0; p < npts; p++)
+        max_threads = pts[p].threads > max_threads ? pts[p].threads : max_threads;
+
+    if (classic)
+        ct_say(run, "classic: %d threads x %d reads, no writes, as in the guide (threads, ops, "
+                    "duration-ms and write-pct are not used)",
+               CLASSIC_THREADS, CLASSIC_OPS);
+    else if (cfg.ops == 0)
+        ct_say(run, "%d point(s) x %d kind(s) x (1 warm-up + %d reps) of %lld ms: about %.1f s",
+               npts, cfg.nkinds, cfg.reps, (long long)(cfg.duration_ns / CT_NS_PER_MS),
+               (double)npts * cfg.nkinds * (cfg.reps + 0.25) * (double)cfg.duration_ns / 1e9);
+    if (cs_ns > 0)
+        ct_say(run, "critical section: %ld busy-loop iterations for ~%ld ns", cfg.cs_iters, cs_ns);
+    if (max_threads > cpus)
+        ct_say(run, "note: up to %d threads on %d CPUs; threads will take turns on the cores",
+               max_threads, cpus);
+
+    struct measure (*m)[MAX_KINDS] = calloc((size_t)npts, sizeof *m);
+    struct kind_total tot[MAX_KINDS];
+    if (!m)
+        return -ENOMEM;
+    for (int k = 0; k < cfg.nkinds; k++)
+        tot[k] = (struct kind_total){ .verified = true };
+    int rc = 0;
+    for (int p = 0; p < npts && rc == 0; p++) {
+        for (int k = 0; k < cfg.nkinds && rc == 0; k++) {
+            rc = measure(&cfg, cfg.kinds[k], &pts[p], classic, &m[p][k], &tot[k]);
+            if (ct_cancelled(run))
+                goto out;
+        }
+    }
+    if (rc)
+        goto out;
+
+    ct_result_int(run, "cpus", "CPUs online", cpus, NULL);
+    ct_result_int(run, "max_threads", "threads (most at one point)", max_threads, NULL);
+    if (max_threads > cpus) {
+        char warn[160];
+        snprintf(warn, sizeof warn, "%d threads on %d CPUs: threads take turns, spinning hurts",
+                 max_threads, cpus);
+        ct_result_text(run, "warning", "warning", warn);
+    }
+    ct_result_int(run, "reps", "repetitions per measurement", cfg.reps, NULL);
+    if (cs_ns > 0)
+        ct_result_int(run, "cs_iters", "busy-loop iterations per critical section", cfg.cs_iters,
+                      NULL);
+    for (int k = 0; k < cfg.nkinds; k++)
+        ct_check(run, tot[k].verified,
+                 "%s: in all %lld repetitions the counter equalled the writes made (%lld in "
+                 "all) and %lld reads saw it half-updated",
+                 cfg.kinds[k]->name, tot[k].reps, tot[k].writes, tot[k].torn);
+
+    if (classic)
+        report_classic(&cfg, m[0]);
+    else if (npts == 1)
+        report_compare(&cfg, &pts[0], m[0]);
+    else
+        report_sweep(&cfg, pts, npts, m, strcmp(mode, "threads") == 0);
+    table_reps(&cfg, pts, npts, m, classic);
+    if (max_threads > cpus && !classic)
+        ct_takeaway(run,
+                    "Caution: with more threads (%d) than CPUs (%d) part of every figure is "
+                    "waiting for a core, not for a lock.",
+                    max_threads, cpus);
+    else if (cpus <= 2)
+        ct_takeaway(run,
+                    "This machine has %d CPU%s: contention and scaling look very different on "
+                    "16 or 64 cores, where a shared cache line is passed among many more.",
+                    cpus, cpus == 1 ? "" : "s");
+out:
+    free(m);
+    return rc;
+}
+
+static const struct ct_param_spec bench_params[] = {
+    { "mode", CT_PARAM_CHOICE, "compare", 0, 0, "compare,threads,writes,classic",
+      "compare kinds at one point, sweep threads or write share, or the guide's classic" },
+    { "kinds", CT_PARAM_SET, "all", 0, 0, CT_LOCK_KIND_NAMES, "lock kinds to measure" },
+    { "threads", CT_PARAM_INT, "2", 1, MAX_THREADS, NULL, "threads (compare and writes modes)" },
+    { "max-threads", CT_PARAM_INT, "8", 1, MAX_THREADS, NULL,
+      "threads sweep: 1, 2, 4, ... up to this" },
+    { "write-pct", CT_PARAM_NUM, "1", 0, 100, NULL, "share of operations that write, in %" },
+    { "duration-ms", CT_PARAM_INT, "60", 1, 10000, NULL,
+      "length of each repetition (when ops=0)" },
+    { "ops", CT_PARAM_INT, "0", 0, 100000000, NULL,
+      "operations per thread per repetition; 0 runs for duration-ms instead" },
+    { "cs-ns", CT_PARAM_INT, "0", 0, 100000, NULL,
+      "extra work inside each critical section, in ns (a calibrated busy loop)" },
+    { "reps", CT_PARAM_INT, "5", 1, MAX_REPS, NULL, "repetitions per measurement" },
+    CT_PARAMS_END,
+};
+
+const struct ct_demo ct_demo_rwlock_bench = {
+    .name = "rwlock-bench",
+    .chapter = 4,
+    .title = "Mutex or RwLock? Measure it",
+    .summary = "Throughput of six locks on read-mostly work; sweeps over threads and writes",
+    .intro = "Threads read (and now and then write) one shared value through each kind of "
+             "lock: pthread mutex, pthread rwlock (two policies), a spinlock, the teaching "
+             "rwlock and the scalable brlock. Each figure is the median of several warmed-up "
+             "repetitions, every repetition is checked, and mode=classic replays the guide's "
+             "100 threads x 1000 reads.",
+    .params = bench_params,
+    .smoke = "duration-ms=5 reps=2 threads=2",
+    .flags = CT_DEMO_BENCH,
+    .run = bench_run,
+};

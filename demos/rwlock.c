@@ -1,0 +1,323 @@
+/* rwlock.c - demo `rwlock`: readers share the lock, a writer waits for
+ * all of them, and the lock's policy decides who goes next.
+ *
+ * Shows: five readers take the read lock at once and hold it ~100 ms;
+ * a writer arrives at ~50 ms and has to wait until the last reader has
+ * left; then it appends to the shared list alone.  A late reader arrives
+ * while the writer is waiting: a writer-preferring lock (the default, the
+ * project's teaching rwlock; also brlock and rwlock-wp) queues it behind
+ * the writer, glibc's default pthread_rwlock_t lets it in ahead of the
+ * writer, which then waits for it too: the door to writer starvation.
+ * Watch for: the readers' 'r' lanes overlapping, the writer's '.' lasting
+ * until they end, and where the late reader's lane goes with lock=rwlock
+ * versus lock=teach-rw.
+ * Lesson: reader-writer-locks (chapter 4).
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "demo.h"
+#include "lib/check.h"
+#include "lib/clock.h"
+#include "lib/locks.h"
+#include "lib/stats.h"
+
+#define MAX_READERS 32
+#define INITIAL 5               /* the list starts as 1..5; the writer adds 6 */
+
+struct shared {
+    struct ct_run *run;
+    const struct ct_lock_kind *kind;
+    void *lock;
+    struct ct_event go;
+    int64_t t0;                 /* the start gate opened */
+    double hold_ms, write_ms, writer_at_ms, late_at_ms;
+    /* guarded by the lock */
+    int list[INITIAL + 1];
+    int len;
+    /* bookkeeping, outside the lock's protection on purpose */
+    atomic_int readers_in, writers_in, max_readers;
+    atomic_int violations;      /* a writer and a reader (or two writers) inside together */
+    atomic_int order;           /* acquisition sequence */
+};
+
+enum role { READER, LATE_READER, WRITER };
+
+struct actor {
+    struct shared *sh;
+    enum role role;
+    struct ct_thread thread;
+    double arrive_ms, got_ms, left_ms;  /* since the gate */
+    int seq;                    /* its place in the acquisition order */
+    int saw_len;                /* readers: the list length they saw */
+    bool consistent;            /* readers: the list was 1..len */
+    bool done;
+};
+
+static double since(const struct shared *sh)
+{
+    return (double)(ct_clock_ns() - sh->t0) / 1e6;
+}
+
+static void format_list(const struct shared *sh, char *buf, size_t n)
+{
+    size_t off = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < sh->len && off < n; i++)
+        off += (size_t)snprintf(buf + off, n - off, "%s%d", i ? ", " : "", sh->list[i]);
+    if (off < n)
+        snprintf(buf + off, n - off, "]");
+}
+
+static void read_side(struct actor *a)
+{
+    struct shared *sh = a->sh;
+    ct_mark(sh->run, CT_WAIT);
+    a->arrive_ms = since(sh);
+    if (a->role == LATE_READER)
+        ct_say(sh->run, "arrives; %d reader(s) inside, %s", atomic_load(&sh->readers_in),
+               atomic_load(&sh->writers_in) ? "a writer inside"
+                                            : "the writer should be waiting");
+    if (sh->kind->read_lock(sh->lock, -1, ct_cancel_event(sh->run)) != 0)
+        return;
+    a->got_ms = since(sh);
+    a->seq = atomic_fetch_add(&sh->order, 1);
+    ct_mark(sh->run, CT_SHARED);
+    int inside = atomic_fetch_add(&sh->readers_in, 1) + 1;
+    ct_atomic_max(&sh->max_readers, inside);
+    if (atomic_load(&sh->writers_in) != 0)
+        atomic_fetch_add(&sh->violations, 1);
+    a->saw_len = sh->len;
+    a->consistent = true;
+    for (int i = 0; i < sh->len; i++)
+        a->consistent &= sh->list[i] == i + 1;
+    char list[64];
+    format_list(sh, list, sizeof list);
+    ct_say(sh->run, "read lock after %.1f ms (%d reader%s inside); sees %s",
+           a->got_ms - a->arrive_ms, inside, inside == 1 ? "" : "s", list);
+    ct_sleep_ms(sh->run, sh->hold_ms);
+    atomic_fetch_sub(&sh->readers_in, 1);
+    a->left_ms = since(sh);
+    ct_mark(sh->run, CT_IDLE);  /* before the unlock, so the timeline is exact */
+    sh->kind->read_unlock(sh->lock);
+    a->done = true;
+}
+
+static void write_side(struct actor *a)
+{
+    struct shared *sh = a->sh;
+    ct_mark(sh->run, CT_WAIT);
+    a->arrive_ms = since(sh);
+    ct_say(sh->run, "wants the write lock; %d reader(s) inside", atomic_load(&sh->readers_in));
+    if (sh->kind->write_lock(sh->lock, -1, ct_cancel_event(sh->run)) != 0)
+        return;
+    a->got_ms = since(sh);
+    a->seq = atomic_fetch_add(&sh->order, 1);
+    ct_mark(sh->run, CT_HOLD);
+    if (atomic_fetch_add(&sh->writers_in, 1) != 0 || atomic_load(&sh->readers_in) != 0)
+        atomic_fetch_add(&sh->violations, 1);
+    sh->list[sh->len] = sh->len + 1;
+    sh->len++;
+    ct_say(sh->run, "write lock after waiting %.1f ms; appended %d", a->got_ms - a->arrive_ms,
+           sh->len);
+    ct_sleep_ms(sh->run, sh->write_ms);
+    atomic_fetch_sub(&sh->writers_in, 1);
+    a->left_ms = since(sh);
+    ct_mark(sh->run, CT_IDLE);
+    sh->kind->write_unlock(sh->lock);
+    a->done = true;
+}
+
+static void *actor_main(void *arg)
+{
+    struct actor *a = arg;
+    struct shared *sh = a->sh;
+    if (!ct_wait(sh->run, &sh->go))
+        return NULL;
+    double delay = a->role == WRITER ? sh->writer_at_ms : a->role == LATE_READER ? sh->late_at_ms : 0;
+    if (delay > 0) {
+        ct_mark(sh->run, CT_SLEEP);
+        if (!ct_sleep_ms(sh->run, delay))
+            return NULL;
+    }
+    if (a->role == WRITER)
+        write_side(a);
+    else
+        read_side(a);
+    return NULL;
+}
+
+static const char *role_name(enum role r)
+{
+    return r == WRITER ? "writer" : r == LATE_READER ? "late reader" : "reader";
+}
+
+static void report(struct ct_run *run, struct shared *sh, struct actor *a, int n)
+{
+    static const char *const cols[] = {
+        "thread", "role", "arrived_ms|arrived ms", "waited_ms|waited ms", "locked_ms|got it ms",
+        "left_ms|left ms", "order", NULL,
+    };
+    struct ct_table *t = ct_table_new(run, "threads", "who held the lock when (ms since start)",
+                                      cols);
+    for (int i = 0; i < n; i++)
+        ct_table_row(t, CT_TEXT(a[i].thread.label), CT_TEXT(role_name(a[i].role)),
+                     CT_NUM(a[i].arrive_ms, 1), CT_NUM(a[i].got_ms - a[i].arrive_ms, 1),
+                     CT_NUM(a[i].got_ms, 1), CT_NUM(a[i].left_ms, 1), CT_INT(a[i].seq + 1));
+
+    const struct actor *w = NULL, *late = NULL;
+    int inconsistent = 0;
+    for (int i = 0; i < n; i++) {
+        if (a[i].role == WRITER)
+            w = &a[i];
+        else if (a[i].role == LATE_READER)
+            late = &a[i];
+        if (a[i].role != WRITER && !a[i].consistent)
+            inconsistent++;
+    }
+    /* the last departure among the readers who got in before the writer */
+    double last_reader_left = 0;
+    for (int i = 0; i < n; i++) {
+        if (a[i].role != WRITER && a[i].seq < w->seq && a[i].left_ms > last_reader_left)
+            last_reader_left = a[i].left_ms;
+    }
+    char list[64];
+    format_list(sh, list, sizeof list);
+    int max = atomic_load(&sh->max_readers);
+    double wait = w->got_ms - w->arrive_ms;
+    ct_result_text(run, "lock", "lock", sh->kind->how);
+    ct_result_int(run, "max_readers", "most readers inside at once", max, NULL);
+    ct_result_num(run, "writer_arrived_ms", "writer arrived at", w->arrive_ms, 1, "ms");
+    ct_result_num(run, "writer_wait_ms", "writer waited", wait, 1, "ms");
+    ct_result_text(run, "final", "final list", list);
+    ct_check(run, atomic_load(&sh->violations) == 0,
+             "the writer never held the lock together with a reader (%d violations)",
+             atomic_load(&sh->violations));
+    ct_check(run, sh->len == INITIAL + 1, "the write happened exactly once: %s", list);
+    ct_check(run, inconsistent == 0, "every reader saw a whole list, before or after the write");
+
+    int readers = n - 1 - (late != NULL);
+    const char *why;
+    if (w->arrive_ms >= last_reader_left)
+        why = "no reader was inside when it came, so it went straight in.";
+    else if (w->got_ms + 0.5 >= last_reader_left)
+        why = "a write lock must wait until every reader inside has left.";
+    else
+        why = "it got in before some readers left, which a correct lock never allows.";
+    ct_takeaway(run,
+                "Up to %d readers held the read lock at the same time (%d started together). "
+                "The writer arrived at %.1f ms and waited %.1f ms: %s",
+                max, readers, w->arrive_ms, wait, why);
+    if (!late)
+        return;
+    double late_wait = late->got_ms - late->arrive_ms;
+    if (late->arrive_ms <= w->arrive_ms || late->arrive_ms >= w->got_ms)
+        ct_takeaway(run,
+                    "The late reader arrived at %.1f ms, when no writer was waiting, so this "
+                    "run shows nothing about the lock's policy; keep writer-at-ms below "
+                    "hold-ms to see it.",
+                    late->arrive_ms);
+    else if (late->seq < w->seq)
+        ct_takeaway(run,
+                    "The late reader arrived at %.1f ms while the writer was waiting, and went "
+                    "straight in (after %.1f ms) ahead of it: %s prefers readers. The writer's "
+                    "wait grew to %.1f ms; with readers arriving steadily it might never get "
+                    "in (writer starvation).",
+                    late->arrive_ms, late_wait, sh->kind->name, wait);
+    else
+        ct_takeaway(run,
+                    "The late reader arrived at %.1f ms while the writer was waiting, and "
+                    "queued behind it for %.1f ms: %s prefers writers, so a stream of readers "
+                    "cannot starve a writer (though a stream of writers could starve readers).",
+                    late->arrive_ms, late_wait, sh->kind->name);
+}
+
+static int rwlock_run(struct ct_run *run)
+{
+    struct shared sh = {
+        .run = run,
+        .kind = ct_lock_kind_find(ct_param_choice(run, "lock")),
+        .hold_ms = ct_param_num(run, "hold-ms"),
+        .write_ms = ct_param_num(run, "write-ms"),
+        .writer_at_ms = ct_param_num(run, "writer-at-ms"),
+        .len = INITIAL,
+    };
+    int nreaders = (int)ct_param_int(run, "readers");
+    bool late = ct_param_bool(run, "late-reader");
+    /* the late reader comes halfway between the writer's arrival and the
+     * end of the first readers' holds */
+    sh.late_at_ms = (sh.writer_at_ms + sh.hold_ms) / 2;
+    for (int i = 0; i < INITIAL; i++)
+        sh.list[i] = i + 1;
+    int rc = ct_lock_new(sh.kind, &sh.lock);
+    if (rc)
+        return rc;
+    if ((rc = ct_event_init(&sh.go)) != 0) {
+        ct_lock_free(sh.kind, sh.lock);
+        return rc;
+    }
+    ct_legend(run, CT_SHARED, "holding the read lock");
+    ct_legend(run, CT_HOLD, "holding the write lock");
+    ct_legend(run, CT_WAIT, "waiting for the lock");
+    ct_legend(run, CT_SLEEP, "not there yet");
+    ct_say(run, "lock %s: %s", sh.kind->name, sh.kind->how);
+
+    struct actor a[MAX_READERS + 2] = { 0 };
+    int n = 0, started = 0;
+    for (int i = 0; i < nreaders; i++)
+        a[n++] = (struct actor){ .sh = &sh, .role = READER };
+    a[n++] = (struct actor){ .sh = &sh, .role = WRITER };
+    if (late)
+        a[n++] = (struct actor){ .sh = &sh, .role = LATE_READER };
+    for (; started < n; started++) {
+        struct actor *x = &a[started];
+        rc = x->role == READER
+                 ? ct_thread_start(run, &x->thread, actor_main, x, "reader-%d", started + 1)
+                 : ct_thread_start(run, &x->thread, actor_main, x, "%s",
+                                   x->role == WRITER ? "writer" : "late-reader");
+        if (rc)
+            break;
+    }
+    sh.t0 = ct_clock_ns();
+    ct_event_set(&sh.go);
+    for (int i = 0; i < started; i++)
+        ct_thread_join(&a[i].thread, NULL);
+
+    bool all_done = rc == 0;
+    for (int i = 0; i < n; i++)
+        all_done &= a[i].done;
+    if (all_done && !ct_cancelled(run))
+        report(run, &sh, a, n);
+    ct_event_destroy(&sh.go);
+    ct_lock_free(sh.kind, sh.lock);
+    if (rc == 0 && !all_done && !ct_cancelled(run))
+        rc = -EIO;      /* a lock call failed without a cancel: should not happen */
+    return rc;
+}
+
+static const struct ct_param_spec rwlock_params[] = {
+    { "lock", CT_PARAM_CHOICE, "teach-rw", 0, 0, "teach-rw,brlock,rwlock,rwlock-wp",
+      "which reader-writer lock (see rwlock-bench for what each is)" },
+    { "readers", CT_PARAM_INT, "5", 1, MAX_READERS, NULL, "readers that start at once" },
+    { "hold-ms", CT_PARAM_NUM, "100", 1, 5000, NULL, "how long each reader holds the lock" },
+    { "writer-at-ms", CT_PARAM_NUM, "50", 0, 5000, NULL, "when the writer arrives" },
+    { "write-ms", CT_PARAM_NUM, "20", 0, 5000, NULL, "how long the writer holds the lock" },
+    { "late-reader", CT_PARAM_BOOL, "yes", 0, 0, NULL,
+      "one more reader arrives while the writer waits" },
+    CT_PARAMS_END,
+};
+
+const struct ct_demo ct_demo_rwlock = {
+    .name = "rwlock",
+    .chapter = 4,
+    .title = "Readers together, the writer alone",
+    .summary = "Five readers share a read lock; a writer waits for all of them to leave",
+    .intro = "Five readers take the read lock together and keep it about 100 ms; a writer "
+             "arrives at 50 ms and must wait for every one of them before it may append to "
+             "the list. A late reader then shows the lock's policy: does it queue behind the "
+             "waiting writer or slip in ahead of it? Try lock=rwlock to see glibc's answer.",
+    .params = rwlock_params,
+    .smoke = "readers=3 hold-ms=20 writer-at-ms=10 write-ms=5",
+    .run = rwlock_run,
+};

@@ -1,0 +1,126 @@
+/* test-rwlock-bench.c - demo `rwlock-bench` with tiny parameters: every
+ * mode runs, its JSON parses and has the tables it promises, every
+ * repetition's correctness check holds, and with a fixed number of
+ * operations the reads and writes add up exactly.  No speed is asserted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "util.h"
+
+static json_t *run_bench(const char *const *args)
+{
+    int code;
+    json_t *j = ct_demo_json("rwlock-bench", args, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_t *c;
+    size_t i;
+    assert_true(json_array_size(json_object_get(j, "checks")) > 0);
+    json_array_foreach(json_object_get(j, "checks"), i, c) {
+        if (!json_is_true(json_object_get(c, "ok")))
+            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
+    }
+    assert_true(json_string_length(json_object_get(j, "takeaway")) > 0);
+    return j;
+}
+
+static json_t *table(json_t *j, const char *name)
+{
+    return json_object_get(json_object_get(j, "tables"), name);
+}
+
+static void test_compare_exact_counts(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "ops=3000", "threads=3", "write-pct=30",
+                                                 "reps=2", NULL });
+    json_t *rows = table(j, "results"), *r;
+    size_t i;
+    assert_int_equal(json_array_size(rows), 6);
+    json_array_foreach(rows, i, r) {
+        long long reads = json_integer_value(json_object_get(r, "reads"));
+        long long writes = json_integer_value(json_object_get(r, "writes"));
+        assert_int_equal(reads + writes, 3LL * 3000 * 2);
+        assert_true(writes > 0 && reads > 0);
+        assert_true(json_real_value(json_object_get(r, "mops")) > 0);
+    }
+    assert_int_equal(json_array_size(table(j, "repetitions")), 6);
+    assert_int_equal(json_array_size(json_object_get(j, "checks")), 6);
+    json_decref(j);
+}
+
+static void test_kinds_and_extremes(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "kinds=mutex,brlock", "ops=500",
+                                                 "write-pct=100", "reps=1", "cs-ns=50", NULL });
+    json_t *rows = table(j, "results");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "kind")),
+                        "brlock");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "reads")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "writes")),
+                     2 * 500);
+    json_decref(j);
+    j = run_bench((const char *const[]){ "kinds=rwlock", "duration-ms=2", "write-pct=0",
+                                         "reps=1", NULL });
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(table(j, "results"), 0),
+                                                        "writes")), 0);
+    json_decref(j);
+}
+
+static void test_sweeps(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "mode=threads", "max-threads=3",
+                                                 "duration-ms=2", "reps=1",
+                                                 "kinds=mutex,spin,brlock", NULL });
+    json_t *rows = table(j, "sweep");
+    assert_int_equal(json_array_size(rows), 3);            /* 1, 2, 3 threads */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 2), "threads")), 3);
+    assert_non_null(json_object_get(json_array_get(rows, 0), "brlock"));
+    assert_int_equal(json_array_size(table(j, "repetitions")), 9);
+    json_decref(j);
+
+    j = run_bench((const char *const[]){ "mode=writes", "duration-ms=2", "reps=1",
+                                         "kinds=rwlock,brlock", NULL });
+    rows = table(j, "sweep");
+    assert_int_equal(json_array_size(rows), 6);            /* 0 .. 50 % */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 5), "write_pct")),
+                     50);
+    json_decref(j);
+}
+
+static void test_classic(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "mode=classic", "kinds=mutex,rwlock", "reps=1",
+                                                 NULL });
+    json_t *rows = table(j, "classic");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r;
+    size_t i;
+    json_array_foreach(rows, i, r) {
+        assert_true(json_real_value(json_object_get(r, "guide_ms")) > 0);
+        assert_true(json_real_value(json_object_get(r, "gated_ms")) > 0);
+    }
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "results"),
+                                                        "max_threads")), 100);
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_exact_counts),
+        cmocka_unit_test(test_kinds_and_extremes),
+        cmocka_unit_test(test_sweeps),
+        cmocka_unit_test(test_classic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -45,8 +45,11 @@ run: build
 test: deps
 	tests/run-suites.sh
 
+# Every demo flagged as a benchmark, with its default (full) sizes.
 bench: build
-	./$(BUILD)/cmd/concur-tutor run race
+	@for demo in $$(./$(BUILD)/cmd/concur-tutor __benchmarks); do \
+	  ./$(BUILD)/cmd/concur-tutor run $$demo || exit 1; \
+	done
 
 install: build
 	meson install -C $(BUILD)

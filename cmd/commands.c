@@ -443,6 +443,17 @@ static int cmd_man(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
     return CT_EXIT_OK;
 }
 
+static int cmd_benchmarks(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
+                          char **argv)
+{
+    (void)ctx, (void)opt, (void)argc, (void)argv;
+    for (size_t i = 0; i < ct_demo_count; i++) {
+        if (ct_demos[i]->flags & CT_DEMO_BENCH)
+            printf("%s\n", ct_demos[i]->name);
+    }
+    return CT_EXIT_OK;
+}
+
 const struct ct_command ct_commands[] = {
     { "list", "[CHAPTER]", "List chapters with their lessons and demos.",
       "With a chapter number, list only that chapter. --json prints the same as JSON.",
@@ -469,6 +480,8 @@ const struct ct_command ct_commands[] = {
       1, -1, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_child },
     { "__man", NULL, "Internal: print the manual page (roff).", NULL,
       0, 0, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_man },
+    { "__benchmarks", NULL, "Internal: the names of the benchmark demos, for make bench.",
+      NULL, 0, 0, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_benchmarks },
     { NULL, NULL, NULL, NULL, 0, 0, CT_COMPLETE_NONE, 0, NULL },
 };
 

@@ -130,7 +130,7 @@ static void fmt_bound(const struct ct_param_spec *sp, double v, char *buf, size_
 
 void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n)
 {
-    char lo[32], hi[32];
+    char lo[32], hi[32], list[512];
     switch (sp->type) {
     case CT_PARAM_INT:
     case CT_PARAM_NUM:
@@ -142,10 +142,12 @@ void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n)
         snprintf(buf, n, "true or false");
         break;
     case CT_PARAM_CHOICE:
-        snprintf(buf, n, "one of %s", sp->choices);
+        choices_list(sp->choices, list, sizeof list);
+        snprintf(buf, n, "one of %s", list);
         break;
     case CT_PARAM_SET:
-        snprintf(buf, n, "any of %s, or all", sp->choices);
+        choices_list(sp->choices, list, sizeof list);
+        snprintf(buf, n, "any of %s, or all", list);
         break;
     }
 }

@@ -84,13 +84,39 @@ void tf_remote_init(struct tf_remote *f, atomic_int *counter, int target,
                              .target = target, .slot = slot, .st = st };
 }
 
+static void tw_clone(void *p)
+{
+    atomic_fetch_add(&((struct tf_waker *)p)->refs, 1);
+}
+
+static void tw_wake(void *p)
+{
+    atomic_fetch_add(&((struct tf_waker *)p)->wakes, 1);
+}
+
+static void tw_drop(void *p)
+{
+    atomic_fetch_sub(&((struct tf_waker *)p)->refs, 1);
+}
+
+static const struct ct_waker_ops tw_ops = { tw_clone, tw_wake, tw_drop };
+
+void tf_waker_init(struct tf_waker *w)
+{
+    atomic_init(&w->wakes, 0);
+    atomic_init(&w->refs, 0);
+    w->waker = (struct ct_waker){ &tw_ops, w };
+    w->cx = (struct ct_cx){ .waker = &w->waker, .worker = -1 };
+}
+
 int tf_block_on(struct ct_exec *ex, struct ct_future *f, double seconds)
 {
     struct ct_timeout t;
     ct_timeout_init(&t, f, (int64_t)(seconds * 1e9));
     int rc = ct_block_on(ex, &t.base);
     ct_future_drop(&t.base);
-    if (rc == 0 && t.base.error == -ETIMEDOUT)
+    /* the deadline won (not: the future itself failed with ETIMEDOUT) */
+    if (rc == 0 && t.race.winner == 1)
         return -ETIMEDOUT;
     return rc;
 }

@@ -46,6 +46,15 @@ struct tf_remote {
 void tf_remote_init(struct tf_remote *f, atomic_int *counter, int target,
                     struct ct_waker_slot *slot, struct tf_stats *st);
 
+/* A waker that counts its wake-ups and references, and a context around
+ * it, for polling futures by hand without an executor. */
+struct tf_waker {
+    atomic_int wakes, refs;
+    struct ct_waker waker;
+    struct ct_cx cx;
+};
+void tf_waker_init(struct tf_waker *w);
+
 /* block_on with a generous deadline, so that a lost wake-up fails the test
  * instead of hanging it.  `f` is dropped afterwards (its output stays).
  * Returns the block_on result, or -ETIMEDOUT. */

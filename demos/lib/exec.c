@@ -1025,3 +1025,8 @@ struct ct_blocking_pool *ct_exec_blocking(struct ct_exec *ex)
 {
     return &ex->blocking;
 }
+
+struct ct_reactor *ct_exec_reactor(struct ct_exec *ex)
+{
+    return &ex->reactor;
+}

@@ -129,5 +129,6 @@ void ct_exec_get_stats(struct ct_exec *ex, struct ct_exec_stats *st);
 size_t ct_task_bytes(size_t future_size);
 int ct_exec_workers(const struct ct_exec *ex);
 struct ct_blocking_pool *ct_exec_blocking(struct ct_exec *ex);
+struct ct_reactor *ct_exec_reactor(struct ct_exec *ex);
 
 #endif

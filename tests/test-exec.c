@@ -21,28 +21,11 @@ static const enum ct_exec_flavor flavors[] = { CT_EXEC_CURRENT_THREAD, CT_EXEC_M
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* Awaits handles h[0..n) in order; READY when all are. */
-struct await_all {
-    struct ct_future base;
-    struct ct_join_handle *h;
-    size_t n, i;
-};
-
-static enum ct_poll await_all_poll(struct ct_future *f, struct ct_cx *cx)
+static struct ct_await_all await_all(struct ct_join_handle *h, size_t n)
 {
-    struct await_all *a = (struct await_all *)f;
-    for (; a->i < a->n; a->i++) {
-        if (ct_future_poll(&a->h[a->i].base, cx) == CT_PENDING)
-            return CT_PENDING;
-    }
-    return CT_READY;
-}
-
-static const struct ct_future_ops await_all_ops = { "await_all", await_all_poll, NULL };
-
-static struct await_all await_all(struct ct_join_handle *h, size_t n)
-{
-    return (struct await_all){ .base = { .ops = &await_all_ops }, .h = h, .n = n };
+    struct ct_await_all a;
+    ct_await_all_init(&a, h, n);
+    return a;
 }
 
 static void drop_handles(struct ct_join_handle *h, size_t n)
@@ -88,7 +71,7 @@ struct spawner {
     int n, pc;
     atomic_int *runs, *drops;
     struct ct_join_handle *h;
-    struct await_all all;
+    struct ct_await_all all;
     int spawn_errors;
 };
 
@@ -134,7 +117,7 @@ static void run_many(enum ct_exec_flavor flavor, bool from_inside)
             assert_int_equal(ct_spawn(ex, &t, &h[i]), 0);
             assert_null(t.base.ops);        /* moved into the task */
         }
-        struct await_all all = await_all(h, (size_t)n);
+        struct ct_await_all all = await_all(h, (size_t)n);
         assert_int_equal(tf_block_on(ex, &all.base, 60), 0);
     }
     for (int i = 0; i < n; i++) {
@@ -227,7 +210,7 @@ static void run_remote(enum ct_exec_flavor flavor)
         b[i] = (struct bumper){ counters, slots, rounds, 7u * (unsigned)i + 1 };
         assert_int_equal(pthread_create(&th[i], NULL, bump_main, &b[i]), 0);
     }
-    struct await_all all = await_all(h, REMOTE_TASKS);
+    struct ct_await_all all = await_all(h, REMOTE_TASKS);
     int rc = tf_block_on(ex, &all.base, 60);
     for (int i = 0; i < BUMPERS; i++)
         assert_int_equal(pthread_join(th[i], NULL), 0);
@@ -274,7 +257,7 @@ static void test_join_statuses(void **state)
         assert_int_equal(ct_spawn(ex, &failed, &h[1]), 0);
         assert_int_equal(ct_spawn(ex, &panicked, &h[2]), 0);
         assert_int_equal(ct_spawn(ex, &forever, &h[3]), 0);
-        struct await_all three = await_all(h, 3);
+        struct ct_await_all three = await_all(h, 3);
         assert_int_equal(tf_block_on(ex, &three.base, 30), 0);
 
         assert_int_equal(h[0].status, CT_JOIN_OK);
@@ -347,7 +330,7 @@ struct seer_root {
     struct ct_future base;
     atomic_uint *seen;
     struct ct_join_handle h[STEAL_TASKS];
-    struct await_all all;
+    struct ct_await_all all;
     int pc;
 };
 
@@ -431,7 +414,7 @@ static void test_shutdown_cancels_pending(void **state)
         assert_int_equal(atomic_load(&st.drops), N + 1);
         assert_null(never.head);
         struct ct_exec *other = tf_exec(CT_EXEC_CURRENT_THREAD, 1);
-        struct await_all all = await_all(h, 3 * N);
+        struct ct_await_all all = await_all(h, 3 * N);
         assert_int_equal(tf_block_on(other, &all.base, 30), 0);
         for (int i = 0; i < 3 * N; i++)
             assert_int_equal(h[i].status, CT_JOIN_CANCELLED);

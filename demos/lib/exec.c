@@ -86,21 +86,28 @@ struct taskq {
     bool closed;                /* shutdown: pushes are refused */
 };
 
-static bool taskq_push(struct taskq *q, struct ct_task *t)
+/* Push a chain of n tasks already linked through ->next, first to last. */
+static bool taskq_push_chain(struct taskq *q, struct ct_task *first, struct ct_task *last,
+                             size_t n)
 {
     CT_PT(pthread_mutex_lock(&q->mu));
     bool ok = !q->closed;
     if (ok) {
-        t->next = NULL;
+        last->next = NULL;
         if (q->tail)
-            q->tail->next = t;
+            q->tail->next = first;
         else
-            q->head = t;
-        q->tail = t;
-        atomic_fetch_add(&q->len, 1);   /* seq_cst: see "sleeping" */
+            q->head = first;
+        q->tail = last;
+        atomic_fetch_add(&q->len, n);   /* seq_cst: see "sleeping" */
     }
     CT_PT(pthread_mutex_unlock(&q->mu));
     return ok;
+}
+
+static bool taskq_push(struct taskq *q, struct ct_task *t)
+{
+    return taskq_push_chain(q, t, t, 1);
 }
 
 /* Pop up to `max` tasks into out[]; returns how many. */
@@ -171,6 +178,30 @@ static size_t localq_len(struct localq *q)
     uint_fast64_t head = atomic_load(&q->head);
     uint_fast64_t tail = atomic_load(&q->tail);
     return tail > head ? (size_t)(tail - head) : 0;
+}
+
+/* The owner's ring is full: move its older half, then `t`, to the
+ * injection queue in one go (one lock for LOCAL_CAP / 2 + 1 tasks, instead
+ * of one per task while it stays full).  Returns false if the ring had
+ * room after all (thieves took some) and `t` should simply be pushed. */
+static bool localq_overflow(struct localq *q, struct taskq *inject, struct ct_task *t)
+{
+    uint_fast64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    uint_fast64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (tail - head < LOCAL_CAP)
+        return false;
+    struct ct_task *batch[LOCAL_CAP / 2];
+    for (size_t i = 0; i < LOCAL_CAP / 2; i++)
+        batch[i] = atomic_load_explicit(&q->slot[(head + i) % LOCAL_CAP], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&q->head, &head, head + LOCAL_CAP / 2,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        return false;           /* a thief made room */
+    for (size_t i = 0; i + 1 < LOCAL_CAP / 2; i++)
+        batch[i]->next = batch[i + 1];
+    batch[LOCAL_CAP / 2 - 1]->next = t;
+    /* refused only at shutdown, which cancels them all anyway */
+    taskq_push_chain(inject, batch[0], t, LOCAL_CAP / 2 + 1);
+    return true;
 }
 
 /* Take half of `victim`'s tasks (rounded up): the first is returned to
@@ -351,11 +382,15 @@ static void schedule(struct ct_task *t)
         return;
     }
     struct worker *w = tls_worker;
-    if (w && w->ex == ex && localq_push(&w->q, t)) {
+    if (w && w->ex == ex) {
+        while (!localq_push(&w->q, t)) {
+            if (localq_overflow(&w->q, &ex->inject, t))
+                break;
+        }
         notify_parked(ex);
         return;
     }
-    /* from outside the executor, or the local ring is full */
+    /* from outside the executor */
     if (taskq_push(&ex->inject, t))
         notify_parked(ex);
 }
@@ -494,7 +529,9 @@ static enum ct_poll join_poll(struct ct_future *f, struct ct_cx *cx)
     h->status = t->status;
     f->value = t->value;
     f->error = t->error;
-    snprintf(h->panic, sizeof h->panic, "%s", t->panic ? t->panic : "");
+    h->panic[0] = '\0';
+    if (t->panic)
+        snprintf(h->panic, sizeof h->panic, "%s", t->panic);
     return CT_READY;
 }
 
@@ -556,6 +593,24 @@ int ct_spawn_(struct ct_exec *ex, struct ct_future *f, size_t size,
     }
     schedule(t);
     return 0;
+}
+
+static enum ct_poll await_all_poll(struct ct_future *f, struct ct_cx *cx)
+{
+    struct ct_await_all *a = (struct ct_await_all *)f;
+    for (; a->next < a->n; a->next++) {
+        if (ct_future_poll(&a->h[a->next].base, cx) == CT_PENDING)
+            return CT_PENDING;
+    }
+    f->value = (intptr_t)a->n;
+    return CT_READY;
+}
+
+static const struct ct_future_ops await_all_ops = { "await all", await_all_poll, NULL };
+
+void ct_await_all_init(struct ct_await_all *a, struct ct_join_handle *h, size_t n)
+{
+    *a = (struct ct_await_all){ .base = { .ops = &await_all_ops }, .h = h, .n = n };
 }
 
 const char *ct_join_status_name(enum ct_join_status s)

@@ -104,6 +104,17 @@ int ct_block_on(struct ct_exec *ex, struct ct_future *f);
 
 const char *ct_join_status_name(enum ct_join_status s);
 
+/* A future ready when every handle in h[0..n) is: it awaits them in order
+ * (the handles are not dropped; their outputs stay readable).  Unlike
+ * ct_join (combinators.h), a wake-up polls only the first unfinished
+ * handle, so awaiting thousands of tasks costs O(n), not O(n^2). */
+struct ct_await_all {
+    struct ct_future base;
+    struct ct_join_handle *h;
+    size_t n, next;
+};
+void ct_await_all_init(struct ct_await_all *a, struct ct_join_handle *h, size_t n);
+
 /* ---- Introspection ------------------------------------------------------ */
 
 struct ct_worker_stats {

@@ -632,7 +632,6 @@ int ct_split_line(char *line, char **argv, int max)
             r++;
         *w++ = '\0';
     }
-    *w = '\0';
     argv[n] = NULL;
     return n;
 }

@@ -261,18 +261,25 @@ static int spawn_blocking_run(struct ct_run *run)
     }
 
     double bad = log[IN_TASK].max_gap_ms, good = log[IN_POOL].max_gap_ms;
+    double tick = tick_ms * ct_scale(run);
+    if (jobs >= workers)
+        ct_takeaway(run,
+                    "Blocking inside the tasks tied up all %d workers for %.0f ms, and the "
+                    "ticker, which needs a worker for only microseconds per tick, went %s "
+                    "for %.1f ms.",
+                    workers, block_ms * ct_scale(run), bad > 2 * tick ? "silent" : "late",
+                    bad);
+    else
+        ct_takeaway(run,
+                    "Blocking inside the tasks tied up %d of the %d workers for %.0f ms; the "
+                    "ticker ran on a free one and its longest gap was %.1f ms. Blocking eats "
+                    "capacity first, and stops everything only once every worker is stuck.",
+                    jobs, workers, block_ms * ct_scale(run), bad);
     ct_takeaway(run,
-                "Blocking inside the tasks tied up %s of the %d workers for %.0f ms, and the "
-                "ticker, which only needed a few microseconds of a worker, went silent for "
-                "%.1f ms. Handed to ct_spawn_blocking, the same work ran on blocking-pool "
-                "threads and the longest gap between ticks was %.1f ms, against a %.0f ms "
-                "schedule.",
-                jobs >= workers ? "all" : "some", workers, block_ms * ct_scale(run), bad, good,
-                tick_ms * ct_scale(run));
-    if (jobs < workers)
-        ct_takeaway(run, "With fewer blocking tasks (%d) than workers (%d), a free worker "
-                    "could still run the ticker: blocking costs capacity first, and "
-                    "everything only once every worker is stuck.", jobs, workers);
+                "Handed to ct_spawn_blocking, the same work ran on blocking-pool threads, the "
+                "workers stayed free, and the longest gap between ticks was %.1f ms against a "
+                "%.0f ms schedule.",
+                good, tick);
     return 0;
 }
 

@@ -16,67 +16,17 @@
 #include "lib/clock.h"
 #include "lib/combinators.h"
 #include "lib/exec.h"
-#include "lib/timer.h"
 #include "tasks.h"
 
 enum { NOPS = 3 };
 
-static const char *const op_name[NOPS] = { "one", "two", "three" };
-
-/* Where and when an operation ran, for the checks. */
-struct op_record {
-    int64_t start_ns, end_ns;
-    int completions;
-};
-
-/* async fn op() -> &str { sleep(ms).await; "op N complete" } */
-struct op {
-    struct ct_future base;
-    int pc, index, lane;
-    int64_t ns;
-    struct ct_sleep nap;
-    struct ct_run *run;
-    struct op_record *rec;
-};
-
-static enum ct_poll op_poll(struct ct_future *f, struct ct_cx *cx)
-{
-    struct op *o = (struct op *)f;
-    CT_ASYNC_BEGIN(o->pc);
-    o->rec->start_ns = ct_clock_ns();
-    ct_mark_lane(o->run, o->lane, CT_SLEEP);
-    ct_say(o->run, "op %s: started, sleeping %.0f ms", op_name[o->index], (double)o->ns / 1e6);
-    ct_sleep_init(&o->nap, o->ns);
-    CT_AWAIT(o->pc, &o->nap.base, cx);
-    o->rec->end_ns = ct_clock_ns();
-    o->rec->completions++;
-    ct_mark_lane(o->run, o->lane, CT_IDLE);
-    ct_point_lane(o->run, o->lane, '*');
-    ct_say(o->run, "op %s: complete", op_name[o->index]);
-    CT_ASYNC_END(o->pc);
-    f->value = o->index;
-    return CT_READY;
-}
-
-static void op_drop(struct ct_future *f)
-{
-    ct_future_drop(&((struct op *)f)->nap.base);
-}
-
-static const struct ct_future_ops op_ops = { "op", op_poll, op_drop };
-
-static void op_init(struct op *o, struct ct_run *run, int i, int64_t ns, int lane,
-                    struct op_record *rec)
-{
-    *o = (struct op){ .base = { .ops = &op_ops }, .index = i, .lane = lane, .ns = ns,
-                      .run = run, .rec = rec };
-}
+static const char *const op_name[NOPS] = { "op one", "op two", "op three" };
 
 /* The sequential version: await one, then two, then three. */
 struct in_turn {
     struct ct_future base;
     int pc;
-    struct op ops[NOPS];
+    struct ct_demo_op ops[NOPS];
     int i;
 };
 
@@ -100,7 +50,7 @@ static void in_turn_drop(struct ct_future *f)
 static const struct ct_future_ops in_turn_ops = { "in_turn", in_turn_poll, in_turn_drop };
 
 /* Largest number of operations whose [start, end] overlap. */
-static int max_in_flight(const struct op_record *r)
+static int max_in_flight(const struct ct_demo_op_record *r)
 {
     int best = 0;
     for (int i = 0; i < NOPS; i++) {
@@ -121,22 +71,23 @@ static int join_run(struct ct_run *run)
         ms[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
         sum += ms[i];
         max = ms[i] > max ? ms[i] : max;
-        lane[i] = ct_lane(run, "op %s", op_name[i]);
+        lane[i] = ct_lane(run, "%s", op_name[i]);
     }
     ct_legend(run, CT_SLEEP, "awaiting its timer (no thread blocked)");
-    ct_point_legend(run, '*', "complete");
+    ct_point_legend(run, '*', "finished");
 
     struct ct_exec *ex;
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ex);
     if (rc)
         return rc;
-    struct op_record seq_rec[NOPS] = { 0 }, join_rec[NOPS] = { 0 };
+    struct ct_demo_op_record seq_rec[NOPS] = { 0 }, join_rec[NOPS] = { 0 };
     double seq_ms = 0, join_ms = 0;
 
     ct_section(run, "sequential: await one, then two, then three");
     struct in_turn seq = { .base = { .ops = &in_turn_ops } };
     for (int i = 0; i < NOPS; i++)
-        op_init(&seq.ops[i], run, i, (int64_t)(ms[i] * 1e6), lane[i], &seq_rec[i]);
+        ct_demo_op_init(&seq.ops[i], run, op_name[i], lane[i], (int64_t)(ms[i] * 1e6),
+                        &seq_rec[i], NULL);
     int64_t t0 = ct_clock_ns();
     rc = ct_block_on(ex, &seq.base);
     seq_ms = (double)(ct_clock_ns() - t0) / 1e6;
@@ -146,10 +97,11 @@ static int join_run(struct ct_run *run)
     ct_say(run, "sequential: all three done in %.1f ms", seq_ms);
 
     ct_section(run, "join: poll all three together");
-    struct op ops[NOPS];
+    struct ct_demo_op ops[NOPS];
     struct ct_future *kids[NOPS];
     for (int i = 0; i < NOPS; i++) {
-        op_init(&ops[i], run, i, (int64_t)(ms[i] * 1e6), lane[i], &join_rec[i]);
+        ct_demo_op_init(&ops[i], run, op_name[i], lane[i], (int64_t)(ms[i] * 1e6), &join_rec[i],
+                        NULL);
         kids[i] = &ops[i].base;
     }
     struct ct_join j;

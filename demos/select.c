@@ -12,110 +12,28 @@
  * Lesson: select (chapter 6).
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "demo.h"
 #include "lib/clock.h"
 #include "lib/combinators.h"
 #include "lib/exec.h"
 #include "lib/reactor.h"
-#include "lib/timer.h"
 #include "tasks.h"
 
 enum { NOPS = 2 };
 
 static const char *const op_label[NOPS] = { "operation one", "operation two" };
 
-struct op_record {
-    int polls, completions, cleanups;
-    bool cancelled;             /* cleanup ran before it completed */
-    double end_ms;
-};
-
-/* async fn op() { let buf = open(); sleep(ms).await; "done" }, with buf
- * released on every way out: completion or cancellation. */
-struct op {
-    struct ct_future base;
-    int pc, index, lane;
-    int64_t ns, deadline;
-    struct ct_sleep nap;
-    char *buffer;               /* the resource it holds while running */
-    int *open;                  /* resources open right now, all ops */
-    struct ct_run *run;
-    struct op_record *rec;
-};
-
-static enum ct_poll op_poll(struct ct_future *f, struct ct_cx *cx)
-{
-    struct op *o = (struct op *)f;
-    o->rec->polls++;
-    CT_ASYNC_BEGIN(o->pc);
-    o->buffer = malloc(4096);
-    if (!o->buffer) {
-        f->error = -ENOMEM;
-        return CT_READY;
-    }
-    (*o->open)++;
-    ct_mark_lane(o->run, o->lane, CT_SLEEP);
-    ct_say(o->run, "%s: opened its buffer, sleeping %.0f ms", op_label[o->index],
-           (double)o->ns / 1e6);
-    ct_sleep_init(&o->nap, o->ns);
-    o->deadline = o->nap.deadline;
-    CT_AWAIT(o->pc, &o->nap.base, cx);
-    o->rec->completions++;
-    o->rec->end_ms = ct_elapsed_ms(o->run);
-    ct_mark_lane(o->run, o->lane, CT_IDLE);
-    ct_point_lane(o->run, o->lane, '*');
-    ct_say(o->run, "%s: finished", op_label[o->index]);
-    CT_ASYNC_END(o->pc);
-    f->value = o->index;
-    return CT_READY;
-}
-
-/* Runs once, whichever way the operation ends. */
-static void op_drop(struct ct_future *f)
-{
-    struct op *o = (struct op *)f;
-    o->rec->cleanups++;
-    ct_future_drop(&o->nap.base);          /* cancels its timer if still set */
-    if (!o->buffer)
-        return;
-    if (o->rec->completions == 0) {
-        o->rec->cancelled = true;
-        o->rec->end_ms = ct_elapsed_ms(o->run);
-        ct_mark_lane(o->run, o->lane, CT_IDLE);
-        ct_point_lane(o->run, o->lane, 'x');
-        double left = (double)(o->deadline - ct_clock_ns()) / 1e6;
-        if (left > 0)
-            ct_say(o->run, "%s: cancelled %.1f ms before it would have finished; cleanup "
-                   "frees its buffer", op_label[o->index], left);
-        else
-            ct_say(o->run, "%s: cancelled though its time was up too (select polls in "
-                   "order, and the other came first); cleanup frees its buffer",
-                   op_label[o->index]);
-    } else {
-        ct_say(o->run, "%s: dropped after finishing; cleanup frees its buffer",
-               op_label[o->index]);
-    }
-    free(o->buffer);
-    o->buffer = NULL;
-    (*o->open)--;
-}
-
-static const struct ct_future_ops op_ops = { "op", op_poll, op_drop };
-
 static int select_run(struct ct_run *run)
 {
     static const char *const keys[NOPS] = { "one-ms", "two-ms" };
-    struct op_record rec[NOPS] = { 0 };
-    struct op ops[NOPS];
+    struct ct_demo_op_record rec[NOPS] = { 0 };
+    struct ct_demo_op ops[NOPS];
     struct ct_future *arms[NOPS];
     int open = 0;
     for (int i = 0; i < NOPS; i++) {
-        double ms = (double)ct_param_int(run, keys[i]) * ct_scale(run);
-        ops[i] = (struct op){ .base = { .ops = &op_ops }, .index = i,
-                              .lane = ct_lane(run, "%s", op_label[i]), .ns = (int64_t)(ms * 1e6),
-                              .open = &open, .run = run, .rec = &rec[i] };
+        ct_demo_op_init(&ops[i], run, op_label[i], ct_lane(run, "%s", op_label[i]),
+                        ct_demo_ns(run, (double)ct_param_int(run, keys[i])), &rec[i], &open);
         arms[i] = &ops[i].base;
     }
     ct_legend(run, CT_SLEEP, "awaiting its timer");
@@ -142,12 +60,13 @@ static int select_run(struct ct_run *run)
     ct_say(run, "first to complete: %s, after %.1f ms", op_label[w], ms);
 
     static const char *const cols[] = { "op|operation", "ms|asked ms", "outcome", "polls",
-                                        "cleanups", "ended_ms|ended at ms", NULL };
+                                        "cleanups", "ended_ms|ended after ms", NULL };
     struct ct_table *t = ct_table_new(run, "operations", NULL, cols);
     for (int i = 0; i < NOPS; i++)
         ct_table_row(t, CT_TEXT(op_label[i]), CT_NUM((double)ops[i].ns / 1e6, 0),
                      CT_TEXT(i == w ? "won" : rec[i].cancelled ? "cancelled" : "?"),
-                     CT_INT(rec[i].polls), CT_INT(rec[i].cleanups), CT_NUM(rec[i].end_ms, 1));
+                     CT_INT(rec[i].polls), CT_INT(rec[i].cleanups),
+                     CT_NUM((double)(rec[i].end_ns - t0) / 1e6, 1));
     ct_result_text(run, "winner", "winner", op_label[w]);
     ct_result_num(run, "select_ms", "select took", ms, 1, "ms");
     ct_result_int(run, "loser_cleanups", "cleanups run by the loser", rec[l].cleanups, NULL);

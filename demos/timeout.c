@@ -18,62 +18,17 @@
 #include "lib/combinators.h"
 #include "lib/exec.h"
 #include "lib/reactor.h"
-#include "lib/timer.h"
 #include "tasks.h"
 
 enum { NOPS = 2 };
 
 static const char *const op_label[NOPS] = { "fast operation", "slow operation" };
 
-struct op_record {
-    int completions, cleanups;
-};
-
-/* async fn long_operation() -> &str { sleep(ms).await; "Done!" } */
-struct op {
-    struct ct_future base;
-    int pc, index, lane;
-    int64_t ns;
-    struct ct_sleep nap;
-    struct ct_run *run;
-    struct op_record *rec;
-};
-
-static enum ct_poll op_poll(struct ct_future *f, struct ct_cx *cx)
-{
-    struct op *o = (struct op *)f;
-    CT_ASYNC_BEGIN(o->pc);
-    ct_mark_lane(o->run, o->lane, CT_SLEEP);
-    ct_say(o->run, "%s: started, needs %.0f ms", op_label[o->index], (double)o->ns / 1e6);
-    ct_sleep_init(&o->nap, o->ns);
-    CT_AWAIT(o->pc, &o->nap.base, cx);
-    o->rec->completions++;
-    ct_mark_lane(o->run, o->lane, CT_IDLE);
-    ct_point_lane(o->run, o->lane, '*');
-    CT_ASYNC_END(o->pc);
-    f->value = (intptr_t)"Done!";
-    return CT_READY;
-}
-
-static void op_drop(struct ct_future *f)
-{
-    struct op *o = (struct op *)f;
-    o->rec->cleanups++;
-    ct_future_drop(&o->nap.base);
-    if (o->rec->completions == 0) {
-        ct_mark_lane(o->run, o->lane, CT_IDLE);
-        ct_point_lane(o->run, o->lane, 'x');
-        ct_say(o->run, "%s: dropped unfinished, its cleanup runs now", op_label[o->index]);
-    }
-}
-
-static const struct ct_future_ops op_ops = { "op", op_poll, op_drop };
-
 static int timeout_run(struct ct_run *run)
 {
     double deadline_ms = (double)ct_param_int(run, "deadline-ms") * ct_scale(run);
     static const char *const keys[NOPS] = { "fast-ms", "slow-ms" };
-    struct op_record rec[NOPS] = { 0 };
+    struct ct_demo_op_record rec[NOPS] = { 0 };
     int err[NOPS] = { 0 };
     double took[NOPS] = { 0 }, asked[NOPS];
     ct_legend(run, CT_SLEEP, "awaiting its timer");
@@ -88,9 +43,9 @@ static int timeout_run(struct ct_run *run)
         asked[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
         ct_section(run, "%s: %.0f ms of work under a %.0f ms deadline", op_label[i], asked[i],
                    deadline_ms);
-        struct op o = { .base = { .ops = &op_ops }, .index = i,
-                        .lane = ct_lane(run, "%s", op_label[i]),
-                        .ns = (int64_t)(asked[i] * 1e6), .run = run, .rec = &rec[i] };
+        struct ct_demo_op o;
+        ct_demo_op_init(&o, run, op_label[i], ct_lane(run, "%s", op_label[i]),
+                        (int64_t)(asked[i] * 1e6), &rec[i], NULL);
         /* the clock starts first: the deadline counts from ct_timeout_init */
         int64_t t0 = ct_clock_ns();
         struct ct_timeout t;
@@ -99,10 +54,10 @@ static int timeout_run(struct ct_run *run)
         took[i] = (double)(ct_clock_ns() - t0) / 1e6;
         err[i] = t.base.error;
         if (rc == 0 && err[i] == 0)
-            ct_say(run, "block_on returned after %.1f ms: Completed: %s", took[i],
+            ct_say(run, "block_on returned after %.1f ms: completed (%s)", took[i],
                    (const char *)t.base.value);
         else if (rc == 0)
-            ct_say(run, "block_on returned after %.1f ms: Operation timed out (-ETIMEDOUT)",
+            ct_say(run, "block_on returned after %.1f ms: timed out (-ETIMEDOUT)",
                    took[i]);
         ct_future_drop(&t.base);
     }

@@ -903,6 +903,23 @@ static int start_threads(struct ct_exec *ex)
     return ct_hooks_start(&ex->hooks, &ex->reactor_thread, reactor_main, ex, "reactor");
 }
 
+/* Destroy the locks and free the memory: the last step of both shutdown
+ * and a failed ct_exec_new. */
+static void free_exec(struct ct_exec *ex)
+{
+    for (int i = 0; i < ex->nworkers; i++) {
+        CT_PT(pthread_cond_destroy(&ex->workers[i].park_cv));
+        CT_PT(pthread_mutex_destroy(&ex->workers[i].park_mu));
+    }
+    for (int s = 0; s < SHARDS; s++)
+        CT_PT(pthread_mutex_destroy(&ex->owned[s].mu));
+    CT_PT(pthread_mutex_destroy(&ex->inject.mu));
+    CT_PT(pthread_mutex_destroy(&ex->sleep_mu));
+    free(ex->sleepers);
+    free(ex->workers);
+    free(ex);
+}
+
 static void cancel_task(struct ct_exec *ex, struct ct_task *t)
 {
     /* nothing runs any more; a wake-up racing with this from a foreign
@@ -955,17 +972,7 @@ void ct_exec_free(struct ct_exec *ex)
     }
     ct_blocking_pool_destroy(&ex->blocking);
     ct_reactor_destroy(&ex->reactor);
-    for (int i = 0; i < ex->nworkers; i++) {
-        CT_PT(pthread_cond_destroy(&ex->workers[i].park_cv));
-        CT_PT(pthread_mutex_destroy(&ex->workers[i].park_mu));
-    }
-    for (int s = 0; s < SHARDS; s++)
-        CT_PT(pthread_mutex_destroy(&ex->owned[s].mu));
-    CT_PT(pthread_mutex_destroy(&ex->inject.mu));
-    CT_PT(pthread_mutex_destroy(&ex->sleep_mu));
-    free(ex->sleepers);
-    free(ex->workers);
-    free(ex);
+    free_exec(ex);
 }
 
 int ct_exec_new(struct ct_exec **out, const struct ct_exec_config *cfg)
@@ -1021,17 +1028,7 @@ int ct_exec_new(struct ct_exec **out, const struct ct_exec_config *cfg)
             ct_reactor_destroy(&ex->reactor);
     }
     if (rc) {
-        for (int i = 0; i < n; i++) {
-            CT_PT(pthread_cond_destroy(&ex->workers[i].park_cv));
-            CT_PT(pthread_mutex_destroy(&ex->workers[i].park_mu));
-        }
-        for (int s = 0; s < SHARDS; s++)
-            CT_PT(pthread_mutex_destroy(&ex->owned[s].mu));
-        CT_PT(pthread_mutex_destroy(&ex->inject.mu));
-        CT_PT(pthread_mutex_destroy(&ex->sleep_mu));
-        free(ex->workers);
-        free(ex->sleepers);
-        free(ex);
+        free_exec(ex);
         return rc;
     }
     if (ex->flavor == CT_EXEC_MULTI_THREAD && (rc = start_threads(ex)) != 0) {

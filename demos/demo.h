@@ -211,6 +211,14 @@ void ct_point(struct ct_run *run, char glyph);
 void ct_legend(struct ct_run *run, enum ct_state state, const char *text);
 void ct_point_legend(struct ct_run *run, char glyph, const char *text);
 
+/* A lane for something that is not a thread, such as an async task: many
+ * tasks share one thread, and one task may move between threads.  Returns
+ * the lane, or -1 when every lane is taken (marks on lane -1 are ignored).
+ * ct_mark_lane and ct_point_lane record on that lane from any thread. */
+int ct_lane(struct ct_run *run, const char *fmt, ...) CT_PRINTF(2, 3);
+void ct_mark_lane(struct ct_run *run, int lane, enum ct_state state);
+void ct_point_lane(struct ct_run *run, int lane, char glyph);
+
 /* ---- Child processes --------------------------------------------------- */
 
 /* A helper child process: this program re-run as `__child DEMO ARGS...`,

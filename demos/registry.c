@@ -19,6 +19,13 @@ extern const struct ct_demo ct_demo_mutex;
 extern const struct ct_demo ct_demo_poisoning;
 extern const struct ct_demo ct_demo_rwlock;
 extern const struct ct_demo ct_demo_rwlock_bench;
+extern const struct ct_demo ct_demo_threads_vs_tasks;
+extern const struct ct_demo ct_demo_futures;
+extern const struct ct_demo ct_demo_join;
+extern const struct ct_demo ct_demo_select;
+extern const struct ct_demo ct_demo_runtime;
+extern const struct ct_demo ct_demo_timeout;
+extern const struct ct_demo ct_demo_spawn_blocking;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -34,6 +41,15 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_poisoning,
     &ct_demo_rwlock,
     &ct_demo_rwlock_bench,
+    /* 6. Async/await fundamentals */
+    &ct_demo_threads_vs_tasks,
+    &ct_demo_futures,
+    &ct_demo_join,
+    &ct_demo_select,
+    /* 7. Runtimes */
+    &ct_demo_runtime,
+    &ct_demo_timeout,
+    &ct_demo_spawn_blocking,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

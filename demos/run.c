@@ -384,6 +384,29 @@ void ct_point_legend(struct ct_run *run, char glyph, const char *text)
     ct_timeline_point_label(&run->tl, glyph, text);
 }
 
+int ct_lane(struct ct_run *run, const char *fmt, ...)
+{
+    char name[CT_TL_NAME_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    int lane = ct_timeline_lane(&run->tl, name);
+    return lane < 0 ? -1 : lane;
+}
+
+void ct_mark_lane(struct ct_run *run, int lane, enum ct_state state)
+{
+    if (lane >= 0)
+        ct_timeline_state(&run->tl, lane, state, ct_clock_ns());
+}
+
+void ct_point_lane(struct ct_run *run, int lane, char glyph)
+{
+    if (lane >= 0)
+        ct_timeline_point(&run->tl, lane, glyph, ct_clock_ns());
+}
+
 static bool timeline_has_events(const struct ct_timeline *tl)
 {
     for (int i = 0; i < tl->nlanes; i++) {

@@ -1,0 +1,53 @@
+/* test-timeout.c - demo `timeout`: an operation far inside its deadline
+ * completes, one far outside it times out, each cleaned up exactly once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "demojson.h"
+#include "util.h"
+
+static json_t *run(const char *deadline, const char *fast, const char *slow)
+{
+    int code;
+    json_t *j = ct_demo_json("timeout", (const char *const[]){ deadline, fast, slow, NULL },
+                             &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_true(dj_checks_ok(j));
+    json_t *row;
+    size_t i;
+    json_array_foreach(dj_table(j, "operations"), i, row)
+        assert_int_equal(dj_cell_num(row, "cleanups"), 1);
+    return j;
+}
+
+static void test_in_time_and_not(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        json_t *j = run("deadline-ms=100", "fast-ms=2", "slow-ms=3000");
+        assert_string_equal(dj_text(j, "fast_outcome"), "completed");
+        assert_string_equal(dj_text(j, "slow_outcome"), "timed out");
+        /* the slow one was given up at the deadline, not after 3 s */
+        assert_true(dj_num(j, "slow_ms") >= 100);
+        json_decref(j);
+    }
+    json_t *j = run("deadline-ms=2000", "fast-ms=1", "slow-ms=2");
+    assert_string_equal(dj_text(j, "fast_outcome"), "completed");
+    assert_string_equal(dj_text(j, "slow_outcome"), "completed");
+    json_decref(j);
+    j = run("deadline-ms=5", "fast-ms=3000", "slow-ms=3000");
+    assert_string_equal(dj_text(j, "fast_outcome"), "timed out");
+    assert_string_equal(dj_text(j, "slow_outcome"), "timed out");
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_in_time_and_not),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "crew.h"
 #include "demo.h"
 #include "lib/check.h"
 #include "lib/clock.h"
@@ -31,19 +32,17 @@ struct shared {
     atomic_int max_holders;
     double hold_ms;
     long long iters;
-    struct ct_event go;
 };
 
 struct worker {
+    struct ct_member m;         /* first: the crew starts and times it */
     struct shared *sh;
-    struct ct_thread thread;
-    int id;
     /* phase 1 */
     double wait_ms, held_ms;
     long long saw;              /* the counter's value when this thread got in */
     /* phase 2 */
     long long done, contended;
-    int64_t wait_ns, start_ns, end_ns;
+    int64_t wait_ns;
 };
 
 /* Count ourselves into the critical section, keeping the maximum seen. */
@@ -62,7 +61,7 @@ static void *once_main(void *arg)
 {
     struct worker *w = arg;
     struct shared *sh = w->sh;
-    if (!ct_wait(sh->run, &sh->go))
+    if (!ct_member_begin(&w->m))
         return NULL;
     ct_mark(sh->run, CT_WAIT);
     int64_t t0 = ct_clock_ns();
@@ -93,9 +92,8 @@ static void *loop_main(void *arg)
 {
     struct worker *w = arg;
     struct shared *sh = w->sh;
-    if (!ct_wait(sh->run, &sh->go))
+    if (!ct_member_begin(&w->m))
         return NULL;
-    w->start_ns = ct_clock_ns();
     long long i = 0;
     for (; i < sh->iters; i++) {
         if (i % CANCEL_EVERY == 0 && ct_cancelled(sh->run))
@@ -115,44 +113,23 @@ static void *loop_main(void *arg)
         CT_PT(pthread_mutex_unlock(&sh->mu));
     }
     w->done = i;
-    w->end_ns = ct_clock_ns();
+    ct_member_end(&w->m);
     return NULL;
-}
-
-/* Start n workers on fn, release them together, join them all.
- * 0 or a negative errno (then the started ones are joined too). */
-static int run_workers(struct shared *sh, struct worker *w, int n, void *(*fn)(void *),
-                       const char *label)
-{
-    int rc = 0, started = 0;
-    for (; started < n; started++) {
-        w[started].sh = sh;
-        w[started].id = started + 1;
-        rc = ct_thread_start(sh->run, &w[started].thread, fn, &w[started], "%s-%d", label,
-                             started + 1);
-        if (rc)
-            break;
-    }
-    ct_event_set(&sh->go);
-    for (int i = 0; i < started; i++)
-        ct_thread_join(&w[i].thread, NULL);
-    return rc;
 }
 
 static int phase_once(struct ct_run *run, int n, double hold_ms)
 {
     struct shared sh = { .run = run, .hold_ms = hold_ms };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = ct_event_init(&sh.go);
-    if (rc)
-        return rc;
+    for (int i = 0; i < n; i++)
+        w[i].sh = &sh;
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
     ct_section(run, "%d threads each lock, add 1, hold %.0f ms, unlock", n, hold_ms);
     int64_t t0 = ct_clock_ns();
-    rc = run_workers(&sh, w, n, once_main, "thread");
+    double span;
+    int rc = ct_crew_run(run, w, sizeof w[0], n, once_main, "thread", &span);
     double wall = (double)(ct_clock_ns() - t0) / 1e6;
     CT_PT(pthread_mutex_destroy(&sh.mu));
-    ct_event_destroy(&sh.go);
     if (rc || ct_cancelled(run))
         return rc;
 
@@ -198,28 +175,24 @@ static int phase_loop(struct ct_run *run, int n, long long iters)
 {
     struct shared sh = { .run = run, .iters = iters };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = ct_event_init(&sh.go);
-    if (rc)
-        return rc;
+    for (int i = 0; i < n; i++)
+        w[i].sh = &sh;
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
     ct_section(run, "%d threads x %lld increments in a tight loop", n, iters);
-    rc = run_workers(&sh, w, n, loop_main, "loop");
+    double ms;
+    int rc = ct_crew_run(run, w, sizeof w[0], n, loop_main, "loop", &ms);
     CT_PT(pthread_mutex_destroy(&sh.mu));
-    ct_event_destroy(&sh.go);
     if (rc || ct_cancelled(run))
         return rc;
 
     long long done = 0, contended = 0;
-    int64_t wait_ns = 0, first = w[0].start_ns, last = w[0].end_ns;
+    int64_t wait_ns = 0;
     for (int i = 0; i < n; i++) {
         done += w[i].done;
         contended += w[i].contended;
         wait_ns += w[i].wait_ns;
-        first = w[i].start_ns < first ? w[i].start_ns : first;
-        last = w[i].end_ns > last ? w[i].end_ns : last;
     }
-    double ms = (double)(last - first) / 1e6;
-    double ns_op = done ? (double)(last - first) / (double)done : 0;
+    double ns_op = done ? ms * 1e6 / (double)done : 0;
     double pct = done ? 100.0 * (double)contended / (double)done : 0;
     double wait_avg = contended ? (double)wait_ns / (double)contended : 0;
     ct_say(run, "%lld increments in %.1f ms; %lld found the mutex taken", done, ms, contended);

@@ -13,10 +13,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "crew.h"
 #include "demo.h"
 #include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/gate.h"
 
 #define MAX_THREADS 64
 #define CANCEL_EVERY 4096   /* increments between looks at the cancel flag */
@@ -34,16 +33,14 @@ struct shared {
     struct ct_run *run;
     enum variant variant;
     long long iters;
-    struct ct_gate gate;        /* all workers start together */
     atomic_llong counter;       /* racy and atomic variants */
     long long locked_counter;   /* mutex variant; guarded by mu */
     pthread_mutex_t mu;
 };
 
 struct worker {
+    struct ct_member m;         /* first: the crew starts and times it */
     struct shared *sh;
-    struct ct_thread thread;
-    int64_t start_ns, end_ns;
     long long done;             /* increments this worker performed */
 };
 
@@ -51,9 +48,8 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct shared *sh = w->sh;
-    if (!ct_gate_wait(&sh->gate, ct_cancel_event(sh->run)))
+    if (!ct_member_begin(&w->m))
         return NULL;
-    w->start_ns = ct_clock_ns();
     long long i = 0;
     for (; i < sh->iters; i++) {
         if (i % CANCEL_EVERY == 0 && ct_cancelled(sh->run))
@@ -78,10 +74,10 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    w->end_ns = ct_clock_ns();
+    ct_member_end(&w->m);
     w->done = i;
     ct_say(sh->run, "did its %lld increments in %.1f ms", i,
-           (double)(w->end_ns - w->start_ns) / 1e6);
+           (double)(w->m.end_ns - w->m.start_ns) / 1e6);
     return NULL;
 }
 
@@ -96,35 +92,16 @@ static int run_variant(struct ct_run *run, enum variant v, int n, long long iter
 {
     struct shared sh = { .run = run, .variant = v, .iters = iters };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = 0;
-    ct_gate_init(&sh.gate, n);
     atomic_init(&sh.counter, 0);
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
+    for (int i = 0; i < n; i++)
+        w[i].sh = &sh;
 
-    int started = 0;
-    for (; started < n; started++) {
-        w[started].sh = &sh;
-        rc = ct_thread_start(run, &w[started].thread, worker_main, &w[started],
-                             "%s-%d", variant_name[v], started + 1);
-        if (rc)
-            break;
-    }
-    if (rc)
-        ct_gate_open(&sh.gate);     /* let the ones that started finish */
-    for (int i = 0; i < started; i++)
-        ct_thread_join(&w[i].thread, NULL);
-
+    int rc = ct_crew_run(run, w, sizeof w[0], n, worker_main, variant_name[v], &out->ms);
     if (rc == 0) {
-        /* time from the first worker's start to the last one's end: on two
-         * cores this thread may not run again until a worker is done */
-        int64_t first = w[0].start_ns, last = w[0].end_ns;
         out->expected = 0;
-        for (int i = 0; i < n; i++) {
-            first = w[i].start_ns < first ? w[i].start_ns : first;
-            last = w[i].end_ns > last ? w[i].end_ns : last;
+        for (int i = 0; i < n; i++)
             out->expected += w[i].done;
-        }
-        out->ms = (double)(last - first) / 1e6;
         out->counted = v == MUTEX ? sh.locked_counter : atomic_load(&sh.counter);
     }
     CT_PT(pthread_mutex_destroy(&sh.mu));

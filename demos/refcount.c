@@ -22,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crew.h"
 #include "demo.h"
 #include "lib/clock.h"
-#include "lib/gate.h"
 #include "lib/stats.h"
 
 #define MAX_THREADS 64
@@ -103,13 +103,11 @@ struct shared {
     long long iters;
     bool quiet;
     struct object *obj;
-    struct ct_gate gate;        /* all workers start together */
 };
 
 struct worker {
+    struct ct_member m;         /* first: the crew starts and times it */
     struct shared *sh;
-    struct ct_thread thread;
-    int64_t start_ns, end_ns;
     long long done;             /* clone/use/drop cycles completed */
     long long frees;            /* drops that took the count to 0 */
     long long uaf;              /* uses that found the object dead */
@@ -121,9 +119,8 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct shared *sh = w->sh;
     struct object *o = sh->obj;
-    if (!ct_gate_wait(&sh->gate, ct_cancel_event(sh->run)))
+    if (!ct_member_begin(&w->m))
         return NULL;
-    w->start_ns = ct_clock_ns();
     long long i = 0;
     for (; i < sh->iters; i++) {
         if (i % CANCEL_EVERY == 0 && ct_cancelled(sh->run))
@@ -140,7 +137,7 @@ static void *worker_main(void *arg)
             object_retire(o);
         }
     }
-    w->end_ns = ct_clock_ns();
+    ct_member_end(&w->m);
     w->done = i;
     return NULL;
 }
@@ -168,34 +165,18 @@ static int run_round(struct ct_run *run, enum variant v, int n, long long iters,
 
     struct shared sh = { .run = run, .variant = v, .iters = iters, .quiet = quiet, .obj = obj };
     struct worker w[MAX_THREADS] = { 0 };
-    int rc = 0;
-    ct_gate_init(&sh.gate, n);
-    int started = 0;
-    for (; started < n; started++) {
-        w[started].sh = &sh;
-        rc = ct_thread_start(run, &w[started].thread, worker_main, &w[started], "%s-%d",
-                             variant_name[v], started + 1);
-        if (rc)
-            break;
-    }
-    if (rc)
-        ct_gate_open(&sh.gate);     /* let the ones that started finish */
-    for (int i = 0; i < started; i++)
-        ct_thread_join(&w[i].thread, NULL);
+    for (int i = 0; i < n; i++)
+        w[i].sh = &sh;
+    double ms;
+    int rc = ct_crew_run(run, w, sizeof w[0], n, worker_main, variant_name[v], &ms);
 
     if (rc == 0) {
-        *out = (struct outcome){ 0 };
-        /* earliest start to latest finish: on two cores this thread may not
-         * run again until a worker is done */
-        int64_t first = w[0].start_ns, last = w[0].end_ns;
+        *out = (struct outcome){ .ms = ms };
         for (int i = 0; i < n; i++) {
-            first = w[i].start_ns < first ? w[i].start_ns : first;
-            last = w[i].end_ns > last ? w[i].end_ns : last;
             out->pairs += w[i].done;
             out->frees += w[i].frees;
             out->uaf += w[i].uaf;
         }
-        out->ms = (double)(last - first) / 1e6;
         out->final_refs = atomic_load(&obj->refs);
         out->dead_at_end = atomic_load(&obj->canary) != CANARY_ALIVE;
         out->main_drop_frees = ref_drop(obj, v);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crew.h"
 #include "demo.h"
 #include "lib/check.h"
 #include "lib/clock.h"
@@ -45,70 +46,6 @@
 #define SPINS_BEFORE_YIELD 64   /* refused borrows before giving up the CPU */
 #define OUTSIDE_WORK 16         /* (c) steps of a thread's own work between borrows */
 #define POLL_MS 1.0             /* slow motion: how often a waiter re-checks */
-
-/* ---- a crew of workers that start together and time themselves -------- */
-
-/* Embedded first in every worker struct of parts (b) to (d). */
-struct member {
-    struct ct_thread thread;
-    struct ct_run *run;
-    struct ct_event *go;
-    int id;                     /* 1-based */
-    int64_t start_ns, end_ns;   /* 0 if it never started (cancelled) */
-};
-
-/* Wait for the start gate and note the time; false if cancelled first. */
-static bool member_begin(struct member *m)
-{
-    if (!ct_wait(m->run, m->go))
-        return false;
-    m->start_ns = ct_clock_ns();
-    return true;
-}
-
-static void member_end(struct member *m)
-{
-    m->end_ns = ct_clock_ns();
-}
-
-/* Start `n` workers laid out `stride` bytes apart from `first` (each begins
- * with a struct member), labelled "<prefix>-<id>", open the gate together,
- * and join them all.  *ms receives the span from the earliest start to the
- * latest finish: on two cores this thread may not run again until a worker
- * is done, so the workers time themselves.  Returns 0 or a negative errno;
- * on error the workers that did start have been joined. */
-static int crew_run(struct ct_run *run, void *first, size_t stride, int n,
-                    void *(*fn)(void *), const char *prefix, double *ms)
-{
-    struct ct_event go;
-    int rc = ct_event_init(&go);
-    if (rc)
-        return rc;
-    int started = 0;
-    for (; started < n; started++) {
-        struct member *m = (struct member *)((char *)first + (size_t)started * stride);
-        m->run = run;
-        m->go = &go;
-        m->id = started + 1;
-        m->start_ns = m->end_ns = 0;
-        rc = ct_thread_start(run, &m->thread, fn, m, "%s-%d", prefix, m->id);
-        if (rc)
-            break;
-    }
-    ct_event_set(&go);
-    int64_t lo = INT64_MAX, hi = 0;
-    for (int i = 0; i < started; i++) {
-        struct member *m = (struct member *)((char *)first + (size_t)i * stride);
-        ct_thread_join(&m->thread, NULL);
-        if (m->start_ns) {
-            lo = m->start_ns < lo ? m->start_ns : lo;
-            hi = m->end_ns > hi ? m->end_ns : hi;
-        }
-    }
-    *ms = hi > lo ? (double)(hi - lo) / 1e6 : 0;
-    ct_event_destroy(&go);
-    return rc;
-}
 
 static const char *plural(long long n)
 {
@@ -239,7 +176,7 @@ static uint64_t checksum(const unsigned char *p, size_t n)
 }
 
 struct reader {
-    struct member m;            /* first */
+    struct ct_member m;            /* first */
     const struct blob *blob;    /* const: nobody writes it after publication */
     atomic_int *in_flight, *max_in_flight;
     long long passes, passes_ok;
@@ -250,7 +187,7 @@ struct reader {
 static void *reader_main(void *arg)
 {
     struct reader *r = arg;
-    if (!member_begin(&r->m))
+    if (!ct_member_begin(&r->m))
         return NULL;
     long long reads = ct_param_int(r->m.run, "reads");
     r->steady = true;
@@ -265,7 +202,7 @@ static void *reader_main(void *arg)
         r->passes_ok += s == r->blob->sum;
         r->passes++;
     }
-    member_end(&r->m);
+    ct_member_end(&r->m);
     ct_say(r->m.run, "read the object %lld times, checksum %016llx every time%s", r->passes,
            (unsigned long long)r->first_sum, r->steady ? "" : " -- NOT steady");
     return NULL;
@@ -305,7 +242,7 @@ static int part_sync(struct ct_run *run, int n, struct sync_result *out)
         r[i].in_flight = &in_flight;
         r[i].max_in_flight = &max_in_flight;
     }
-    int rc = crew_run(run, r, sizeof r[0], n, reader_main, "reader", &out->ms);
+    int rc = ct_crew_run(run, r, sizeof r[0], n, reader_main, "reader", &out->ms);
     out->readers = n;
     out->kib = len / 1024;
     out->max_in_flight = atomic_load(&max_in_flight);
@@ -396,7 +333,7 @@ static void borrow_leave(struct borrow_shared *sh)
 }
 
 struct borrower {
-    struct member m;            /* first */
+    struct ct_member m;            /* first */
     struct borrow_shared *sh;
     long long target;           /* borrows to take */
     long long done, overlaps, refused;
@@ -409,7 +346,7 @@ static void *borrower_fast(void *arg)
 {
     struct borrower *b = arg;
     struct borrow_shared *sh = b->sh;
-    if (!member_begin(&b->m))
+    if (!ct_member_begin(&b->m))
         return NULL;
     long long i = 0;
     for (; i < b->target; i++) {
@@ -434,7 +371,7 @@ static void *borrower_fast(void *arg)
     }
 out:
     b->done = i;
-    member_end(&b->m);
+    ct_member_end(&b->m);
     return NULL;
 }
 
@@ -453,7 +390,7 @@ static void *borrower_slow(void *arg)
     int id = b->m.id;
     double start = id == 1 ? 0 : id == 2 ? gap / 2 : gap + (id - 2) * hold / 2;
     double pause = hold * (1 + 0.5 * (id - 1));
-    if (!member_begin(&b->m))
+    if (!ct_member_begin(&b->m))
         return NULL;
     if (!ct_sleep_ms(run, start))
         goto out;
@@ -496,7 +433,7 @@ static void *borrower_slow(void *arg)
     }
 out:
     ct_mark(run, CT_IDLE);
-    member_end(&b->m);
+    ct_member_end(&b->m);
     return NULL;
 }
 
@@ -524,7 +461,7 @@ static int borrow_round(struct ct_run *run, enum flag_kind kind, int n, long lon
     char prefix[16];
     snprintf(prefix, sizeof prefix, "%s%s", flag_name[kind], slow ? "" : "-fast");
     double ms;
-    int rc = crew_run(run, w, sizeof w[0], n, slow ? borrower_slow : borrower_fast, prefix, &ms);
+    int rc = ct_crew_run(run, w, sizeof w[0], n, slow ? borrower_slow : borrower_fast, prefix, &ms);
     *out = (struct borrow_result){ .threads = n, .ms = ms,
                                    .value = atomic_load(&sh.cell.value),
                                    .max_holders = atomic_load(&sh.max_holders) };
@@ -759,7 +696,7 @@ static const char *const store_how[NSTORES] = {
 };
 
 struct stamper {
-    struct member m;            /* first */
+    struct ct_member m;            /* first */
     enum storage store;
     long long calls, corrupted;
     char bad_got[STAMP_MAX], bad_want[STAMP_MAX];   /* the first corrupted result */
@@ -768,7 +705,7 @@ struct stamper {
 static void *stamper_main(void *arg)
 {
     struct stamper *s = arg;
-    if (!member_begin(&s->m))
+    if (!ct_member_begin(&s->m))
         return NULL;
     long long target = ct_param_int(s->m.run, "calls");
     /* each thread formats its own instants, on a date 1000 days after the
@@ -816,7 +753,7 @@ static void *stamper_main(void *arg)
         }
     }
     s->calls = i;
-    member_end(&s->m);
+    ct_member_end(&s->m);
     ct_say(s->m.run, "%lld calls, %lld came back with text that was not this call's",
            s->calls, s->corrupted);
     return NULL;
@@ -848,7 +785,7 @@ static int part_reentrant(struct ct_run *run, int n, struct reentrant_result *ou
         for (int i = 0; i < n; i++)
             s[i].store = (enum storage)k;
         struct stamp_result *r = &out->stamp[k];
-        rc = crew_run(run, s, sizeof s[0], n, stamper_main, store_name[k], &r->ms);
+        rc = ct_crew_run(run, s, sizeof s[0], n, stamper_main, store_name[k], &r->ms);
         for (int i = 0; i < n; i++) {
             r->calls += s[i].calls;
             if (s[i].corrupted && !r->corrupted) {

@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static void test_poll_counts(void **state)

@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static void test_sum_and_max(void **state)

@@ -11,18 +11,12 @@
 
 static json_t *row(json_t *j, const char *variant)
 {
-    json_t *rows = json_object_get(json_object_get(j, "tables"), "variants"), *r;
-    size_t i;
-    json_array_foreach(rows, i, r) {
-        if (strcmp(json_string_value(json_object_get(r, "variant")), variant) == 0)
-            return r;
-    }
-    return NULL;
+    return dj_row(j, "variants", "variant", variant);
 }
 
 static long long field(json_t *r, const char *key)
 {
-    return json_integer_value(json_object_get(r, key));
+    return (long long)dj_cell_num(r, key);
 }
 
 static void test_counts_exact(void **state)
@@ -46,9 +40,7 @@ static void test_counts_exact(void **state)
         assert_int_equal(field(mutex, "counted"), 200000);
         assert_true(field(racy, "counted") <= 200000);
         assert_true(field(racy, "counted") >= 1);
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "results"),
-                                                            "racy_lost")),
-                         field(racy, "lost"));
+        assert_int_equal(dj_int(j, "racy_lost"), field(racy, "lost"));
         json_decref(j);
     }
 }
@@ -61,7 +53,7 @@ static void test_variant_selection(void **state)
                              (const char *const[]){ "threads=1", "iters=1000", "variants=mutex", NULL },
                              &code);
     assert_int_equal(code, 0);
-    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "tables"), "variants")), 1);
+    assert_int_equal(json_array_size(dj_table(j, "variants")), 1);
     assert_null(row(j, "racy"));
     /* one thread cannot race with itself */
     json_decref(j);

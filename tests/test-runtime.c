@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static void test_tasks_and_workers(void **state)

@@ -29,17 +29,12 @@ static json_t *run_bench(const char *const *args)
     return j;
 }
 
-static json_t *table(json_t *j, const char *name)
-{
-    return json_object_get(json_object_get(j, "tables"), name);
-}
-
 static void test_compare_exact_counts(void **state)
 {
     (void)state;
     json_t *j = run_bench((const char *const[]){ "ops=3000", "threads=3", "write-pct=30",
                                                  "reps=2", NULL });
-    json_t *rows = table(j, "results"), *r;
+    json_t *rows = dj_table(j, "results"), *r;
     size_t i;
     assert_int_equal(json_array_size(rows), 6);
     json_array_foreach(rows, i, r) {
@@ -49,7 +44,7 @@ static void test_compare_exact_counts(void **state)
         assert_true(writes > 0 && reads > 0);
         assert_true(json_real_value(json_object_get(r, "mops")) > 0);
     }
-    assert_int_equal(json_array_size(table(j, "repetitions")), 6);
+    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 6);
     assert_int_equal(json_array_size(json_object_get(j, "checks")), 6);
     json_decref(j);
 }
@@ -59,7 +54,7 @@ static void test_kinds_and_extremes(void **state)
     (void)state;
     json_t *j = run_bench((const char *const[]){ "kinds=mutex,brlock", "ops=500",
                                                  "write-pct=100", "reps=1", "cs-ns=50", NULL });
-    json_t *rows = table(j, "results");
+    json_t *rows = dj_table(j, "results");
     assert_int_equal(json_array_size(rows), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "kind")),
                         "brlock");
@@ -69,7 +64,7 @@ static void test_kinds_and_extremes(void **state)
     json_decref(j);
     j = run_bench((const char *const[]){ "kinds=rwlock", "duration-ms=2", "write-pct=0",
                                          "reps=1", NULL });
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(table(j, "results"), 0),
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(dj_table(j, "results"), 0),
                                                         "writes")), 0);
     json_decref(j);
 }
@@ -80,16 +75,16 @@ static void test_sweeps(void **state)
     json_t *j = run_bench((const char *const[]){ "mode=threads", "max-threads=3",
                                                  "duration-ms=2", "reps=1",
                                                  "kinds=mutex,spin,brlock", NULL });
-    json_t *rows = table(j, "sweep");
+    json_t *rows = dj_table(j, "sweep");
     assert_int_equal(json_array_size(rows), 3);            /* 1, 2, 3 threads */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 2), "threads")), 3);
     assert_non_null(json_object_get(json_array_get(rows, 0), "brlock"));
-    assert_int_equal(json_array_size(table(j, "repetitions")), 9);
+    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 9);
     json_decref(j);
 
     j = run_bench((const char *const[]){ "mode=writes", "duration-ms=2", "reps=1",
                                          "kinds=rwlock,brlock", NULL });
-    rows = table(j, "sweep");
+    rows = dj_table(j, "sweep");
     assert_int_equal(json_array_size(rows), 6);            /* 0 .. 50 % */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 5), "write_pct")),
                      50);
@@ -101,7 +96,7 @@ static void test_classic(void **state)
     (void)state;
     json_t *j = run_bench((const char *const[]){ "mode=classic", "kinds=mutex,rwlock", "reps=1",
                                                  NULL });
-    json_t *rows = table(j, "classic");
+    json_t *rows = dj_table(j, "classic");
     assert_int_equal(json_array_size(rows), 2);
     json_t *r;
     size_t i;

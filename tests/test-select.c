@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static json_t *race(int one, int two)

@@ -17,27 +17,6 @@ static const char *const strtok_wrong = "host=db1 port=5432";
 static const char *const strtok_right =
     "host=db1 port=5432 host=db2 port=5433 host=db3 port=5434";
 
-static long long result_int(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(j, "results"), key);
-    if (!json_is_integer(v))
-        fail_msg("result %s missing or not an integer", key);
-    return json_integer_value(v);
-}
-
-static const char *result_text(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(j, "results"), key);
-    if (!json_is_string(v))
-        fail_msg("result %s missing or not a string", key);
-    return json_string_value(v);
-}
-
-static json_t *table(json_t *j, const char *key)
-{
-    return json_object_get(json_object_get(j, "tables"), key);
-}
-
 static long long cell_int(json_t *row, const char *key)
 {
     json_t *v = json_object_get(row, key);
@@ -97,7 +76,7 @@ static json_t *run_demo(const char *const *args)
 /* The borrow rows: totals add up, and nothing exceeds what could happen. */
 static void assert_borrow_rows(json_t *j, int threads, long long per_thread)
 {
-    json_t *t = table(j, "borrows");
+    json_t *t = dj_table(j, "borrows");
     assert_int_equal(json_array_size(t), threads > 1 ? 4 : 2);
     size_t i;
     json_t *r;
@@ -132,7 +111,7 @@ static void assert_borrow_rows(json_t *j, int threads, long long per_thread)
 
 static void assert_stamp_rows(json_t *j, int threads, long long per_thread)
 {
-    json_t *t = table(j, "stamps");
+    json_t *t = dj_table(j, "stamps");
     assert_int_equal(json_array_size(t), 3);
     static const char *const names[] = { "static", "caller", "thread-local" };
     for (int k = 0; k < 3; k++) {
@@ -156,27 +135,27 @@ static void test_all_parts_exact(void **state)
         json_t *j = run_demo(args);
 
         /* (a) every parcel moved, freed once by its receiver, no handle left */
-        assert_int_equal(result_int(j, "send_parcels"), 4);
-        assert_int_equal(result_int(j, "send_freed"), 4);
-        assert_int_equal(result_int(j, "send_handles_left"), 0);
+        assert_int_equal(dj_int(j, "send_parcels"), 4);
+        assert_int_equal(dj_int(j, "send_freed"), 4);
+        assert_int_equal(dj_int(j, "send_handles_left"), 0);
 
         /* (b) every read correct, every reader agrees, the same bytes each run */
-        assert_int_equal(result_int(j, "sync_readers"), 4);
-        assert_int_equal(result_int(j, "sync_passes"), 40);
-        assert_int_equal(result_int(j, "sync_passes_ok"), 40);
-        assert_int_equal(result_int(j, "sync_readers_agree"), 4);
-        long long max = result_int(j, "sync_max_readers");
+        assert_int_equal(dj_int(j, "sync_readers"), 4);
+        assert_int_equal(dj_int(j, "sync_passes"), 40);
+        assert_int_equal(dj_int(j, "sync_passes_ok"), 40);
+        assert_int_equal(dj_int(j, "sync_readers_agree"), 4);
+        long long max = dj_int(j, "sync_max_readers");
         assert_true(max >= 1 && max <= 4);
         if (round == 0)
-            snprintf(checksum, sizeof checksum, "%s", result_text(j, "sync_checksum"));
-        assert_string_equal(result_text(j, "sync_checksum"), checksum);
+            snprintf(checksum, sizeof checksum, "%s", dj_text(j, "sync_checksum"));
+        assert_string_equal(dj_text(j, "sync_checksum"), checksum);
 
         /* (c) */
         assert_borrow_rows(j, 4, 20000);
-        assert_int_equal(result_int(j, "slow_cas_overlaps"), 0);
-        long long slow_plain = result_int(j, "slow_plain_overlaps");
+        assert_int_equal(dj_int(j, "slow_cas_overlaps"), 0);
+        long long slow_plain = dj_int(j, "slow_plain_overlaps");
         assert_true(slow_plain >= 0 && slow_plain <= 3);
-        json_t *cost = table(j, "flag_cost");
+        json_t *cost = dj_table(j, "flag_cost");
         assert_int_equal(json_array_size(cost), 2);
         for (size_t i = 0; i < 2; i++) {
             json_t *r = json_array_get(cost, i);
@@ -186,10 +165,10 @@ static void test_all_parts_exact(void **state)
         }
 
         /* (d) */
-        assert_int_equal(result_int(j, "strtok_records"), 1);
-        assert_string_equal(result_text(j, "strtok_fields"), strtok_wrong);
-        assert_int_equal(result_int(j, "strtok_r_records"), 3);
-        assert_string_equal(result_text(j, "strtok_r_fields"), strtok_right);
+        assert_int_equal(dj_int(j, "strtok_records"), 1);
+        assert_string_equal(dj_text(j, "strtok_fields"), strtok_wrong);
+        assert_int_equal(dj_int(j, "strtok_r_records"), 3);
+        assert_string_equal(dj_text(j, "strtok_r_fields"), strtok_right);
         assert_stamp_rows(j, 4, 2000);
         json_decref(j);
     }
@@ -203,10 +182,10 @@ static void test_one_thread_never_races(void **state)
                                  "slow-borrows=2", "hold-ms=1", "calls=5000", NULL };
     for (int round = 0; round < 3; round++) {
         json_t *j = run_demo(args);
-        assert_int_equal(result_int(j, "send_freed"), 1);
-        assert_int_equal(result_int(j, "sync_max_readers"), 1);
-        assert_int_equal(result_int(j, "slow_plain_overlaps"), 0);
-        assert_int_equal(result_int(j, "slow_cas_overlaps"), 0);
+        assert_int_equal(dj_int(j, "send_freed"), 1);
+        assert_int_equal(dj_int(j, "sync_max_readers"), 1);
+        assert_int_equal(dj_int(j, "slow_plain_overlaps"), 0);
+        assert_int_equal(dj_int(j, "slow_cas_overlaps"), 0);
         assert_borrow_rows(j, 1, 50000);
         assert_stamp_rows(j, 1, 5000);
         json_decref(j);
@@ -220,10 +199,10 @@ static void test_strtok_exact(void **state)
     const char *const args[] = { "parts=reentrant", "threads=2", "calls=1", NULL };
     for (int round = 0; round < 20; round++) {
         json_t *j = run_demo(args);
-        assert_int_equal(result_int(j, "strtok_records"), 1);
-        assert_string_equal(result_text(j, "strtok_fields"), strtok_wrong);
-        assert_int_equal(result_int(j, "strtok_r_records"), 3);
-        assert_string_equal(result_text(j, "strtok_r_fields"), strtok_right);
+        assert_int_equal(dj_int(j, "strtok_records"), 1);
+        assert_string_equal(dj_text(j, "strtok_fields"), strtok_wrong);
+        assert_int_equal(dj_int(j, "strtok_r_records"), 3);
+        assert_string_equal(dj_text(j, "strtok_r_fields"), strtok_right);
         json_decref(j);
     }
 }
@@ -233,10 +212,10 @@ static void test_parts_selection(void **state)
     (void)state;
     json_t *j = run_demo((const char *const[]){ "parts=send,sync", "threads=2", "size-kb=4",
                                                 "reads=2", NULL });
-    assert_int_equal(result_int(j, "send_parcels"), 2);
-    assert_int_equal(result_int(j, "sync_passes_ok"), 4);
-    assert_null(table(j, "borrows"));
-    assert_null(table(j, "stamps"));
+    assert_int_equal(dj_int(j, "send_parcels"), 2);
+    assert_int_equal(dj_int(j, "sync_passes_ok"), 4);
+    assert_null(dj_table(j, "borrows"));
+    assert_null(dj_table(j, "stamps"));
     assert_null(json_object_get(json_object_get(j, "results"), "strtok_records"));
     json_decref(j);
 
@@ -244,7 +223,7 @@ static void test_parts_selection(void **state)
                                         "slow-borrows=0", NULL });
     assert_null(json_object_get(json_object_get(j, "results"), "send_parcels"));
     assert_null(json_object_get(json_object_get(j, "results"), "slow_cas_overlaps"));
-    assert_null(table(j, "stamps"));
+    assert_null(dj_table(j, "stamps"));
     assert_borrow_rows(j, 2, 1000);
     /* no slow-motion round, so nothing on the timeline */
     assert_int_equal(json_array_size(json_object_get(j, "timeline")), 0);

@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static void test_ticks_and_threads(void **state)

@@ -11,22 +11,6 @@
 
 #include "util.h"
 
-static long long result_int(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(j, "results"), key);
-    if (!json_is_integer(v))
-        fail_msg("result %s missing or not an integer", key);
-    return json_integer_value(v);
-}
-
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_number(v))
-        fail_msg("%s missing or not a number", key);
-    return json_number_value(v);
-}
-
 /* Run with `n` and `reps`; check everything that must hold exactly. */
 static void check_run(long long n, int reps)
 {
@@ -39,17 +23,18 @@ static void check_run(long long n, int reps)
     if (code != 0)
         fail_msg("thread-return %s %s exited %d", a_n, a_reps, code);
     long long rounds = reps + 1;   /* the warm-up is a real handoff too */
-    assert_int_equal(result_int(j, "n"), n);
-    assert_int_equal(result_int(j, "rounds"), rounds);
-    assert_int_equal(result_int(j, "expected_sum"), n * (n + 1) / 2);
-    assert_int_equal(result_int(j, "sums_exact"), rounds);
-    assert_int_equal(result_int(j, "reads_refused"), rounds);
+    assert_int_equal(dj_int(j, "n"), n);
+    assert_int_equal(dj_int(j, "rounds"), rounds);
+    assert_int_equal(dj_int(j, "expected_sum"), n * (n + 1) / 2);
+    assert_int_equal(dj_int(j, "sums_exact"), rounds);
+    assert_int_equal(dj_int(j, "reads_refused"), rounds);
 
     json_t *rows = json_object_get(json_object_get(j, "tables"), "timings"), *r;
     assert_int_equal(json_array_size(rows), 5);
     size_t i;
     json_array_foreach(rows, i, r) {
-        double lo = num(r, "min_us"), med = num(r, "median_us"), hi = num(r, "max_us");
+        double lo = dj_cell_num(r, "min_us"), med = dj_cell_num(r, "median_us"),
+               hi = dj_cell_num(r, "max_us");
         assert_true(lo <= med && med <= hi);
         /* only the difference row may dip below zero (clock jitter) */
         if (strncmp(json_string_value(json_object_get(r, "what")), "left over", 9) != 0)

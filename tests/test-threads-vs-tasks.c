@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static void test_counts_and_memory(void **state)

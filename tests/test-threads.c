@@ -12,22 +12,6 @@
 
 #include "util.h"
 
-static long long result_int(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(j, "results"), key);
-    if (!json_is_integer(v))
-        fail_msg("result %s missing or not an integer", key);
-    return json_integer_value(v);
-}
-
-static const char *result_text(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(j, "results"), key);
-    if (!json_is_string(v))
-        fail_msg("result %s missing or not a string", key);
-    return json_string_value(v);
-}
-
 static int count_char(const char *s, char c)
 {
     int n = 0;
@@ -95,17 +79,17 @@ static void test_join_prints_everything_in_order(void **state)
             json_t *j = run_threads((const char *const[]){ cases[c].spawned, cases[c].main,
                                                            cases[c].sleep, "parts=join", NULL });
             int ns = cases[c].ns, nm = cases[c].nm;
-            assert_int_equal(result_int(j, "spawned_lines"), ns);
-            assert_int_equal(result_int(j, "main_lines"), nm);
-            assert_int_equal(result_int(j, "join_value"), ns);
-            const char *order = result_text(j, "order");
+            assert_int_equal(dj_int(j, "spawned_lines"), ns);
+            assert_int_equal(dj_int(j, "main_lines"), nm);
+            assert_int_equal(dj_int(j, "join_value"), ns);
+            const char *order = dj_text(j, "order");
             assert_int_equal(strlen(order), (size_t)(ns + nm));
             assert_int_equal(count_char(order, 'S'), ns);
             assert_int_equal(count_char(order, 'M'), nm);
             int switches = 0;
             for (size_t i = 1; order[i]; i++)
                 switches += order[i] != order[i - 1];
-            assert_int_equal(result_int(j, "switches"), switches);
+            assert_int_equal(dj_int(j, "switches"), switches);
             assert_numbered_lines(j, "spawned", ns);
             assert_numbered_lines(j, "main", nm);
             /* the joined run never starts a child */
@@ -118,11 +102,11 @@ static void test_join_prints_everything_in_order(void **state)
 /* The child's figures must match its order string, whatever the timing. */
 static void assert_child_consistent(json_t *j, int ns, int nm)
 {
-    const char *order = result_text(j, "child_order");
-    int s = (int)result_int(j, "child_spawned_lines");
-    assert_int_equal(result_int(j, "child_status"), 0);
-    assert_int_equal(result_int(j, "child_unexpected_lines"), 0);
-    assert_int_equal(result_int(j, "child_main_lines"), nm);
+    const char *order = dj_text(j, "child_order");
+    int s = (int)dj_int(j, "child_spawned_lines");
+    assert_int_equal(dj_int(j, "child_status"), 0);
+    assert_int_equal(dj_int(j, "child_unexpected_lines"), 0);
+    assert_int_equal(dj_int(j, "child_main_lines"), nm);
     assert_int_equal(count_char(order, 'M'), nm);
     assert_int_equal(count_char(order, 'S'), s);
     assert_true(s <= ns);
@@ -140,7 +124,7 @@ static void assert_child_consistent(json_t *j, int ns, int nm)
         assert_int_equal(s, ns);
         assert_null(strchr(d, 'S'));
     }
-    assert_int_equal(result_int(j, "child_spawned_after_return"), count_char(r, 'S'));
+    assert_int_equal(dj_int(j, "child_spawned_after_return"), count_char(r, 'S'));
 }
 
 static void test_no_join_loses_lines(void **state)
@@ -153,8 +137,8 @@ static void test_no_join_loses_lines(void **state)
         json_t *j = run_threads((const char *const[]){ "spawned=9", "main=1", "sleep-ms=100",
                                                        "parts=no-join", NULL });
         assert_child_consistent(j, 9, 1);
-        assert_true(result_int(j, "child_spawned_lines") < 9);
-        assert_null(strchr(result_text(j, "child_order"), 'D'));
+        assert_true(dj_int(j, "child_spawned_lines") < 9);
+        assert_null(strchr(dj_text(j, "child_order"), 'D'));
         assert_null(json_object_get(json_object_get(j, "results"), "order"));
         json_decref(j);
     }
@@ -174,7 +158,7 @@ static void test_no_join_consistent_any_timing(void **state)
             json_t *j = run_threads((const char *const[]){ cases[c].spawned, cases[c].main,
                                                            cases[c].sleep, NULL });
             assert_child_consistent(j, cases[c].ns, cases[c].nm);
-            assert_int_equal(result_int(j, "spawned_lines"), cases[c].ns);
+            assert_int_equal(dj_int(j, "spawned_lines"), cases[c].ns);
             json_decref(j);
         }
     }

@@ -5,7 +5,6 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "demojson.h"
 #include "util.h"
 
 static json_t *run(const char *deadline, const char *fast, const char *slow)

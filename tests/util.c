@@ -1,6 +1,10 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -199,4 +203,86 @@ void ct_tmpdir_remove(char *dir)
     if (dir)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
+}
+
+/* ---- reading demo reports --------------------------------------------- */
+
+static json_t *result(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(j, "results"), key);
+    if (!v)
+        fail_msg("the demo's report has no result '%s'", key);
+    return v;
+}
+
+long long dj_int(json_t *j, const char *key)
+{
+    json_t *v = result(j, key);
+    if (!json_is_integer(v))
+        fail_msg("result '%s' is not an integer", key);
+    return json_integer_value(v);
+}
+
+double dj_num(json_t *j, const char *key)
+{
+    json_t *v = result(j, key);
+    if (!json_is_number(v))
+        fail_msg("result '%s' is not a number", key);
+    return json_number_value(v);
+}
+
+const char *dj_text(json_t *j, const char *key)
+{
+    json_t *v = result(j, key);
+    if (!json_is_string(v))
+        fail_msg("result '%s' is not a string", key);
+    return json_string_value(v);
+}
+
+json_t *dj_table(json_t *j, const char *name)
+{
+    return json_object_get(json_object_get(j, "tables"), name);
+}
+
+json_t *dj_row(json_t *j, const char *name, const char *col, const char *value)
+{
+    json_t *row;
+    size_t i;
+    json_array_foreach(dj_table(j, name), i, row) {
+        const char *s = json_string_value(json_object_get(row, col));
+        if (s && strcmp(s, value) == 0)
+            return row;
+    }
+    return NULL;
+}
+
+double dj_cell_num(json_t *row, const char *col)
+{
+    json_t *v = json_object_get(row, col);
+    if (!json_is_number(v))
+        fail_msg("table row has no number in column '%s'", col);
+    return json_number_value(v);
+}
+
+const char *dj_cell_text(json_t *row, const char *col)
+{
+    json_t *v = json_object_get(row, col);
+    if (!json_is_string(v))
+        fail_msg("table row has no text in column '%s'", col);
+    return json_string_value(v);
+}
+
+bool dj_checks_ok(json_t *j)
+{
+    json_t *checks = json_object_get(j, "checks"), *c;
+    size_t i;
+    if (json_array_size(checks) == 0)
+        return false;
+    json_array_foreach(checks, i, c) {
+        if (!json_is_true(json_object_get(c, "ok"))) {
+            fprintf(stderr, "check failed: %s\n", json_string_value(json_object_get(c, "what")));
+            return false;
+        }
+    }
+    return true;
 }

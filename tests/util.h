@@ -39,6 +39,21 @@ json_t *ct_demo_json(const char *demo, const char *const *args, int *code);
  * not valid JSON. */
 json_t *ct_json_parse(const char *text);
 
+/* Reading a demo's JSON report.  The result getters fail the test when
+ * the key is missing or of the wrong type, so a renamed result cannot pass
+ * unnoticed; the table and row getters return NULL when absent. */
+long long dj_int(json_t *j, const char *key);           /* results.KEY */
+double dj_num(json_t *j, const char *key);              /* integer or real */
+const char *dj_text(json_t *j, const char *key);
+json_t *dj_table(json_t *j, const char *name);          /* tables.NAME */
+/* The first row of tables.NAME whose column COL is the string VALUE. */
+json_t *dj_row(json_t *j, const char *name, const char *col, const char *value);
+double dj_cell_num(json_t *row, const char *col);       /* fails if absent */
+const char *dj_cell_text(json_t *row, const char *col); /* fails if absent */
+/* Every check passed (and there was at least one); prints the first
+ * failure to stderr. */
+bool dj_checks_ok(json_t *j);
+
 /* A scratch directory, removed (with its files) by ct_tmpdir_remove. */
 char *ct_tmpdir(void);
 void ct_tmpdir_remove(char *dir);

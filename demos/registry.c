@@ -15,6 +15,7 @@ extern const struct ct_demo ct_demo_threads;
 extern const struct ct_demo ct_demo_thread_return;
 extern const struct ct_demo ct_demo_refcount;
 extern const struct ct_demo ct_demo_send_sync;
+extern const struct ct_demo ct_demo_channel_bench;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -25,6 +26,9 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_refcount,
     /* 3. Send and Sync */
     &ct_demo_send_sync,
+    /* 4. Mutex and RwLock */
+    /* 5. Channels */
+    &ct_demo_channel_bench,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

@@ -105,6 +105,7 @@ struct ct_chan {
     /* receivers' side */
     _Alignas(CACHE_LINE) _Atomic uint64_t head;
     _Atomic(struct block *) head_block;     /* LIST */
+    _Atomic uint64_t tail_seen;             /* LIST: a tail index some receiver saw */
 
     _Alignas(CACHE_LINE) struct ct_park recv_park;  /* receivers wait for messages */
     _Alignas(CACHE_LINE) struct ct_park send_park;  /* senders wait for room */
@@ -344,6 +345,10 @@ static int list_try_send(struct ct_chan *ch, const void *msg)
  * that slot's sender to finish copying (a short, bounded wait). */
 static int list_try_recv(struct ct_chan *ch, void *out)
 {
+    /* With one receiver, its handle is in our hands (handles are used by
+     * one thread at a time), so no other receiver can appear while we run:
+     * plain stores can replace the two read-modify-writes below. */
+    bool solo = atomic_load_explicit(&ch->receivers, memory_order_acquire) == 1;
     unsigned round = 0;
     uint64_t v = atomic_load_explicit(&ch->head, memory_order_acquire);
     for (;;) {
@@ -354,13 +359,22 @@ static int list_try_recv(struct ct_chan *ch, void *out)
         }
         struct block *b = atomic_load_explicit(&ch->head_block, memory_order_acquire);
         uint64_t i = v >> 1;
-        if (i == atomic_load_explicit(&ch->tail, memory_order_seq_cst) >> 1)
-            return -EAGAIN;
+        /* Below a tail index seen before, position i is certainly claimed
+         * by a sender; only past it must we look at the senders' cache line
+         * (which would otherwise bounce between the cores on every message). */
+        if (i >= atomic_load_explicit(&ch->tail_seen, memory_order_relaxed)) {
+            uint64_t t = atomic_load_explicit(&ch->tail, memory_order_seq_cst) >> 1;
+            if (i == t)
+                return -EAGAIN;
+            atomic_store_explicit(&ch->tail_seen, t, memory_order_relaxed);
+        }
         unsigned off = (unsigned)(i % LIST_SLOTS);
         bool last = off == LIST_SLOTS - 1;
         uint64_t nv = ((i + 1) << 1) | (last ? LIST_BUSY : 0);
-        if (!atomic_compare_exchange_weak_explicit(&ch->head, &v, nv, memory_order_seq_cst,
-                                                   memory_order_acquire))
+        if (solo)
+            atomic_store_explicit(&ch->head, nv, memory_order_release);
+        else if (!atomic_compare_exchange_weak_explicit(&ch->head, &v, nv, memory_order_seq_cst,
+                                                        memory_order_acquire))
             continue;
         if (last) {
             /* the sender of this slot links the next block before it
@@ -379,7 +393,14 @@ static int list_try_recv(struct ct_chan *ch, void *out)
         memcpy(out, s->msg, ch->msg_size);
         /* the reader of the block's last unread slot recycles it; every
          * other access to the block by anyone happens before that */
-        if (atomic_fetch_add_explicit(&b->reads, 1, memory_order_acq_rel) == LIST_SLOTS - 1)
+        unsigned reads;
+        if (solo) {
+            reads = atomic_load_explicit(&b->reads, memory_order_relaxed);
+            atomic_store_explicit(&b->reads, reads + 1, memory_order_relaxed);
+        } else {
+            reads = atomic_fetch_add_explicit(&b->reads, 1, memory_order_acq_rel);
+        }
+        if (reads == LIST_SLOTS - 1)
             block_recycle(ch, b);
         return 0;
     }
@@ -395,6 +416,7 @@ static size_t list_len(const struct ct_chan *ch)
 static int list_open(struct ct_chan *ch)
 {
     atomic_init(&ch->spare, NULL);
+    atomic_init(&ch->tail_seen, 0);
     struct block *b = block_new(ch);
     if (!b)
         return -ENOMEM;

@@ -15,6 +15,10 @@ extern const struct ct_demo ct_demo_threads;
 extern const struct ct_demo ct_demo_thread_return;
 extern const struct ct_demo ct_demo_refcount;
 extern const struct ct_demo ct_demo_send_sync;
+extern const struct ct_demo ct_demo_channels;
+extern const struct ct_demo ct_demo_producers;
+extern const struct ct_demo ct_demo_sync_channel;
+extern const struct ct_demo ct_demo_channel_results;
 extern const struct ct_demo ct_demo_channel_bench;
 
 const struct ct_demo *const ct_demos[] = {
@@ -28,6 +32,10 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_send_sync,
     /* 4. Mutex and RwLock */
     /* 5. Channels */
+    &ct_demo_channels,
+    &ct_demo_producers,
+    &ct_demo_sync_channel,
+    &ct_demo_channel_results,
     &ct_demo_channel_bench,
 };
 

@@ -20,6 +20,7 @@ extern const struct ct_demo ct_demo_producers;
 extern const struct ct_demo ct_demo_sync_channel;
 extern const struct ct_demo ct_demo_channel_results;
 extern const struct ct_demo ct_demo_channel_bench;
+extern const struct ct_demo ct_demo_shutdown;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -37,6 +38,8 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_sync_channel,
     &ct_demo_channel_results,
     &ct_demo_channel_bench,
+    /* 9. Best practices and patterns */
+    &ct_demo_shutdown,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

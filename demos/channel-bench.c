@@ -24,18 +24,20 @@
 #include "demo.h"
 #include "lib/chan.h"
 #include "lib/clock.h"
+#include "lib/gate.h"
 #include "lib/lockq.h"
 
 #define MAX_PRODUCERS 16
 #define MAX_REPS 10
 #define MAX_MSG 4096
-#define MAX_CONFIGS 64
 #define CANCEL_EVERY 4096       /* messages between looks at the cancel flag */
 
 enum impl { CHAN, LOCKQ };
 
 static const long capacity_choices[] = { 0, 1, 16, 256, 1024, 65536 };
 #define NCAPACITIES (sizeof capacity_choices / sizeof capacity_choices[0])
+/* per producer count: the unbounded pair and a pair per capacity */
+#define MAX_CONFIGS (MAX_PRODUCERS * 2 * (1 + (int)NCAPACITIES))
 
 struct config {
     enum impl impl;
@@ -68,7 +70,7 @@ struct bench {
     const struct config *cfg;
     long per_producer;
     size_t msg_size;
-    struct ct_event go;         /* the start gate */
+    struct ct_gate gate;        /* every worker starts at once */
     struct ct_sender tx[MAX_PRODUCERS];
     struct ct_receiver rx;
     struct ct_lockq lq;
@@ -98,7 +100,7 @@ static void *producer_main(void *arg)
     struct bench *b = w->b;
     struct ct_event *cancel = ct_cancel_event(b->run);
     unsigned char msg[MAX_MSG] = { 0 };
-    if (ct_wait(b->run, &b->go)) {
+    if (ct_gate_wait(&b->gate, cancel)) {
         w->start_ns = ct_clock_ns();
         for (long i = 0; i < b->per_producer; i++) {
             if (i % CANCEL_EVERY == 0 && ct_cancelled(b->run)) {
@@ -124,7 +126,7 @@ static void *consumer_main(void *arg)
     struct bench *b = w->b;
     struct ct_event *cancel = ct_cancel_event(b->run);
     unsigned char msg[MAX_MSG];
-    if (!ct_wait(b->run, &b->go))
+    if (!ct_gate_wait(&b->gate, cancel))
         return NULL;
     w->start_ns = ct_clock_ns();
     int producers = b->cfg->producers;
@@ -189,17 +191,13 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
     b->cfg = cfg;
     b->per_producer = per_producer;
     b->msg_size = msg_size;
-    int rc = ct_event_init(&b->go);
+    int n = cfg->producers, started = 0;
+    ct_gate_init(&b->gate, n + 1);
+    int rc = open_queue(b);
     if (rc) {
         free(b);
         return rc;
     }
-    if ((rc = open_queue(b)) != 0) {
-        ct_event_destroy(&b->go);
-        free(b);
-        return rc;
-    }
-    int n = cfg->producers, started = 0;
     struct worker *cons = &b->w[n];
     *cons = (struct worker){ .b = b, .id = -1 };
     rc = ct_thread_start(run, &cons->thread, consumer_main, cons, "consumer");
@@ -213,7 +211,8 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
     }
     for (int i = started; i < n; i++)
         producer_done(b, i);            /* never started: release its part */
-    ct_event_set(&b->go);
+    if (rc)
+        ct_gate_open(&b->gate);         /* let the ones that started finish */
     for (int i = 0; i < started; i++)
         ct_thread_join(&b->w[i].thread, NULL);
     if (consumer_up)
@@ -243,7 +242,6 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
         ct_chan_drop_receiver(&b->rx);
     else
         ct_lockq_destroy(&b->lq);
-    ct_event_destroy(&b->go);
     free(b);
     return rc == -ECANCELED ? 0 : rc;
 }
@@ -268,8 +266,6 @@ static void summarise(struct config *c)
 
 static void add_config(struct config *cfg, int *n, enum impl impl, long capacity, int producers)
 {
-    if (*n == MAX_CONFIGS)
-        return;
     struct config *c = &cfg[(*n)++];
     *c = (struct config){ .impl = impl, .capacity = capacity, .producers = producers,
                           .verified = true, .baseline = -1 };
@@ -284,37 +280,41 @@ static void add_config(struct config *cfg, int *n, enum impl impl, long capacity
              producers);
 }
 
-/* The configurations the parameters ask for, grouped by producer count;
- * each channel points at the mutex queue with the same bound. */
+/* Add a channel with `capacity` for `p` producers and, if wanted, the mutex
+ * queue with the same bound as its baseline. */
+static void add_pair(struct config *cfg, int *n, long capacity, int p, bool chan, bool mutex)
+{
+    if (chan)
+        add_config(cfg, n, CHAN, capacity, p);
+    /* a mutex queue cannot hand over with no buffer at all */
+    if (mutex && capacity != 0) {
+        add_config(cfg, n, LOCKQ, capacity, p);
+        if (chan)
+            cfg[*n - 2].baseline = *n - 1;
+    }
+}
+
+/* The configurations the parameters ask for, grouped by producer count.
+ * kinds=mutex alone runs the mutex queues with no channel beside them. */
 static int build_configs(struct ct_run *run, struct config *cfg, int max_producers)
 {
     int n = 0;
-    bool want_mutex = ct_param_has(run, "kinds", "mutex");
+    bool unbounded = ct_param_has(run, "kinds", "unbounded");
+    bool bounded = ct_param_has(run, "kinds", "bounded");
+    bool mutex = ct_param_has(run, "kinds", "mutex");
+    bool chan = unbounded || bounded;
+    if (!chan)
+        unbounded = bounded = true;
     for (int p = 1; p <= max_producers; p++) {
-        if (ct_param_has(run, "kinds", "unbounded")) {
-            add_config(cfg, &n, CHAN, CT_CHAN_UNBOUNDED, p);
-            if (want_mutex) {
-                add_config(cfg, &n, LOCKQ, CT_CHAN_UNBOUNDED, p);
-                cfg[n - 2].baseline = n - 1;
-            }
-        }
-        if (!ct_param_has(run, "kinds", "bounded"))
-            continue;
-        for (size_t k = 0; k < NCAPACITIES; k++) {
+        if (unbounded)
+            add_pair(cfg, &n, CT_CHAN_UNBOUNDED, p, chan, mutex);
+        for (size_t k = 0; bounded && k < NCAPACITIES; k++) {
             char word[24];
             snprintf(word, sizeof word, "%ld", capacity_choices[k]);
-            if (!ct_param_has(run, "capacities", word))
-                continue;
-            add_config(cfg, &n, CHAN, capacity_choices[k], p);
-            /* a mutex queue cannot hand over with no buffer at all */
-            if (want_mutex && capacity_choices[k] > 0) {
-                add_config(cfg, &n, LOCKQ, capacity_choices[k], p);
-                cfg[n - 2].baseline = n - 1;
-            }
+            if (ct_param_has(run, "capacities", word))
+                add_pair(cfg, &n, capacity_choices[k], p, chan, mutex);
         }
     }
-    if (n == 0 && want_mutex)
-        add_config(cfg, &n, LOCKQ, CT_CHAN_UNBOUNDED, 1);
     return n;
 }
 
@@ -429,12 +429,6 @@ static int channel_bench_run(struct ct_run *run)
     if (!cfg)
         return -ENOMEM;
     int n = build_configs(run, cfg, max_p);
-    if (n == 0) {
-        ct_say(run, "nothing to run: choose kinds=unbounded, bounded or mutex");
-        ct_check(run, false, "at least one queue kind was selected");
-        free(cfg);
-        return 0;
-    }
     ct_say(run, "%d CPU%s online; up to %d producer%s + 1 consumer%s", ct_cpus(),
            ct_cpus() == 1 ? "" : "s", max_p, max_p == 1 ? "" : "s",
            max_p + 1 > ct_cpus() ? ": threads outnumber cores" : "");

@@ -228,8 +228,8 @@ int ct_bcast_recv(struct ct_bcast_sub *sub, void *out, uint64_t *missed, struct 
 int ct_bcast_recv_timeout(struct ct_bcast_sub *sub, void *out, uint64_t *missed,
                           int64_t timeout_ns, struct ct_event *cancel)
 {
-    int64_t deadline = timeout_ns < 0 || timeout_ns > INT64_MAX / 2 ? CT_PARK_FOREVER
-                                                                     : ct_clock_ns() + timeout_ns;
+    int64_t deadline = timeout_ns > INT64_MAX / 2 ? CT_PARK_FOREVER
+                                                  : ct_clock_ns() + (timeout_ns > 0 ? timeout_ns : 0);
     return recv_until(sub, out, missed, deadline, cancel, true);
 }
 

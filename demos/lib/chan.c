@@ -143,16 +143,29 @@ static void backoff(unsigned *round)
         (*round)++;
 }
 
+/* After losing a compare-and-swap to another thread: wait a little longer
+ * each time, so that contending threads stop taking the cache line from
+ * each other on every attempt. */
+static void cas_backoff(unsigned *fails)
+{
+    unsigned n = 1u << (*fails < 6 ? *fails : 6);
+    for (unsigned i = 0; i < n; i++)
+        cpu_relax();
+    (*fails)++;
+}
+
 static bool backoff_done(unsigned round)
 {
     return round >= SPIN_ROUNDS + YIELD_ROUNDS;
 }
 
+/* The deadline `timeout_ns` from now (a negative timeout is 0: do not
+ * wait); a timeout too long to add up is no deadline at all. */
 static int64_t deadline_after(int64_t timeout_ns)
 {
-    if (timeout_ns < 0 || timeout_ns > INT64_MAX / 2)
+    if (timeout_ns > INT64_MAX / 2)
         return CT_PARK_FOREVER;
-    return ct_clock_ns() + timeout_ns;
+    return ct_clock_ns() + (timeout_ns > 0 ? timeout_ns : 0);
 }
 
 static struct slot *slot_at(unsigned char *base, size_t stride, uint64_t i)
@@ -178,6 +191,7 @@ static uint64_t ring_count(const struct ct_chan *ch, uint64_t pos)
  * we need (try again in a moment). */
 static int ring_try_send(struct ct_chan *ch, const void *msg)
 {
+    unsigned fails = 0;
     uint64_t t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
         struct slot *s = slot_at(ch->ring, ch->stride, t & ch->mask);
@@ -193,7 +207,7 @@ static int ring_try_send(struct ct_chan *ch, const void *msg)
                 ct_park_notify_one(&ch->recv_park);
                 return 0;
             }
-            cpu_relax();        /* another sender took t; t now holds the new tail */
+            cas_backoff(&fails);    /* another sender took t; t holds the new tail */
         } else if ((int64_t)(stamp - t) < 0) {
             /* the slot is still busy with position t - lap: claimed and not
              * yet written, or written and not yet read.  Full, unless a
@@ -210,6 +224,7 @@ static int ring_try_send(struct ct_chan *ch, const void *msg)
  * we need. */
 static int ring_try_recv(struct ct_chan *ch, void *out)
 {
+    unsigned fails = 0;
     uint64_t h = atomic_load_explicit(&ch->head, memory_order_relaxed);
     for (;;) {
         struct slot *s = slot_at(ch->ring, ch->stride, h & ch->mask);
@@ -224,7 +239,7 @@ static int ring_try_recv(struct ct_chan *ch, void *out)
                 ct_park_notify_one(&ch->send_park);
                 return 0;
             }
-            cpu_relax();
+            cas_backoff(&fails);
         } else if (stamp == h) {
             /* not written at this position yet */
             uint64_t t = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
@@ -304,7 +319,7 @@ static void block_recycle(struct ct_chan *ch, struct block *b)
 static int list_try_send(struct ct_chan *ch, const void *msg)
 {
     struct block *spare = NULL;
-    unsigned round = 0;
+    unsigned round = 0, fails = 0;
     uint64_t v = atomic_load_explicit(&ch->tail, memory_order_acquire);
     for (;;) {
         if (v & LIST_BUSY) {
@@ -323,8 +338,10 @@ static int list_try_send(struct ct_chan *ch, const void *msg)
             return -ENOMEM;     /* allocate before claiming: others wait meanwhile */
         uint64_t nv = ((i + 1) << 1) | (last ? LIST_BUSY : 0);
         if (!atomic_compare_exchange_weak_explicit(&ch->tail, &v, nv, memory_order_seq_cst,
-                                                   memory_order_acquire))
+                                                   memory_order_acquire)) {
+            cas_backoff(&fails);
             continue;
+        }
         if (last) {
             atomic_store_explicit(&b->next, spare, memory_order_release);
             atomic_store_explicit(&ch->tail_block, spare, memory_order_release);
@@ -349,7 +366,7 @@ static int list_try_recv(struct ct_chan *ch, void *out)
      * one thread at a time), so no other receiver can appear while we run:
      * plain stores can replace the two read-modify-writes below. */
     bool solo = atomic_load_explicit(&ch->receivers, memory_order_acquire) == 1;
-    unsigned round = 0;
+    unsigned round = 0, fails = 0;
     uint64_t v = atomic_load_explicit(&ch->head, memory_order_acquire);
     for (;;) {
         if (v & LIST_BUSY) {
@@ -374,8 +391,10 @@ static int list_try_recv(struct ct_chan *ch, void *out)
         if (solo)
             atomic_store_explicit(&ch->head, nv, memory_order_release);
         else if (!atomic_compare_exchange_weak_explicit(&ch->head, &v, nv, memory_order_seq_cst,
-                                                        memory_order_acquire))
+                                                        memory_order_acquire)) {
+            cas_backoff(&fails);
             continue;
+        }
         if (last) {
             /* the sender of this slot links the next block before it
              * writes the slot; it has claimed it, so it is on its way */

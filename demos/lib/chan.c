@@ -18,6 +18,9 @@
  *   wait).  Whoever claims the last slot of a block links the next one in,
  *   so the chain never holds an empty block for long.  A block is recycled
  *   by the receiver that reads its last unread slot (a counter per block).
+ *   Receivers look at the senders' `tail` only when they catch up with the
+ *   last tail they saw, and a lone receiver uses plain stores where several
+ *   would need read-modify-writes.
  *
  *   ZERO (capacity 0, rendezvous).  Nothing is buffered: a sender and a
  *   receiver meet under a mutex; whichever comes first waits in a queue

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "util.h"
+#include "demo-json.h"
 
 static void test_strings_arrive_and_close(void **state)
 {
@@ -15,15 +16,11 @@ static void test_strings_arrive_and_close(void **state)
         json_t *j = ct_demo_json("channels", (const char *const[]){ "gap=3", NULL }, &code);
         assert_non_null(j);
         assert_int_equal(code, 0);
-        json_t *res = json_object_get(j, "results");
-        assert_int_equal(json_integer_value(json_object_get(res, "sent")), 4);
-        assert_int_equal(json_integer_value(json_object_get(res, "received")), 4);
-        assert_true(json_number_value(json_object_get(res, "close_latency_ms")) >= 0);
-        json_t *c;
-        size_t i;
-        json_array_foreach(json_object_get(j, "checks"), i, c)
-            assert_true(json_is_true(json_object_get(c, "ok")));
-        assert_int_equal(json_array_size(json_object_get(j, "checks")), 4);
+        assert_int_equal(ct_json_result_int(j, "sent"), 4);
+        assert_int_equal(ct_json_result_int(j, "received"), 4);
+        assert_true(json_number_value(json_object_get(json_object_get(j, "results"),
+                                                      "close_latency_ms")) >= 0);
+        assert_int_equal(ct_json_assert_checks_ok(j), 4);
         json_decref(j);
     }
 }

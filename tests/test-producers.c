@@ -9,21 +9,7 @@
 #include <stdio.h>
 
 #include "util.h"
-
-static long long result(json_t *j, const char *key)
-{
-    return json_integer_value(json_object_get(json_object_get(j, "results"), key));
-}
-
-static void assert_checks_ok(json_t *j)
-{
-    json_t *c;
-    size_t i;
-    json_array_foreach(json_object_get(j, "checks"), i, c) {
-        if (!json_is_true(json_object_get(c, "ok")))
-            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
-    }
-}
+#include "demo-json.h"
 
 static void test_both_runs(void **state)
 {
@@ -35,13 +21,13 @@ static void test_both_runs(void **state)
                                  (const char *const[]){ counts[k], "jitter=5", "wait=20", NULL },
                                  &code);
         assert_int_equal(code, 0);
-        assert_checks_ok(j);
+        assert_int_equal(ct_json_assert_checks_ok(j), 5);
         int n;
         assert_int_equal(sscanf(counts[k], "producers=%d", &n), 1);
-        assert_int_equal(result(j, "dropped_received"), n);
-        assert_int_equal(result(j, "forgotten_received"), n);
-        assert_int_equal(result(j, "senders_at_hang"), 1);
-        assert_true(result(j, "hang_wait_ms") >= 0);
+        assert_int_equal(ct_json_result_int(j, "dropped_received"), n);
+        assert_int_equal(ct_json_result_int(j, "forgotten_received"), n);
+        assert_int_equal(ct_json_result_int(j, "senders_at_hang"), 1);
+        assert_true(ct_json_result_int(j, "hang_wait_ms") >= 0);
         json_decref(j);
     }
 }
@@ -53,8 +39,7 @@ static void test_scenario_selection(void **state)
     json_t *j = ct_demo_json("producers",
                              (const char *const[]){ "scenarios=dropped", "jitter=0", NULL }, &code);
     assert_int_equal(code, 0);
-    assert_checks_ok(j);
-    assert_int_equal(json_array_size(json_object_get(j, "checks")), 2);
+    assert_int_equal(ct_json_assert_checks_ok(j), 2);
     assert_null(json_object_get(json_object_get(j, "results"), "senders_at_hang"));
     json_decref(j);
 }

@@ -10,11 +10,7 @@
 #include <string.h>
 
 #include "util.h"
-
-static long long result(json_t *j, const char *key)
-{
-    return json_integer_value(json_object_get(json_object_get(j, "results"), key));
-}
+#include "demo-json.h"
 
 /* Run the demo with --json, optionally sending SIGINT after `sigint_ms`;
  * check the exit code, the checks and the item accounting. */
@@ -37,29 +33,25 @@ static void run_and_account(const char *const *params, double sigint_ms, const c
     json_t *j = ct_json_parse(p.out);
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
-    json_t *c;
-    size_t i;
-    json_array_foreach(json_object_get(j, "checks"), i, c) {
-        if (!json_is_true(json_object_get(c, "ok")))
-            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
-    }
+    ct_json_assert_checks_ok(j);
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "results"), "trigger")),
                         trigger);
     /* the accounting, recomputed here from the reported numbers */
-    long long accepted = result(j, "accepted");
+    long long accepted = ct_json_result_int(j, "accepted");
     assert_true(accepted >= 0);
-    assert_int_equal(accepted, result(j, "finished") + result(j, "left_queued") +
-                                   result(j, "handed_back"));
-    assert_int_equal(result(j, "half_done"), 0);
+    assert_int_equal(accepted, ct_json_result_int(j, "finished") + ct_json_result_int(j, "left_queued") +
+                                   ct_json_result_int(j, "handed_back"));
+    assert_int_equal(ct_json_result_int(j, "half_done"), 0);
     /* one row per worker, each within its deadline */
     json_t *rows = json_object_get(json_object_get(j, "tables"), "workers"), *r;
     long long done = 0;
+    size_t i;
     json_array_foreach(rows, i, r) {
         assert_string_equal(json_string_value(json_object_get(r, "in_time")), "yes");
         done += json_integer_value(json_object_get(r, "items"));
     }
     assert_int_equal(json_array_size(rows), 5);
-    assert_int_equal(done, result(j, "finished"));
+    assert_int_equal(done, ct_json_result_int(j, "finished"));
     json_decref(j);
     ct_proc_free(&p);
 }

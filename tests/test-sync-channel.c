@@ -9,11 +9,7 @@
 #include <stdio.h>
 
 #include "util.h"
-
-static long long result(json_t *j, const char *key)
-{
-    return json_integer_value(json_object_get(json_object_get(j, "results"), key));
-}
+#include "demo-json.h"
 
 static void test_capacities(void **state)
 {
@@ -28,16 +24,13 @@ static void test_capacities(void **state)
                                                         NULL },
                                  &code);
         assert_int_equal(code, 0);
-        json_t *c;
-        size_t i;
-        json_array_foreach(json_object_get(j, "checks"), i, c)
-            assert_true(json_is_true(json_object_get(c, "ok")));
-        assert_true(result(j, "max_queued") <= caps[k]);
+        ct_json_assert_checks_ok(j);
+        assert_true(ct_json_result_int(j, "max_queued") <= caps[k]);
         /* the first `capacity` sends go into an empty buffer: they cannot
          * find it full, so at most the others can */
-        assert_true(result(j, "found_full") <= 8 - caps[k] || caps[k] > 8);
+        assert_true(ct_json_result_int(j, "found_full") <= 8 - caps[k] || caps[k] > 8);
         if (caps[k] >= 8)
-            assert_int_equal(result(j, "found_full"), 0);
+            assert_int_equal(ct_json_result_int(j, "found_full"), 0);
         assert_int_equal(json_array_size(json_object_get(json_object_get(j, "tables"), "sends")), 8);
         json_decref(j);
     }

@@ -39,9 +39,11 @@
  *
  * Blocking.  Every blocking call takes a `cancel` event (may be NULL): when
  * it is set, the call returns -ECANCELED within CT_PARK_SLICE_NS.  The
- * *_timeout calls also give up after `timeout_ns` with -ETIMEDOUT.  The
- * try_* calls never block and return -EAGAIN instead: they return an int,
- * not a bool, because like Rust's TrySendError/TryRecvError they have two
+ * *_timeout calls also give up after `timeout_ns` with -ETIMEDOUT (0 or
+ * less: do not wait).  The try_* calls never sleep and return -EAGAIN
+ * instead (they may spin for the moment another thread needs to finish
+ * copying into or out of the slot they want).  They return an int, not a
+ * bool, because like Rust's TrySendError/TryRecvError they have two
  * different ways to fail (nothing now, or never again).
  *
  * Speed.  In the ring and the list, senders and receivers claim positions

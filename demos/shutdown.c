@@ -127,8 +127,12 @@ static void *worker_main(void *arg)
                    w->finished == 1 ? "" : "s");
             continue;
         }
-        if (rc == -EPIPE)
-            continue;               /* queue closed and empty: the top looks for the stop */
+        if (rc == -EPIPE) {
+            /* closed and empty: no item will come again, only the stop */
+            if ((w->got_stop = stop_arrived(&w->stop, cancel, tick_ns)) || ct_cancelled(run))
+                break;
+            continue;
+        }
         if (rc)
             break;                  /* cancelled */
         if (stop_arrived(&w->stop, cancel, 0)) {

@@ -26,6 +26,12 @@ extern const struct ct_demo ct_demo_select;
 extern const struct ct_demo ct_demo_runtime;
 extern const struct ct_demo ct_demo_timeout;
 extern const struct ct_demo ct_demo_spawn_blocking;
+extern const struct ct_demo ct_demo_channels;
+extern const struct ct_demo ct_demo_producers;
+extern const struct ct_demo ct_demo_sync_channel;
+extern const struct ct_demo ct_demo_channel_results;
+extern const struct ct_demo ct_demo_channel_bench;
+extern const struct ct_demo ct_demo_shutdown;
 
 const struct ct_demo *const ct_demos[] = {
     /* 1. Introduction */
@@ -41,6 +47,12 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_poisoning,
     &ct_demo_rwlock,
     &ct_demo_rwlock_bench,
+    /* 5. Channels */
+    &ct_demo_channels,
+    &ct_demo_producers,
+    &ct_demo_sync_channel,
+    &ct_demo_channel_results,
+    &ct_demo_channel_bench,
     /* 6. Async/await fundamentals */
     &ct_demo_threads_vs_tasks,
     &ct_demo_futures,
@@ -50,6 +62,8 @@ const struct ct_demo *const ct_demos[] = {
     &ct_demo_runtime,
     &ct_demo_timeout,
     &ct_demo_spawn_blocking,
+    /* 9. Best practices and patterns */
+    &ct_demo_shutdown,
 };
 
 const size_t ct_demo_count = sizeof ct_demos / sizeof ct_demos[0];

@@ -286,3 +286,14 @@ bool dj_checks_ok(json_t *j)
     }
     return true;
 }
+
+size_t dj_assert_checks(json_t *j)
+{
+    json_t *checks = json_object_get(j, "checks"), *c;
+    size_t i;
+    json_array_foreach(checks, i, c) {
+        if (!json_is_true(json_object_get(c, "ok")))
+            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
+    }
+    return json_array_size(checks);
+}

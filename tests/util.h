@@ -53,6 +53,9 @@ const char *dj_cell_text(json_t *row, const char *col); /* fails if absent */
 /* Every check passed (and there was at least one); prints the first
  * failure to stderr. */
 bool dj_checks_ok(json_t *j);
+/* Fail the test, naming the check, unless every check passed; returns how
+ * many checks there were. */
+size_t dj_assert_checks(json_t *j);
 
 /* A scratch directory, removed (with its files) by ct_tmpdir_remove. */
 char *ct_tmpdir(void);

@@ -1,0 +1,83 @@
+/* park.h - parking threads on a futex, with no system call when nobody sleeps.
+ *
+ * An "event count": a word that notifiers bump and sleepers wait on, plus a
+ * count of sleepers so that a notifier with nobody to wake does no more than
+ * one atomic load.  The channel (chan.h) and the broadcast channel
+ * (broadcast.h) park their blocked senders and receivers here.
+ *
+ * The protocol, for a thread that wants to sleep until some condition holds:
+ *
+ *     for (;;) {
+ *         if (condition())                    // fast path, no parking
+ *             break;
+ *         uint32_t key = ct_park_prepare(&p); // "I may sleep": sleepers++
+ *         if (condition()) {                  // look again AFTER announcing
+ *             ct_park_abort(&p);
+ *             break;
+ *         }
+ *         ct_park_wait(&p, key, deadline, cancel);
+ *     }
+ *
+ * and for the thread that makes the condition true:
+ *
+ *     make_condition_true();                  // with a seq_cst atomic op
+ *     ct_park_notify_one(&p);                 // or _all
+ *
+ * Why no wake-up is lost: the sleeper's sleepers++ and the notifier's write
+ * are both sequentially consistent, so either the notifier sees the sleeper
+ * (and bumps the word, which makes the futex wait return at once if the
+ * sleeper has not gone to sleep yet) or the sleeper's second look sees the
+ * condition.  Conditions must be read with seq_cst loads for this to hold.
+ *
+ * Linux only: it calls futex(2) directly.
+ */
+#ifndef CT_PARK_H
+#define CT_PARK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* A deadline that never comes. */
+#define CT_PARK_FOREVER INT64_MAX
+
+/* How often a parked thread looks at its cancel event: a ct_event cannot
+ * wake a futex it does not know about, so cancellation is noticed within
+ * this many nanoseconds. */
+#define CT_PARK_SLICE_NS (10 * INT64_C(1000000))
+
+struct ct_park {
+    _Atomic uint32_t word;      /* the futex: changes on every notify that wakes */
+    atomic_uint sleepers;       /* threads between prepare and wait/abort */
+};
+
+void ct_park_init(struct ct_park *p);
+
+/* Announce that the caller may sleep; returns the key for ct_park_wait.
+ * The caller must then look at its condition again (seq_cst) and either
+ * ct_park_abort() or ct_park_wait(). */
+uint32_t ct_park_prepare(struct ct_park *p);
+
+/* The condition came true after prepare: do not sleep after all. */
+void ct_park_abort(struct ct_park *p);
+
+/* Sleep until notified (0), until `deadline_ns` on CLOCK_MONOTONIC passes
+ * (-ETIMEDOUT), or until `cancel` (may be NULL) is set (-ECANCELED).
+ * Returns early (0) if a notify came after ct_park_prepare, and may return
+ * 0 spuriously: the caller always re-checks its condition. */
+int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,
+                 struct ct_event *cancel);
+
+/* Wake one sleeper / every sleeper.  One atomic load when nobody sleeps. */
+void ct_park_notify_one(struct ct_park *p);
+void ct_park_notify_all(struct ct_park *p);
+
+/* Whether anyone is between prepare and the end of a wait (a snapshot). */
+static inline bool ct_park_has_sleepers(struct ct_park *p)
+{
+    return atomic_load_explicit(&p->sleepers, memory_order_seq_cst) != 0;
+}
+
+#endif

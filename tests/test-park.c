@@ -1,0 +1,154 @@
+/* test-park.c - the futex event count (demos/lib/park.h): no lost wake-ups,
+ * timeouts, cancel, and notify_all reaching every sleeper. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "clock.h"
+#include "park.h"
+#include "stress.h"
+
+static void test_timeout_and_cancel(void **state)
+{
+    (void)state;
+    struct ct_park p;
+    ct_park_init(&p);
+    assert_false(ct_park_has_sleepers(&p));
+    uint32_t key = ct_park_prepare(&p);
+    assert_true(ct_park_has_sleepers(&p));
+    int64_t t0 = ct_clock_ns();
+    assert_int_equal(ct_park_wait(&p, key, t0 + 15 * CT_NS_PER_MS, NULL), -ETIMEDOUT);
+    assert_true(ct_clock_ns() - t0 >= 15 * CT_NS_PER_MS);
+    assert_false(ct_park_has_sleepers(&p));
+
+    struct ct_event cancel;
+    assert_int_equal(ct_event_init(&cancel), 0);
+    ct_event_set(&cancel);
+    key = ct_park_prepare(&p);
+    assert_int_equal(ct_park_wait(&p, key, CT_PARK_FOREVER, &cancel), -ECANCELED);
+    ct_event_destroy(&cancel);
+
+    /* a notify between prepare and wait is not lost */
+    key = ct_park_prepare(&p);
+    ct_park_notify_one(&p);
+    assert_int_equal(ct_park_wait(&p, key, CT_PARK_FOREVER, NULL), 0);
+
+    /* with nobody prepared, notify changes nothing */
+    uint32_t before = atomic_load(&p.word);
+    ct_park_notify_all(&p);
+    assert_int_equal(atomic_load(&p.word), before);
+    key = ct_park_prepare(&p);
+    ct_park_abort(&p);
+    assert_false(ct_park_has_sleepers(&p));
+}
+
+/* Ping-pong through two event counts guarding two flags: a lost wake-up
+ * would hang (the waits have no timeout, so the test's timeout catches it). */
+struct pingpong {
+    struct ct_park park[2];
+    atomic_long turn;           /* whose move: even = thread 0, odd = thread 1 */
+    long rounds;
+};
+
+struct player {
+    struct pingpong *pp;
+    int me;
+};
+
+static void *player_main(void *arg)
+{
+    struct player *pl = arg;
+    struct pingpong *pp = pl->pp;
+    for (long r = pl->me; r < 2 * pp->rounds; r += 2) {
+        struct ct_park *mine = &pp->park[pl->me];
+        for (;;) {
+            if (atomic_load(&pp->turn) == r)
+                break;
+            uint32_t key = ct_park_prepare(mine);
+            if (atomic_load(&pp->turn) == r) {
+                ct_park_abort(mine);
+                break;
+            }
+            ct_park_wait(mine, key, CT_PARK_FOREVER, NULL);
+        }
+        atomic_store(&pp->turn, r + 1);
+        ct_park_notify_one(&pp->park[1 - pl->me]);
+    }
+    return NULL;
+}
+
+static void test_no_lost_wakeups(void **state)
+{
+    (void)state;
+    struct pingpong pp = { .rounds = CT_STRESS(50000, 2000) };
+    ct_park_init(&pp.park[0]);
+    ct_park_init(&pp.park[1]);
+    atomic_init(&pp.turn, 0);
+    struct player pl[2] = { { &pp, 0 }, { &pp, 1 } };
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, player_main, &pl[i]), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(atomic_load(&pp.turn), 2 * pp.rounds);
+}
+
+enum { SLEEPERS = 6 };
+
+struct crowd {
+    struct ct_park park;
+    atomic_bool go;
+    atomic_int woke;
+};
+
+static void *sleeper_main(void *arg)
+{
+    struct crowd *c = arg;
+    for (;;) {
+        if (atomic_load(&c->go))
+            break;
+        uint32_t key = ct_park_prepare(&c->park);
+        if (atomic_load(&c->go)) {
+            ct_park_abort(&c->park);
+            break;
+        }
+        ct_park_wait(&c->park, key, CT_PARK_FOREVER, NULL);
+    }
+    atomic_fetch_add(&c->woke, 1);
+    return NULL;
+}
+
+static void test_notify_all(void **state)
+{
+    (void)state;
+    for (int round = 0; round < CT_STRESS(200, 20); round++) {
+        struct crowd c;
+        ct_park_init(&c.park);
+        atomic_init(&c.go, false);
+        atomic_init(&c.woke, 0);
+        pthread_t t[SLEEPERS];
+        for (int i = 0; i < SLEEPERS; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, sleeper_main, &c), 0);
+        atomic_store(&c.go, true);
+        ct_park_notify_all(&c.park);
+        for (int i = 0; i < SLEEPERS; i++)
+            assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(atomic_load(&c.woke), SLEEPERS);
+        assert_false(ct_park_has_sleepers(&c.park));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timeout_and_cancel),
+        cmocka_unit_test(test_no_lost_wakeups),
+        cmocka_unit_test(test_notify_all),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -176,7 +176,9 @@ static void lane_cells(const struct ct_tl_lane *l, int64_t start, int cols, doub
 
 static void fmt_ms(char *buf, size_t n, double ms)
 {
-    if (ms >= 100)
+    if (ms == 0)
+        snprintf(buf, n, "0");
+    else if (ms >= 100)
         snprintf(buf, n, "%.0f ms", ms);
     else if (ms >= 10)
         snprintf(buf, n, "%.1f ms", ms);
@@ -209,6 +211,9 @@ static void window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64
         *lo = 0;
     if (open && end > *hi)
         *hi = end;
+    /* a window that starts near the beginning starts at the beginning */
+    if (*lo < (*hi - *lo) / 20)
+        *lo = 0;
     /* never less than 1 ms */
     if (*hi - *lo < 1000000)
         *hi = *lo + 1000000;

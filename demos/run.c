@@ -713,7 +713,7 @@ static struct ct_run *new_run(const struct ct_demo *d,
         return NULL;
     run->demo = d;
     run->opts = opts;
-    run->label_w = 8;
+    run->label_w = 11;     /* most labels fit, so columns rarely shift mid-run */
     run->fresh = true;
     atomic_init(&run->live_threads, 0);
     run->rep = ct_report_new();

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "check.h"
 #include "clock.h"
 #include "park.h"
@@ -123,22 +124,13 @@ struct ct_chan {
     struct waitq sendq, recvq;
 };
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /* One round of waiting before trying again: spin 2^round pauses, or yield
  * the CPU once the spins are used up (the thread we wait for may need it). */
 static void backoff(unsigned *round)
 {
     if (*round < SPIN_ROUNDS) {
         for (unsigned i = 0; i < 1u << *round; i++)
-            cpu_relax();
+            ct_cpu_relax();
     } else {
         sched_yield();
     }
@@ -153,7 +145,7 @@ static void cas_backoff(unsigned *fails)
 {
     unsigned n = 1u << (*fails < 6 ? *fails : 6);
     for (unsigned i = 0; i < n; i++)
-        cpu_relax();
+        ct_cpu_relax();
     (*fails)++;
 }
 

@@ -2,11 +2,13 @@
  * move messages, next to the mutex + condition variable queue most C code
  * would use instead.
  *
- * Shows: 1..N producers each send their share of M messages to one
- * consumer, through the unbounded channel, the bounded channel at the
- * chosen capacities, and the mutex queue (lockq.h, unbounded and with the
- * same bounds).  Every run is verified: the consumer counts that each
- * producer's messages arrived exactly once and in order.  Runs are repeated
+ * Shows: 1..N producers send numbered messages to one consumer for a fixed
+ * time (duration-ms; or a fixed count with msgs=M), through the unbounded
+ * channel, the bounded channel at the chosen capacities, and the mutex
+ * queue (lockq.h, unbounded and with the same bounds).  A fixed time gives
+ * every queue runs of the same length, long enough that thread start-up
+ * does not decide the figure.  Every run is verified: the consumer counts
+ * that each producer's messages arrived exactly once and in order.  Runs are repeated
  * (the configurations of one producer count take turns, so a noisy moment
  * hits them alike); the table gives the median with min and max.
  * Watch for: the "x mutex" column (the channel against the mutex queue with
@@ -26,11 +28,13 @@
 #include "lib/clock.h"
 #include "lib/gate.h"
 #include "lib/lockq.h"
+#include "lib/stats.h"
 
 #define MAX_PRODUCERS 16
 #define MAX_REPS 10
 #define MAX_MSG 4096
 #define CANCEL_EVERY 4096       /* messages between looks at the cancel flag */
+#define STOP_EVERY 64           /* duration mode: messages between looks at the clock's flag */
 
 enum impl { CHAN, LOCKQ };
 
@@ -62,13 +66,15 @@ struct worker {
     int id;                     /* producer number; the consumer is -1 */
     struct ct_thread thread;
     int64_t start_ns, end_ns;
+    long sent;                  /* producers: messages sent */
     int rc;
 };
 
 struct bench {
     struct ct_run *run;
     const struct config *cfg;
-    long per_producer;
+    long per_producer;          /* 0: send until `stop` */
+    atomic_bool stop;           /* duration mode: the time is up */
     size_t msg_size;
     struct ct_gate gate;        /* every worker starts at once */
     struct ct_sender tx[MAX_PRODUCERS];
@@ -104,15 +110,19 @@ static void *producer_main(void *arg)
     struct ct_event *cancel = ct_cancel_event(b->run);
     struct ct_sender *tx = &b->tx[w->id];
     bool chan = b->cfg->impl == CHAN;
-    long per = b->per_producer;
+    long per = b->per_producer, i = 0;
     unsigned char msg[MAX_MSG] = { 0 };
     int rc = 0;
     if (ct_gate_wait(&b->gate, cancel)) {
         w->start_ns = ct_clock_ns();
-        for (long i = 0; i < per && rc == 0; i++) {
-            if (i % CANCEL_EVERY == 0 && ct_cancelled(b->run)) {
-                rc = -ECANCELED;
-                break;
+        for (; (per == 0 || i < per) && rc == 0; i++) {
+            if (i % STOP_EVERY == 0) {
+                if (per == 0 && atomic_load_explicit(&b->stop, memory_order_relaxed))
+                    break;
+                if (i % CANCEL_EVERY == 0 && ct_cancelled(b->run)) {
+                    rc = -ECANCELED;
+                    break;
+                }
             }
             struct header h = { (uint32_t)w->id, (uint32_t)i };
             memcpy(msg, &h, sizeof h);
@@ -120,6 +130,7 @@ static void *producer_main(void *arg)
         }
         w->end_ns = ct_clock_ns();
     }
+    w->sent = rc == 0 ? i : i - 1;
     w->rc = rc;
     producer_done(b, w->id);
     return NULL;
@@ -184,12 +195,13 @@ static int open_queue(struct bench *b)
     return rc;
 }
 
-/* One timed run of `cfg` with `per_producer` messages per producer.  Adds
- * to cfg's delivered/expected counts and clears cfg->verified if anything
- * was lost, repeated or reordered.  Returns 0 (with *mps set) or a negative
- * errno; cancellation returns 0 with *mps 0. */
-static int run_once(struct ct_run *run, struct config *cfg, long per_producer, size_t msg_size,
-                    double *mps)
+/* One timed run of `cfg`: `per_producer` messages per producer, or, when
+ * it is 0, as many as the producers send in `duration_ns`.  Adds to cfg's
+ * delivered/expected counts and clears cfg->verified if anything was lost,
+ * repeated or reordered.  Returns 0 (with *mps set) or a negative errno;
+ * cancellation returns 0 with *mps 0. */
+static int run_once(struct ct_run *run, struct config *cfg, long per_producer,
+                    int64_t duration_ns, size_t msg_size, double *mps)
 {
     struct bench *b = calloc(1, sizeof *b);
     if (!b)
@@ -197,6 +209,7 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
     b->run = run;
     b->cfg = cfg;
     b->per_producer = per_producer;
+    atomic_init(&b->stop, false);
     b->msg_size = msg_size;
     int n = cfg->producers, started = 0;
     ct_gate_init(&b->gate, n + 1);
@@ -220,6 +233,12 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
         producer_done(b, i);            /* never started: release its part */
     if (rc)
         ct_gate_open(&b->gate);         /* let the ones that started finish */
+    if (per_producer == 0) {
+        /* the workers time themselves; this only ends the sending (the
+         * time scale does not apply: it is a measurement, not a story) */
+        ct_event_wait_ns(ct_cancel_event(run), duration_ns);
+        atomic_store_explicit(&b->stop, true, memory_order_relaxed);
+    }
     for (int i = 0; i < started; i++)
         ct_thread_join(&b->w[i].thread, NULL);
     if (consumer_up)
@@ -229,19 +248,21 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
     if (rc == 0 && !ct_cancelled(run)) {
         /* the workers timed themselves: from the first start to the last end */
         int64_t first = cons->start_ns, last = cons->end_ns;
-        long exact = 0;
+        long exact = 0, sent = 0;
         for (int i = 0; i < n; i++) {
             first = b->w[i].start_ns < first ? b->w[i].start_ns : first;
             last = b->w[i].end_ns > last ? b->w[i].end_ns : last;
             rc = rc ? rc : b->w[i].rc;
-            exact += b->next[i] == per_producer;
+            /* every message a producer sent arrived, in its order */
+            exact += b->next[i] == b->w[i].sent;
+            sent += b->w[i].sent;
         }
         rc = rc ? rc : cons->rc;
         bool ok = rc == 0 && b->bad == 0 && b->out_of_order == 0 && exact == n &&
-                  b->received == per_producer * n;
+                  b->received == sent && (per_producer == 0 || sent == per_producer * n);
         cfg->verified = cfg->verified && ok;
         cfg->delivered += ok ? b->received : 0;
-        cfg->expected += per_producer * n;
+        cfg->expected += sent;
         if (last > first)
             *mps = (double)b->received / ((double)(last - first) / 1e9);
     }
@@ -255,20 +276,14 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer, s
 
 /* ---- configurations and statistics ---------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
+static int summarise(struct config *c)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void summarise(struct config *c)
-{
-    double v[MAX_REPS];
-    memcpy(v, c->mps, sizeof v);
-    qsort(v, (size_t)c->nreps, sizeof v[0], cmp_double);
-    c->min = v[0];
-    c->max = v[c->nreps - 1];
-    c->median = c->nreps % 2 ? v[c->nreps / 2] : (v[c->nreps / 2 - 1] + v[c->nreps / 2]) / 2;
+    struct ct_stats st;
+    int rc = ct_stats_of(c->mps, (size_t)c->nreps, &st);
+    c->min = st.min;
+    c->max = st.max;
+    c->median = st.median;
+    return rc;
 }
 
 static void add_config(struct config *cfg, int *n, enum impl impl, long capacity, int producers)
@@ -430,6 +445,7 @@ static int channel_bench_run(struct ct_run *run)
 {
     int max_p = (int)ct_param_int(run, "producers");
     long msgs = (long)ct_param_int(run, "msgs");
+    int64_t duration_ns = (int64_t)ct_param_int(run, "duration-ms") * CT_NS_PER_MS;
     int reps = (int)ct_param_int(run, "reps");
     size_t msg_size = (size_t)ct_param_int(run, "msg-size");
     struct config *cfg = calloc(MAX_CONFIGS, sizeof *cfg);
@@ -443,7 +459,11 @@ static int channel_bench_run(struct ct_run *run)
     int rc = 0;
     for (int p = 1; p <= max_p && rc == 0; p++) {
         long per = msgs / p;
-        ct_section(run, "%d producer%s, %ld messages each", p, p == 1 ? "" : "s", per);
+        if (msgs)
+            ct_section(run, "%d producer%s, %ld messages each", p, p == 1 ? "" : "s", per);
+        else
+            ct_section(run, "%d producer%s, sending for %lld ms per run", p, p == 1 ? "" : "s",
+                       (long long)(duration_ns / CT_NS_PER_MS));
         /* round 0 warms caches, the allocator and the CPU clock up; it is
          * verified but not timed */
         for (int round = 0; round <= reps && rc == 0; round++) {
@@ -451,7 +471,8 @@ static int channel_bench_run(struct ct_run *run)
                 if (cfg[i].producers != p)
                     continue;
                 double mps;
-                rc = run_once(run, &cfg[i], round == 0 ? (per + 3) / 4 : per, msg_size, &mps);
+                rc = run_once(run, &cfg[i], round == 0 ? (per + 3) / 4 : per,
+                              round == 0 ? duration_ns / 4 : duration_ns, msg_size, &mps);
                 if (ct_cancelled(run))
                     goto out;
                 if (rc == 0 && round > 0)
@@ -461,7 +482,8 @@ static int channel_bench_run(struct ct_run *run)
         for (int i = 0; i < n && rc == 0; i++) {
             if (cfg[i].producers != p)
                 continue;
-            summarise(&cfg[i]);
+            if ((rc = summarise(&cfg[i])))
+                break;
             ct_say(run, "%-26s median %6.2f M msgs/s (%.2f..%.2f), %s", cfg[i].label,
                    cfg[i].median / 1e6, cfg[i].min / 1e6, cfg[i].max / 1e6,
                    cfg[i].verified ? "all exact" : "MESSAGES WRONG");
@@ -472,7 +494,11 @@ static int channel_bench_run(struct ct_run *run)
 
     report(run, cfg, n, reps);
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
-    ct_result_int(run, "msgs_per_run", "messages per timed run", msgs, NULL);
+    if (msgs)
+        ct_result_int(run, "msgs_per_run", "messages per timed run", msgs, NULL);
+    else
+        ct_result_int(run, "duration_ms", "sending time per run", duration_ns / CT_NS_PER_MS,
+                      "ms");
     ct_result_int(run, "msg_size", "message size", (long long)msg_size, "bytes");
     ct_result_int(run, "reps", "timed repetitions per configuration", reps, NULL);
     for (int i = 0; i < n; i++)
@@ -489,8 +515,10 @@ out:
 static const struct ct_param_spec channel_bench_params[] = {
     { "producers", CT_PARAM_INT, "2", 1, MAX_PRODUCERS, NULL,
       "run with 1, 2, ... up to this many producers" },
-    { "msgs", CT_PARAM_INT, "200000", 1000, 100000000, NULL,
-      "messages per timed run, shared among the producers" },
+    { "duration-ms", CT_PARAM_INT, "40", 1, 10000, NULL,
+      "how long the producers send in each run (when msgs=0)" },
+    { "msgs", CT_PARAM_INT, "0", 0, 100000000, NULL,
+      "messages per run, shared among the producers; 0 sends for duration-ms instead" },
     { "reps", CT_PARAM_INT, "5", 1, MAX_REPS, NULL, "timed repetitions per configuration" },
     { "kinds", CT_PARAM_SET, "all", 0, 0, "unbounded,bounded,mutex",
       "queues to run (mutex: the mutex+condvar baseline for each)" },
@@ -511,7 +539,7 @@ const struct ct_demo ct_demo_channel_bench = {
              "consumer checks that every message arrived exactly once and in order, and each "
              "run is timed from the first thread's start to the last one's end.",
     .params = channel_bench_params,
-    .smoke = "producers=2 msgs=20000 reps=2 capacities=1,1024",
+    .smoke = "producers=2 duration-ms=5 reps=2 capacities=1,1024",
     .flags = CT_DEMO_BENCH,
     .run = channel_bench_run,
 };

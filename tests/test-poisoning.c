@@ -16,28 +16,6 @@ static json_t *results(json_t *j)
     return json_object_get(j, "results");
 }
 
-static const char *text(json_t *j, const char *key)
-{
-    const char *s = json_string_value(json_object_get(results(j), key));
-    return s ? s : "(missing)";
-}
-
-static long long num(json_t *j, const char *key)
-{
-    return json_integer_value(json_object_get(results(j), key));
-}
-
-static void assert_checks_ok(json_t *j, size_t expect)
-{
-    json_t *c;
-    size_t i;
-    assert_int_equal(json_array_size(json_object_get(j, "checks")), expect);
-    json_array_foreach(json_object_get(j, "checks"), i, c) {
-        if (!json_is_true(json_object_get(c, "ok")))
-            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
-    }
-}
-
 static void test_both_parts(void **state)
 {
     (void)state;
@@ -46,16 +24,16 @@ static void test_both_parts(void **state)
         json_t *j = ct_demo_json("poisoning", NULL, &code);
         assert_non_null(j);
         assert_int_equal(code, 0);
-        assert_checks_ok(j, 8);
-        assert_string_equal(text(j, "poison_lock_status"), "POISONED");
-        assert_int_equal(num(j, "poison_broken_total"), 70);
-        assert_string_equal(text(j, "poison_after_clear"), "OK");
-        assert_string_equal(text(j, "poison_panic_outside"), "OK");
-        assert_int_equal(num(j, "robust_child_status"), 128 + 9);
-        assert_string_equal(text(j, "robust_lock"), "EOWNERDEAD");
-        assert_int_equal(num(j, "robust_broken_total"), 70);
-        assert_string_equal(text(j, "robust_after_consistent"), "0 (locked)");
-        assert_string_equal(text(j, "robust_not_repaired"), "ENOTRECOVERABLE");
+        assert_int_equal(dj_assert_checks(j), 8);
+        assert_string_equal(dj_text(j, "poison_lock_status"), "POISONED");
+        assert_int_equal(dj_int(j, "poison_broken_total"), 70);
+        assert_string_equal(dj_text(j, "poison_after_clear"), "OK");
+        assert_string_equal(dj_text(j, "poison_panic_outside"), "OK");
+        assert_int_equal(dj_int(j, "robust_child_status"), 128 + 9);
+        assert_string_equal(dj_text(j, "robust_lock"), "EOWNERDEAD");
+        assert_int_equal(dj_int(j, "robust_broken_total"), 70);
+        assert_string_equal(dj_text(j, "robust_after_consistent"), "0 (locked)");
+        assert_string_equal(dj_text(j, "robust_not_repaired"), "ENOTRECOVERABLE");
         json_decref(j);
     }
 }
@@ -66,7 +44,7 @@ static void test_without_robust(void **state)
     int code;
     json_t *j = ct_demo_json("poisoning", (const char *const[]){ "robust=no", NULL }, &code);
     assert_int_equal(code, 0);
-    assert_checks_ok(j, 4);
+    assert_int_equal(dj_assert_checks(j), 4);
     assert_null(json_object_get(results(j), "robust_lock"));
     json_decref(j);
 }

@@ -11,14 +11,6 @@
 
 #include "util.h"
 
-static long long field(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v))
-        fail_msg("%s missing or not an integer", key);
-    return json_integer_value(v);
-}
-
 static json_t *results(json_t *j)
 {
     return json_object_get(j, "results");
@@ -49,7 +41,7 @@ static struct sums check_rows(json_t *j, const char *variant)
     json_array_foreach(rows, i, r) {
         if (strcmp(json_string_value(json_object_get(r, "variant")), variant) != 0)
             continue;
-        long long fin = field(r, "final"), frees = field(r, "frees"), uaf = field(r, "uaf");
+        long long fin = dj_cell_int(r, "final"), frees = dj_cell_int(r, "frees"), uaf = dj_cell_int(r, "uaf");
         const char *verdict = json_string_value(json_object_get(r, "verdict"));
         /* what holds whatever the timing: the object is used after a free
          * only if a free happened, and the count reaches 0 or below only
@@ -91,9 +83,9 @@ static void test_atomic_always_exact(void **state)
         json_t *j = run_refcount((const char *const[]){ "threads=4", "iters=30000", "rounds=4",
                                                         "variants=arc", NULL });
         assert_all_exact(check_rows(j, "arc"), 4);
-        assert_int_equal(field(results(j), "arc_exact_rounds"), 4);
-        assert_int_equal(field(results(j), "arc_frees"), 0);
-        assert_int_equal(field(results(j), "arc_uaf"), 0);
+        assert_int_equal(dj_cell_int(results(j), "arc_exact_rounds"), 4);
+        assert_int_equal(dj_cell_int(results(j), "arc_frees"), 0);
+        assert_int_equal(dj_cell_int(results(j), "arc_uaf"), 0);
         json_decref(j);
     }
 }
@@ -108,11 +100,11 @@ static void test_racy_figures_agree(void **state)
         assert_int_equal(rc.rows, 3);
         assert_int_equal(arc.ok_rows, 3);
         json_t *res = results(j);
-        assert_int_equal(field(res, "rc_exact_rounds"), rc.ok_rows);
-        assert_int_equal(field(res, "rc_frees"), rc.frees);
-        assert_int_equal(field(res, "rc_uaf"), rc.uaf);
-        assert_int_equal(field(res, "rc_min_final"), rc.min_final);
-        assert_int_equal(field(res, "rc_max_final"), rc.max_final);
+        assert_int_equal(dj_cell_int(res, "rc_exact_rounds"), rc.ok_rows);
+        assert_int_equal(dj_cell_int(res, "rc_frees"), rc.frees);
+        assert_int_equal(dj_cell_int(res, "rc_uaf"), rc.uaf);
+        assert_int_equal(dj_cell_int(res, "rc_min_final"), rc.min_final);
+        assert_int_equal(dj_cell_int(res, "rc_max_final"), rc.max_final);
         /* the per-variant table adds up the rounds */
         json_t *rows = json_object_get(json_object_get(j, "tables"), "variants"), *r;
         size_t i;
@@ -120,8 +112,8 @@ static void test_racy_figures_agree(void **state)
         json_array_foreach(rows, i, r) {
             const struct sums *s = strcmp(json_string_value(json_object_get(r, "variant")),
                                           "rc") == 0 ? &rc : &arc;
-            assert_int_equal(field(r, "frees"), s->frees);
-            assert_int_equal(field(r, "uaf"), s->uaf);
+            assert_int_equal(dj_cell_int(r, "frees"), s->frees);
+            assert_int_equal(dj_cell_int(r, "uaf"), s->uaf);
             char ok[32];
             snprintf(ok, sizeof ok, "%d of %d", s->ok_rows, s->rows);
             assert_string_equal(json_string_value(json_object_get(r, "exact")), ok);

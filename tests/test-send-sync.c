@@ -52,16 +52,6 @@ static json_t *row(json_t *t, const char *col, const char *value, long long thre
     return NULL;
 }
 
-static void assert_checks_ok(json_t *j)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(j, "checks"), i, c) {
-        if (!json_is_true(json_object_get(c, "ok")))
-            fail_msg("check failed: %s", json_string_value(json_object_get(c, "what")));
-    }
-}
-
 static json_t *run_demo(const char *const *args)
 {
     int code;
@@ -69,7 +59,7 @@ static json_t *run_demo(const char *const *args)
     assert_non_null(j);
     assert_int_equal(code, 0);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
-    assert_checks_ok(j);
+    dj_assert_checks(j);
     return j;
 }
 

@@ -264,6 +264,14 @@ double dj_cell_num(json_t *row, const char *col)
     return json_number_value(v);
 }
 
+long long dj_cell_int(json_t *row, const char *col)
+{
+    json_t *v = json_object_get(row, col);
+    if (!json_is_integer(v))
+        fail_msg("no integer in field '%s'", col);
+    return json_integer_value(v);
+}
+
 const char *dj_cell_text(json_t *row, const char *col)
 {
     json_t *v = json_object_get(row, col);

@@ -49,6 +49,7 @@ json_t *dj_table(json_t *j, const char *name);          /* tables.NAME */
 /* The first row of tables.NAME whose column COL is the string VALUE. */
 json_t *dj_row(json_t *j, const char *name, const char *col, const char *value);
 double dj_cell_num(json_t *row, const char *col);       /* fails if absent */
+long long dj_cell_int(json_t *row, const char *col);    /* fails if absent */
 const char *dj_cell_text(json_t *row, const char *col); /* fails if absent */
 /* Every check passed (and there was at least one); prints the first
  * failure to stderr. */

@@ -14,31 +14,12 @@
  * disjoint: the marks are made inside the critical section. */
 static void assert_holds_disjoint(json_t *j, int expect_lanes)
 {
-    double from[64], to[64];
-    int n = 0;
-    json_t *lane;
-    size_t i;
-    json_array_foreach(json_object_get(j, "timeline"), i, lane) {
-        json_t *ev;
-        size_t e;
-        double start = -1;
-        json_array_foreach(json_object_get(lane, "events"), e, ev) {
-            const char *st = json_string_value(json_object_get(ev, "state"));
-            double t = json_real_value(json_object_get(ev, "t_ms"));
-            if (st && strcmp(st, "holding") == 0)
-                start = t;
-            else if (st && start >= 0) {
-                assert_true(n < 64);
-                from[n] = start;
-                to[n++] = t;
-                start = -1;
-            }
-        }
-    }
+    struct dj_span s[64];
+    int n = dj_hold_spans(j, s, 64);
     assert_int_equal(n, expect_lanes);
     for (int a = 0; a < n; a++) {
         for (int b = a + 1; b < n; b++)
-            assert_true(to[a] <= from[b] || to[b] <= from[a]);
+            assert_true(s[a].to <= s[b].from || s[b].to <= s[a].from);
     }
 }
 

@@ -11,39 +11,6 @@
 
 #include "util.h"
 
-struct span {
-    double from, to;
-    bool writer;
-};
-
-/* Collect the intervals in which each lane held the lock. */
-static int holds(json_t *j, struct span *out, int max)
-{
-    int n = 0;
-    json_t *lane;
-    size_t i;
-    json_array_foreach(json_object_get(j, "timeline"), i, lane) {
-        json_t *ev;
-        size_t e;
-        double start = -1;
-        bool writer = false;
-        json_array_foreach(json_object_get(lane, "events"), e, ev) {
-            const char *st = json_string_value(json_object_get(ev, "state"));
-            double t = json_real_value(json_object_get(ev, "t_ms"));
-            if (!st)
-                continue;
-            if (strcmp(st, "holding") == 0 || strcmp(st, "holding shared") == 0) {
-                start = t;
-                writer = strcmp(st, "holding") == 0;
-            } else if (start >= 0) {
-                assert_true(n < max);
-                out[n++] = (struct span){ start, t, writer };
-                start = -1;
-            }
-        }
-    }
-    return n;
-}
 
 static void test_each_lock(void **state)
 {
@@ -72,14 +39,14 @@ static void test_each_lock(void **state)
             assert_true(json_integer_value(json_object_get(res, "max_readers")) >= 1);
             assert_int_equal(json_array_size(json_object_get(json_object_get(j, "tables"),
                                                              "threads")), 6);
-            struct span s[16];
-            int n = holds(j, s, 16);
+            struct dj_span s[16];
+            int n = dj_hold_spans(j, s, 16);
             assert_int_equal(n, 6);     /* 4 readers, the late reader, the writer */
             int writers = 0;
             for (int a = 0; a < n; a++) {
-                writers += s[a].writer;
+                writers += s[a].exclusive;
                 for (int b = 0; b < n; b++) {
-                    if (a != b && s[a].writer)
+                    if (a != b && s[a].exclusive)
                         assert_true(s[a].to <= s[b].from || s[b].to <= s[a].from);
                 }
             }

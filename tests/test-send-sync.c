@@ -17,27 +17,6 @@ static const char *const strtok_wrong = "host=db1 port=5432";
 static const char *const strtok_right =
     "host=db1 port=5432 host=db2 port=5433 host=db3 port=5434";
 
-static long long cell_int(json_t *row, const char *key)
-{
-    json_t *v = json_object_get(row, key);
-    if (!json_is_integer(v))
-        fail_msg("column %s missing or not an integer", key);
-    return json_integer_value(v);
-}
-
-static double cell_num(json_t *row, const char *key)
-{
-    json_t *v = json_object_get(row, key);
-    if (!json_is_number(v))
-        fail_msg("column %s missing or not a number", key);
-    return json_number_value(v);
-}
-
-static const char *cell_text(json_t *row, const char *key)
-{
-    return json_string_value(json_object_get(row, key));
-}
-
 /* The row of `t` whose column `col` is `value` (and, if threads > 0, whose
  * threads column is `threads`), or NULL. */
 static json_t *row(json_t *t, const char *col, const char *value, long long threads)
@@ -45,8 +24,8 @@ static json_t *row(json_t *t, const char *col, const char *value, long long thre
     size_t i;
     json_t *r;
     json_array_foreach(t, i, r) {
-        if (strcmp(cell_text(r, col), value) == 0 &&
-            (threads <= 0 || cell_int(r, "threads") == threads))
+        if (strcmp(dj_cell_text(r, col), value) == 0 &&
+            (threads <= 0 || dj_cell_int(r, "threads") == threads))
             return r;
     }
     return NULL;
@@ -71,11 +50,11 @@ static void assert_borrow_rows(json_t *j, int threads, long long per_thread)
     size_t i;
     json_t *r;
     json_array_foreach(t, i, r) {
-        long long n = cell_int(r, "threads");
-        long long borrows = cell_int(r, "borrows"), overlaps = cell_int(r, "overlaps");
-        long long value = cell_int(r, "value"), lost = cell_int(r, "lost");
-        long long holders = cell_int(r, "max_holders");
-        bool exact = strcmp(cell_text(r, "flag"), "cas") == 0 || n == 1;
+        long long n = dj_cell_int(r, "threads");
+        long long borrows = dj_cell_int(r, "borrows"), overlaps = dj_cell_int(r, "overlaps");
+        long long value = dj_cell_int(r, "value"), lost = dj_cell_int(r, "lost");
+        long long holders = dj_cell_int(r, "max_holders");
+        bool exact = strcmp(dj_cell_text(r, "flag"), "cas") == 0 || n == 1;
         assert_true(n == 1 || n == threads);
         assert_int_equal(borrows, n * per_thread);
         assert_int_equal(value + lost, borrows);
@@ -93,7 +72,7 @@ static void assert_borrow_rows(json_t *j, int threads, long long per_thread)
             assert_int_equal(holders, 1);
         }
         if (n == 1)
-            assert_int_equal(cell_int(r, "refused"), 0);
+            assert_int_equal(dj_cell_int(r, "refused"), 0);
     }
     assert_non_null(row(t, "flag", "plain", 1));
     assert_non_null(row(t, "flag", "cas", 1));
@@ -107,7 +86,7 @@ static void assert_stamp_rows(json_t *j, int threads, long long per_thread)
     for (int k = 0; k < 3; k++) {
         json_t *r = row(t, "storage", names[k], 0);
         assert_non_null(r);
-        long long calls = cell_int(r, "calls"), bad = cell_int(r, "corrupted");
+        long long calls = dj_cell_int(r, "calls"), bad = dj_cell_int(r, "corrupted");
         assert_int_equal(calls, threads * per_thread);
         assert_true(bad >= 0 && bad <= calls);
         if (k > 0 || threads == 1)
@@ -149,9 +128,9 @@ static void test_all_parts_exact(void **state)
         assert_int_equal(json_array_size(cost), 2);
         for (size_t i = 0; i < 2; i++) {
             json_t *r = json_array_get(cost, i);
-            assert_true(cell_num(r, "ns_min") > 0);
-            assert_true(cell_num(r, "ns_min") <= cell_num(r, "ns_median"));
-            assert_true(cell_num(r, "ns_median") <= cell_num(r, "ns_max"));
+            assert_true(dj_cell_num(r, "ns_min") > 0);
+            assert_true(dj_cell_num(r, "ns_min") <= dj_cell_num(r, "ns_median"));
+            assert_true(dj_cell_num(r, "ns_median") <= dj_cell_num(r, "ns_max"));
         }
 
         /* (d) */

@@ -305,3 +305,30 @@ size_t dj_assert_checks(json_t *j)
     }
     return json_array_size(checks);
 }
+
+int dj_hold_spans(json_t *j, struct dj_span *out, int max)
+{
+    int n = 0;
+    json_t *lane, *ev;
+    size_t i, e;
+    json_array_foreach(json_object_get(j, "timeline"), i, lane) {
+        double start = -1;
+        bool exclusive = false;
+        json_array_foreach(json_object_get(lane, "events"), e, ev) {
+            const char *st = json_string_value(json_object_get(ev, "state"));
+            double t = json_number_value(json_object_get(ev, "t_ms"));
+            if (!st)
+                continue;       /* a point, not a state change */
+            if (strcmp(st, "holding") == 0 || strcmp(st, "holding shared") == 0) {
+                start = t;
+                exclusive = strcmp(st, "holding") == 0;
+            } else if (start >= 0) {
+                if (n == max)
+                    fail_msg("more than %d holding intervals in the timeline", max);
+                out[n++] = (struct dj_span){ start, t, exclusive };
+                start = -1;
+            }
+        }
+    }
+    return n;
+}

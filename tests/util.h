@@ -58,6 +58,16 @@ bool dj_checks_ok(json_t *j);
  * many checks there were. */
 size_t dj_assert_checks(json_t *j);
 
+/* The intervals in which timeline lanes held something: from entering
+ * "holding" (exclusive) or "holding shared" to the next state change.  At
+ * most `max` go into `out` (the test fails if there are more); returns
+ * how many there were. */
+struct dj_span {
+    double from, to;    /* ms */
+    bool exclusive;
+};
+int dj_hold_spans(json_t *j, struct dj_span *out, int max);
+
 /* A scratch directory, removed (with its files) by ct_tmpdir_remove. */
 char *ct_tmpdir(void);
 void ct_tmpdir_remove(char *dir);

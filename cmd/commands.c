@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/params.h"
-#include "../demos/registry.h"
-#include "../demos/report.h"
-#include "../demos/run.h"
-#include "../demos/text.h"
+#include "params.h"
+#include "registry.h"
+#include "report.h"
+#include "run.h"
+#include "text.h"
 #include "ct-config.h"
 #include "man.h"
 #include "render.h"

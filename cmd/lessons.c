@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/demo.h"
-#include "../demos/registry.h"
+#include "demo.h"
+#include "registry.h"
 #include "embedded.h"
 
 #define FENCE ":::"

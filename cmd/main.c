@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/run.h"
+#include "run.h"
 #include "commands.h"
 #include "ct-config.h"
 #include "lessons.h"

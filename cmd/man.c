@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "../demos/params.h"
-#include "../demos/registry.h"
+#include "params.h"
+#include "registry.h"
 #include "commands.h"
 #include "ct-config.h"
 

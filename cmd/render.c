@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../demos/text.h"
+#include "text.h"
 
 #define SGR_BOLD "\033[1m"
 #define SGR_EM   "\033[3m"

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../demos/run.h"
+#include "run.h"
 #include "ct-config.h"
 #include "term.h"
 

@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
-#include "lib/gate.h"
-#include "lib/lockq.h"
-#include "lib/stats.h"
+#include "chan.h"
+#include "clock.h"
+#include "gate.h"
+#include "lockq.h"
+#include "stats.h"
 
 #define MAX_PRODUCERS 16
 #define MAX_REPS 10

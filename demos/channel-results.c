@@ -14,8 +14,8 @@
 #include <stdlib.h>
 
 #include "demo.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
+#include "chan.h"
+#include "clock.h"
 
 #define MAX_JOBS 64
 

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
+#include "chan.h"
+#include "clock.h"
 
 static const char *const words[] = { "hello", "from", "the", "thread" };
 #define NWORDS ((int)(sizeof words / sizeof words[0]))

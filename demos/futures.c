@@ -16,11 +16,11 @@
 #include <stdatomic.h>
 
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/combinators.h"
-#include "lib/exec.h"
-#include "lib/timer.h"
+#include "check.h"
+#include "clock.h"
+#include "combinators.h"
+#include "exec.h"
+#include "timer.h"
 #include "tasks.h"
 
 /* ---- 1. an async function, by hand ---------------------------------------

@@ -13,9 +13,9 @@
 #include <errno.h>
 
 #include "demo.h"
-#include "lib/clock.h"
-#include "lib/combinators.h"
-#include "lib/exec.h"
+#include "clock.h"
+#include "combinators.h"
+#include "exec.h"
 #include "tasks.h"
 
 enum { NOPS = 3 };

@@ -17,9 +17,9 @@
 
 #include "crew.h"
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/stats.h"
+#include "check.h"
+#include "clock.h"
+#include "stats.h"
 
 #define MAX_THREADS 64
 #define CANCEL_EVERY 1024   /* increments between looks at the cancel flag */

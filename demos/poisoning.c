@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/panic.h"
-#include "lib/poison.h"
-#include "lib/wait.h"
+#include "check.h"
+#include "clock.h"
+#include "panic.h"
+#include "poison.h"
+#include "wait.h"
 
 #define TOTAL 100
 #define AMOUNT 30

@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
+#include "chan.h"
+#include "clock.h"
 
 #define MAX_PRODUCERS 32
 

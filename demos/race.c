@@ -15,7 +15,7 @@
 
 #include "crew.h"
 #include "demo.h"
-#include "lib/check.h"
+#include "check.h"
 
 #define MAX_THREADS 64
 #define CANCEL_EVERY 4096   /* increments between looks at the cancel flag */

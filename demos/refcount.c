@@ -24,8 +24,8 @@
 
 #include "crew.h"
 #include "demo.h"
-#include "lib/clock.h"
-#include "lib/stats.h"
+#include "clock.h"
+#include "stats.h"
 
 #define MAX_THREADS 64
 #define MAX_ROUNDS 20

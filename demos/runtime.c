@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/clock.h"
-#include "lib/exec.h"
-#include "lib/timer.h"
+#include "clock.h"
+#include "exec.h"
+#include "timer.h"
 #include "tasks.h"
 
 #define MAX_TASKS 64

@@ -27,10 +27,10 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/locks.h"
-#include "lib/stats.h"
+#include "check.h"
+#include "clock.h"
+#include "locks.h"
+#include "stats.h"
 
 #define MAX_THREADS 256
 #define MAX_REPS 8

@@ -19,10 +19,10 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/locks.h"
-#include "lib/stats.h"
+#include "check.h"
+#include "clock.h"
+#include "locks.h"
+#include "stats.h"
 
 #define MAX_READERS 32
 #define INITIAL 5               /* the list starts as 1..5; the writer adds 6 */

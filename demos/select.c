@@ -14,10 +14,10 @@
 #include <errno.h>
 
 #include "demo.h"
-#include "lib/clock.h"
-#include "lib/combinators.h"
-#include "lib/exec.h"
-#include "lib/reactor.h"
+#include "clock.h"
+#include "combinators.h"
+#include "exec.h"
+#include "reactor.h"
 #include "tasks.h"
 
 enum { NOPS = 2 };

@@ -36,9 +36,9 @@
 
 #include "crew.h"
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
-#include "lib/stats.h"
+#include "check.h"
+#include "clock.h"
+#include "stats.h"
 
 #define MAX_THREADS 16
 #define SLOW_THREADS 3          /* lanes in the slow-motion round of (c) */

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 
 #include "demo.h"
-#include "lib/broadcast.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
+#include "broadcast.h"
+#include "chan.h"
+#include "clock.h"
 
 #define MAX_WORKERS 32
 #define QUEUE_CAPACITY 4

@@ -18,10 +18,10 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/blocking.h"
-#include "lib/clock.h"
-#include "lib/exec.h"
-#include "lib/timer.h"
+#include "blocking.h"
+#include "clock.h"
+#include "exec.h"
+#include "timer.h"
 #include "tasks.h"
 
 #define MAX_JOBS 16

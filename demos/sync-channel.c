@@ -16,8 +16,8 @@
 #include <stdio.h>
 
 #include "demo.h"
-#include "lib/chan.h"
-#include "lib/clock.h"
+#include "chan.h"
+#include "clock.h"
 
 #define MAX_MESSAGES 50
 

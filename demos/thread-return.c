@@ -19,8 +19,8 @@
 #include <stdlib.h>
 
 #include "demo.h"
-#include "lib/clock.h"
-#include "lib/stats.h"
+#include "clock.h"
+#include "stats.h"
 
 #define MAX_REPS 50
 #define CANCEL_EVERY (1u << 20)    /* elements summed between looks at the cancel flag */

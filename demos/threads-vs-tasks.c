@@ -24,9 +24,9 @@
 #include <string.h>
 
 #include "demo.h"
-#include "lib/aevent.h"
-#include "lib/clock.h"
-#include "lib/exec.h"
+#include "aevent.h"
+#include "clock.h"
+#include "exec.h"
 #include "tasks.h"
 
 #define MAX_REPS 20

@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "demo.h"
-#include "lib/check.h"
-#include "lib/clock.h"
+#include "check.h"
+#include "clock.h"
 
 #define MAX_LINES 100
 

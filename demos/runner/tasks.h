@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "demo.h"
-#include "lib/exec.h"
-#include "lib/timer.h"
+#include "exec.h"
+#include "timer.h"
 
 /* 0 or a negative errno.  `workers` as in struct ct_exec_config. */
 int ct_demo_executor(struct ct_run *run, enum ct_exec_flavor flavor, int workers,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/check.h"
+#include "check.h"
 #include "text.h"
 
 #define MAX_COLS 12

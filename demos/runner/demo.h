@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/event.h"
-#include "lib/timeline.h"
+#include "event.h"
+#include "timeline.h"
 
 #if defined(__GNUC__)
 #define CT_PRINTF(f, a) __attribute__((format(printf, f, a)))

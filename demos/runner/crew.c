@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "lib/clock.h"
+#include "clock.h"
 
 bool ct_member_begin(struct ct_member *m)
 {

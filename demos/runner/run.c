@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/check.h"
-#include "lib/clock.h"
+#include "check.h"
+#include "clock.h"
 #include "params.h"
 #include "report.h"
 #include "text.h"

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "lib/clock.h"
+#include "clock.h"
 
 static int hook_start(void *ctx, void **handle, void *(*fn)(void *), void *arg,
                       const char *name)

@@ -12,14 +12,7 @@
 #include <stdio.h>
 
 #include "demo.h"
-
-/* Exit codes shared by every front end. */
-enum {
-    CT_EXIT_OK = 0,
-    CT_EXIT_FAILED = 1,
-    CT_EXIT_USAGE = 2,
-    CT_EXIT_INTERRUPTED = 130,
-};
+#include "exit.h"
 
 struct ct_run_opts {
     FILE *out;              /* stdout, or a memory stream in tests */

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "demo.h"
-#include "lib/gate.h"
+#include "gate.h"
 
 struct ct_member {
     struct ct_thread thread;

@@ -1,7 +1,9 @@
 /* commands.h - the one command table, shared by argv mode and the REPL.
  *
- * `help`, usage errors, tab completion and the REPL all read the table;
- * nothing about a command is written twice.
+ * `help`, usage errors, tab completion, the man page and the REPL all read
+ * the table; nothing about a command is written twice.  A command's
+ * function lives in the file of its kind (show.c: list and show; run.c:
+ * run) and is declared here.
  */
 #ifndef CT_COMMANDS_H
 #define CT_COMMANDS_H
@@ -11,21 +13,27 @@
 #include <stdio.h>
 
 #include "lessons.h"
+#include "options.h"
 
-/* Options that apply to a whole invocation (argv) or to one REPL line. */
-struct ct_options {
-    bool json;
-    bool no_color;
-    double scale;
-};
-
+/* What the program knows between commands. */
 struct ct_ctx {
-    struct ct_library *lib;
     struct ct_options opt;      /* as given at start-up */
     const char *self;           /* path of this program, for child demos */
     bool repl;                  /* reading commands from a prompt or script */
     bool quit;                  /* set by quit/exit */
+    /* the lessons, loaded by the first command that needs them */
+    struct ct_library lib;
+    int lib_state;              /* 0 not tried, 1 loaded, -1 failed */
+    char lib_err[512];
 };
+
+/* The lessons: loaded on first use.  NULL if they cannot be loaded; with
+ * `report`, the error has then been printed on stderr. */
+const struct ct_library *ct_ctx_lessons(struct ct_ctx *ctx, bool report);
+/* The exit code for a failure of ct_ctx_lessons: a bad --lessons
+ * directory is a usage error, a broken build a failure. */
+int ct_ctx_lessons_error(const struct ct_ctx *ctx);
+void ct_ctx_free(struct ct_ctx *ctx);
 
 /* What a command's arguments complete to. */
 enum ct_complete {
@@ -39,7 +47,11 @@ enum ct_complete {
 enum {
     CT_CMD_REPL_ONLY = 1u << 0,     /* quit, exit */
     CT_CMD_HIDDEN = 1u << 1,        /* internal: not listed or completed */
+    CT_CMD_LESSONS = 1u << 2,       /* needs the lessons loaded */
 };
+
+typedef int ct_command_fn(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
+                          char **argv);
 
 struct ct_command {
     const char *name;
@@ -49,45 +61,44 @@ struct ct_command {
     int min_args, max_args; /* max -1: any number */
     enum ct_complete complete;
     unsigned flags;
-    /* argv[0] is the command name.  Returns an exit code (run.h). */
-    int (*fn)(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
-              char **argv);
+    /* argv[0] is the command name.  Returns an exit code (exit.h). */
+    ct_command_fn *fn;
 };
 
 extern const struct ct_command ct_commands[];
 
 const struct ct_command *ct_command_find(const char *name);
 
-/* Remove global options (--json, --no-color, --scale X) from argv wherever
- * they stand, updating `opt`; `--lessons DIR` is accepted only when
- * `lessons_dir` is non-NULL (start-up), `--help`/`--version` only when
- * `info` is non-NULL (set to 'h' or 'v').  Stops at "--".  Returns 0 or
- * CT_EXIT_USAGE after printing the error. */
-int ct_parse_options(int *argc, char **argv, struct ct_options *opt,
-                     const char **lessons_dir, char *info);
-
 /* Run one command (argv[0] is its name) with the options in force. */
 int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
                 char **argv);
 
-/* Split a command line into words in place: blanks separate words, '...'
- * and "..." quote, a word starting with # ends the line.  Returns the
- * number of words or -1 for an unclosed quote. */
-int ct_split_line(char *line, char **argv, int max);
-
 /* Run one line typed at the prompt or read from a script. */
 int ct_exec_line(struct ct_ctx *ctx, const char *line);
 
-/* Tab completion.  For the text `line` (everything left of the cursor),
- * copies up to `max` candidates for the word being typed (which starts at
- * line + *word_start) into `out` and returns how many there are (more than
- * max means some were left out).  A parameter name is offered as "name=",
- * ready for its value. */
-#define CT_COMPLETE_LEN 64
-int ct_complete(const struct ct_ctx *ctx, const char *line, size_t *word_start,
-                char (*out)[CT_COMPLETE_LEN], int max);
-
 /* The usage line and help text of the whole program. */
 void ct_print_usage(FILE *out);
+
+/* Print "concur-tutor: MESSAGE" on stderr; returns CT_EXIT_USAGE. */
+int ct_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Whether text output gets colours. */
+bool ct_use_color(const struct ct_options *opt);
+
+/* Commands that live in files of their own. */
+ct_command_fn ct_cmd_list, ct_cmd_show;        /* show.c */
+
+/* A demo's title, intro and parameter table, rendered like lesson text
+ * (show.c; `help DEMO` uses it too). */
+struct ct_demo;
+struct ct_render_opts;
+void ct_print_demo_params(FILE *out, const struct ct_demo *d,
+                          const struct ct_render_opts *ro);
+/* Render options for text output under `opt`. */
+struct ct_render_opts ct_render_opts_for(const struct ct_options *opt);
 
 #endif

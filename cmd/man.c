@@ -78,17 +78,23 @@ void ct_print_man(FILE *out)
     }
 
     fputs(".SH OPTIONS\nOptions may appear anywhere on the command line or on a line typed at "
-          "the prompt.\n"
-          ".TP\n.B \\-\\-json\nPrint results as JSON: one object per command.\n"
-          ".TP\n.B \\-\\-no\\-color\nNo colours. Colours are also off when NO_COLOR is set or "
-          "the output is not a terminal.\n"
-          ".TP\n.BI \\-\\-scale \" X\"\nMultiply every sleep in a demo by X (0.01 to 100), to "
-          "slow a demo down for a class or speed it up.\n"
-          ".TP\n.BI \\-\\-lessons \" DIR\"\nRead lesson files from DIR instead of the built\\-in "
-          "ones (only when the program starts).\n"
-          ".TP\n.B \\-\\-help\nUsage, or help for the command named after it.\n"
-          ".TP\n.B \\-\\-version\nThe version.\n",
-          out);
+          "the prompt; \\-\\- ends them.\n", out);
+    for (const struct ct_option *o = ct_option_table; o->name; o++) {
+        fputs(".TP\n.B ", out);
+        roff(out, o->name);
+        if (o->arg) {
+            fputs(" \\fI", out);
+            roff(out, o->arg);
+            fputs("\\fR", out);
+        }
+        if (o->alias) {
+            fputs(", ", out);
+            roff(out, o->alias);
+        }
+        fputc('\n', out);
+        roff(out, o->help);
+        fputs(".\n", out);
+    }
 
     fputs(".SH DEMOS\nEach demo takes parameters as \\fIkey\\fR=\\fIvalue\\fR (or "
           "\\-\\-\\fIkey value\\fR).\n",

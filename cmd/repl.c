@@ -4,7 +4,7 @@
  * emulation, whose completion hooks misbehave.  Ctrl-C at the prompt makes
  * el_gets() return NULL with EINTR (see read_wchar): the line is dropped
  * and a fresh prompt shown.  During a demo the runner blocks SIGINT and
- * handles it itself (see demos/run.c).
+ * handles it itself (see demos/runner/run.c).
  */
 #include "repl.h"
 
@@ -21,8 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run.h"
+#include "complete.h"
 #include "ct-config.h"
+#include "exit.h"
 #include "term.h"
 
 #define MAX_CANDS 200
@@ -241,6 +242,9 @@ static int interactive(struct ct_ctx *ctx)
 
     printf("concur-tutor %s: 'list' shows the chapters, 'help' the commands, "
            "TAB completes, Ctrl-D leaves.\n", CT_VERSION);
+    /* a broken lesson directory is worth knowing about at once; the
+     * commands that need lessons will say so again */
+    ct_ctx_lessons(ctx, true);
     for (;;) {
         int count;
         drain_sigint_pipe();    /* a Ctrl-C from before this prompt is spent */

@@ -379,3 +379,38 @@ void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n)
     }
     }
 }
+
+void ct_params_json(const struct ct_params *p, struct ct_json *j)
+{
+    char w[64];
+    ct_json_object_begin(j);
+    for (int i = 0; i < p->n; i++) {
+        const struct ct_param_spec *sp = &p->spec[i];
+        const struct ct_param_value *v = &p->v[i];
+        ct_json_key(j, sp->name);
+        switch (sp->type) {
+        case CT_PARAM_INT:
+            ct_json_int(j, v->i);
+            break;
+        case CT_PARAM_NUM:
+            ct_json_num(j, v->d);
+            break;
+        case CT_PARAM_BOOL:
+            ct_json_bool(j, v->b);
+            break;
+        case CT_PARAM_CHOICE:
+            ct_choice_word(sp->choices, v->choice, w, sizeof w);
+            ct_json_str(j, w);
+            break;
+        case CT_PARAM_SET:
+            ct_json_array_begin(j);
+            for (int c = 0; c < CT_MAX_CHOICES && ct_choice_word(sp->choices, c, w, sizeof w); c++) {
+                if (v->set & (1u << c))
+                    ct_json_str(j, w);
+            }
+            ct_json_array_end(j);
+            break;
+        }
+    }
+    ct_json_object_end(j);
+}

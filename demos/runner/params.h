@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "demo.h"
+#include "json.h"
 
 #define CT_MAX_PARAMS 16
 #define CT_MAX_CHOICES 32
@@ -51,6 +52,10 @@ int ct_params_find(const struct ct_params *p, const char *name);
 
 /* The value of parameter `i` as the user would type it. */
 void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n);
+
+/* All the values as one JSON object: numbers, booleans, the chosen word,
+ * or an array of the chosen words of a set. */
+void ct_params_json(const struct ct_params *p, struct ct_json *j);
 
 /* What a parameter accepts, for help and manuals: "1..1024", "true or
  * false", "one of a,b", "any of a,b, or all". */

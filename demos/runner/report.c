@@ -426,93 +426,64 @@ void ct_report_print_takeaway(const struct ct_report *rep, FILE *out, int width,
 
 /* ---- JSON ------------------------------------------------------------- */
 
-void ct_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':  fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\r': fputs("\\r", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-void ct_json_number(FILE *out, double v)
-{
-    if (isfinite(v))
-        fprintf(out, "%.10g", v);
-    else
-        fputs("null", out);
-}
-
-static void json_cell(FILE *out, const struct ct_cell *c)
+static void json_cell(struct ct_json *j, const struct ct_cell *c)
 {
     switch (c->kind) {
-    case CT_CELL_TEXT: ct_json_string(out, c->text); break;
-    case CT_CELL_INT:  fprintf(out, "%lld", c->i); break;
-    case CT_CELL_NUM:  ct_json_number(out, c->d); break;
+    case CT_CELL_TEXT: ct_json_str(j, c->text); break;
+    case CT_CELL_INT:  ct_json_int(j, c->i); break;
+    case CT_CELL_NUM:  ct_json_num(j, c->d); break;
     }
 }
 
-void ct_report_print_json(const struct ct_report *rep, FILE *out)
+static void json_table(struct ct_json *j, const struct ct_table *t)
 {
-    bool first = true;
-    fputs("\"results\":{", out);
-    for (size_t i = 0; i < rep->nitems; i++) {
-        const struct item *it = &rep->items[i];
-        if (it->kind > IT_TEXT)
-            continue;
-        fputs(first ? "" : ",", out);
-        first = false;
-        ct_json_string(out, it->key);
-        fputc(':', out);
-        if (it->kind == IT_INT)
-            fprintf(out, "%lld", it->i);
-        else if (it->kind == IT_NUM)
-            ct_json_number(out, it->d);
-        else
-            ct_json_string(out, it->text);
-    }
-    fputs("},\"tables\":{", out);
-    first = true;
-    for (size_t i = 0; i < rep->nitems; i++) {
-        const struct item *it = &rep->items[i];
-        if (it->kind != IT_TABLE)
-            continue;
-        const struct ct_table *t = it->table;
-        fputs(first ? "" : ",", out);
-        first = false;
-        ct_json_string(out, t->key);
-        fputs(":[", out);
-        for (size_t r = 0; r < t->nrows; r++) {
-            fputs(r ? ",{" : "{", out);
-            for (int c = 0; c < t->ncols; c++) {
-                fputs(c ? "," : "", out);
-                ct_json_string(out, t->col_key[c]);
-                fputc(':', out);
-                json_cell(out, &t->cells[r * (size_t)t->ncols + (size_t)c]);
-            }
-            fputc('}', out);
+    ct_json_key(j, t->key);
+    ct_json_array_begin(j);
+    for (size_t r = 0; r < t->nrows; r++) {
+        ct_json_object_begin(j);
+        for (int c = 0; c < t->ncols; c++) {
+            ct_json_key(j, t->col_key[c]);
+            json_cell(j, &t->cells[r * (size_t)t->ncols + (size_t)c]);
         }
-        fputc(']', out);
+        ct_json_object_end(j);
     }
-    fputs("},\"checks\":[", out);
+    ct_json_array_end(j);
+}
+
+void ct_report_json(const struct ct_report *rep, struct ct_json *j)
+{
+    ct_json_key(j, "results");
+    ct_json_object_begin(j);
+    for (size_t i = 0; i < rep->nitems; i++) {
+        const struct item *it = &rep->items[i];
+        if (it->kind == IT_INT)
+            ct_json_kv_int(j, it->key, it->i);
+        else if (it->kind == IT_NUM)
+            ct_json_kv_num(j, it->key, it->d);
+        else if (it->kind == IT_TEXT)
+            ct_json_kv_str(j, it->key, it->text);
+    }
+    ct_json_object_end(j);
+
+    ct_json_key(j, "tables");
+    ct_json_object_begin(j);
+    for (size_t i = 0; i < rep->nitems; i++) {
+        if (rep->items[i].kind == IT_TABLE)
+            json_table(j, rep->items[i].table);
+    }
+    ct_json_object_end(j);
+
+    ct_json_key(j, "checks");
+    ct_json_array_begin(j);
     for (size_t i = 0; i < rep->nchecks; i++) {
-        fprintf(out, "%s{\"ok\":%s,\"what\":", i ? "," : "",
-                rep->checks[i].ok ? "true" : "false");
-        ct_json_string(out, rep->checks[i].text);
-        fputc('}', out);
+        ct_json_object_begin(j);
+        ct_json_kv_bool(j, "ok", rep->checks[i].ok);
+        ct_json_kv_str(j, "what", rep->checks[i].text);
+        ct_json_object_end(j);
     }
-    fputs("],\"takeaway\":", out);
+    ct_json_array_end(j);
+
+    /* the takeaway's paragraphs, one string with a newline between */
     size_t len = 0;
     for (size_t i = 0; i < rep->ntake; i++)
         len += strlen(rep->takeaway[i]) + 1;
@@ -522,7 +493,6 @@ void ct_report_print_json(const struct ct_report *rep, FILE *out)
             strcat(all, "\n");
         strcat(all, rep->takeaway[i]);
     }
-    ct_json_string(out, all ? all : "");
+    ct_json_kv_str(j, "takeaway", all ? all : "");
     free(all);
-    fputc(',', out);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "demo.h"
+#include "json.h"
 
 struct ct_report;
 
@@ -45,13 +46,8 @@ void ct_report_print_summary(const struct ct_report *rep, FILE *out,
 /* Text: the "Takeaway" section. */
 void ct_report_print_takeaway(const struct ct_report *rep, FILE *out,
                               int width, bool color);
-/* JSON: the members "results", "tables", "checks" and "takeaway", each
- * followed by a comma, for the runner to embed in its object. */
-void ct_report_print_json(const struct ct_report *rep, FILE *out);
-
-/* Write `s` as a JSON string literal, quotes included. */
-void ct_json_string(FILE *out, const char *s);
-/* Write a number as JSON (null if not finite). */
-void ct_json_number(FILE *out, double v);
+/* JSON: the members "results", "tables", "checks" and "takeaway" of the
+ * object `j` is writing. */
+void ct_report_json(const struct ct_report *rep, struct ct_json *j);
 
 #endif

@@ -606,90 +606,64 @@ static void print_header(const struct ct_run *run)
     fflush(out);
 }
 
-static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
+static void timeline_json(const struct ct_timeline *tl, struct ct_json *j)
 {
-    FILE *out = run->opts->out;
-    const struct ct_demo *d = run->demo;
-    char val[256];
-
-    fputs("{\"demo\":", out);
-    ct_json_string(out, d->name);
-    fprintf(out, ",\"chapter\":%d,\"title\":", d->chapter);
-    ct_json_string(out, d->title);
-    fprintf(out, ",\"status\":\"%s\",\"wall_ms\":", status);
-    ct_json_number(out, (double)(end_ns - run->t0) / 1e6);
-    fputs(",\"scale\":", out);
-    ct_json_number(out, run->opts->scale);
-    fprintf(out, ",\"cpus\":%d,\"params\":{", ct_cpus());
-    for (int i = 0; i < run->params.n; i++) {
-        const struct ct_param_spec *sp = &run->params.spec[i];
-        const struct ct_param_value *v = &run->params.v[i];
-        fputs(i ? "," : "", out);
-        ct_json_string(out, sp->name);
-        fputc(':', out);
-        switch (sp->type) {
-        case CT_PARAM_INT:  fprintf(out, "%lld", v->i); break;
-        case CT_PARAM_NUM:  ct_json_number(out, v->d); break;
-        case CT_PARAM_BOOL: fputs(v->b ? "true" : "false", out); break;
-        case CT_PARAM_CHOICE:
-            ct_params_format(&run->params, i, val, sizeof val);
-            ct_json_string(out, val);
-            break;
-        case CT_PARAM_SET: {
-            char w[64];
-            bool first = true;
-            fputc('[', out);
-            for (int c = 0; c < CT_MAX_CHOICES && ct_choice_word(sp->choices, c, w, sizeof w); c++) {
-                if (v->set & (1u << c)) {
-                    fputs(first ? "" : ",", out);
-                    ct_json_string(out, w);
-                    first = false;
-                }
-            }
-            fputc(']', out);
-            break;
-        }
-        }
-    }
-    fputs("},", out);
-    ct_report_print_json(run->rep, out);
-
-    fputs("\"timeline\":[", out);
-    bool first_lane = true;
-    for (int i = 0; i < run->tl.nlanes; i++) {
-        const struct ct_tl_lane *l = &run->tl.lanes[i];
+    ct_json_key(j, "timeline");
+    ct_json_array_begin(j);
+    for (int i = 0; i < tl->nlanes; i++) {
+        const struct ct_tl_lane *l = &tl->lanes[i];
         if (l->n == 0)
             continue;
-        fputs(first_lane ? "{\"lane\":" : ",{\"lane\":", out);
-        first_lane = false;
-        ct_json_string(out, l->name);
-        fputs(",\"events\":[", out);
+        ct_json_object_begin(j);
+        ct_json_kv_str(j, "lane", l->name);
+        ct_json_key(j, "events");
+        ct_json_array_begin(j);
         for (size_t e = 0; e < l->n; e++) {
-            fprintf(out, "%s{\"t_ms\":", e ? "," : "");
-            ct_json_number(out, (double)l->ev[e].t_ns / 1e6);
+            ct_json_object_begin(j);
+            ct_json_kv_num(j, "t_ms", (double)l->ev[e].t_ns / 1e6);
             if (l->ev[e].glyph) {
                 char g[2] = { l->ev[e].glyph, 0 };
-                fputs(",\"point\":", out);
-                ct_json_string(out, g);
+                ct_json_kv_str(j, "point", g);
             } else {
-                fputs(",\"state\":", out);
-                ct_json_string(out, ct_state_name((enum ct_state)l->ev[e].state));
+                ct_json_kv_str(j, "state", ct_state_name((enum ct_state)l->ev[e].state));
             }
-            fputc('}', out);
+            ct_json_object_end(j);
         }
-        fputs("]}", out);
+        ct_json_array_end(j);
+        ct_json_object_end(j);
     }
-    fputs("],\"log\":[", out);
+    ct_json_array_end(j);
+}
+
+static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
+{
+    struct ct_json j;
+    ct_json_init(&j, run->opts->out);
+    ct_json_object_begin(&j);
+    ct_json_kv_str(&j, "demo", run->demo->name);
+    ct_json_kv_int(&j, "chapter", run->demo->chapter);
+    ct_json_kv_str(&j, "title", run->demo->title);
+    ct_json_kv_str(&j, "status", status);
+    ct_json_kv_num(&j, "wall_ms", (double)(end_ns - run->t0) / 1e6);
+    ct_json_kv_num(&j, "scale", run->opts->scale);
+    ct_json_kv_int(&j, "cpus", ct_cpus());
+    ct_json_key(&j, "params");
+    ct_params_json(&run->params, &j);
+    ct_report_json(run->rep, &j);
+    timeline_json(&run->tl, &j);
+    ct_json_key(&j, "log");
+    ct_json_array_begin(&j);
     for (size_t i = 0; i < run->nlog; i++) {
-        fprintf(out, "%s{\"t_ms\":", i ? "," : "");
-        ct_json_number(out, run->log[i].t_ms);
-        fputs(",\"thread\":", out);
-        ct_json_string(out, run->log[i].label);
-        fputs(",\"text\":", out);
-        ct_json_string(out, run->log[i].text);
-        fputc('}', out);
+        ct_json_object_begin(&j);
+        ct_json_kv_num(&j, "t_ms", run->log[i].t_ms);
+        ct_json_kv_str(&j, "thread", run->log[i].label);
+        ct_json_kv_str(&j, "text", run->log[i].text);
+        ct_json_object_end(&j);
     }
-    fprintf(out, "],\"log_dropped\":%zu}\n", run->log_dropped);
+    ct_json_array_end(&j);
+    ct_json_kv_int(&j, "log_dropped", (long long)run->log_dropped);
+    ct_json_object_end(&j);
+    ct_json_finish(&j);
 }
 
 static void free_run(struct ct_run *run)

@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define MAX_LEN 64
@@ -98,14 +99,23 @@ int ct_text_width(const char *s, size_t len)
     return w;
 }
 
-void ct_wrap(FILE *out, const char *text, int width, int indent)
+/* Word-wrap `text` from column `col` (where the cursor is now; 0 means at
+ * the start of a line, nothing written) into lines whose words start at
+ * `indent`. */
+static void wrap_from(FILE *out, const char *text, int width, int indent, int col)
 {
-    int col = 0;
+    bool started = col > 0;     /* this line has its indent already */
+    if (started) {
+        fprintf(out, "%*s", indent > col ? indent - col : 1, "");
+        col = indent > col ? indent : col + 1;
+    }
+    bool word_on_line = false;
     const char *p = text;
     while (*p) {
         if (*p == '\n') {
             fputc('\n', out);
             col = 0;
+            started = word_on_line = false;
             p++;
             continue;
         }
@@ -115,23 +125,44 @@ void ct_wrap(FILE *out, const char *text, int width, int indent)
         }
         size_t len = strcspn(p, " \t\n");
         int w = ct_text_width(p, len);
-        if (col > 0 && col + 1 + w > width) {
+        if (word_on_line && col + 1 + w > width) {
             fputc('\n', out);
             col = 0;
+            started = word_on_line = false;
         }
-        if (col == 0) {
+        if (!started) {
             fprintf(out, "%*s", indent, "");
             col = indent;
-        } else {
+            started = true;
+        } else if (word_on_line) {
             fputc(' ', out);
             col++;
         }
         fwrite(p, 1, len, out);
         col += w;
+        word_on_line = true;
         p += len;
     }
     if (col > 0)
         fputc('\n', out);
+}
+
+void ct_wrap(FILE *out, const char *text, int width, int indent)
+{
+    wrap_from(out, text, width, indent, 0);
+}
+
+void ct_wrap_item(FILE *out, const char *head, int indent, int col, const char *text,
+                  int width)
+{
+    fprintf(out, "%*s%s", indent, "", head);
+    int at = indent + ct_text_width(head, strlen(head));
+    if (at >= col) {
+        /* a head too wide for its column: the text goes on the next line */
+        fputc('\n', out);
+        at = 0;
+    }
+    wrap_from(out, text, width, col, at);
 }
 
 void ct_group_digits(long long v, char *buf, size_t n)
@@ -149,4 +180,45 @@ void ct_group_digits(long long v, char *buf, size_t n)
             buf[o++] = raw[i];
     }
     buf[o] = '\0';
+}
+
+const char *ct_quote(const char *s, char *buf, size_t n)
+{
+    enum { MAX_SHOWN = 60 };
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, shown = 0;
+    if (n < 8) {
+        if (n)
+            buf[0] = '\0';
+        return buf;
+    }
+    buf[o++] = '\'';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[5];
+        size_t len = 0;
+        if (*p == '\n' || *p == '\t' || *p == '\r' || *p == '\033') {
+            esc[len++] = '\\';
+            esc[len++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : *p == '\r' ? 'r' : 'e';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            esc[len++] = '\\';
+            esc[len++] = 'x';
+            esc[len++] = hex[*p >> 4];
+            esc[len++] = hex[*p & 15];
+        } else {
+            esc[len++] = (char)*p;
+        }
+        /* room for this, the ellipsis, the closing quote and the NUL */
+        if (shown == MAX_SHOWN || o + len + 5 > n) {
+            memcpy(buf + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(buf + o, esc, len);
+        o += len;
+        if ((*p & 0xc0) != 0x80)
+            shown++;
+    }
+    buf[o++] = '\'';
+    buf[o] = '\0';
+    return buf;
 }

@@ -32,7 +32,20 @@ int ct_text_width(const char *s, size_t len);
  * line.  Words longer than a line are not broken. */
 void ct_wrap(FILE *out, const char *text, int width, int indent);
 
+/* `head` at column `indent`, then `text` wrapped to `width` in a column
+ * starting at `col` (a hanging indent):
+ *     "  run DEMO [KEY=VALUE ...]  Run a demo live, then print ...
+ *                                  wrapped here"
+ * A head that reaches `col` puts the text on the next line. */
+void ct_wrap_item(FILE *out, const char *head, int indent, int col, const char *text,
+                  int width);
+
 /* "1,234,567": digits grouped in threes, for people reading counts. */
 void ct_group_digits(long long v, char *buf, size_t n);
+
+/* `s` quoted for an error message: in single quotes, control characters
+ * escaped (\n, \e, \x01), cut after 60 characters with "...".  Returns
+ * buf, which must hold at least 8 bytes (80 show the whole 60). */
+const char *ct_quote(const char *s, char *buf, size_t n);
 
 #endif

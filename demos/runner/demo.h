@@ -101,6 +101,10 @@ double ct_scale(const struct ct_run *run);
 /* Online CPUs, for benchmarks' "threads outnumber cores" notes. */
 int ct_cpus(void);
 
+/* The demo being run, and the path of this program (to re-run it). */
+const struct ct_demo *ct_run_demo(const struct ct_run *run);
+const char *ct_run_program(const struct ct_run *run);
+
 /* Milliseconds since the demo started. */
 double ct_elapsed_ms(const struct ct_run *run);
 

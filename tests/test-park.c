@@ -30,13 +30,13 @@ static void test_timeout_and_cancel(void **state)
     assert_int_equal(ct_event_init(&cancel), 0);
     ct_event_set(&cancel);
     key = ct_park_prepare(&p);
-    assert_int_equal(ct_park_wait(&p, key, CT_PARK_FOREVER, &cancel), -ECANCELED);
+    assert_int_equal(ct_park_wait(&p, key, CT_FOREVER, &cancel), -ECANCELED);
     ct_event_destroy(&cancel);
 
     /* a notify between prepare and wait is not lost */
     key = ct_park_prepare(&p);
     ct_park_notify_one(&p);
-    assert_int_equal(ct_park_wait(&p, key, CT_PARK_FOREVER, NULL), 0);
+    assert_int_equal(ct_park_wait(&p, key, CT_FOREVER, NULL), 0);
 
     /* with nobody prepared, notify changes nothing */
     uint32_t before = atomic_load(&p.word);
@@ -74,7 +74,7 @@ static void *player_main(void *arg)
                 ct_park_abort(mine);
                 break;
             }
-            ct_park_wait(mine, key, CT_PARK_FOREVER, NULL);
+            ct_park_wait(mine, key, CT_FOREVER, NULL);
         }
         atomic_store(&pp->turn, r + 1);
         ct_park_notify_one(&pp->park[1 - pl->me]);
@@ -117,7 +117,7 @@ static void *sleeper_main(void *arg)
             ct_park_abort(&c->park);
             break;
         }
-        ct_park_wait(&c->park, key, CT_PARK_FOREVER, NULL);
+        ct_park_wait(&c->park, key, CT_FOREVER, NULL);
     }
     atomic_fetch_add(&c->woke, 1);
     return NULL;

@@ -217,7 +217,7 @@ static void *waiter_main(void *arg)
 {
     struct waiter *w = arg;
     ct_event_set(&w->started);
-    w->rc = ct_poison_lock_timed(w->m, NULL, w->timeout_ns, w->cancel);
+    w->rc = ct_poison_lock_timeout(w->m, NULL, w->timeout_ns, w->cancel);
     if (w->rc >= 0)
         ct_poison_unlock(w->m);
     return NULL;

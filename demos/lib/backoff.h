@@ -1,13 +1,24 @@
-/* backoff.h - polite spinning: a pause hint and exponential backoff.
+/* backoff.h - the one backoff: polite spinning before a thread blocks.
  *
- * A thread that spins on a shared word should (1) read it without writing
- * (so the cache line stays shared), (2) tell the core it is spinning (the
- * x86 `pause` / Arm `yield` hint: it saves power and frees resources for a
- * sibling hyper-thread), and (3) back off, waiting longer after each
- * failure, so that a crowd of spinners does not hammer the line the moment
- * it is released.  Once the spins reach a cap it gives the CPU away with
- * sched_yield(): when threads outnumber cores, the holder may be waiting
- * for this very core.
+ * A thread that waits for another should (1) read the shared word without
+ * writing it, so the cache line stays shared; (2) tell the core it is
+ * spinning (the x86 `pause` / Arm `yield` hint); (3) wait longer after each
+ * failure, so that waiters do not hammer a line the moment it is released;
+ * and (4) after a while, stop spinning: yield the CPU (when threads
+ * outnumber cores the thread it waits for may need this very core), and
+ * finally block.  The shape follows crossbeam's Backoff:
+ *
+ *     struct ct_backoff b = CT_BACKOFF_INIT;
+ *     while (!ready()) {
+ *         if (ct_backoff_is_completed(&b)) {
+ *             block_until_ready();        // futex, condvar, ...
+ *             break;
+ *         }
+ *         ct_backoff_snooze(&b);
+ *     }
+ *
+ * ct_backoff_spin is for a lost compare-and-swap: the other thread has
+ * made progress, so try again soon; it never yields.
  */
 #ifndef CT_BACKOFF_H
 #define CT_BACKOFF_H
@@ -16,7 +27,8 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 
-#define CT_BACKOFF_MAX_SPINS 1024u
+#define CT_BACKOFF_SPIN_LIMIT 6     /* spin steps: 1, 2, 4 ... 64 pauses */
+#define CT_BACKOFF_YIELD_LIMIT 9    /* then sched_yield() up to this step */
 
 /* One "I am spinning" hint to the CPU. */
 static inline void ct_cpu_relax(void)
@@ -31,29 +43,46 @@ static inline void ct_cpu_relax(void)
 }
 
 struct ct_backoff {
-    unsigned spins;     /* pauses in the next step; 0 before the first */
+    unsigned step;
 };
 
 #define CT_BACKOFF_INIT { 0 }
 
-/* Wait a little, longer each call: 1, 2, 4, ... pauses up to the cap,
- * then a sched_yield() per call. */
-static inline void ct_backoff_step(struct ct_backoff *b)
+/* After losing a compare-and-swap: 2^step pauses (at most 64). */
+static inline void ct_backoff_spin(struct ct_backoff *b)
 {
-    if (b->spins >= CT_BACKOFF_MAX_SPINS) {
-        sched_yield();
-        return;
-    }
-    b->spins = b->spins ? b->spins * 2 : 1;
-    for (unsigned i = 0; i < b->spins; i++)
+    unsigned s = b->step < CT_BACKOFF_SPIN_LIMIT ? b->step : CT_BACKOFF_SPIN_LIMIT;
+    for (unsigned i = 0; i < 1u << s; i++)
         ct_cpu_relax();
+    if (b->step <= CT_BACKOFF_SPIN_LIMIT)
+        b->step++;
 }
 
-/* True once the backoff has reached the point of yielding: a caller that
- * can block instead of spinning should do so now. */
-static inline bool ct_backoff_exhausted(const struct ct_backoff *b)
+/* While waiting for another thread: spin 2^step pauses, and past the spin
+ * limit give the CPU away instead. */
+static inline void ct_backoff_snooze(struct ct_backoff *b)
 {
-    return b->spins >= CT_BACKOFF_MAX_SPINS;
+    if (b->step <= CT_BACKOFF_SPIN_LIMIT) {
+        for (unsigned i = 0; i < 1u << b->step; i++)
+            ct_cpu_relax();
+    } else {
+        sched_yield();
+    }
+    if (b->step <= CT_BACKOFF_YIELD_LIMIT)
+        b->step++;
+}
+
+/* Spinning and yielding are used up: a caller that can block should. */
+static inline bool ct_backoff_is_completed(const struct ct_backoff *b)
+{
+    return b->step > CT_BACKOFF_YIELD_LIMIT;
+}
+
+/* Start over from the yielding steps (e.g. after a wake-up that may have
+ * been for somebody else: try, yield a few times, then block again). */
+static inline void ct_backoff_yield_again(struct ct_backoff *b)
+{
+    b->step = CT_BACKOFF_SPIN_LIMIT + 1;
 }
 
 #endif

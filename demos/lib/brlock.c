@@ -163,7 +163,7 @@ static int wait_writer_gone(struct ct_brlock *l, int64_t deadline, struct ct_eve
     return rc;
 }
 
-int ct_brlock_read_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                               struct ct_event *cancel)
 {
     atomic_int *slot = reader_slot(l);
@@ -181,7 +181,7 @@ int ct_brlock_read_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
 
 int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)
 {
-    return ct_brlock_read_lock_timed(l, -1, cancel);
+    return ct_brlock_read_lock_timeout(l, -1, cancel);
 }
 
 bool ct_brlock_try_read_lock(struct ct_brlock *l)
@@ -217,8 +217,8 @@ static int wait_drained(struct ct_brlock *l, atomic_int *slot, int64_t deadline,
 {
     struct ct_backoff b = CT_BACKOFF_INIT;
     while (atomic_load_explicit(slot, memory_order_seq_cst) != 0) {
-        if (!ct_backoff_exhausted(&b)) {
-            ct_backoff_step(&b);
+        if (!ct_backoff_is_completed(&b)) {
+            ct_backoff_snooze(&b);
             continue;
         }
         int rc = 0;
@@ -233,7 +233,7 @@ static int wait_drained(struct ct_brlock *l, atomic_int *slot, int64_t deadline,
     return 0;
 }
 
-int ct_brlock_write_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+int ct_brlock_write_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                                struct ct_event *cancel)
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
@@ -255,7 +255,7 @@ int ct_brlock_write_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
 
 int ct_brlock_write_lock(struct ct_brlock *l, struct ct_event *cancel)
 {
-    return ct_brlock_write_lock_timed(l, -1, cancel);
+    return ct_brlock_write_lock_timeout(l, -1, cancel);
 }
 
 bool ct_brlock_try_write_lock(struct ct_brlock *l)

@@ -75,13 +75,13 @@ int ct_brlock_init(struct ct_brlock *l);
 void ct_brlock_destroy(struct ct_brlock *l);
 
 int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel);
-int ct_brlock_read_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                               struct ct_event *cancel);
 bool ct_brlock_try_read_lock(struct ct_brlock *l);
 void ct_brlock_read_unlock(struct ct_brlock *l);
 
 int ct_brlock_write_lock(struct ct_brlock *l, struct ct_event *cancel);
-int ct_brlock_write_lock_timed(struct ct_brlock *l, int64_t timeout_ns,
+int ct_brlock_write_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                                struct ct_event *cancel);
 bool ct_brlock_try_write_lock(struct ct_brlock *l);
 void ct_brlock_write_unlock(struct ct_brlock *l);

@@ -222,15 +222,13 @@ static int recv_until(struct ct_bcast_sub *sub, void *out, uint64_t *missed, int
 
 int ct_bcast_recv(struct ct_bcast_sub *sub, void *out, uint64_t *missed, struct ct_event *cancel)
 {
-    return recv_until(sub, out, missed, CT_PARK_FOREVER, cancel, true);
+    return ct_bcast_recv_timeout(sub, out, missed, -1, cancel);
 }
 
 int ct_bcast_recv_timeout(struct ct_bcast_sub *sub, void *out, uint64_t *missed,
                           int64_t timeout_ns, struct ct_event *cancel)
 {
-    int64_t deadline = timeout_ns > INT64_MAX / 2 ? CT_PARK_FOREVER
-                                                  : ct_clock_ns() + (timeout_ns > 0 ? timeout_ns : 0);
-    return recv_until(sub, out, missed, deadline, cancel, true);
+    return recv_until(sub, out, missed, ct_deadline_after(timeout_ns), cancel, true);
 }
 
 int ct_bcast_try_recv(struct ct_bcast_sub *sub, void *out, uint64_t *missed)

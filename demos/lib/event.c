@@ -5,26 +5,18 @@
 
 #include "check.h"
 #include "clock.h"
+#include "wait.h"
 
 int ct_event_init(struct ct_event *e)
 {
-    pthread_condattr_t ca;
-    int rc;
-
     atomic_init(&e->set, false);
-    if ((rc = pthread_mutex_init(&e->mu, NULL)) != 0)
+    int rc = pthread_mutex_init(&e->mu, NULL);
+    if (rc != 0)
         return -rc;
-    if ((rc = pthread_condattr_init(&ca)) != 0)
-        goto fail_mu;
-    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&e->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc == 0)
-        return 0;
-fail_mu:
-    pthread_mutex_destroy(&e->mu);
-    return -rc;
+    rc = ct_cond_init_monotonic(&e->cv);
+    if (rc != 0)
+        pthread_mutex_destroy(&e->mu);
+    return rc;
 }
 
 void ct_event_destroy(struct ct_event *e)

@@ -23,13 +23,14 @@
 
 #include "blocking.h"
 #include "check.h"
+#include "clock.h"
 #include "reactor.h"
+#include "wait.h"
 
 #define LOCAL_CAP 256           /* tasks in a worker's own ring */
 #define STEAL_MAX (LOCAL_CAP / 2)
 #define INJECT_EVERY 61         /* a worker looks at the shared queue first every N picks */
 #define CT_BUDGET 128           /* current-thread: tasks run between looks at the main future */
-#define PARK_SLICE_NS (20 * 1000000LL)  /* block_on re-checks the cancel event this often */
 #define SHARDS 16               /* the list of live tasks is split to spread its locks */
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -805,7 +806,7 @@ static void drive_once(struct ct_exec *ex, struct bo_waker *b)
         ct_reactor_turn(&ex->reactor, 0);     /* due timers, without waiting */
     else if (ran == 0 && !atomic_load(&b->woken)) {
         STAT_INC(w->st.parks, 1);
-        ct_reactor_turn(&ex->reactor, ex->cancel ? PARK_SLICE_NS : -1);
+        ct_reactor_turn(&ex->reactor, ex->cancel ? CT_WAIT_SLICE_NS : -1);
     }
 }
 
@@ -816,11 +817,7 @@ static void wait_woken(struct ct_exec *ex, struct bo_waker *b)
     CT_PT(pthread_mutex_lock(&b->mu));
     if (!atomic_load(&b->woken)) {
         if (ex->cancel) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t at = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + PARK_SLICE_NS;
-            ts.tv_sec = (time_t)(at / 1000000000LL);
-            ts.tv_nsec = (long)(at % 1000000000LL);
+            struct timespec ts = ct_clock_after_ns(CT_WAIT_SLICE_NS);
             int rc = pthread_cond_timedwait(&b->cv, &b->mu, &ts);
             if (rc != ETIMEDOUT)
                 CT_PT(rc);
@@ -839,16 +836,12 @@ int ct_block_on(struct ct_exec *ex, struct ct_future *f)
     if (ct && atomic_exchange(&ex->driving, true))
         return -EBUSY;
     struct bo_waker *b = calloc(1, sizeof *b);
-    pthread_condattr_t ca;
-    if (!b || pthread_condattr_init(&ca) != 0) {
+    if (!b || ct_cond_init_monotonic(&b->cv) != 0) {
         free(b);
         if (ct)
             atomic_store(&ex->driving, false);
         return -ENOMEM;
     }
-    CT_PT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
-    CT_PT(pthread_cond_init(&b->cv, &ca));
-    CT_PT(pthread_condattr_destroy(&ca));
     CT_PT(pthread_mutex_init(&b->mu, NULL));
     atomic_init(&b->refs, 1);
     atomic_init(&b->woken, true);       /* poll once to begin with */

@@ -7,23 +7,9 @@
 
 #include "check.h"
 #include "clock.h"
+#include "wait.h"
 
 #define INITIAL_SLOTS 64
-/* A waiter looks at its cancel event this often. */
-#define SLICE_NS (10 * CT_NS_PER_MS)
-
-static int cond_init(pthread_cond_t *cv)
-{
-    pthread_condattr_t ca;
-    int rc = pthread_condattr_init(&ca);
-    if (rc)
-        return -rc;
-    rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(cv, &ca);
-    pthread_condattr_destroy(&ca);
-    return -rc;
-}
 
 int ct_lockq_init(struct ct_lockq *q, size_t msg_size, size_t capacity)
 {
@@ -39,9 +25,9 @@ int ct_lockq_init(struct ct_lockq *q, size_t msg_size, size_t capacity)
     int rc = -pthread_mutex_init(&q->mu, NULL);
     if (rc)
         goto fail_buf;
-    if ((rc = cond_init(&q->not_empty)) != 0)
+    if ((rc = ct_cond_init_monotonic(&q->not_empty)) != 0)
         goto fail_mu;
-    if ((rc = cond_init(&q->not_full)) != 0)
+    if ((rc = ct_cond_init_monotonic(&q->not_full)) != 0)
         goto fail_cv;
     return 0;
 fail_cv:
@@ -69,7 +55,7 @@ static int wait_slice(struct ct_lockq *q, pthread_cond_t *cv, struct ct_event *c
 {
     if (cancel && ct_event_is_set(cancel))
         return -ECANCELED;
-    struct timespec ts = ct_clock_after_ns(SLICE_NS);
+    struct timespec ts = ct_clock_after_ns(CT_WAIT_SLICE_NS);
     int rc = pthread_cond_timedwait(cv, &q->mu, &ts);
     if (rc != ETIMEDOUT)
         CT_PT(rc);

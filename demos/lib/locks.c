@@ -72,7 +72,7 @@ static void rw_destroy(void *l)
 }
 
 /* Wait in slices, so that a cancel is noticed (see wait.h). */
-static int rw_timed(void *l, int64_t timeout_ns, struct ct_event *cancel,
+static int rw_timeout(void *l, int64_t timeout_ns, struct ct_event *cancel,
                     int (*timed)(pthread_rwlock_t *, const struct timespec *))
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
@@ -94,7 +94,7 @@ static int rw_read_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
         CT_PT(pthread_rwlock_rdlock(l));
         return 0;
     }
-    return rw_timed(l, timeout_ns, cancel, pthread_rwlock_timedrdlock);
+    return rw_timeout(l, timeout_ns, cancel, pthread_rwlock_timedrdlock);
 }
 
 static int rw_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
@@ -103,7 +103,7 @@ static int rw_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
         CT_PT(pthread_rwlock_wrlock(l));
         return 0;
     }
-    return rw_timed(l, timeout_ns, cancel, pthread_rwlock_timedwrlock);
+    return rw_timeout(l, timeout_ns, cancel, pthread_rwlock_timedwrlock);
 }
 
 static void rw_unlock(void *l)
@@ -126,7 +126,7 @@ static void spin_destroy(void *l)
 
 static int spin_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
 {
-    return ct_spin_lock_timed(l, timeout_ns, cancel);
+    return ct_spin_lock_timeout(l, timeout_ns, cancel);
 }
 
 static void spin_unlock(void *l)
@@ -146,7 +146,7 @@ static void teach_destroy(void *l)
 
 static int teach_read_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
 {
-    return ct_rwlock_read_lock_timed(l, timeout_ns, cancel);
+    return ct_rwlock_read_lock_timeout(l, timeout_ns, cancel);
 }
 
 static void teach_read_unlock(void *l)
@@ -156,7 +156,7 @@ static void teach_read_unlock(void *l)
 
 static int teach_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
 {
-    return ct_rwlock_write_lock_timed(l, timeout_ns, cancel);
+    return ct_rwlock_write_lock_timeout(l, timeout_ns, cancel);
 }
 
 static void teach_write_unlock(void *l)
@@ -176,7 +176,7 @@ static void br_destroy(void *l)
 
 static int br_read_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
 {
-    return ct_brlock_read_lock_timed(l, timeout_ns, cancel);
+    return ct_brlock_read_lock_timeout(l, timeout_ns, cancel);
 }
 
 static void br_read_unlock(void *l)
@@ -186,7 +186,7 @@ static void br_read_unlock(void *l)
 
 static int br_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
 {
-    return ct_brlock_write_lock_timed(l, timeout_ns, cancel);
+    return ct_brlock_write_lock_timeout(l, timeout_ns, cancel);
 }
 
 static void br_write_unlock(void *l)

@@ -52,15 +52,13 @@ int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,
             break;
         }
         struct timespec ts, *tsp = NULL;
-        if (deadline_ns != CT_PARK_FOREVER || cancel) {
-            int64_t left = deadline_ns == CT_PARK_FOREVER ? CT_PARK_SLICE_NS
-                                                          : deadline_ns - ct_clock_ns();
+        if (deadline_ns != CT_FOREVER || cancel) {
+            /* with a cancel event, sleep one slice at a time */
+            int64_t left = cancel ? ct_slice_ns(deadline_ns) : deadline_ns - ct_clock_ns();
             if (left <= 0) {
                 rc = -ETIMEDOUT;
                 break;
             }
-            if (cancel && left > CT_PARK_SLICE_NS)
-                left = CT_PARK_SLICE_NS;
             ts.tv_sec = (time_t)(left / CT_NS_PER_S);
             ts.tv_nsec = (long)(left % CT_NS_PER_S);
             tsp = &ts;

@@ -39,14 +39,7 @@
 #include <stdint.h>
 
 #include "event.h"
-
-/* A deadline that never comes. */
-#define CT_PARK_FOREVER INT64_MAX
-
-/* How often a parked thread looks at its cancel event: a ct_event cannot
- * wake a futex it does not know about, so cancellation is noticed within
- * this many nanoseconds. */
-#define CT_PARK_SLICE_NS (10 * INT64_C(1000000))
+#include "wait.h"
 
 struct ct_park {
     _Atomic uint32_t word;      /* the futex: changes on every notify that wakes */
@@ -63,8 +56,9 @@ uint32_t ct_park_prepare(struct ct_park *p);
 /* The condition came true after prepare: do not sleep after all. */
 void ct_park_abort(struct ct_park *p);
 
-/* Sleep until notified (0), until `deadline_ns` on CLOCK_MONOTONIC passes
- * (-ETIMEDOUT), or until `cancel` (may be NULL) is set (-ECANCELED).
+/* Sleep until notified (0), until the absolute `deadline_ns` on
+ * CLOCK_MONOTONIC passes (-ETIMEDOUT; CT_FOREVER: never), or until `cancel`
+ * (may be NULL) is set (-ECANCELED, noticed within CT_WAIT_SLICE_NS).
  * Returns early (0) if a notify came after ct_park_prepare, and may return
  * 0 spuriously: the caller always re-checks its condition. */
 int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,

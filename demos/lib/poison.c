@@ -28,7 +28,7 @@ static int locked(struct ct_poison_mutex *m, void **data)
     return atomic_load_explicit(&m->poisoned, memory_order_relaxed) ? CT_POISONED : 0;
 }
 
-int ct_poison_lock_timed(struct ct_poison_mutex *m, void **data,
+int ct_poison_lock_timeout(struct ct_poison_mutex *m, void **data,
                          int64_t timeout_ns, struct ct_event *cancel)
 {
     int rc = ct_mutex_lock_bounded(&m->mu, ct_deadline_after(timeout_ns), cancel);
@@ -37,7 +37,7 @@ int ct_poison_lock_timed(struct ct_poison_mutex *m, void **data,
 
 int ct_poison_lock(struct ct_poison_mutex *m, void **data, struct ct_event *cancel)
 {
-    return ct_poison_lock_timed(m, data, -1, cancel);
+    return ct_poison_lock_timeout(m, data, -1, cancel);
 }
 
 bool ct_poison_try_lock(struct ct_poison_mutex *m, void **data, bool *poisoned)

@@ -61,7 +61,7 @@ void ct_poison_destroy(struct ct_poison_mutex *m);
 int ct_poison_lock(struct ct_poison_mutex *m, void **data,
                    struct ct_event *cancel);
 /* As ct_poison_lock, waiting at most `timeout_ns`: also -ETIMEDOUT. */
-int ct_poison_lock_timed(struct ct_poison_mutex *m, void **data,
+int ct_poison_lock_timeout(struct ct_poison_mutex *m, void **data,
                          int64_t timeout_ns, struct ct_event *cancel);
 /* Lock if free; `*poisoned` (may be NULL) tells the status. */
 bool ct_poison_try_lock(struct ct_poison_mutex *m, void **data, bool *poisoned);

@@ -46,7 +46,7 @@ static bool writer_may_enter(const struct ct_rwlock *l)
     return !l->writer && l->readers == 0;
 }
 
-int ct_rwlock_read_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
+int ct_rwlock_read_lock_timeout(struct ct_rwlock *l, int64_t timeout_ns,
                               struct ct_event *cancel)
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
@@ -64,7 +64,7 @@ int ct_rwlock_read_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
 
 int ct_rwlock_read_lock(struct ct_rwlock *l, struct ct_event *cancel)
 {
-    return ct_rwlock_read_lock_timed(l, -1, cancel);
+    return ct_rwlock_read_lock_timeout(l, -1, cancel);
 }
 
 bool ct_rwlock_try_read_lock(struct ct_rwlock *l)
@@ -87,7 +87,7 @@ void ct_rwlock_read_unlock(struct ct_rwlock *l)
     CT_PT(pthread_mutex_unlock(&l->mu));
 }
 
-int ct_rwlock_write_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
+int ct_rwlock_write_lock_timeout(struct ct_rwlock *l, int64_t timeout_ns,
                                struct ct_event *cancel)
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
@@ -110,7 +110,7 @@ int ct_rwlock_write_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
 
 int ct_rwlock_write_lock(struct ct_rwlock *l, struct ct_event *cancel)
 {
-    return ct_rwlock_write_lock_timed(l, -1, cancel);
+    return ct_rwlock_write_lock_timeout(l, -1, cancel);
 }
 
 bool ct_rwlock_try_write_lock(struct ct_rwlock *l)

@@ -46,13 +46,13 @@ void ct_rwlock_destroy(struct ct_rwlock *l);
 
 int ct_rwlock_read_lock(struct ct_rwlock *l, struct ct_event *cancel);
 /* Wait at most `timeout_ns` (negative: no limit). */
-int ct_rwlock_read_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
+int ct_rwlock_read_lock_timeout(struct ct_rwlock *l, int64_t timeout_ns,
                               struct ct_event *cancel);
 bool ct_rwlock_try_read_lock(struct ct_rwlock *l);
 void ct_rwlock_read_unlock(struct ct_rwlock *l);
 
 int ct_rwlock_write_lock(struct ct_rwlock *l, struct ct_event *cancel);
-int ct_rwlock_write_lock_timed(struct ct_rwlock *l, int64_t timeout_ns,
+int ct_rwlock_write_lock_timeout(struct ct_rwlock *l, int64_t timeout_ns,
                                struct ct_event *cancel);
 bool ct_rwlock_try_write_lock(struct ct_rwlock *l);
 void ct_rwlock_write_unlock(struct ct_rwlock *l);

@@ -31,7 +31,7 @@ bool ct_spin_try_lock(struct ct_spinlock *s)
            !atomic_exchange_explicit(&s->locked, true, memory_order_acquire);
 }
 
-int ct_spin_lock_timed(struct ct_spinlock *s, int64_t timeout_ns,
+int ct_spin_lock_timeout(struct ct_spinlock *s, int64_t timeout_ns,
                        struct ct_event *cancel)
 {
     if (ct_spin_try_lock(s))
@@ -39,7 +39,7 @@ int ct_spin_lock_timed(struct ct_spinlock *s, int64_t timeout_ns,
     int64_t deadline = ct_deadline_after(timeout_ns);
     struct ct_backoff b = CT_BACKOFF_INIT;
     for (unsigned tries = 1;; tries++) {
-        ct_backoff_step(&b);
+        ct_backoff_snooze(&b);
         if (ct_spin_try_lock(s))
             return 0;
         if (tries % CHECK_EVERY == 0) {
@@ -53,7 +53,7 @@ int ct_spin_lock_timed(struct ct_spinlock *s, int64_t timeout_ns,
 
 int ct_spin_lock(struct ct_spinlock *s, struct ct_event *cancel)
 {
-    return ct_spin_lock_timed(s, -1, cancel);
+    return ct_spin_lock_timeout(s, -1, cancel);
 }
 
 void ct_spin_unlock(struct ct_spinlock *s)

@@ -34,7 +34,7 @@ void ct_spin_init(struct ct_spinlock *s);
 void ct_spin_destroy(struct ct_spinlock *s);
 
 int ct_spin_lock(struct ct_spinlock *s, struct ct_event *cancel);
-int ct_spin_lock_timed(struct ct_spinlock *s, int64_t timeout_ns,
+int ct_spin_lock_timeout(struct ct_spinlock *s, int64_t timeout_ns,
                        struct ct_event *cancel);
 bool ct_spin_try_lock(struct ct_spinlock *s);
 void ct_spin_unlock(struct ct_spinlock *s);

@@ -27,9 +27,7 @@ int ct_cond_init_monotonic(pthread_cond_t *cv)
     return -rc;
 }
 
-/* How long the next slice may last: up to one slice, never past the
- * deadline; 0 when the deadline has passed. */
-static int64_t slice_ns(int64_t deadline_ns)
+int64_t ct_slice_ns(int64_t deadline_ns)
 {
     int64_t left = deadline_ns == CT_FOREVER ? CT_WAIT_SLICE_NS : deadline_ns - ct_clock_ns();
     if (left <= 0)
@@ -42,7 +40,7 @@ int ct_cond_wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
 {
     if (cancel && ct_event_is_set(cancel))
         return -ECANCELED;
-    int64_t ns = slice_ns(deadline_ns);
+    int64_t ns = ct_slice_ns(deadline_ns);
     if (ns == 0)
         return -ETIMEDOUT;
     struct timespec until = ct_clock_after_ns(ns);
@@ -54,7 +52,7 @@ int ct_cond_wait_bounded(pthread_cond_t *cv, pthread_mutex_t *mu,
 
 bool ct_realtime_slice(int64_t deadline_ns, struct timespec *until)
 {
-    int64_t ns = slice_ns(deadline_ns);
+    int64_t ns = ct_slice_ns(deadline_ns);
     if (ns == 0)
         return false;
     clock_gettime(CLOCK_REALTIME, until);

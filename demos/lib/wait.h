@@ -1,14 +1,20 @@
-/* wait.h - blocking waits that always end: at a deadline, or on cancel.
+/* wait.h - the one way to wait: a deadline, a cancel event, and a slice.
  *
- * The project's locks block in pthread_cond_timedwait() or
- * pthread_mutex_timedlock(), never in an unbounded wait, so that a demo
- * can always be stopped.  A wait is sliced into short timed waits; after
- * each slice the caller's deadline and cancel event are looked at.  A
- * cancel event (ct_event) cannot wake a condition variable it does not
- * know, so cancellation is noticed within one slice (CT_WAIT_SLICE_NS).
+ * Every blocking call in demos/lib takes a timeout with one meaning,
  *
- * Deadlines are absolute CLOCK_MONOTONIC nanoseconds (ct_clock_ns());
- * CT_FOREVER means none.  A NULL cancel event is never set.
+ *     timeout_ns <  0   wait as long as it takes (CT_FOREVER)
+ *     timeout_ns == 0   do not wait: succeed now or report -ETIMEDOUT
+ *     timeout_ns >  0   wait at most that long, then -ETIMEDOUT
+ *
+ * and a cancel event (may be NULL: never set) that ends the wait with
+ * -ECANCELED.  The plain forms (ct_chan_recv, ct_rwlock_read_lock, ...)
+ * are the _timeout forms with a negative timeout.
+ *
+ * Internally a wait becomes an absolute CLOCK_MONOTONIC deadline
+ * (ct_deadline_after) and is cut into slices of CT_WAIT_SLICE_NS: a
+ * ct_event cannot wake a condition variable or futex it does not know, so
+ * a blocked thread looks at its cancel event at least once per slice.
+ * Cancellation is therefore noticed within CT_WAIT_SLICE_NS.
  */
 #ifndef CT_WAIT_H
 #define CT_WAIT_H
@@ -20,11 +26,19 @@
 
 #include "event.h"
 
+/* A deadline that never comes. */
 #define CT_FOREVER INT64_MAX
-#define CT_WAIT_SLICE_NS (20 * INT64_C(1000000))
+/* The longest a blocked thread goes without looking at its cancel event. */
+#define CT_WAIT_SLICE_NS (10 * INT64_C(1000000))
 
-/* The deadline `timeout_ns` from now; a negative timeout means CT_FOREVER. */
+/* The absolute deadline for a timeout given as above: CT_FOREVER for a
+ * negative timeout, now for 0, now + timeout_ns otherwise (a timeout too
+ * large to add is CT_FOREVER). */
 int64_t ct_deadline_after(int64_t timeout_ns);
+
+/* How long to sleep next: the time left to `deadline_ns`, but at most one
+ * slice; 0 once the deadline has passed. */
+int64_t ct_slice_ns(int64_t deadline_ns);
 
 /* Initialise a condition variable that times its waits on CLOCK_MONOTONIC
  * (which ct_cond_wait_bounded requires).  0 or a negative errno. */

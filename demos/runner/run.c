@@ -16,9 +16,9 @@
 #include "params.h"
 #include "report.h"
 #include "text.h"
+#include "wait.h"
 
 #define MAX_LOG 20000           /* JSON log lines kept per run */
-#define WAIT_SLICE_NS (20 * CT_NS_PER_MS)
 
 struct logline {
     double t_ms;
@@ -148,7 +148,7 @@ bool ct_sleep_ms(struct ct_run *run, double ms)
 
 bool ct_wait(struct ct_run *run, struct ct_event *ev)
 {
-    while (!ct_event_wait_ns(ev, WAIT_SLICE_NS)) {
+    while (!ct_event_wait_ns(ev, CT_WAIT_SLICE_NS)) {
         if (ct_cancelled(run))
             return false;
     }

@@ -25,10 +25,10 @@
 #include "check.h"
 #include "clock.h"
 #include "reactor.h"
+#include "stealq.h"
 #include "wait.h"
 
-#define LOCAL_CAP 256           /* tasks in a worker's own ring */
-#define STEAL_MAX (LOCAL_CAP / 2)
+#define STEAL_MAX CT_STEALQ_HALF
 #define INJECT_EVERY 61         /* a worker looks at the shared queue first every N picks */
 #define CT_BUDGET 128           /* current-thread: tasks run between looks at the main future */
 #define SHARDS 16               /* the list of live tasks is split to spread its locks */
@@ -135,104 +135,21 @@ static struct ct_task *taskq_pop(struct taskq *q)
     return taskq_pop_batch(q, &t, 1) ? t : NULL;
 }
 
-/* A worker's own run queue: a ring of LOCAL_CAP slots between two ever-
- * growing counters.  Only the owner pushes (at tail).  Tasks are taken from
- * head by the owner and by thieves alike, each claiming them with one CAS
- * on head, so it is first in, first out for everyone.  A thief reads the
- * slots before its CAS; if the owner has meanwhile wrapped around and
- * reused one, head has moved and the CAS fails.  The slots are atomics so
- * that such a doomed read is not a data race. */
-struct localq {
-    atomic_uint_fast64_t head;
-    atomic_uint_fast64_t tail;
-    _Atomic(struct ct_task *) slot[LOCAL_CAP];
-};
-
-static bool localq_push(struct localq *q, struct ct_task *t)
-{
-    uint_fast64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    /* acquire: a thief that moved head has finished reading the slot */
-    uint_fast64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
-    if (tail - head >= LOCAL_CAP)
-        return false;
-    atomic_store_explicit(&q->slot[tail % LOCAL_CAP], t, memory_order_relaxed);
-    atomic_store(&q->tail, tail + 1);   /* seq_cst: see "sleeping" */
-    return true;
-}
-
-static struct ct_task *localq_pop(struct localq *q)
-{
-    uint_fast64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
-    for (;;) {
-        uint_fast64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        if (head == tail)
-            return NULL;
-        struct ct_task *t = atomic_load_explicit(&q->slot[head % LOCAL_CAP], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&q->head, &head, head + 1,
-                                                  memory_order_acq_rel, memory_order_acquire))
-            return t;
-    }
-}
-
-static size_t localq_len(struct localq *q)
-{
-    uint_fast64_t head = atomic_load(&q->head);
-    uint_fast64_t tail = atomic_load(&q->tail);
-    return tail > head ? (size_t)(tail - head) : 0;
-}
-
-/* The owner's ring is full: move its older half, then `t`, to the
- * injection queue in one go (one lock for LOCAL_CAP / 2 + 1 tasks, instead
- * of one per task while it stays full).  Returns false if the ring had
+/* The owner's queue is full: move its older half, then `t`, to the
+ * injection queue in one go (one lock for CT_STEALQ_HALF + 1 tasks, instead
+ * of one per task while it stays full).  Returns false if the queue had
  * room after all (thieves took some) and `t` should simply be pushed. */
-static bool localq_overflow(struct localq *q, struct taskq *inject, struct ct_task *t)
+static bool localq_overflow(struct ct_stealq *q, struct taskq *inject, struct ct_task *t)
 {
-    uint_fast64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
-    uint_fast64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    if (tail - head < LOCAL_CAP)
+    void *batch[CT_STEALQ_HALF];
+    if (ct_stealq_take_half(q, batch) == 0)
         return false;
-    struct ct_task *batch[LOCAL_CAP / 2];
-    for (size_t i = 0; i < LOCAL_CAP / 2; i++)
-        batch[i] = atomic_load_explicit(&q->slot[(head + i) % LOCAL_CAP], memory_order_relaxed);
-    if (!atomic_compare_exchange_strong_explicit(&q->head, &head, head + LOCAL_CAP / 2,
-                                                 memory_order_acq_rel, memory_order_acquire))
-        return false;           /* a thief made room */
-    for (size_t i = 0; i + 1 < LOCAL_CAP / 2; i++)
-        batch[i]->next = batch[i + 1];
-    batch[LOCAL_CAP / 2 - 1]->next = t;
+    for (size_t i = 0; i + 1 < CT_STEALQ_HALF; i++)
+        ((struct ct_task *)batch[i])->next = batch[i + 1];
+    ((struct ct_task *)batch[CT_STEALQ_HALF - 1])->next = t;
     /* refused only at shutdown, which cancels them all anyway */
-    taskq_push_chain(inject, batch[0], t, LOCAL_CAP / 2 + 1);
+    taskq_push_chain(inject, batch[0], t, CT_STEALQ_HALF + 1);
     return true;
-}
-
-/* Take half of `victim`'s tasks (rounded up): the first is returned to
- * run, the rest go into `mine`, which must be empty.  *n gets the count. */
-static struct ct_task *localq_steal(struct localq *victim, struct localq *mine, size_t *n)
-{
-    struct ct_task *got[STEAL_MAX];
-    for (int attempt = 0; attempt < 4; attempt++) {
-        uint_fast64_t head = atomic_load_explicit(&victim->head, memory_order_acquire);
-        /* acquire: the slots below tail were written before it */
-        uint_fast64_t tail = atomic_load_explicit(&victim->tail, memory_order_acquire);
-        if (tail <= head)
-            return NULL;
-        size_t k = (size_t)(tail - head);
-        k -= k / 2;
-        if (k > STEAL_MAX)
-            k = STEAL_MAX;
-        for (size_t i = 0; i < k; i++)
-            got[i] = atomic_load_explicit(&victim->slot[(head + i) % LOCAL_CAP],
-                                          memory_order_relaxed);
-        if (atomic_compare_exchange_strong_explicit(&victim->head, &head, head + k,
-                                                    memory_order_acq_rel,
-                                                    memory_order_acquire)) {
-            for (size_t i = 1; i < k; i++)
-                localq_push(mine, got[i]);
-            *n = k;
-            return got[0];
-        }
-    }
-    return NULL;
 }
 
 /* ---- the executor ------------------------------------------------------- */
@@ -247,7 +164,7 @@ struct wstats {
 };
 
 struct worker {
-    struct localq q;
+    struct ct_stealq q;
     struct ct_exec *ex;
     int index;
     void *thread;
@@ -346,7 +263,7 @@ static bool work_visible(struct ct_exec *ex)
     if (atomic_load(&ex->inject.len) > 0)
         return true;
     for (int i = 0; i < ex->nworkers; i++) {
-        if (localq_len(&ex->workers[i].q) > 0)
+        if (ct_stealq_len(&ex->workers[i].q) > 0)
             return true;
     }
     return false;
@@ -384,7 +301,7 @@ static void schedule(struct ct_task *t)
     }
     struct worker *w = tls_worker;
     if (w && w->ex == ex) {
-        while (!localq_push(&w->q, t)) {
+        while (!ct_stealq_push(&w->q, t)) {
             if (localq_overflow(&w->q, &ex->inject, t))
                 break;
         }
@@ -639,7 +556,7 @@ static struct ct_task *pull_injector(struct worker *w)
     if (n == 0)
         return NULL;
     for (size_t i = 1; i < n; i++)
-        localq_push(&w->q, batch[i]);
+        ct_stealq_push(&w->q, batch[i]);
     STAT_INC(w->st.from_injector, n);
     if (n > 1)
         notify_parked(ex);
@@ -657,7 +574,7 @@ static struct ct_task *steal_work(struct worker *w)
         if (victim == w)
             continue;
         size_t got = 0;
-        struct ct_task *t = localq_steal(&victim->q, &w->q, &got);
+        struct ct_task *t = ct_stealq_steal(&victim->q, &w->q, STEAL_MAX, &got);
         if (t) {
             STAT_INC(w->st.stolen, got);
             STAT_INC(w->st.steals, 1);
@@ -677,7 +594,7 @@ static struct ct_task *find_work(struct worker *w)
         STAT_INC(w->st.from_injector, 1);
         return t;
     }
-    if ((t = localq_pop(&w->q)))
+    if ((t = ct_stealq_pop(&w->q)))
         return t;
     if ((t = pull_injector(w)))
         return t;
@@ -943,7 +860,7 @@ void ct_exec_free(struct ct_exec *ex)
     while (taskq_pop(&ex->inject))
         ;
     for (int i = 0; i < ex->nworkers; i++) {
-        while (localq_pop(&ex->workers[i].q))
+        while (ct_stealq_pop(&ex->workers[i].q))
             ;
     }
     for (int s = 0; s < SHARDS; s++) {
@@ -1006,6 +923,7 @@ int ct_exec_new(struct ct_exec **out, const struct ct_exec_config *cfg)
         w->ex = ex;
         w->index = i;
         w->rng = 0x9e3779b9u * (uint32_t)(i + 1);
+        ct_stealq_init(&w->q);
         CT_PT(pthread_mutex_init(&w->park_mu, NULL));
         CT_PT(pthread_cond_init(&w->park_cv, NULL));
     }

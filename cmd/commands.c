@@ -243,21 +243,23 @@ const struct ct_command *ct_command_find(const char *name)
 void ct_print_usage(FILE *out)
 {
     char head[64];
-    fprintf(out,
-            "concur-tutor %s: learn concurrency in C, following a Rust guide chapter by chapter\n\n"
-            "usage: concur-tutor [OPTIONS] [COMMAND [ARGS...]]\n\n"
-            "With no command, starts an interactive prompt (or, when input is not a\n"
-            "terminal, reads one command per line from it).\n\n"
-            "Commands:\n",
-            CT_VERSION);
     int width = ct_term_width();
+    ct_wrap(out, "concur-tutor " CT_VERSION ": learn concurrency in C, following a Rust "
+                 "guide chapter by chapter", width, 0);
+    fputc('\n', out);
+    ct_wrap_item(out, "usage:", 0, 7, "concur-tutor [OPTIONS] [COMMAND [ARGS...]]", width);
+    fputc('\n', out);
+    ct_wrap(out, "With no command, starts an interactive prompt (or, when input is not a "
+                 "terminal, reads one command per line from it).", width, 0);
+    fputs("\nCommands:\n", out);
     for (const struct ct_command *c = ct_commands; c->name; c++) {
         if (c->flags & CT_CMD_HIDDEN)
             continue;
         snprintf(head, sizeof head, "%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
         ct_wrap_item(out, head, 2, 28, c->summary, width);
     }
-    fputs("\nOptions (anywhere on the line; -- ends them):\n", out);
+    fputc('\n', out);
+    ct_wrap(out, "Options (anywhere on the line; -- ends them):", width, 0);
     for (const struct ct_option *o = ct_option_table; o->name; o++) {
         ct_option_usage(o, head, sizeof head);
         ct_wrap_item(out, head, 2, 28, o->help, width);

@@ -213,8 +213,19 @@ static void emit_wrapped(FILE *out, const struct words *ws, int width,
             prefix = cont;
         }
         if (!line_has_word) {
-            fputs(prefix, out);
             col = ct_text_width(prefix, strlen(prefix));
+            int cont_w = ct_text_width(cont, strlen(cont));
+            if (prefix == first && col + w->width > width && cont_w < col) {
+                /* the first word fits only under a narrower prefix: the
+                 * first prefix (a label) gets its own line */
+                size_t n = strlen(first);
+                while (n > 0 && first[n - 1] == ' ')
+                    n--;
+                fprintf(out, "%.*s\n", (int)n, first);
+                prefix = cont;
+                col = cont_w;
+            }
+            fputs(prefix, out);
         } else {
             fputc(' ', out);
             col++;
@@ -351,6 +362,45 @@ static int cell_lines(const struct words *ws, int w, size_t *starts, int max)
     return n;
 }
 
+/* A table too wide for the terminal, one row at a time:
+ *     Tool: ThreadSanitizer
+ *       What it does: finds data races at run time ...
+ * each cell under its column's heading (or a dash when there is none). */
+static void render_stacked(FILE *out, struct words (*cells)[MAX_COLS], int nr, int ncols,
+                           bool header, const struct ct_render_opts *o)
+{
+    for (int r = header ? 1 : 0; r < nr; r++) {
+        if (r > (header ? 1 : 0))
+            fputc('\n', out);
+        for (int k = 0; k < ncols; k++) {
+            char first[160], cont[16];
+            size_t off = (size_t)snprintf(first, sizeof first, "%*s", k ? 4 : 2, "");
+            if (header) {
+                for (size_t i = 0; i < cells[0][k].n && off + 4 < sizeof first; i++) {
+                    const struct word *wd = &cells[0][k].w[i];
+                    if (!word_visible(wd) || wd->len + off + 4 >= sizeof first)
+                        continue;
+                    if (off > (size_t)(k ? 4 : 2))
+                        first[off++] = ' ';
+                    memcpy(first + off, wd->s, wd->len);
+                    off += wd->len;
+                }
+                snprintf(first + off, sizeof first - off, ": ");
+            } else {
+                snprintf(first + off, sizeof first - off, "%s", k ? "" : "- ");
+            }
+            snprintf(cont, sizeof cont, "%*s", k ? 6 : 4, "");
+            if (ct_text_width(first, strlen(first)) + 8 > o->width) {
+                /* a heading too long for one line: wrapped on lines of its own */
+                ct_wrap(out, first, o->width, k ? 4 : 2);
+                emit_wrapped(out, &cells[r][k], o->width, cont, cont);
+                continue;
+            }
+            emit_wrapped(out, &cells[r][k], o->width, first, cont);
+        }
+    }
+}
+
 static void render_table(FILE *out, const struct line *rows, size_t nrows,
                          const struct ct_render_opts *o)
 {
@@ -399,9 +449,14 @@ static void render_table(FILE *out, const struct line *rows, size_t nrows,
                 widest = k;
         }
         if (widest < 0)
-            break;      /* cannot shrink further: let the terminal wrap */
+            break;
         w[widest]--;
         sum--;
+    }
+    if (sum > avail) {
+        /* even the longest words do not fit side by side */
+        render_stacked(out, cells, nr, ncols, header, o);
+        goto done;
     }
 
     for (int r = 0; r < nr; r++) {
@@ -454,6 +509,7 @@ static void render_table(FILE *out, const struct line *rows, size_t nrows,
             fputc('\n', out);
         }
     }
+done:
     for (int r = 0; r < nr; r++) {
         for (int k = 0; k < ncols; k++)
             words_free(&cells[r][k]);
@@ -474,16 +530,56 @@ static void render_heading(FILE *out, const struct line *l,
         t++;
         n--;
     }
+    char *text = strndup(t, n);
+    if (!text)
+        return;
+    int w = ct_text_width(t, n);
+    if (o->color)
+        fputs(level == 1 ? "\033[1;4m" : SGR_BOLD, out);
+    ct_wrap(out, text, o->width, 0);    /* a long heading wraps like text */
     if (o->color) {
-        fprintf(out, "%s%.*s%s\n", level == 1 ? "\033[1;4m" : SGR_BOLD, (int)n, t, SGR_OFF);
-    } else {
-        fprintf(out, "%.*s\n", (int)n, t);
-        if (level <= 2) {
-            int w = ct_text_width(t, n);
-            for (int i = 0; i < w; i++)
-                fputc(level == 1 ? '=' : '-', out);
-            fputc('\n', out);
+        fputs(SGR_OFF, out);
+    } else if (level <= 2) {
+        for (int i = 0; i < (w < o->width ? w : o->width); i++)
+            fputc(level == 1 ? '=' : '-', out);
+        fputc('\n', out);
+    }
+    free(text);
+}
+
+/* One line of a code block, indented.  A line too long for the width is
+ * broken (after a blank where there is one) with a backslash at the end
+ * of each piece: a backslash-newline is a line continuation in C and in
+ * the shell, so what a student copies still means the same. */
+static void render_code_line(FILE *out, const char *s, size_t len,
+                             const struct ct_render_opts *o)
+{
+    enum { INDENT = 4 };
+    int room = o->width - INDENT - 1;           /* keep a column for the '\\' */
+    if (room < 10)
+        room = 10;
+    for (bool more = true; more;) {
+        /* the longest prefix of at most `room` columns */
+        size_t cut = 0, last_blank = 0;
+        int cols = 0;
+        while (cut < len) {
+            size_t next = cut + 1;
+            while (next < len && ((unsigned char)s[next] & 0xc0) == 0x80)
+                next++;
+            if (cols + 1 > room && cut > 0)
+                break;
+            if (s[cut] == ' ')
+                last_blank = next;
+            cols++;
+            cut = next;
         }
+        more = cut < len;
+        if (more && last_blank > cut / 2)
+            cut = last_blank;
+        fprintf(out, o->color ? "%*s" SGR_CODE "%.*s" SGR_OFF "%s\n" : "%*s%.*s%s\n", INDENT, "",
+                (int)cut, s, more ? "\\" : "");
+        s += cut;
+        len -= cut;
     }
 }
 
@@ -505,10 +601,8 @@ void ct_render(FILE *out, const char *text, size_t len,
 
         if (starts(&ls[i], "```")) {
             size_t j = i + 1;
-            for (; j < n && !starts(&ls[j], "```"); j++) {
-                fprintf(out, o->color ? "    " SGR_CODE "%.*s" SGR_OFF "\n" : "    %.*s\n",
-                        (int)ls[j].len, ls[j].s);
-            }
+            for (; j < n && !starts(&ls[j], "```"); j++)
+                render_code_line(out, ls[j].s, ls[j].len, o);
             i = j < n ? j + 1 : j;
             continue;
         }

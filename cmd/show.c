@@ -15,14 +15,24 @@
 
 /* ---- list ------------------------------------------------------------- */
 
+/* A chapter number as people write it: 1 to 99, no sign, no leading 0. */
 static bool parse_chapter(const char *s, int *out)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end || v < 1 || v > 99)
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n > 2 || s[n] != '\0' || s[0] == '0')
         return false;
-    *out = (int)v;
+    *out = atoi(s);
     return true;
+}
+
+/* "1, 2, 3, 4, 5, 6, 7, 9": the chapters that exist, for messages. */
+static void chapter_numbers(const struct ct_library *lib, char *buf, size_t n)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < lib->nchapters && off < n; i++)
+        off += (size_t)snprintf(buf + off, n - off, "%s%d", i ? ", " : "",
+                                lib->chapters[i].number);
 }
 
 static void list_json(const struct ct_library *lib, int only)
@@ -79,30 +89,20 @@ static void list_json(const struct ct_library *lib, int only)
 static void list_row(bool color, const char *kind, const char *id, int id_w,
                      const char *summary, int width)
 {
-    /* "    lesson  mutex        Summary text, wrapped under itself" */
+    /* "    lesson  mutex        Summary text, wrapped under itself"; on a
+     * narrow terminal the summary goes under the id instead */
     int lead = 4 + 6 + 2 + id_w + 2;
+    if (lead + 24 > width) {
+        lead = 8;
+        id_w = 0;
+    }
+    char head[128];
     const char *kc = strcmp(kind, "demo") == 0 ? "\033[32m" : "\033[36m";
     if (color)
-        printf("    %s%-6s\033[0m  \033[1m%-*s\033[0m  ", kc, kind, id_w, id);
+        snprintf(head, sizeof head, "%s%-6s\033[0m  \033[1m%-*s\033[0m", kc, kind, id_w, id);
     else
-        printf("    %-6s  %-*s  ", kind, id_w, id);
-    int col = lead;
-    for (const char *p = summary; *p;) {
-        size_t len = strcspn(p, " ");
-        int w = ct_text_width(p, len);
-        if (col > lead && col + 1 + w > width) {
-            printf("\n%*s", lead, "");
-            col = lead;
-        } else if (col > lead) {
-            putchar(' ');
-            col++;
-        }
-        printf("%.*s", (int)len, p);
-        col += w;
-        p += len;
-        p += strspn(p, " ");
-    }
-    putchar('\n');
+        snprintf(head, sizeof head, "%-6s  %-*s", kind, id_w, id);
+    ct_wrap_item(stdout, head, 4, lead, summary, width);
 }
 
 int ct_cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char **argv)
@@ -110,9 +110,10 @@ int ct_cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     const struct ct_library *lib = ct_ctx_lessons(ctx, true);
     int only = 0;
     if (argc > 1 && (!parse_chapter(argv[1], &only) || !ct_chapter_find(lib, only))) {
-        int lo = lib->nchapters ? lib->chapters[0].number : 0;
-        int hi = lib->nchapters ? lib->chapters[lib->nchapters - 1].number : 0;
-        return ct_usage_error("list: unknown chapter '%s'; chapters are %d..%d", argv[1], lo, hi);
+        char nums[256], q[80];
+        chapter_numbers(lib, nums, sizeof nums);
+        return ct_usage_error("list: unknown chapter %s; the chapters are %s",
+                              ct_quote(argv[1], q, sizeof q), nums);
     }
     if (opt->json) {
         list_json(lib, only);
@@ -154,7 +155,11 @@ int ct_cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
         }
     }
     if (!only && !ctx->repl)
-        printf("\nshow LESSON to read, run DEMO to watch it run, help for more.\n");
+    {
+        putchar('\n');
+        ct_wrap(stdout, "show LESSON to read, run DEMO to watch it run, help for more.",
+                ct_term_width(), 0);
+    }
     return CT_EXIT_OK;
 }
 
@@ -192,9 +197,14 @@ static void show_lesson(FILE *out, const struct ct_library *lib,
                         const struct ct_lesson *l, const struct ct_render_opts *ro)
 {
     const struct ct_chapter *ch = ct_chapter_find(lib, l->chapter);
-    fprintf(out, ro->color ? "\033[2mChapter %d: %s\033[0m\n" : "Chapter %d: %s\n",
-            l->chapter, ch ? ch->title : "");
-    fprintf(out, ro->color ? "\033[1;4m%s\033[0m  (%s)\n\n" : "%s  (%s)\n\n", l->title, l->id);
+    char line[512];
+    snprintf(line, sizeof line, ro->color ? "\033[2mChapter %d: %s\033[0m" : "Chapter %d: %s",
+             l->chapter, ch ? ch->title : "");
+    ct_wrap(out, line, ro->width, 0);
+    snprintf(line, sizeof line, ro->color ? "\033[1;4m%s\033[0m  (%s)" : "%s  (%s)", l->title,
+             l->id);
+    ct_wrap(out, line, ro->width, 0);
+    fputc('\n', out);
     ct_render(out, l->body, l->body_len, ro);
     for (int d = 0; d < l->ndemos; d++)
         ct_print_demo_params(out, ct_demo_find(l->demos[d]), ro);
@@ -274,8 +284,11 @@ int ct_cmd_show(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     if (lesson) {
         show_lesson(m, lib, lesson, &ro);
     } else if (ch) {
-        fprintf(m, ro.color ? "\033[1;4mChapter %d: %s\033[0m\n\n" : "Chapter %d: %s\n\n",
-                ch->number, ch->title);
+        char line[512];
+        snprintf(line, sizeof line, ro.color ? "\033[1;4mChapter %d: %s\033[0m" : "Chapter %d: %s",
+                 ch->number, ch->title);
+        ct_wrap(m, line, ro.width, 0);
+        fputc('\n', m);
         if (ch->body_len)
             ct_render(m, ch->body, ch->body_len, &ro);
         for (int i = 0; i < lib->nlessons; i++) {

@@ -193,9 +193,16 @@ static void test_render_blocks(void **state)
     assert_string_equal(s, "  Some \033[1mbold\033[0m text\n");
     free(s);
 
-    /* code blocks are kept verbatim, however long */
+    /* a code line too long for the width is broken with backslash-newline
+     * continuations (after a blank where one is near), which C and the
+     * shell both read as one line */
     s = render("```\nint very_long_line_that_does_not_fit = 1; /* ... */\n```\n", 30, false);
-    assert_string_equal(s, "    int very_long_line_that_does_not_fit = 1; /* ... */\n");
+    assert_string_equal(s, "    int very_long_line_that_d\\\n"
+                           "    oes_not_fit = 1; /* ... \\\n"
+                           "    */\n");
+    free(s);
+    s = render("```\nshort(line);\n```\n", 30, false);
+    assert_string_equal(s, "    short(line);\n");
     free(s);
 
     s = render("- one two three four five six\n- seven\n", 20, false);

@@ -277,42 +277,154 @@ static void heading(FILE *out, const char *text, bool color)
     fprintf(out, color ? "\n\033[1m%s\033[0m\n" : "\n%s\n", text);
 }
 
-static void print_table(const struct ct_table *t, FILE *out, bool color)
+/* Greedy word wrap of `text` into lines of at most `w` columns: line k is
+ * text[starts[k] .. ends[k]).  Returns the number of lines (at least 1). */
+static int wrap_cell(const char *text, int w, size_t *starts, size_t *ends, int max)
 {
-    int w[MAX_COLS];
+    int n = 0;
+    size_t i = 0, len = strlen(text);
+    while (n < max) {
+        while (i < len && text[i] == ' ')
+            i++;
+        starts[n] = ends[n] = i;
+        int col = 0;
+        while (i < len) {
+            size_t j = i;
+            while (j < len && text[j] != ' ')
+                j++;
+            int ww = ct_text_width(text + i, j - i);
+            if (col > 0 && col + 1 + ww > w)
+                break;
+            col += (col > 0) + ww;
+            ends[n] = j;
+            i = j;
+            while (i < len && text[i] == ' ')
+                i++;
+        }
+        n++;
+        if (i >= len)
+            break;
+    }
+    return n;
+}
+
+/* One row per line block, each cell under its column's title:
+ *     variant: racy
+ *       how: load, add 1, store (no synchronisation)
+ * for tables too wide to fit side by side. */
+static void print_stacked(const struct ct_table *t, FILE *out, int width, bool color)
+{
+    char buf[128], head[160];
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (r)
+            fputc('\n', out);
+        for (int c = 0; c < t->ncols; c++) {
+            fmt_cell(&t->cells[r * (size_t)t->ncols + (size_t)c], buf, sizeof buf);
+            snprintf(head, sizeof head, color ? "\033[1m%s:\033[0m" : "%s:", t->col_title[c]);
+            int indent = c ? 4 : 2;
+            int col = indent + ct_text_width(t->col_title[c], strlen(t->col_title[c])) + 2;
+            if (col + 12 > width)
+                col = indent + 2;
+            ct_wrap_item(out, head, indent, col, buf, width);
+        }
+    }
+}
+
+static void print_table(const struct ct_table *t, FILE *out, int width, bool color)
+{
+    enum { GAP = 2, INDENT = 2, MAX_LINES = 16 };
+    int w[MAX_COLS], least[MAX_COLS];
+    bool text[MAX_COLS];
     char buf[128];
     for (int c = 0; c < t->ncols; c++) {
-        w[c] = ct_text_width(t->col_title[c], strlen(t->col_title[c]));
+        /* a text column may wrap down to its longest word, a number not at all */
+        text[c] = t->nrows && t->cells[c].kind == CT_CELL_TEXT;
+        w[c] = least[c] = ct_text_width(t->col_title[c], strlen(t->col_title[c]));
         for (size_t r = 0; r < t->nrows; r++) {
-            fmt_cell(&t->cells[r * (size_t)t->ncols + (size_t)c], buf, sizeof buf);
+            const struct ct_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
+            fmt_cell(cell, buf, sizeof buf);
             int cw = ct_text_width(buf, strlen(buf));
             if (cw > w[c])
                 w[c] = cw;
+            int longest = cw;
+            if (cell->kind == CT_CELL_TEXT) {
+                size_t st[MAX_LINES], en[MAX_LINES];
+                int n = wrap_cell(buf, 1, st, en, MAX_LINES);
+                longest = 0;
+                for (int k = 0; k < n; k++) {
+                    int lw = ct_text_width(buf + st[k], en[k] - st[k]);
+                    longest = lw > longest ? lw : longest;
+                }
+            }
+            if (longest > least[c])
+                least[c] = longest;
         }
     }
+    /* shrink the widest text column, one column of text at a time */
+    int sum = INDENT + GAP * (t->ncols - 1);
+    for (int c = 0; c < t->ncols; c++)
+        sum += w[c];
+    while (sum > width) {
+        int widest = -1;
+        for (int c = 0; c < t->ncols; c++) {
+            if (text[c] && w[c] > least[c] && (widest < 0 || w[c] > w[widest]))
+                widest = c;
+        }
+        if (widest < 0)
+            break;
+        w[widest]--;
+        sum--;
+    }
     if (t->title)
-        fprintf(out, "  %s\n", t->title);
+        ct_wrap(out, t->title, width, 2);
+    if (sum > width) {
+        print_stacked(t, out, width, color);
+        return;
+    }
     /* headers align like their column's data: numbers right, text left */
     fputs(color ? "  \033[1m" : "  ", out);
     for (int c = 0; c < t->ncols; c++) {
-        bool right = t->nrows && t->cells[c].kind != CT_CELL_TEXT;
         int pad = w[c] - ct_text_width(t->col_title[c], strlen(t->col_title[c]));
-        fprintf(out, "%s%*s%s%*s", c ? "  " : "", right ? pad : 0, "",
-                t->col_title[c], right ? 0 : (c + 1 < t->ncols ? pad : 0), "");
+        fprintf(out, "%s%*s%s%*s", c ? "  " : "", text[c] ? 0 : pad, "",
+                t->col_title[c], text[c] && c + 1 < t->ncols ? pad : 0, "");
     }
     fputs(color ? "\033[0m\n" : "\n", out);
     for (size_t r = 0; r < t->nrows; r++) {
-        fputs("  ", out);
+        char cellbuf[MAX_COLS][128];
+        size_t st[MAX_COLS][MAX_LINES], en[MAX_COLS][MAX_LINES];
+        int lines[MAX_COLS], height = 1;
         for (int c = 0; c < t->ncols; c++) {
             const struct ct_cell *cell = &t->cells[r * (size_t)t->ncols + (size_t)c];
-            fmt_cell(cell, buf, sizeof buf);
-            int pad = w[c] - ct_text_width(buf, strlen(buf));
-            if (cell->kind == CT_CELL_TEXT)
-                fprintf(out, "%s%s%*s", c ? "  " : "", buf, c + 1 < t->ncols ? pad : 0, "");
-            else
-                fprintf(out, "%s%*s%s", c ? "  " : "", pad, "", buf);
+            fmt_cell(cell, cellbuf[c], sizeof cellbuf[c]);
+            if (cell->kind == CT_CELL_TEXT) {
+                lines[c] = wrap_cell(cellbuf[c], w[c], st[c], en[c], MAX_LINES);
+            } else {
+                lines[c] = 1;
+                st[c][0] = 0;
+                en[c][0] = strlen(cellbuf[c]);
+            }
+            height = lines[c] > height ? lines[c] : height;
         }
-        fputc('\n', out);
+        for (int ln = 0; ln < height; ln++) {
+            /* the last column with something on this line: no padding after it */
+            int end = 0;
+            for (int c = 0; c < t->ncols; c++) {
+                if (ln < lines[c] && en[c][ln] > st[c][ln])
+                    end = c;
+            }
+            fputs("  ", out);
+            for (int c = 0; c <= end; c++) {
+                const char *piece = cellbuf[c] + (ln < lines[c] ? st[c][ln] : 0);
+                int plen = ln < lines[c] ? (int)(en[c][ln] - st[c][ln]) : 0;
+                int pad = w[c] - ct_text_width(piece, (size_t)plen);
+                bool last = c == end;
+                if (t->cells[r * (size_t)t->ncols + (size_t)c].kind == CT_CELL_TEXT)
+                    fprintf(out, "%s%.*s%*s", c ? "  " : "", plen, piece, last ? 0 : pad, "");
+                else
+                    fprintf(out, "%s%*s%.*s", c ? "  " : "", pad, "", plen, piece);
+            }
+            fputc('\n', out);
+        }
     }
 }
 
@@ -320,22 +432,33 @@ static void print_bars(const struct item *it, FILE *out, int width, bool color)
 {
     const struct ct_table *t = it->table;
     char buf[128];
-    int label_w = 0;
+    int label_w = 0, value_w = 0;
     double max = 0;
     for (size_t r = 0; r < t->nrows; r++) {
-        fmt_cell(&t->cells[r * (size_t)t->ncols + (size_t)it->label_col], buf, sizeof buf);
+        const struct ct_cell *row = &t->cells[r * (size_t)t->ncols];
+        fmt_cell(&row[it->label_col], buf, sizeof buf);
         int lw = ct_text_width(buf, strlen(buf));
-        if (lw > label_w)
-            label_w = lw;
-        double v = cell_value(&t->cells[r * (size_t)t->ncols + (size_t)it->value_col]);
+        label_w = lw > label_w ? lw : label_w;
+        fmt_cell(&row[it->value_col], buf, sizeof buf);
+        int vw = ct_text_width(buf, strlen(buf));
+        value_w = vw > value_w ? vw : value_w;
+        double v = cell_value(&row[it->value_col]);
         if (isfinite(v) && v > max)
             max = v;
     }
-    int bar_w = width - 2 - label_w - 3 - 16;
-    if (bar_w < 10)
-        bar_w = 10;
+    if (it->unit)
+        value_w += 1 + ct_text_width(it->unit, strlen(it->unit));
+    /* "  label |#####      value unit" */
+    int bar_w = width - 2 - label_w - 2 - 1 - value_w;
+    if (bar_w < 4) {
+        /* narrow: labels get a line of their own */
+        label_w = 0;
+        bar_w = width - 2 - 2 - 1 - value_w;
+    }
+    if (bar_w < 1)
+        bar_w = 1;
     if (it->label)
-        fprintf(out, "  %s\n", it->label);
+        ct_wrap(out, it->label, width, 2);
     for (size_t r = 0; r < t->nrows; r++) {
         const struct ct_cell *row = &t->cells[r * (size_t)t->ncols];
         double v = cell_value(&row[it->value_col]);
@@ -343,7 +466,10 @@ static void print_bars(const struct item *it, FILE *out, int width, bool color)
         if (n == 0 && isfinite(v) && v > 0)
             n = 1;  /* a small value still shows */
         fmt_cell(&row[it->label_col], buf, sizeof buf);
-        fprintf(out, "  %s%*s |", buf, label_w - ct_text_width(buf, strlen(buf)), "");
+        if (label_w == 0)
+            fprintf(out, "  %s\n  |", buf);
+        else
+            fprintf(out, "  %s%*s |", buf, label_w - ct_text_width(buf, strlen(buf)), "");
         if (color)
             fputs("\033[36m", out);
         for (int i = 0; i < n; i++)
@@ -368,7 +494,11 @@ void ct_report_print_summary(const struct ct_report *rep, FILE *out, int width,
                 label_w = w;
         }
     }
-    char buf[64];
+    /* values start after the longest label, unless that leaves too little */
+    int col = 2 + label_w + 2;
+    if (col + 16 > width)
+        col = 6;
+    char buf[64], value[1024], head[256];
     bool after_block = false;
     for (size_t i = 0; i < rep->nitems; i++) {
         const struct item *it = &rep->items[i];
@@ -378,20 +508,18 @@ void ct_report_print_summary(const struct ct_report *rep, FILE *out, int width,
         switch (it->kind) {
         case IT_INT:
         case IT_NUM:
+        case IT_TEXT:
             if (it->kind == IT_INT)
                 ct_group_digits(it->i, buf, sizeof buf);
-            else
+            else if (it->kind == IT_NUM)
                 snprintf(buf, sizeof buf, "%.*f", it->decimals, it->d);
-            fprintf(out, "  %s%*s  %s%s%s\n", it->label,
-                    label_w - ct_text_width(it->label, strlen(it->label)), "", buf,
-                    it->unit ? " " : "", it->unit ? it->unit : "");
-            break;
-        case IT_TEXT:
-            fprintf(out, "  %s%*s  %s\n", it->label,
-                    label_w - ct_text_width(it->label, strlen(it->label)), "", it->text);
+            snprintf(value, sizeof value, "%s%s%s", it->kind == IT_TEXT ? it->text : buf,
+                     it->unit ? " " : "", it->unit ? it->unit : "");
+            snprintf(head, sizeof head, "%s", it->label);
+            ct_wrap_item(out, head, 2, col, value, width);
             break;
         case IT_TABLE:
-            print_table(it->table, out, color);
+            print_table(it->table, out, width, color);
             break;
         case IT_BARS:
             print_bars(it, out, width, color);
@@ -404,10 +532,11 @@ void ct_report_print_summary(const struct ct_report *rep, FILE *out, int width,
     for (size_t i = 0; i < rep->nchecks; i++) {
         const struct check *c = &rep->checks[i];
         if (color)
-            fprintf(out, "  %s%s\033[0m  %s\n", c->ok ? "\033[32m" : "\033[1;31m",
-                    c->ok ? "ok  " : "FAIL", c->text);
+            snprintf(head, sizeof head, "%s%s\033[0m", c->ok ? "\033[32m" : "\033[1;31m",
+                     c->ok ? "ok" : "FAIL");
         else
-            fprintf(out, "  %s  %s\n", c->ok ? "ok  " : "FAIL", c->text);
+            snprintf(head, sizeof head, "%s", c->ok ? "ok" : "FAIL");
+        ct_wrap_item(out, head, 2, 8, c->text, width);
     }
 }
 

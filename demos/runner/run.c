@@ -265,6 +265,35 @@ static void log_line(struct ct_run *run, double t_ms, const char *label,
     run->nlog++;
 }
 
+/* One stamped line: "[  12.3 ms] worker-2     text".  Text too long for
+ * the width wraps under itself; on a terminal too narrow for that, it
+ * goes on the lines below the stamp, indented. */
+static void print_stamped(struct ct_run *run, double t, const char *text)
+{
+    FILE *out = run->opts->out;
+    int width = run->opts->width;
+    int pad = run->label_w - ct_text_width(tls_label, strlen(tls_label));
+    char head[160];
+    if (run->opts->color)
+        snprintf(head, sizeof head, "\033[2m[%8.1f ms]\033[0m \033[%sm%s\033[0m%*s", t,
+                 label_color(tls_lane), tls_label, pad, "");
+    else
+        snprintf(head, sizeof head, "[%8.1f ms] %s%*s", t, tls_label, pad, "");
+    int col = ct_text_width(head, strlen(head)) + 2;
+    int text_w = ct_text_width(text, strlen(text));
+    if (col + text_w <= width) {
+        fprintf(out, "%s  %s\n", head, text);     /* as written: keeps its spacing */
+    } else if (col + 20 <= width) {
+        ct_wrap_item(out, head, 0, col, text, width);
+    } else {
+        size_t n = strlen(head);
+        while (n > 0 && head[n - 1] == ' ')
+            n--;
+        fprintf(out, "%.*s\n", (int)n, head);
+        ct_wrap(out, text, width, 4);
+    }
+}
+
 void ct_say(struct ct_run *run, const char *fmt, ...)
 {
     char text[1024];
@@ -273,19 +302,13 @@ void ct_say(struct ct_run *run, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     double t = ct_elapsed_ms(run);
-    FILE *out = run->opts->out;
 
     CT_PT(pthread_mutex_lock(&run->out_mu));
     if (run->opts->json) {
         log_line(run, t, tls_label, text);
     } else {
-        int pad = run->label_w - ct_text_width(tls_label, strlen(tls_label));
-        if (run->opts->color)
-            fprintf(out, "\033[2m[%8.1f ms]\033[0m \033[%sm%s\033[0m%*s  %s\n", t,
-                    label_color(tls_lane), tls_label, pad, "", text);
-        else
-            fprintf(out, "[%8.1f ms] %s%*s  %s\n", t, tls_label, pad, "", text);
-        fflush(out);
+        print_stamped(run, t, text);
+        fflush(run->opts->out);
         run->fresh = false;
     }
     CT_PT(pthread_mutex_unlock(&run->out_mu));
@@ -293,7 +316,7 @@ void ct_say(struct ct_run *run, const char *fmt, ...)
 
 void ct_section(struct ct_run *run, const char *fmt, ...)
 {
-    char text[512];
+    char text[512], line[560];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -303,9 +326,14 @@ void ct_section(struct ct_run *run, const char *fmt, ...)
     if (run->opts->json) {
         log_line(run, ct_elapsed_ms(run), "--", text);
     } else {
-        fprintf(run->opts->out, run->opts->color ? "%s\033[1m-- %s --\033[0m\n" : "%s-- %s --\n",
-                run->fresh ? "" : "\n", text);
-        fflush(run->opts->out);
+        FILE *out = run->opts->out;
+        if (!run->fresh)
+            fputc('\n', out);
+        snprintf(line, sizeof line, "-- %s --", text);
+        fputs(run->opts->color ? "\033[1m" : "", out);
+        ct_wrap(out, line, run->opts->width, 0);
+        fputs(run->opts->color ? "\033[0m" : "", out);
+        fflush(out);
         run->fresh = false;
     }
     CT_PT(pthread_mutex_unlock(&run->out_mu));
@@ -468,21 +496,27 @@ static void print_header(const struct ct_run *run)
     const struct ct_demo *d = run->demo;
     FILE *out = run->opts->out;
     bool color = run->opts->color;
-    fprintf(out, color ? "\033[1m%s\033[0m: %s\n" : "%s: %s\n", d->name, d->title);
-    ct_wrap(out, d->intro, run->opts->width, 2);
+    int width = run->opts->width;
+    char line[1024], val[256], head[300];
+    snprintf(head, sizeof head, color ? "\033[1m%s\033[0m:" : "%s:", d->name);
+    ct_wrap_item(out, head, 0, (int)strlen(d->name) + 2, d->title, width);
+    ct_wrap(out, d->intro, width, 2);
     if (run->params.n > 0) {
-        char line[1024], val[256];
         size_t off = 0;
         for (int i = 0; i < run->params.n && off < sizeof line; i++) {
             ct_params_format(&run->params, i, val, sizeof val);
             off += (size_t)snprintf(line + off, sizeof line - off, "%s%s=%s",
                                     i ? " " : "", run->params.spec[i].name, val);
         }
-        fprintf(out, color ? "  \033[2mparameters: %s\033[0m\n" : "  parameters: %s\n", line);
+        fputs(color ? "\033[2m" : "", out);
+        ct_wrap_item(out, "parameters:", 2, 14, line, width);
+        fputs(color ? "\033[0m" : "", out);
     }
-    if (run->opts->scale != 1.0)
-        fprintf(out, "  time scale: %g (sleeps are %g times as long)\n",
-                run->opts->scale, run->opts->scale);
+    if (run->opts->scale != 1.0) {
+        snprintf(line, sizeof line, "time scale: %g (sleeps are %g times as long)",
+                 run->opts->scale, run->opts->scale);
+        ct_wrap(out, line, width, 2);
+    }
     fputc('\n', out);
     fflush(out);
 }
@@ -671,8 +705,12 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
     if (opts->json) {
         print_json(run, status, end_ns);
     } else if (cancelled) {
-        fprintf(out, "\nCancelled after %.1f ms; every thread the demo started has been joined.\n",
-                (double)(end_ns - run->t0) / 1e6);
+        char line[160];
+        snprintf(line, sizeof line,
+                 "Cancelled after %.1f ms; every thread the demo started has been joined.",
+                 (double)(end_ns - run->t0) / 1e6);
+        fputc('\n', out);
+        ct_wrap(out, line, opts->width, 0);
     } else {
         fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
                                  : "\nSummary (wall time %.1f ms)\n",

@@ -147,6 +147,20 @@ static void wrap_from(FILE *out, const char *text, int width, int indent, int co
         fputc('\n', out);
 }
 
+/* Columns of the widest blank-separated word of `text`. */
+static int longest_word(const char *text)
+{
+    int best = 0;
+    for (const char *p = text; *p;) {
+        p += strspn(p, " \t\n");
+        size_t len = strcspn(p, " \t\n");
+        int w = ct_text_width(p, len);
+        best = w > best ? w : best;
+        p += len;
+    }
+    return best;
+}
+
 void ct_wrap(FILE *out, const char *text, int width, int indent)
 {
     wrap_from(out, text, width, indent, 0);
@@ -155,8 +169,24 @@ void ct_wrap(FILE *out, const char *text, int width, int indent)
 void ct_wrap_item(FILE *out, const char *head, int indent, int col, const char *text,
                   int width)
 {
-    fprintf(out, "%*s%s", indent, "", head);
     int at = indent + ct_text_width(head, strlen(head));
+    if (col + longest_word(text) > width && col > indent + 4) {
+        /* a word of the text would not fit in its column: the text goes
+         * under the head instead, less indented */
+        col = indent + 4;
+        if (at <= width) {
+            fprintf(out, "%*s%s\n", indent, "", head);
+            wrap_from(out, text, width, col, 0);
+            return;
+        }
+    }
+    if (at > width) {
+        /* the head alone is too wide: it wraps too, and the text follows */
+        ct_wrap(out, head, width, indent);
+        wrap_from(out, text, width, col, 0);
+        return;
+    }
+    fprintf(out, "%*s%s", indent, "", head);
     if (at >= col) {
         /* a head too wide for its column: the text goes on the next line */
         fputc('\n', out);

@@ -1,6 +1,8 @@
 /* timeline.c - see timeline.h. */
 #include "timeline.h"
 
+#include "text.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,12 +231,15 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
     window(tl, end_ns - tl->origin_ns, &lo, &hi);
     int64_t span = hi - lo;
 
+    /* lane names take at most a third of the width (longer ones are cut) */
     int name_w = 4;
     for (int i = 0; i < tl->nlanes; i++) {
         int w = (int)strlen(tl->lanes[i].name);
         if (w > name_w)
             name_w = w;
     }
+    if (name_w > width / 3)
+        name_w = width / 3;
     int cols = width - 2 - name_w - 2 - 1;
     if (cols < 10)
         cols = 10;
@@ -250,14 +255,16 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
 
     char unit[32];
     fmt_ms(unit, sizeof unit, col_ns / 1e6);
-    fprintf(out, "Timeline (time runs left to right, 1 column = %s)\n", unit);
+    char heading[96];
+    snprintf(heading, sizeof heading, "Timeline (time runs left to right, 1 column = %s)", unit);
+    ct_wrap(out, heading, width, 0);
 
     bool used[CT_STATE_COUNT] = { false };
     bool point_used[128] = { false };
     for (int i = 0; i < tl->nlanes; i++) {
         const struct ct_tl_lane *l = &tl->lanes[i];
         lane_cells(l, lo, cols, col_ns, states, points);
-        fprintf(out, "  %-*s |", name_w, l->name);
+        fprintf(out, "  %-*.*s |", name_w, name_w, l->name);
         int prev = -1;
         for (int c = 0; c < cols; c++) {
             int s = states[c];
@@ -298,14 +305,30 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
             items[n++] = tl->point_label[i];
         }
     }
+    /* the legend: items side by side while they fit; an item too long
+     * for any line gets lines of its own, its words wrapped */
     int col = fprintf(out, "  legend:");
     for (int i = 0; i < n; i++) {
-        int w = 2 + 2 + (int)strlen(items[i]);
-        if (col + w > width && col > 10)
-            col = fprintf(out, "\n         ");
+        int w = 2 + 2 + ct_text_width(items[i], strlen(items[i]));
+        if (col > 0 && col + w > width && col > 10) {
+            fputc('\n', out);
+            col = 0;
+        }
+        if (9 + w > width) {
+            char head[8];
+            snprintf(head, sizeof head, "%c", glyphs[i]);
+            if (col > 0)
+                fputc('\n', out);
+            ct_wrap_item(out, head, 4, 6, items[i], width);
+            col = 0;
+            continue;
+        }
+        if (col == 0)
+            col = fprintf(out, "         ");
         col += fprintf(out, "  %c %s", glyphs[i], items[i]);
     }
-    fputc('\n', out);
+    if (col > 0)
+        fputc('\n', out);
     free(states);
     free(points);
     return tl->nlanes;

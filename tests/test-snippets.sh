@@ -9,7 +9,8 @@
 #
 #   ```c            a complete translation unit: compiled with
 #                   -std=c17 -Wall -Wextra -Werror -pthread, and linked
-#                   too when it has a main() and uses no tutor header
+#                   too when a line starts with `int main(` and it uses
+#                   no tutor header
 #   ```c fragment   an excerpt (names declared elsewhere, `...`): skipped,
 #                   and counted
 #   ```rust, ```text, ```sh, ...   not C: counted as other
@@ -37,7 +38,8 @@ for d in $INCLUDE_DIRS; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ct-snippets.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 # Split the lessons into blocks: tmp/N.c for each complete C block, and one
 # line per block in tmp/list: "N KIND FILE LINE" (LINE of the opening fence).
@@ -96,9 +98,13 @@ while read -r n kind file line; do
             echo "$out" | awk -v src="$src:" -v file="$file" -v base="$line" '
                 index($0, src) == 1 {
                     rest = substr($0, length(src) + 1)
-                    n = rest + 0
-                    sub(/^[0-9]+/, "", rest)
-                    $0 = file ":" (base + n) rest
+                    if (rest ~ /^[0-9]/) {
+                        n = rest + 0
+                        sub(/^[0-9]+/, "", rest)
+                        $0 = file ":" (base + n) rest
+                    } else {
+                        $0 = file ":" rest
+                    }
                 }
                 { print "    " $0 }'
             failed=$((failed + 1))

@@ -299,6 +299,7 @@ static size_t list_marker(const struct line *l)
 static bool block_start(const struct line *l)
 {
     return starts(l, "```") || starts(l, "#") || starts(l, "|") || starts(l, "> ") ||
+           starts(l, "<!--") ||
            list_marker(l) > 0;
 }
 
@@ -591,7 +592,8 @@ void ct_render(FILE *out, const char *text, size_t len,
     bool need_gap = false;      /* a blank line before the next block */
 
     for (size_t i = 0; i < n;) {
-        if (blank(&ls[i])) {
+        if (blank(&ls[i]) || starts(&ls[i], "<!--")) {
+            /* an HTML comment line is a note for whoever edits the file */
             i++;
             continue;
         }

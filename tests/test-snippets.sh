@@ -22,7 +22,7 @@
 set -u
 
 # The one list of include directories for blocks that use tutor headers.
-INCLUDE_DIRS="demos/lib demos"
+INCLUDE_DIRS="demos/lib demos/runner"
 
 if [ $# -lt 2 ]; then
     echo "usage: $0 SOURCE_ROOT CC [CC ARGS...]" >&2

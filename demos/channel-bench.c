@@ -236,7 +236,7 @@ static int run_once(struct ct_run *run, struct config *cfg, long per_producer,
     if (per_producer == 0) {
         /* the workers time themselves; this only ends the sending (the
          * time scale does not apply: it is a measurement, not a story) */
-        ct_event_wait_ns(ct_cancel_event(run), duration_ns);
+        ct_event_wait_timeout(ct_cancel_event(run), duration_ns);
         atomic_store_explicit(&b->stop, true, memory_order_relaxed);
     }
     for (int i = 0; i < started; i++)

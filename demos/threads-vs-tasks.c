@@ -97,7 +97,7 @@ static void *gated_thread(void *arg)
 {
     struct gate_thread *g = arg;
     /* bounded; the demo sets the gate itself on cancel, so no polling */
-    if (ct_event_wait_ns(g->gate, 30 * CT_NS_PER_S))
+    if (ct_event_wait_timeout(g->gate, 30 * CT_NS_PER_S))
         atomic_fetch_add(g->done, 1);
     return NULL;
 }

@@ -17,14 +17,14 @@ static void test_timeout_and_set(void **state)
     assert_int_equal(ct_event_init(&e), 0);
     assert_false(ct_event_is_set(&e));
     int64_t t0 = ct_clock_ns();
-    assert_false(ct_event_wait_ns(&e, 20 * CT_NS_PER_MS));
+    assert_false(ct_event_wait_timeout(&e, 20 * CT_NS_PER_MS));
     assert_true(ct_clock_ns() - t0 >= 20 * CT_NS_PER_MS);   /* a timed wait waits */
-    assert_false(ct_event_wait_ns(&e, 0));
+    assert_false(ct_event_wait_timeout(&e, 0));
     ct_event_set(&e);
     ct_event_set(&e);                                       /* idempotent */
     assert_true(ct_event_is_set(&e));
-    assert_true(ct_event_wait_ns(&e, 0));
-    assert_true(ct_event_wait_ns(&e, CT_NS_PER_S));
+    assert_true(ct_event_wait_timeout(&e, 0));
+    assert_true(ct_event_wait_timeout(&e, CT_NS_PER_S));
     ct_event_destroy(&e);
 }
 
@@ -40,7 +40,7 @@ static void *wait_main(void *arg)
 {
     struct waiter *w = arg;
     /* generous bound: only a lost wake-up would come near it */
-    w->saw_set = ct_event_wait_ns(w->ev, 10 * CT_NS_PER_S);
+    w->saw_set = ct_event_wait_timeout(w->ev, 10 * CT_NS_PER_S);
     atomic_fetch_add(w->woken, 1);
     return NULL;
 }

@@ -274,7 +274,7 @@ static int attempt(const struct ct_lock_kind *k, void *lock, bool write, int64_t
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, attempt_main, &a), 0);
     if (cancel) {
-        assert_true(ct_event_wait_ns(&a.started, LONG_NS));
+        assert_true(ct_event_wait_timeout(&a.started, LONG_NS));
         ct_event_set(&ev);
     }
     assert_int_equal(pthread_join(t, NULL), 0);
@@ -377,7 +377,7 @@ static void test_writer_preference(void **state)
     assert_true(writer_queued(k, p.lock));
     assert_int_equal(pthread_create(&r, NULL, pref_reader, &p), 0);
     /* hold on until the new reader has been turned away once */
-    assert_true(ct_event_wait_ns(&p.turned_away, LONG_NS));
+    assert_true(ct_event_wait_timeout(&p.turned_away, LONG_NS));
     k->read_unlock(p.lock);
     assert_int_equal(pthread_join(w, NULL), 0);
     assert_int_equal(pthread_join(r, NULL), 0);

@@ -20,7 +20,13 @@
  * Senders take a mutex (broadcasts are control messages, not a hot path)
  * and copy into a slot under that slot's write lock; subscribers copy out
  * under its read lock, in parallel with each other.  Waiting subscribers
- * park on a futex (park.h) and wake on `cancel` within CT_PARK_SLICE_NS.
+ * park on a futex (park.h) and wake on `cancel` within CT_WAIT_SLICE_NS.
+ *
+ * Ordering, from the user's side: a send happens-before every receive that
+ * returns that message (so whatever the sender wrote before sending, every
+ * subscriber that gets the message sees).  Each subscriber gets the
+ * messages in the order they were sent, minus those it missed (counted).
+ * Dropping the last sender happens-before a receive that returns -EPIPE.
  */
 #ifndef CT_BROADCAST_H
 #define CT_BROADCAST_H
@@ -74,6 +80,7 @@ int ct_bcast_send(struct ct_bcast_sender *tx, const void *msg);
  *   -ETIMEDOUT, -ECANCELED, -EBADF. */
 int ct_bcast_recv(struct ct_bcast_sub *sub, void *out, uint64_t *missed,
                   struct ct_event *cancel);
+/* timeout_ns as in wait.h: < 0 forever, 0 only what is there, > 0 a bound. */
 int ct_bcast_recv_timeout(struct ct_bcast_sub *sub, void *out, uint64_t *missed,
                           int64_t timeout_ns, struct ct_event *cancel);
 int ct_bcast_try_recv(struct ct_bcast_sub *sub, void *out, uint64_t *missed);

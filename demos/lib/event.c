@@ -35,17 +35,18 @@ void ct_event_set(struct ct_event *e)
     CT_PT(pthread_mutex_unlock(&e->mu));
 }
 
-bool ct_event_wait_ns(struct ct_event *e, int64_t ns)
+bool ct_event_wait_timeout(struct ct_event *e, int64_t timeout_ns)
 {
     if (ct_event_is_set(e))
         return true;
-    if (ns <= 0)
+    if (timeout_ns == 0)
         return false;
 
-    struct timespec deadline = ct_clock_after_ns(ns);
+    struct timespec deadline = ct_clock_after_ns(timeout_ns);
     CT_PT(pthread_mutex_lock(&e->mu));
     while (!atomic_load_explicit(&e->set, memory_order_relaxed)) {
-        int rc = pthread_cond_timedwait(&e->cv, &e->mu, &deadline);
+        int rc = timeout_ns < 0 ? pthread_cond_wait(&e->cv, &e->mu)
+                                : pthread_cond_timedwait(&e->cv, &e->mu, &deadline);
         if (rc == ETIMEDOUT)
             break;
         CT_PT(rc);

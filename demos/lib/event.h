@@ -25,16 +25,21 @@ struct ct_event {
 int ct_event_init(struct ct_event *e);
 void ct_event_destroy(struct ct_event *e);
 
-/* Set the event and wake all waiters.  Safe to call any number of times. */
+/* Set the event and wake all waiters.  Safe to call any number of times,
+ * from any thread (not from a signal handler).  Everything the setter did
+ * before its first set happens-before every is_set / wait that returns
+ * true. */
 void ct_event_set(struct ct_event *e);
 
+/* Has the event been set?  One acquire load: cheap in an inner loop. */
 static inline bool ct_event_is_set(struct ct_event *e)
 {
     return atomic_load_explicit(&e->set, memory_order_acquire);
 }
 
-/* Block up to `ns` nanoseconds or until the event is set, whichever comes
- * first.  Returns true if the event is set (possibly before the call). */
-bool ct_event_wait_ns(struct ct_event *e, int64_t ns);
+/* Wait until the event is set (true) or the timeout passes (false).
+ * timeout_ns as everywhere in demos/lib (wait.h): < 0 forever, 0 just
+ * look, > 0 at most that long. */
+bool ct_event_wait_timeout(struct ct_event *e, int64_t timeout_ns);
 
 #endif

@@ -28,10 +28,14 @@ struct ct_gate {
 void ct_gate_init(struct ct_gate *g, int parties);
 
 /* Arrive and wait for the others.  Returns true when all have arrived or
- * the gate was opened, false if `cancel` (may be NULL) was set first. */
+ * the gate was opened, false if `cancel` (may be NULL) was set first.
+ * Everything each party did before arriving happens-before every wait that
+ * returns true (the arrival count and the open flag are seq_cst).  The
+ * gate is a start line, not a barrier to reuse: one use per init. */
 bool ct_gate_wait(struct ct_gate *g, struct ct_event *cancel);
 
-/* Let everyone through now, arrived or not (e.g. a worker failed to start). */
+/* Let everyone through now, arrived or not (e.g. a worker failed to start).
+ * What the caller did before opening happens-before the waits it ends. */
 void ct_gate_open(struct ct_gate *g);
 
 #endif

@@ -13,6 +13,10 @@
  * Unlike chan.h there are no handles: the owner closes the queue (for
  * example, the last producer when it is done), after which sends fail and
  * receivers drain what is left and then get -EPIPE.
+ *
+ * Ordering: the mutex orders everything.  A send happens-before the
+ * receive that returns its message; the close happens-before a receive's
+ * -EPIPE.  Messages leave in the order they were sent (one FIFO).
  */
 #ifndef CT_LOCKQ_H
 #define CT_LOCKQ_H

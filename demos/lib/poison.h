@@ -57,10 +57,14 @@ void ct_poison_destroy(struct ct_poison_mutex *m);
 
 /* Lock; `*data` (if `data` is not NULL) receives the guarded pointer.
  * Returns 0, or CT_POISONED (locked all the same), or -ECANCELED when
- * `cancel` (may be NULL) was set first (not locked). */
+ * `cancel` (may be NULL) was set first (not locked).  Locking acquires,
+ * unlocking releases: everything the last holder did before it unlocked
+ * (or before its panic unlocked for it) happens-before this lock returns,
+ * the poisoned flag included. */
 int ct_poison_lock(struct ct_poison_mutex *m, void **data,
                    struct ct_event *cancel);
-/* As ct_poison_lock, waiting at most `timeout_ns`: also -ETIMEDOUT. */
+/* As ct_poison_lock, with a timeout (wait.h: < 0 forever, 0 only if free
+ * now, > 0 at most that long): also -ETIMEDOUT. */
 int ct_poison_lock_timeout(struct ct_poison_mutex *m, void **data,
                          int64_t timeout_ns, struct ct_event *cancel);
 /* Lock if free; `*poisoned` (may be NULL) tells the status. */
@@ -75,9 +79,11 @@ void ct_poison_unlock_cleanup(void *m);
 #define CT_POISON_GUARD(m) pthread_cleanup_push(ct_poison_unlock_cleanup, (m))
 #define CT_POISON_GUARD_END() pthread_cleanup_pop(1)
 
-/* Whether a holder panicked since the last clear (no lock needed). */
+/* Whether a holder panicked since the last clear.  Without the lock this
+ * is a snapshot; with it, it is exact. */
 bool ct_poison_is_poisoned(struct ct_poison_mutex *m);
-/* Declare the data repaired: later locks return 0 again. */
+/* Declare the data repaired: later locks return 0 again.  Call it with the
+ * lock held, after the repair, so that the next holder sees both. */
 void ct_poison_clear(struct ct_poison_mutex *m);
 
 #endif

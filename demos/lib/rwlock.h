@@ -14,8 +14,14 @@
  * one, otherwise it wakes all waiting readers at once.
  *
  * Every lock operation comes in three forms: blocking (give up only on
- * `cancel`), timed, and try.  `cancel` may be NULL.  Blocking and timed
+ * `cancel`), _timeout (wait.h: < 0 forever, 0 only if free now, > 0 at
+ * most that long) and try.  `cancel` may be NULL.  Blocking and _timeout
  * forms return 0 when the lock is held, -ETIMEDOUT or -ECANCELED when not.
+ *
+ * Ordering: lock acquires, unlock releases (the internal mutex does both).
+ * A write unlock happens-before every later read or write lock; a read
+ * unlock happens-before the next write lock.  Two readers inside together
+ * are not ordered with each other: they may only read.
  *
  * Cost: every operation, read or write, takes the internal mutex, so all
  * threads write to one cache line; this lock shows the policy, not speed.
@@ -45,7 +51,6 @@ int ct_rwlock_init(struct ct_rwlock *l);
 void ct_rwlock_destroy(struct ct_rwlock *l);
 
 int ct_rwlock_read_lock(struct ct_rwlock *l, struct ct_event *cancel);
-/* Wait at most `timeout_ns` (negative: no limit). */
 int ct_rwlock_read_lock_timeout(struct ct_rwlock *l, int64_t timeout_ns,
                               struct ct_event *cancel);
 bool ct_rwlock_try_read_lock(struct ct_rwlock *l);

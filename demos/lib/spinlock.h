@@ -15,7 +15,12 @@
  * past the backoff cap it calls sched_yield() on every retry.
  *
  * Blocking forms give up on `cancel` (checked now and then while spinning;
- * may be NULL) and return 0 or -ECANCELED; the timed form also -ETIMEDOUT.
+ * may be NULL) and return 0 or -ECANCELED; the _timeout form (wait.h's
+ * meaning) also -ETIMEDOUT.
+ *
+ * Ordering: a successful lock is an acquire exchange and unlock a release
+ * store, so everything a holder did before unlocking happens-before the
+ * next holder's lock returns.
  */
 #ifndef CT_SPINLOCK_H
 #define CT_SPINLOCK_H

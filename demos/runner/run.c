@@ -143,12 +143,13 @@ struct ct_event *ct_cancel_event(struct ct_run *run)
 
 bool ct_sleep_ms(struct ct_run *run, double ms)
 {
-    return !ct_event_wait_ns(&run->cancel, (int64_t)(ms * run->opts->scale * 1e6));
+    int64_t ns = ms > 0 ? (int64_t)(ms * run->opts->scale * 1e6) : 0;
+    return !ct_event_wait_timeout(&run->cancel, ns);
 }
 
 bool ct_wait(struct ct_run *run, struct ct_event *ev)
 {
-    while (!ct_event_wait_ns(ev, CT_WAIT_SLICE_NS)) {
+    while (!ct_event_wait_timeout(ev, CT_WAIT_SLICE_NS)) {
         if (ct_cancelled(run))
             return false;
     }
@@ -162,7 +163,7 @@ bool ct_stop_requested(struct ct_run *run)
 
 bool ct_wait_stop_ms(struct ct_run *run, double ms)
 {
-    return ct_event_wait_ns(&run->stop, (int64_t)(ms * 1e6));
+    return ct_event_wait_timeout(&run->stop, ms > 0 ? (int64_t)(ms * 1e6) : 0);
 }
 
 /* ---- threads ---------------------------------------------------------- */

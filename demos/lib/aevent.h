@@ -3,6 +3,9 @@
  * The async twin of event.h (tokio's Notify used as a gate): any thread
  * sets it; every task waiting on it is woken.  A waiting task costs one
  * list node inside its wait future, and no thread.
+ *
+ * Ordering: everything the setter did before the set happens-before every
+ * wait future that completes because of it.
  */
 #ifndef CT_AEVENT_H
 #define CT_AEVENT_H

@@ -11,6 +11,11 @@
  * It may be held across awaits, which is its reason to exist; it costs a
  * little more than a pthread mutex, so for short critical sections with no
  * await inside, a pthread mutex is the better choice even in a task.
+ *
+ * Ordering: lock acquires, unlock releases.  Everything the holder did
+ * before unlocking happens-before the next holder's lock future returning
+ * READY, on whatever worker that task runs (the hand-over goes through the
+ * internal mutex, and the wake-up through the executor's queues).
  */
 #ifndef CT_AMUTEX_H
 #define CT_AMUTEX_H

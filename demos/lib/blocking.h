@@ -11,6 +11,10 @@
  * ct_sleep_ms, which returns on Ctrl-C).  Shutdown drops the jobs that
  * have not started (their `cleanup` runs, their handles report
  * -ECANCELED) and joins every thread after its current job.
+ *
+ * Ordering: spawning a job happens-before the job runs, and the job's run
+ * (its return value and everything it wrote) happens-before its handle
+ * future returns READY.
  */
 #ifndef CT_BLOCKING_H
 #define CT_BLOCKING_H

@@ -11,6 +11,11 @@
  * dropped itself.  A child's `value` and `error` stay readable after that.
  * Because a combinator points at its children, initialise it in the
  * parent's first poll, not before a move (see future.h).
+ *
+ * Ordering: every child is polled on the thread that polls the parent, one
+ * after another, so children never run at the same time and need nothing
+ * to be ordered with each other; a child's output is ready for the parent
+ * as soon as the child's poll returns READY.
  */
 #ifndef CT_COMBINATORS_H
 #define CT_COMBINATORS_H

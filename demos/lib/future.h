@@ -75,6 +75,10 @@ struct ct_waker {
 
 /* A new reference to the same waker. */
 struct ct_waker ct_waker_clone(const struct ct_waker *w);
+/* Schedule a poll.  Whatever the waking thread did before the wake
+ * happens-before that poll (the executor's queues and task state carry the
+ * ordering), so a producer can store a result, then wake, and the poll
+ * will see the result. */
 void ct_waker_wake(const struct ct_waker *w);
 /* Release `*w` and leave it empty. */
 void ct_waker_drop(struct ct_waker *w);
@@ -94,7 +98,10 @@ void ct_waker_slot_destroy(struct ct_waker_slot *s);
 /* Store a clone of `w` (replacing, and dropping, an older one). */
 void ct_waker_slot_register(struct ct_waker_slot *s, const struct ct_waker *w);
 /* Wake the stored waker, if any, and empty the slot.  Returns whether
- * there was one. */
+ * there was one.  A register and a wake are ordered by the slot's mutex:
+ * a wake that finds the slot empty came before the register, so a future
+ * must register first and then look at its condition again (or it can
+ * miss the wake-up, the async form of a lost wake-up). */
 bool ct_waker_slot_wake(struct ct_waker_slot *s);
 
 /* ---- Futures ------------------------------------------------------------ */

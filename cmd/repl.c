@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "complete.h"
@@ -28,69 +29,171 @@
 
 #define MAX_CANDS 200
 
-/* Ctrl-C at the prompt.  The handler only writes a byte to a pipe; the
- * character reader below polls the terminal and that pipe together, so an
- * interrupt is never lost between a check and a blocking read, whatever
- * libedit was doing when it came.  SA_RESTART keeps the signal from
- * failing libedit's own terminal writes with EINTR. */
-static int sigint_pipe[2] = { -1, -1 };
+/* Signals at the prompt.
+ *
+ * The handlers only write the signal's number to a pipe, except where the
+ * terminal itself is at stake: the character reader below polls the
+ * terminal and that pipe together, so a signal is never lost between a
+ * check and a blocking read, whatever libedit was doing when it came.
+ *   SIGINT    forget the line being typed, prompt again
+ *   SIGWINCH  lay the line out again for the new width
+ *   SIGTSTP   (Ctrl-Z) give the terminal back as it was, stop; on `fg`,
+ *             take it again and redraw the prompt and the line
+ *   SIGTERM, SIGHUP, SIGQUIT  give the terminal back, then die of the
+ *             signal as if it were not handled (history is saved per line)
+ * SA_RESTART keeps the signals from failing libedit's own terminal writes
+ * with EINTR.  During a demo the runner blocks the signals that stop a
+ * demo and handles them itself (demos/runner/run.c). */
+static int sig_pipe[2] = { -1, -1 };
+static struct termios cooked;           /* the terminal as we found it */
+static bool have_cooked;
+static volatile sig_atomic_t at_prompt; /* inside el_gets: terminal is raw */
 
-static void on_sigint(int sig)
+/* The character that read_wchar returns to ask for a redisplay.  Ctrl-\ is
+ * never read as a character (the terminal turns it into SIGQUIT). */
+#define REDRAW_CHAR L'\034'
+
+static void restore_terminal(void)
 {
-    (void)sig;
+    if (have_cooked)
+        tcsetattr(STDIN_FILENO, TCSANOW, &cooked);
+}
+
+static void on_signal(int sig)
+{
     int saved = errno;
-    ssize_t n = write(sigint_pipe[1], "", 1);
-    (void)n;
+    if (sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) {
+        restore_terminal();
+        signal(sig, SIG_DFL);
+        raise(sig);             /* blocked until this handler returns */
+    } else if (sig == SIGTSTP) {
+        struct termios raw;
+        bool raw_now = at_prompt && have_cooked && tcgetattr(STDIN_FILENO, &raw) == 0;
+        if (raw_now)
+            restore_terminal();
+        signal(SIGTSTP, SIG_DFL);
+        sigset_t tstp;
+        sigemptyset(&tstp);
+        sigaddset(&tstp, SIGTSTP);
+        sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+        raise(SIGTSTP);         /* stops here until SIGCONT */
+        sigprocmask(SIG_BLOCK, &tstp, NULL);
+        struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTSTP, &sa, NULL);
+        if (raw_now) {
+            tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+            unsigned char b = SIGWINCH;     /* redraw, as after a resize */
+            ssize_t n = write(sig_pipe[1], &b, 1);
+            (void)n;
+        }
+    } else {
+        unsigned char b = (unsigned char)sig;
+        ssize_t n = write(sig_pipe[1], &b, 1);
+        (void)n;
+    }
     errno = saved;
 }
 
-static void drain_sigint_pipe(void)
+static const int handled[] = { SIGINT, SIGWINCH, SIGTSTP, SIGTERM, SIGHUP, SIGQUIT };
+#define NHANDLED (sizeof handled / sizeof handled[0])
+
+static void install_handlers(struct sigaction *old)
 {
-    char buf[64];
-    while (read(sigint_pipe[0], buf, sizeof buf) > 0)
+    struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NHANDLED; i++)
+        sigaction(handled[i], &sa, &old[i]);
+}
+
+static void restore_handlers(const struct sigaction *old)
+{
+    for (size_t i = 0; i < NHANDLED; i++)
+        sigaction(handled[i], &old[i], NULL);
+}
+
+/* The signal waiting in the pipe, or 0. */
+static int take_signal(void)
+{
+    unsigned char b;
+    return read(sig_pipe[0], &b, 1) == 1 ? b : 0;
+}
+
+static void drain_signals(void)
+{
+    while (take_signal())
         ;
 }
 
+/* UTF-8 input, decoded a byte at a time.  A byte that shows the bytes
+ * before it are not a character is kept for the next call: the bad bytes
+ * become U+FFFD and nothing else is lost, an Enter least of all. */
+static unsigned char pending;
+static bool have_pending;
+
 /* libedit's character reader, replaced: returns 1 with a character, 0 at
  * end of input, -1 with errno EINTR on Ctrl-C (el_gets then returns NULL
- * with count -1).  Input is UTF-8, decoded a byte at a time. */
+ * with count -1). */
 static int read_wchar(EditLine *el, wchar_t *wc)
 {
-    (void)el;
     char buf[MB_LEN_MAX];
     size_t n = 0;
     for (;;) {
-        struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sigint_pipe[0], POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
+        if (have_pending) {
+            buf[n++] = (char)pending;
+            have_pending = false;
+        } else {
+            struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
+            if (poll(fds, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -1;
+            }
+            if (fds[1].revents & POLLIN) {
+                int sig = take_signal();
+                if (sig == SIGINT) {
+                    errno = EINTR;
+                    return -1;
+                }
+                if (sig == SIGWINCH) {
+                    el_resize(el);
+                    *wc = REDRAW_CHAR;
+                    return 1;
+                }
                 continue;
-            return -1;
+            }
+            ssize_t r = read(STDIN_FILENO, buf + n, 1);
+            if (r < 0) {
+                if (errno == EINTR || errno == EAGAIN)
+                    continue;
+                return -1;
+            }
+            if (r == 0)
+                return n ? (*wc = 0xfffd, 1) : 0;   /* a cut character, then the end */
+            n++;
         }
-        if (fds[1].revents & POLLIN) {
-            drain_sigint_pipe();
-            errno = EINTR;
-            return -1;
-        }
-        ssize_t r = read(STDIN_FILENO, buf + n, 1);
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return -1;
-        }
-        if (r == 0)
-            return 0;
-        n++;
         mbstate_t st;
         memset(&st, 0, sizeof st);
         size_t k = mbrtowc(wc, buf, n, &st);
         if (k == (size_t)-2 && n < sizeof buf)
             continue;       /* the rest of a multibyte character follows */
         if (k == (size_t)-1 || k == (size_t)-2) {
-            n = 0;          /* not a character: drop the bytes */
-            continue;
+            if (n > 1) {
+                /* the last byte ended the sequence: it may start the next */
+                pending = (unsigned char)buf[n - 1];
+                have_pending = true;
+            }
+            *wc = 0xfffd;
+            return 1;
         }
         return 1;
     }
+}
+
+static unsigned char redraw(EditLine *el, int ch)
+{
+    (void)el, (void)ch;
+    return CC_REDISPLAY;
 }
 
 /* ${XDG_STATE_HOME:-~/.local/state}/concur-tutor/history, creating the
@@ -229,26 +332,32 @@ static int interactive(struct ct_ctx *ctx)
     el_set(el, EL_BIND, "^I", "ct-complete", NULL);
     el_source(el, NULL);
 
-    if (pipe2(sigint_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        fprintf(stderr, "concur-tutor: cannot set up Ctrl-C handling: %s\n", strerror(errno));
+    el_set(el, EL_ADDFN, "ct-redraw", "redraw the prompt and the line", redraw);
+    el_set(el, EL_BIND, "\\034", "ct-redraw", NULL);
+
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "concur-tutor: cannot set up signal handling: %s\n", strerror(errno));
         free(hpath);
         history_end(hist);
         el_end(el);
         return CT_EXIT_FAILED;
     }
-    struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESTART }, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    have_cooked = tcgetattr(STDIN_FILENO, &cooked) == 0;
+    struct sigaction old[NHANDLED];
+    install_handlers(old);
 
     printf("concur-tutor %s: 'list' shows the chapters, 'help' the commands, "
            "TAB completes, Ctrl-D leaves.\n", CT_VERSION);
     /* a broken lesson directory is worth knowing about at once; the
      * commands that need lessons will say so again */
     ct_ctx_lessons(ctx, true);
+    int status = CT_EXIT_OK;
     for (;;) {
         int count;
-        drain_sigint_pipe();    /* a Ctrl-C from before this prompt is spent */
+        drain_signals();        /* a signal from before this prompt is spent */
+        at_prompt = 1;
         const char *line = el_gets(el, &count);
+        at_prompt = 0;
         if (!line) {
             if (count == -1 && errno == EINTR) {
                 /* Ctrl-C at the prompt: forget the line, prompt again */
@@ -262,24 +371,29 @@ static int interactive(struct ct_ctx *ctx)
         if (!copy)
             break;
         copy[strcspn(copy, "\r\n")] = '\0';
+        int rc = CT_EXIT_OK;
         if (copy[strspn(copy, " \t")] != '\0') {
             history(hist, &ev, H_ENTER, copy);
             if (hpath)
                 history(hist, &ev, H_SAVE, hpath);
-            ct_exec_line(ctx, copy);
+            rc = ct_exec_line(ctx, copy);
         }
         free(copy);
+        if (rc == 128 + SIGTERM || rc == 128 + SIGHUP) {
+            status = rc;        /* a demo was stopped by it: so is the tutor */
+            break;
+        }
         if (ctx->quit)
             break;
     }
 
-    sigaction(SIGINT, &old, NULL);
-    close(sigint_pipe[0]);
-    close(sigint_pipe[1]);
+    restore_handlers(old);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
     free(hpath);
     history_end(hist);
     el_end(el);
-    return CT_EXIT_OK;
+    return status;
 }
 
 static int script(struct ct_ctx *ctx)
@@ -291,8 +405,10 @@ static int script(struct ct_ctx *ctx)
         int rc = ct_exec_line(ctx, line);
         if (rc != CT_EXIT_OK && status == CT_EXIT_OK)
             status = rc;
-        if (rc == CT_EXIT_INTERRUPTED)
+        if (rc == CT_EXIT_INTERRUPTED || rc == 128 + SIGTERM || rc == 128 + SIGHUP) {
+            status = rc;
             break;
+        }
     }
     free(line);
     return status;

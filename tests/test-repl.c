@@ -7,12 +7,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -37,23 +39,68 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void pty_start(struct pty *t)
+static void exec_tutor(void)
 {
-    struct winsize ws = { .ws_row = 40, .ws_col = 100 };
+    setenv("TERM", "xterm", 1);
+    setenv("NO_COLOR", "1", 1);
+    setenv("PAGER", "cat", 1);
+    setenv("XDG_STATE_HOME", state_dir, 1);
+    unsetenv("COLUMNS");
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTTOU, SIG_DFL);
+    execl(ct_test_binary(), ct_test_binary(), (char *)NULL);
+    _exit(127);
+}
+
+/* A very small job-control shell in the session of the pty: the tutor runs
+ * as its foreground job; when the job stops, the shell says "[stopped]",
+ * waits a moment (the test looks at the terminal meanwhile) and continues
+ * it in the foreground, as `fg` would.  Exits with the job's status. */
+static _Noreturn void job_shell(void)
+{
+    signal(SIGTTOU, SIG_IGN);
+    pid_t job = fork();
+    if (job == 0) {
+        setpgid(0, 0);
+        tcsetpgrp(STDIN_FILENO, getpid());
+        exec_tutor();
+    }
+    setpgid(job, job);
+    tcsetpgrp(STDIN_FILENO, job);
+    for (;;) {
+        int st;
+        if (waitpid(job, &st, WUNTRACED) < 0)
+            _exit(126);
+        if (WIFSTOPPED(st)) {
+            ssize_t n = write(STDOUT_FILENO, "[stopped]\n", 10);
+            (void)n;
+            struct timespec ts = { 0, 300 * 1000000L };
+            nanosleep(&ts, NULL);
+            tcsetpgrp(STDIN_FILENO, job);
+            kill(-job, SIGCONT);
+            continue;
+        }
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+}
+
+static void pty_start_at(struct pty *t, int cols, bool with_shell)
+{
+    struct winsize ws = { .ws_row = 40, .ws_col = (unsigned short)cols };
     memset(t, 0, sizeof *t);
     t->seen = calloc(1, 1);
     t->pid = forkpty(&t->fd, NULL, NULL, &ws);
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
-        setenv("TERM", "xterm", 1);
-        setenv("NO_COLOR", "1", 1);
-        setenv("PAGER", "cat", 1);
-        setenv("XDG_STATE_HOME", state_dir, 1);
-        unsetenv("COLUMNS");
-        signal(SIGINT, SIG_DFL);
-        execl(ct_test_binary(), ct_test_binary(), (char *)NULL);
-        _exit(127);
+        if (with_shell)
+            job_shell();
+        exec_tutor();
     }
+}
+
+static void pty_start(struct pty *t)
+{
+    pty_start_at(t, 100, false);
 }
 
 /* Read until `want` appears after the mark (then move the mark past it),
@@ -105,9 +152,8 @@ static void expect(struct pty *t, const char *want, double timeout_ms)
  * mode: libedit prints the prompt a moment before it switches, and keys
  * sent in between are read in cooked mode (echoed twice; a Ctrl-D there is
  * lost).  On Linux the master side reads the slave's termios. */
-static void at_prompt(struct pty *t)
+static void wait_raw(struct pty *t)
 {
-    expect(t, "concur> ", 5000);
     double deadline = now_ms() + 5000;
     struct termios tio;
     while (tcgetattr(t->fd, &tio) == 0 && (tio.c_lflag & ICANON)) {
@@ -118,10 +164,43 @@ static void at_prompt(struct pty *t)
     }
 }
 
+static void at_prompt(struct pty *t)
+{
+    expect(t, "concur> ", 5000);
+    wait_raw(t);
+}
+
 static void send_keys(struct pty *t, const char *keys)
 {
     size_t n = strlen(keys);
     assert_int_equal(write(t->fd, keys, n), (ssize_t)n);
+}
+
+/* Is the terminal back in its ordinary mode (line editing and echo on)? */
+static bool terminal_cooked(struct pty *t)
+{
+    struct termios tio;
+    assert_int_equal(tcgetattr(t->fd, &tio), 0);
+    return (tio.c_lflag & ICANON) && (tio.c_lflag & ECHO);
+}
+
+/* Wait for the program to exit without closing the terminal; its status. */
+static int pty_wait_exit(struct pty *t)
+{
+    int status = -1;
+    double deadline = now_ms() + 10000;
+    char buf[4096];
+    while (waitpid(t->pid, &status, WNOHANG) != t->pid) {
+        if (now_ms() > deadline) {
+            kill(t->pid, SIGKILL);
+            waitpid(t->pid, &status, 0);
+            fail_msg("the program did not exit");
+        }
+        struct pollfd p = { t->fd, POLLIN, 0 };
+        if (poll(&p, 1, 20) > 0)
+            (void)!read(t->fd, buf, sizeof buf);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* Wait for the program to exit; its exit status. */
@@ -273,6 +352,114 @@ static void test_ctrl_c_cancels_demo(void **state)
     assert_int_equal(pty_finish(&t), 0);
 }
 
+/* SIGTERM, SIGHUP or SIGQUIT at the prompt: the tutor dies of the signal
+ * and leaves the terminal as it found it. */
+static void test_fatal_signals_restore_terminal(void **state)
+{
+    (void)state;
+    static const int sigs[] = { SIGTERM, SIGHUP, SIGQUIT };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct pty t;
+        pty_start(&t);
+        at_prompt(&t);
+        send_keys(&t, "lis");
+        expect(&t, "lis", 5000);
+        assert_false(terminal_cooked(&t));      /* raw while editing */
+        kill(t.pid, sigs[i]);
+        assert_int_equal(pty_wait_exit(&t), 128 + sigs[i]);
+        if (!terminal_cooked(&t))
+            fail_msg("signal %d left the terminal raw", sigs[i]);
+        close(t.fd);
+        free(t.seen);
+    }
+}
+
+/* SIGTERM while a demo runs: the demo stops as on Ctrl-C, says so, and the
+ * tutor exits with 128 + SIGTERM, the terminal restored. */
+static void test_sigterm_during_demo(void **state)
+{
+    (void)state;
+    struct pty t;
+    pty_start(&t);
+    at_prompt(&t);
+    send_keys(&t, "run race threads=2 iters=100000000\r");
+    expect(&t, "-- racy", 10000);
+    kill(t.pid, SIGTERM);
+    expect(&t, "Cancelled after", 5000);
+    expect(&t, "Stopped by SIGTERM", 5000);
+    assert_int_equal(pty_wait_exit(&t), 128 + SIGTERM);
+    assert_true(terminal_cooked(&t));
+    close(t.fd);
+    free(t.seen);
+}
+
+/* Ctrl-Z, then fg: the terminal is given back while stopped, and taken
+ * again after, with the prompt and the half-typed line redrawn and
+ * completion working. */
+static void test_ctrl_z_and_fg(void **state)
+{
+    (void)state;
+    struct pty t;
+    pty_start_at(&t, 100, true);
+    at_prompt(&t);
+    send_keys(&t, "list");
+    expect(&t, "list", 5000);
+    send_keys(&t, "\x1a");                      /* Ctrl-Z */
+    expect(&t, "[stopped]", 5000);
+    assert_true(terminal_cooked(&t));           /* given back while stopped */
+    expect(&t, "concur> list", 5000);           /* redrawn after fg */
+    wait_raw(&t);
+    send_keys(&t, " 1\r");                      /* the line was kept */
+    expect(&t, "Introduction", 5000);
+    at_prompt(&t);
+    send_keys(&t, "he\t");
+    expect(&t, "help ", 5000);
+    send_keys(&t, "\x15quit\r");
+    assert_int_equal(pty_finish(&t), 0);
+}
+
+/* A resize while editing: the line is laid out again and what was typed
+ * is what runs. */
+static void test_resize(void **state)
+{
+    (void)state;
+    struct pty t;
+    pty_start_at(&t, 120, false);
+    at_prompt(&t);
+    struct winsize ws = { .ws_row = 40, .ws_col = 50 };
+    assert_int_equal(ioctl(t.fd, TIOCSWINSZ, &ws), 0);
+    /* 70 characters on a 50-column terminal, then an edit at the start */
+    send_keys(&t, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    /* libedit wraps at the margin it knows of with " \b": at 50 columns,
+     * which it only knows if it was told of the resize */
+    expect(&t, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx \b", 5000);
+    send_keys(&t, "\x01y\r");                  /* Ctrl-A, y, Enter */
+    expect(&t, "unknown command 'yxxxx", 5000);
+    at_prompt(&t);
+    send_keys(&t, "quit\r");
+    assert_int_equal(pty_finish(&t), 0);
+}
+
+/* Invalid UTF-8 never eats the byte after it, Enter least of all. */
+static void test_invalid_utf8(void **state)
+{
+    (void)state;
+    struct pty t;
+    pty_start(&t);
+    at_prompt(&t);
+    send_keys(&t, "show caf\xe9\r");
+    expect(&t, "unknown lesson or demo", 5000);
+    at_prompt(&t);
+    send_keys(&t, "help\xe9 race\r");            /* the space survives */
+    expect(&t, "unknown command", 5000);
+    at_prompt(&t);
+    send_keys(&t, "list 1\r");                  /* not merged with the above */
+    expect(&t, "Introduction", 5000);
+    at_prompt(&t);
+    send_keys(&t, "quit\r");
+    assert_int_equal(pty_finish(&t), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -295,6 +482,11 @@ int main(void)
         cmocka_unit_test(test_history_kept),
         cmocka_unit_test(test_ctrl_c_at_prompt),
         cmocka_unit_test(test_ctrl_c_cancels_demo),
+        cmocka_unit_test(test_fatal_signals_restore_terminal),
+        cmocka_unit_test(test_sigterm_during_demo),
+        cmocka_unit_test(test_ctrl_z_and_fg),
+        cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

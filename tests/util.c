@@ -53,6 +53,12 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 int ct_proc_run(struct ct_proc *p, const char *const *argv, const char *input,
                 const char *const *env, double timeout_s, double sigint_after_ms)
 {
+    return ct_proc_run_signal(p, argv, input, env, timeout_s, SIGINT, sigint_after_ms);
+}
+
+int ct_proc_run_signal(struct ct_proc *p, const char *const *argv, const char *input,
+                       const char *const *env, double timeout_s, int sig, double after_ms)
+{
     int in[2], out[2], err[2];
     memset(p, 0, sizeof *p);
     p->out = calloc(1, 1);
@@ -94,8 +100,8 @@ int ct_proc_run(struct ct_proc *p, const char *const *argv, const char *input,
             kill(pid, SIGKILL);
             killed = true;
         }
-        if (sigint_after_ms > 0 && !sent_int && elapsed >= sigint_after_ms) {
-            kill(pid, SIGINT);
+        if (after_ms > 0 && !sent_int && elapsed >= after_ms) {
+            kill(pid, sig);
             sent_int = true;
         }
         int r = poll(fds, 2, 10);

@@ -24,6 +24,9 @@ const char *ct_test_binary(void);
  * `sigint_after_ms` (> 0).  Returns 0, or -1 if it could not be started. */
 int ct_proc_run(struct ct_proc *p, const char *const *argv, const char *input,
                 const char *const *env, double timeout_s, double sigint_after_ms);
+/* The same, sending `sig` (instead of SIGINT) after `after_ms`. */
+int ct_proc_run_signal(struct ct_proc *p, const char *const *argv, const char *input,
+                       const char *const *env, double timeout_s, int sig, double after_ms);
 void ct_proc_free(struct ct_proc *p);
 
 /* Run the binary with the given arguments (NULL-terminated), no input,

@@ -36,6 +36,7 @@ struct ct_run {
     struct ct_timeline tl;
     struct ct_report *rep;
     atomic_int live_threads;        /* started and not joined */
+    atomic_int stopped_by;          /* SIGTERM or SIGHUP that stopped it, or 0 */
     pthread_mutex_t out_mu;         /* guards the output and the fields below */
     int label_w;
     bool fresh;                     /* nothing printed since the header */
@@ -465,31 +466,66 @@ static void draw_timeline(struct ct_run *run, int64_t end_ns)
 
 /* ---- the run itself --------------------------------------------------- */
 
-/* Waits for SIGINT on behalf of the whole run (every other thread has it
- * blocked) and turns it into a stop or a cancel; SIGUSR1 from the runner
- * tells it the run is over. */
+/* Waits for SIGINT, SIGTERM and SIGHUP on behalf of the whole run (every
+ * other thread has them blocked) and turns them into a graceful stop or a
+ * cancel; SIGUSR1 from the runner tells it the run is over.  SIGTERM and
+ * SIGHUP (a supervisor, a closed terminal) stop the demo as Ctrl-C does,
+ * and the runner then reports them in its exit status. */
 static void *watcher_main(void *arg)
 {
     struct ct_run *run = arg;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGUSR1);
-    tls_label = "ctrl-c";
+    tls_label = "signal";
     for (;;) {
         int sig;
-        if (sigwait(&set, &sig) != 0 || sig != SIGINT)
+        if (sigwait(&set, &sig) != 0 || sig == SIGUSR1)
             break;
+        const char *what = sig == SIGINT ? "Ctrl-C" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+        if (sig != SIGINT && atomic_load(&run->stopped_by) == 0)
+            atomic_store(&run->stopped_by, sig);
         if ((run->demo->flags & CT_DEMO_GRACEFUL) && !ct_event_is_set(&run->stop)) {
-            ct_say(run, "stop requested: finishing gracefully (Ctrl-C again cancels)");
+            ct_say(run, "%s: finishing gracefully (Ctrl-C again cancels)", what);
             ct_event_set(&run->stop);
         } else {
-            ct_say(run, "cancelling: waiting for the demo's threads to finish");
+            ct_say(run, "%s: cancelling; waiting for the demo's threads to finish", what);
             ct_event_set(&run->cancel);
             ct_event_set(&run->stop);
         }
     }
     return NULL;
+}
+
+/* The watcher, and the signal mask it needs around it. */
+struct watch {
+    pthread_t tid;
+    sigset_t old;
+};
+
+static int watch_start(struct ct_run *run, struct watch *w)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGUSR1);
+    CT_PT(pthread_sigmask(SIG_BLOCK, &block, &w->old));
+    int rc = pthread_create(&w->tid, NULL, watcher_main, run);
+    if (rc != 0)
+        CT_PT(pthread_sigmask(SIG_SETMASK, &w->old, NULL));
+    return -rc;
+}
+
+static void watch_stop(struct watch *w)
+{
+    CT_PT(pthread_kill(w->tid, SIGUSR1));
+    CT_PT(pthread_join(w->tid, NULL));
+    CT_PT(pthread_sigmask(SIG_SETMASK, &w->old, NULL));
 }
 
 static void print_header(const struct ct_run *run)
@@ -560,6 +596,9 @@ static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
     ct_json_kv_int(&j, "chapter", run->demo->chapter);
     ct_json_kv_str(&j, "title", run->demo->title);
     ct_json_kv_str(&j, "status", status);
+    int sig = atomic_load(&run->stopped_by);
+    if (sig)
+        ct_json_kv_str(&j, "stopped_by", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
     ct_json_kv_num(&j, "wall_ms", (double)(end_ns - run->t0) / 1e6);
     ct_json_kv_num(&j, "scale", run->opts->scale);
     ct_json_kv_int(&j, "cpus", ct_cpus());
@@ -606,6 +645,7 @@ static struct ct_run *new_run(const struct ct_demo *d,
     run->label_w = 11;     /* most labels fit, so columns rarely shift mid-run */
     run->fresh = true;
     atomic_init(&run->live_threads, 0);
+    atomic_init(&run->stopped_by, 0);
     run->rep = ct_report_new();
     if (!run->rep || ct_event_init(&run->cancel) != 0) {
         ct_report_free(run->rep);
@@ -630,6 +670,51 @@ fail_cancel:
     return NULL;
 }
 
+/* Print what the run found (text or JSON) and return its exit code. */
+static int report_run(struct ct_run *run, int demo_rc, int64_t end_ns)
+{
+    const struct ct_run_opts *opts = run->opts;
+    FILE *out = opts->out;
+    double wall_ms = (double)(end_ns - run->t0) / 1e6;
+    int sig = atomic_load(&run->stopped_by);
+    bool cancelled = ct_cancelled(run);
+    const char *status = cancelled ? "cancelled"
+                         : demo_rc < 0 ? "error"
+                         : ct_report_failed(run->rep) ? "failed" : "ok";
+    int code = sig ? 128 + sig
+               : cancelled ? CT_EXIT_INTERRUPTED
+               : (demo_rc < 0 || ct_report_failed(run->rep)) ? CT_EXIT_FAILED
+               : CT_EXIT_OK;
+    char line[160];
+    if (opts->json) {
+        print_json(run, status, end_ns);
+    } else if (cancelled) {
+        snprintf(line, sizeof line,
+                 "Cancelled after %.1f ms; every thread the demo started has been joined.",
+                 wall_ms);
+        fputc('\n', out);
+        ct_wrap(out, line, opts->width, 0);
+    } else {
+        fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
+                                 : "\nSummary (wall time %.1f ms)\n", wall_ms);
+        ct_report_print_summary(run->rep, out, opts->width, opts->color);
+        ct_report_print_takeaway(run->rep, out, opts->width, opts->color);
+        if (timeline_has_events(&run->tl))
+            draw_timeline(run, end_ns);
+    }
+    if (sig && !opts->json) {
+        snprintf(line, sizeof line, "Stopped by %s: exit status %d.",
+                 sig == SIGTERM ? "SIGTERM" : "SIGHUP", code);
+        fputc('\n', out);
+        ct_wrap(out, line, opts->width, 0);
+    }
+    if (demo_rc < 0 && !cancelled)
+        fprintf(stderr, "%s: run %s: %s\n", opts->progname, run->demo->name,
+                strerror(-demo_rc));
+    fflush(out);
+    return code;
+}
+
 int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
                  const struct ct_run_opts *opts)
 {
@@ -652,39 +737,28 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
     if (!opts->json)
         print_header(run);
 
-    /* From here until the demo returns, SIGINT is blocked in every thread
-     * but the watcher, which turns it into a cancel (see watcher_main). */
-    /* the clock starts before the watcher exists: it reads t0 */
+    /* From here until the demo returns, the signals that stop a demo are
+     * blocked in every thread but the watcher (see watcher_main).  The
+     * clock starts before the watcher exists: it reads t0. */
     run->t0 = ct_clock_ns();
     run->tl.origin_ns = run->t0;
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGUSR1);
-    CT_PT(pthread_sigmask(SIG_BLOCK, &block, &old));
-    pthread_t watcher;
-    int rc = pthread_create(&watcher, NULL, watcher_main, run);
+    struct watch watch;
+    int rc = watch_start(run, &watch);
     if (rc != 0) {
-        CT_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
         fprintf(stderr, "%s: run %s: cannot start: %s\n", opts->progname, d->name,
-                strerror(rc));
+                strerror(-rc));
         free_run(run);
         return CT_EXIT_FAILED;
     }
-
     const char *saved_label = tls_label;
     int saved_lane = tls_lane;
     tls_label = "main";
     tls_lane = ct_timeline_lane(&run->tl, "main");
-
     int demo_rc = d->run(run);
-
     int64_t end_ns = ct_clock_ns();
     tls_label = saved_label;
     tls_lane = saved_lane;
-    CT_PT(pthread_kill(watcher, SIGUSR1));
-    CT_PT(pthread_join(watcher, NULL));
-    CT_PT(pthread_sigmask(SIG_SETMASK, &old, NULL));
+    watch_stop(&watch);
 
     int live = atomic_load(&run->live_threads);
     if (live != 0) {
@@ -693,37 +767,7 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
                 opts->progname, d->name, live);
         return CT_EXIT_FAILED;
     }
-
-    bool cancelled = ct_cancelled(run);
-    const char *status = cancelled ? "cancelled"
-                         : demo_rc < 0 ? "error"
-                         : ct_report_failed(run->rep) ? "failed" : "ok";
-    int code = cancelled ? CT_EXIT_INTERRUPTED
-               : (demo_rc < 0 || ct_report_failed(run->rep)) ? CT_EXIT_FAILED
-               : CT_EXIT_OK;
-    FILE *out = opts->out;
-
-    if (opts->json) {
-        print_json(run, status, end_ns);
-    } else if (cancelled) {
-        char line[160];
-        snprintf(line, sizeof line,
-                 "Cancelled after %.1f ms; every thread the demo started has been joined.",
-                 (double)(end_ns - run->t0) / 1e6);
-        fputc('\n', out);
-        ct_wrap(out, line, opts->width, 0);
-    } else {
-        fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
-                                 : "\nSummary (wall time %.1f ms)\n",
-                (double)(end_ns - run->t0) / 1e6);
-        ct_report_print_summary(run->rep, out, opts->width, opts->color);
-        ct_report_print_takeaway(run->rep, out, opts->width, opts->color);
-        if (timeline_has_events(&run->tl))
-            draw_timeline(run, end_ns);
-    }
-    if (demo_rc < 0 && !cancelled)
-        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, strerror(-demo_rc));
-    fflush(out);
+    int code = report_run(run, demo_rc, end_ns);
     free_run(run);
     return code;
 }

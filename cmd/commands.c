@@ -94,10 +94,11 @@ static int unknown_demo(const char *name)
     for (size_t i = 0; i < ct_demo_count; i++)
         ct_suggest_add(&s, ct_demos[i]->name);
     if (ct_suggest_result(&s))
-        return ct_usage_error("unknown demo '%s' (did you mean '%s'?)", name, ct_suggest_result(&s));
+        return ct_usage_error("unknown demo %s (did you mean '%s'?)", CT_Q(name),
+                              ct_suggest_result(&s));
     char names[1024];
     demo_names(names, sizeof names);
-    return ct_usage_error("unknown demo '%s'; demos: %s", name, names);
+    return ct_usage_error("unknown demo %s; demos: %s", CT_Q(name), names);
 }
 
 static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
@@ -158,9 +159,10 @@ static int cmd_help(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
     for (size_t i = 0; i < ct_demo_count; i++)
         ct_suggest_add(&s, ct_demos[i]->name);
     if (ct_suggest_result(&s))
-        return ct_usage_error("help: no command or demo '%s' (did you mean '%s'?)", argv[1],
-                           ct_suggest_result(&s));
-    return ct_usage_error("help: no command or demo '%s'; commands: list, show, run, help", argv[1]);
+        return ct_usage_error("help: no command or demo %s (did you mean '%s'?)", CT_Q(argv[1]),
+                              ct_suggest_result(&s));
+    return ct_usage_error("help: no command or demo %s; commands: list, show, run, help",
+                          CT_Q(argv[1]));
 }
 
 static int cmd_quit(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
@@ -177,7 +179,7 @@ static int cmd_child(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
     (void)ctx, (void)opt;
     const struct ct_demo *d = ct_demo_find(argv[1]);
     if (!d || !d->child)
-        return ct_usage_error("__child: '%s' is not a demo with a child process", argv[1]);
+        return ct_usage_error("__child: %s is not a demo with a child process", CT_Q(argv[1]));
     return d->child(argc - 2, argv + 2);
 }
 
@@ -286,11 +288,11 @@ int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         if (ct_demo_find(argv[0]))
             return ct_usage_error("unknown command '%s' (to run the demo: run %s)", argv[0], argv[0]);
         if (ct_suggest_result(&s))
-            return ct_usage_error("unknown command '%s' (did you mean '%s'?)", argv[0],
+            return ct_usage_error("unknown command %s (did you mean '%s'?)", CT_Q(argv[0]),
                                ct_suggest_result(&s));
         if (argv[0][0] == '-')
-            return ct_usage_error("unknown option '%s'; see --help", argv[0]);
-        return ct_usage_error("unknown command '%s'; commands: list, show, run, help%s", argv[0],
+            return ct_usage_error("unknown option %s; see --help", CT_Q(argv[0]));
+        return ct_usage_error("unknown command %s; commands: list, show, run, help%s", CT_Q(argv[0]),
                            ctx->repl ? ", quit" : "");
     }
     if ((c->flags & CT_CMD_REPL_ONLY) && !ctx->repl)
@@ -306,8 +308,8 @@ int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         return ct_usage_error("%s: missing %s (usage: %s %s)", c->name, c->args, c->name, c->args);
     }
     if (c->max_args >= 0 && nargs > c->max_args)
-        return ct_usage_error("%s: unexpected argument '%s' (usage: %s%s%s)", c->name,
-                           argv[c->max_args + 1], c->name, c->args ? " " : "",
+        return ct_usage_error("%s: unexpected argument %s (usage: %s%s%s)", c->name,
+                           CT_Q(argv[c->max_args + 1]), c->name, c->args ? " " : "",
                            c->args ? c->args : "");
     if ((c->flags & CT_CMD_LESSONS) && !ct_ctx_lessons(ctx, true))
         return ct_ctx_lessons_error(ctx);

@@ -9,23 +9,32 @@
 #include <string.h>
 
 #include "demo.h"
-#include "registry.h"
 #include "embedded.h"
+#include "files.h"
+#include "registry.h"
 
 #define FENCE ":::"
+#define CT_LESSON_FILE_MAX (4u << 20)       /* 4 MiB: far more than a chapter */
 
 CT_PRINTF(5, 6)
 static int fail(char *err, size_t errlen, const char *file, int line,
                 const char *fmt, ...)
 {
     va_list ap;
-    int off = line > 0 ? snprintf(err, errlen, "%s:%d: ", file, line)
-                       : snprintf(err, errlen, "%s: ", file);
-    if (off < 0 || (size_t)off >= errlen)
-        return -EINVAL;
+    char reason[512];
     va_start(ap, fmt);
-    vsnprintf(err + off, errlen - (size_t)off, fmt, ap);
+    vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    /* "FILE:LINE: reason"; a path too long for that keeps its end only,
+     * so that the reason always shows whole */
+    size_t room = errlen > strlen(reason) + 32 ? errlen - strlen(reason) - 32 : 0;
+    size_t flen = strlen(file);
+    const char *shown = flen > room ? file + flen - room : file;
+    const char *dots = shown != file ? "..." : "";
+    if (line > 0)
+        snprintf(err, errlen, "%s%s:%d: %s", dots, shown, line, reason);
+    else
+        snprintf(err, errlen, "%s%s: %s", dots, shown, reason);
     return -EINVAL;
 }
 
@@ -134,8 +143,9 @@ static int read_header(struct cursor *c, const char *s, size_t len,
     const char *line;
     size_t n;
     while (next_line(c, &line, &n)) {
-        if (n == strlen(FENCE) && memcmp(line, FENCE, n) == 0)
-            return 0;
+        if (n >= strlen(FENCE) && memcmp(line, FENCE, strlen(FENCE)) == 0 &&
+            is_blank(line + strlen(FENCE), n - strlen(FENCE)))
+            return 0;       /* the closing fence, trailing blanks allowed */
         if (is_blank(line, n))
             continue;
         const char *colon = memchr(line, ':', n);
@@ -273,6 +283,10 @@ static int add_lesson(struct ct_library *lib, struct header *h, int chapter,
         else if (l.ndemos == CT_LESSON_MAX_DEMOS)
             rc = fail(err, errlen, file, h->line, "more than %d demos in one lesson",
                       CT_LESSON_MAX_DEMOS);
+        for (int i = 0; rc == 0 && i < l.ndemos; i++) {
+            if (strcmp(l.demos[i], w) == 0)
+                rc = fail(err, errlen, file, h->line, "demo '%s' is listed twice", w);
+        }
         if (rc) {
             for (int i = 0; i < l.ndemos; i++)
                 free(l.demos[i]);
@@ -421,38 +435,18 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read a whole file into a new NUL-terminated buffer. */
+/* Read a whole lesson file into a new NUL-terminated buffer.  Only a
+ * regular file of at most CT_LESSON_FILE_MAX bytes: a FIFO would block
+ * the tutor, /dev/zero would never end. */
 static char *slurp(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, errlen, path, 0, "%s", strerror(errno));
+    size_t len;
+    char why[256];
+    char *buf = ct_read_regular_file(path, CT_LESSON_FILE_MAX, &len, why, sizeof why);
+    if (!buf) {
+        fail(err, errlen, path, 0, "%s", why);
         return NULL;
     }
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            char *p = realloc(buf, cap * 2);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-    }
-    bool bad = ferror(f) || !buf;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        fail(err, errlen, path, 0, "cannot read the file");
-        return NULL;
-    }
-    buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         free(buf);
         fail(err, errlen, path, 0, "not a text file (contains a NUL byte)");

@@ -1,17 +1,34 @@
 /* main.c - concur-tutor's entry point: options, then a command, the
  * prompt, or a script on stdin.  The only place that exits. */
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "ct-config.h"
 #include "exit.h"
 #include "repl.h"
 
+/* Started with stdin, stdout or stderr closed, the program would hand out
+ * fd 0, 1 or 2 to the first file it opens (a demo's memfd, a pipe) and
+ * later write messages into it.  Take those numbers with /dev/null first,
+ * as daemons do. */
+static void open_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+            open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) == -1)
+            _exit(CT_EXIT_FAILED);
+    }
+}
+
 int main(int argc, char **argv)
 {
+    open_standard_fds();
     setlocale(LC_CTYPE, "");
     struct ct_ctx ctx = {
         .opt = { .scale = 1.0 },

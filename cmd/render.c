@@ -402,29 +402,14 @@ static void render_stacked(FILE *out, struct words (*cells)[MAX_COLS], int nr, i
     }
 }
 
-static void render_table(FILE *out, const struct line *rows, size_t nrows,
-                         const struct ct_render_opts *o)
+/* Column widths for a side-by-side table: each column's natural width,
+ * narrowed (widest first, never below its longest word) to fit.  Returns
+ * the total width of the columns, which exceeds `avail` when even the
+ * longest words do not fit side by side. */
+static int table_widths(struct words (*cells)[MAX_COLS], int nr, int ncols, int avail,
+                        int *w)
 {
-    enum { MAX_ROWS = 64, GAP = 2, INDENT = 2 };
-    struct words cells[MAX_ROWS][MAX_COLS];
-    int ncols = 0, nr = 0;
-    bool header = nrows >= 2 && separator_row(&rows[1]);
-    memset(cells, 0, sizeof cells);
-
-    for (size_t r = 0; r < nrows && nr < MAX_ROWS; r++) {
-        if (header && r == 1)
-            continue;
-        struct line c[MAX_COLS];
-        int n = table_cells(&rows[r], c);
-        if (n > ncols)
-            ncols = n;
-        for (int k = 0; k < n; k++)
-            inline_words(c[k].s, c[k].len, o->color && !(header && r == 0), &cells[nr][k]);
-        nr++;
-    }
-
-    /* natural width, and the narrowest a column may get (its longest word) */
-    int want[MAX_COLS] = { 0 }, least[MAX_COLS] = { 0 }, w[MAX_COLS];
+    int want[MAX_COLS] = { 0 }, least[MAX_COLS] = { 0 }, sum = 0;
     for (int r = 0; r < nr; r++) {
         for (int k = 0; k < ncols; k++) {
             int total = 0;
@@ -440,7 +425,6 @@ static void render_table(FILE *out, const struct line *rows, size_t nrows,
                 want[k] = total;
         }
     }
-    int avail = o->width - INDENT - GAP * (ncols - 1), sum = 0;
     for (int k = 0; k < ncols; k++)
         sum += (w[k] = want[k]);
     while (sum > avail) {
@@ -454,67 +438,112 @@ static void render_table(FILE *out, const struct line *rows, size_t nrows,
         w[widest]--;
         sum--;
     }
-    if (sum > avail) {
+    return sum;
+}
+
+/* One row of a side-by-side table, its cells wrapped in their columns. */
+static void table_row(FILE *out, struct words *row, int ncols, const int *w, bool bold,
+                      const struct ct_render_opts *o)
+{
+    enum { GAP = 2, INDENT = 2, MAX_LINES = 64 };
+    size_t starts[MAX_COLS][MAX_LINES + 1];
+    int lines[MAX_COLS], height = 1;
+    for (int k = 0; k < ncols; k++) {
+        lines[k] = cell_lines(&row[k], w[k], starts[k], MAX_LINES);
+        if (lines[k] > height)
+            height = lines[k];
+    }
+    for (int ln = 0; ln < height; ln++) {
+        fprintf(out, "%*s", INDENT, "");
+        for (int k = 0; k < ncols; k++) {
+            int col = 0;
+            if (bold)
+                fputs(SGR_BOLD, out);
+            for (size_t i = ln < lines[k] ? starts[k][ln] : 0;
+                 ln < lines[k] && i < starts[k][ln + 1]; i++) {
+                const struct word *wd = &row[k].w[i];
+                if (!word_visible(wd))
+                    continue;
+                if (col > 0) {
+                    fputc(' ', out);
+                    col++;
+                }
+                fwrite(wd->s, 1, wd->len, out);
+                col += wd->width;
+            }
+            if (bold)
+                fputs(SGR_OFF, out);
+            /* pad only if a later column has text on this line */
+            bool more = false;
+            for (int j = k + 1; j < ncols; j++)
+                more |= ln < lines[j] && starts[j][ln] < starts[j][ln + 1];
+            if (more)
+                fprintf(out, "%*s", w[k] - col + GAP, "");
+        }
+        fputc('\n', out);
+    }
+    (void)o;
+}
+
+/* Cells of "| a | b |" beyond what fits in MAX_COLS. */
+static int cells_cut(const struct line *l)
+{
+    int bars = 0;
+    for (size_t i = 0; i < l->len; i++)
+        bars += l->s[i] == '|';
+    int cells = bars - (l->len && l->s[0] == '|') - (l->len && l->s[l->len - 1] == '|') + 1;
+    return cells > MAX_COLS ? cells - MAX_COLS : 0;
+}
+
+static void render_table(FILE *out, const struct line *rows, size_t nrows,
+                         const struct ct_render_opts *o)
+{
+    enum { GAP = 2, INDENT = 2 };
+    struct words (*cells)[MAX_COLS] = calloc(nrows ? nrows : 1, sizeof *cells);
+    if (!cells)
+        return;
+    int ncols = 0, nr = 0, cut = 0;
+    bool header = nrows >= 2 && separator_row(&rows[1]);
+    for (size_t r = 0; r < nrows; r++) {
+        if (header && r == 1)
+            continue;
+        struct line c[MAX_COLS];
+        int n = table_cells(&rows[r], c);
+        ncols = n > ncols ? n : ncols;
+        int k = cells_cut(&rows[r]);
+        cut = k > cut ? k : cut;
+        for (int i = 0; i < n; i++)
+            inline_words(c[i].s, c[i].len, o->color && !(header && r == 0), &cells[nr][i]);
+        nr++;
+    }
+    int w[MAX_COLS];
+    int avail = o->width - INDENT - GAP * (ncols - 1);
+    if (table_widths(cells, nr, ncols, avail, w) > avail) {
         /* even the longest words do not fit side by side */
         render_stacked(out, cells, nr, ncols, header, o);
-        goto done;
-    }
-
-    for (int r = 0; r < nr; r++) {
-        size_t starts[MAX_COLS][33];
-        int lines[MAX_COLS], height = 1;
-        for (int k = 0; k < ncols; k++) {
-            lines[k] = cell_lines(&cells[r][k], w[k], starts[k], 32);
-            if (lines[k] > height)
-                height = lines[k];
-        }
-        for (int ln = 0; ln < height; ln++) {
-            fprintf(out, "%*s", INDENT, "");
-            for (int k = 0; k < ncols; k++) {
-                int col = 0;
-                bool bold = header && r == 0 && o->color;
-                if (bold)
-                    fputs(SGR_BOLD, out);
-                if (ln < lines[k]) {
-                    for (size_t i = starts[k][ln]; i < starts[k][ln + 1]; i++) {
-                        const struct word *wd = &cells[r][k].w[i];
-                        if (!word_visible(wd))
-                            continue;
-                        if (col > 0) {
-                            fputc(' ', out);
-                            col++;
-                        }
-                        fwrite(wd->s, 1, wd->len, out);
-                        col += wd->width;
-                    }
+    } else {
+        for (int r = 0; r < nr; r++) {
+            table_row(out, cells[r], ncols, w, header && r == 0 && o->color, o);
+            if (header && r == 0) {
+                fprintf(out, "%*s", INDENT, "");
+                for (int k = 0; k < ncols; k++) {
+                    for (int i = 0; i < w[k]; i++)
+                        fputs(o->utf8 ? "\xe2\x94\x80" : "-", out);     /* U+2500 */
+                    if (k + 1 < ncols)
+                        fprintf(out, "%*s", GAP, "");
                 }
-                if (bold)
-                    fputs(SGR_OFF, out);
-                /* pad only if a later column has text on this line */
-                bool more = false;
-                for (int j = k + 1; j < ncols; j++)
-                    more |= ln < lines[j] && starts[j][ln] < starts[j][ln + 1];
-                if (more)
-                    fprintf(out, "%*s", w[k] - col + GAP, "");
+                fputc('\n', out);
             }
-            fputc('\n', out);
-        }
-        if (header && r == 0) {
-            fprintf(out, "%*s", INDENT, "");
-            for (int k = 0; k < ncols; k++) {
-                for (int i = 0; i < w[k]; i++)
-                    fputs(o->utf8 ? "\xe2\x94\x80" : "-", out);     /* U+2500 */
-                if (k + 1 < ncols)
-                    fprintf(out, "%*s", GAP, "");
-            }
-            fputc('\n', out);
         }
     }
-done:
+    if (cut)
+        fprintf(out, "%*s(%d more column%s not shown: a table has at most %d)\n", INDENT, "",
+                cut, cut == 1 ? "" : "s", MAX_COLS);
     for (int r = 0; r < nr; r++) {
         for (int k = 0; k < ncols; k++)
             words_free(&cells[r][k]);
     }
+    free(cells);
 }
 
 /* ---- blocks ----------------------------------------------------------- */
@@ -584,9 +613,35 @@ static void render_code_line(FILE *out, const char *s, size_t len,
     }
 }
 
-void ct_render(FILE *out, const char *text, size_t len,
+/* A copy of `text` in which control characters (tabs and newlines apart)
+ * are shown in caret notation ("^["): a lesson file cannot send escape
+ * sequences to the terminal. */
+static char *visible_copy(const char *text, size_t len, size_t *out_len)
+{
+    char *v = malloc(2 * len + 1);
+    size_t o = 0;
+    for (size_t i = 0; v && i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            v[o++] = '^';
+            v[o++] = (char)(c ^ 0x40);
+        } else {
+            v[o++] = (char)c;
+        }
+    }
+    if (v)
+        v[o] = '\0';
+    *out_len = o;
+    return v;
+}
+
+void ct_render(FILE *out, const char *raw, size_t raw_len,
                const struct ct_render_opts *o)
 {
+    size_t len;
+    char *text = visible_copy(raw, raw_len, &len);
+    if (!text)
+        return;
     struct line *ls;
     size_t n = split_lines(text, len, &ls);
     bool need_gap = false;      /* a blank line before the next block */
@@ -672,4 +727,5 @@ void ct_render(FILE *out, const char *text, size_t len,
         i = j;
     }
     free(ls);
+    free(text);
 }

@@ -25,9 +25,11 @@
 #include "complete.h"
 #include "ct-config.h"
 #include "exit.h"
+#include "files.h"
 #include "term.h"
 
 #define MAX_CANDS 200
+#define HISTORY_MAX (1u << 20)      /* 1 MiB: some 20,000 lines */
 
 /* Signals at the prompt.
  *
@@ -317,8 +319,17 @@ static int interactive(struct ct_ctx *ctx)
     history(hist, &ev, H_SETSIZE, 1000);
     history(hist, &ev, H_SETUNIQUE, 1);
     char *hpath = history_path();
-    if (hpath)
+    char why[256];
+    int hrc = hpath ? ct_check_regular_file(hpath, HISTORY_MAX, why, sizeof why) : 0;
+    if (hrc == 0 && hpath) {
         history(hist, &ev, H_LOAD, hpath);
+    } else if (hrc != -ENOENT) {
+        /* a FIFO, a device, a huge file: do not touch it */
+        fprintf(stderr, "concur-tutor: history %s: %s; not keeping history this time\n",
+                hpath, why);
+        free(hpath);
+        hpath = NULL;
+    }
 
     /* no EL_SIGNAL: SIGINT is ours (above); libedit's handler would put
      * the terminal in cooked mode and re-send the signal to the group */

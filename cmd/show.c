@@ -110,10 +110,10 @@ int ct_cmd_list(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     const struct ct_library *lib = ct_ctx_lessons(ctx, true);
     int only = 0;
     if (argc > 1 && (!parse_chapter(argv[1], &only) || !ct_chapter_find(lib, only))) {
-        char nums[256], q[80];
+        char nums[256];
         chapter_numbers(lib, nums, sizeof nums);
-        return ct_usage_error("list: unknown chapter %s; the chapters are %s",
-                              ct_quote(argv[1], q, sizeof q), nums);
+        return ct_usage_error("list: unknown chapter %s; the chapters are %s", CT_Q(argv[1]),
+                              nums);
     }
     if (opt->json) {
         list_json(lib, only);
@@ -252,13 +252,14 @@ int ct_cmd_show(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     if (!lesson && !demo && !ch) {
         const char *s = suggest_topic(lib, topic);
         if (s)
-            return ct_usage_error("show: unknown lesson or demo '%s' (did you mean '%s'?); try 'list'",
-                               topic, s);
-        return ct_usage_error("show: unknown lesson or demo '%s'; 'list' shows them all", topic);
+            return ct_usage_error("show: unknown lesson or demo %s (did you mean '%s'?); try 'list'",
+                                  CT_Q(topic), s);
+        return ct_usage_error("show: unknown lesson or demo %s; 'list' shows them all",
+                              CT_Q(topic));
     }
     if (opt->json) {
         if (!lesson && !ch)
-            return ct_usage_error("show: demo '%s' has no lesson in the loaded lessons", topic);
+            return ct_usage_error("show: demo %s has no lesson in the loaded lessons", CT_Q(topic));
         struct ct_json j;
         ct_json_init(&j, stdout);
         if (lesson) {

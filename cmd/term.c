@@ -21,7 +21,7 @@ bool ct_term_color(bool no_color_option)
     const char *term = getenv("TERM");
     if (no_color_option || (no_color && *no_color))
         return false;
-    if (!term || strcmp(term, "dumb") == 0)
+    if (!term || !*term || strcmp(term, "dumb") == 0)
         return false;
     return ct_term_is_tty();
 }
@@ -58,9 +58,20 @@ int ct_term_page(const char *text, size_t len)
             status = pclose(p);
         }
         sigaction(SIGPIPE, &old, NULL);
-        /* 127: the shell could not find the pager; show the text anyway */
-        if (status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+        if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
             return 0;
+        /* the pager could not run, failed or died: the text is shown
+         * directly, so that nothing is silently lost */
+        if (status == -1)
+            fprintf(stderr, "concur-tutor: cannot start the pager; showing the text directly\n");
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+            fprintf(stderr, "concur-tutor: pager not found; showing the text directly\n");
+        else if (WIFEXITED(status))
+            fprintf(stderr, "concur-tutor: the pager failed (exit status %d); "
+                            "showing the text directly\n", WEXITSTATUS(status));
+        else
+            fprintf(stderr, "concur-tutor: the pager was killed by signal %d; "
+                            "showing the text directly\n", WTERMSIG(status));
     }
     if (fwrite(text, 1, len, stdout) != len)
         return -EIO;

@@ -188,7 +188,7 @@ static void test_usage_errors(void **state)
         { ARGS("run", "rcae"), "unknown demo 'rcae' (did you mean 'race'?)" },
         { ARGS("run", "zzzzzz"), "unknown demo 'zzzzzz'; demos: race" },
         { ARGS("run", "race", "threads=0"), "concur-tutor: run race: threads must be 1..64, got '0'" },
-        { ARGS("run", "race", "threads=x"), "threads must be a whole number in 1..64, got 'x'" },
+        { ARGS("run", "race", "threads=x"), "threads must be a whole number in 1..64 (digits, e.g. 1), got 'x'" },
         { ARGS("run", "race", "thread=2"), "unknown parameter 'thread' (did you mean 'threads'?)" },
         { ARGS("run", "race", "fast"), "expected key=value, got 'fast'" },
         { ARGS("run", "race", "variants=racy,atomc"), "unknown item 'atomc' (did you mean 'atomic'?)" },

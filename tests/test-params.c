@@ -83,7 +83,24 @@ static void test_errors(void **state)
     (void)state;
     expect_error("threads=0", "threads must be 1..1024, got '0'");
     expect_error("threads=2000", "threads must be 1..1024, got '2000'");
-    expect_error("threads=abc", "threads must be a whole number in 1..1024, got 'abc'");
+    expect_error("threads=abc", "threads must be a whole number in 1..1024 (digits, e.g. 1), "
+                                "got 'abc'");
+    /* one plain form of number, nothing lenient */
+    expect_error("threads= 8", "whole number");
+    expect_error("threads=+8", "whole number");
+    expect_error("threads=8 ", "whole number");
+    expect_error("threads=0x10", "whole number");
+    expect_error("threads=010x", "whole number");
+    expect_error("threads=-", "whole number");
+    expect_error("write-pct=1e1", "(digits with an optional fraction, e.g. 100), got '1e1'");
+    expect_error("write-pct=0x1p-6", "must be a number");
+    expect_error("write-pct=+5", "must be a number");
+    expect_error("write-pct= 5", "must be a number");
+    expect_error("write-pct=.", "must be a number");
+    expect_error("write-pct=inf", "must be a number");
+    /* what is echoed back is quoted, escaped and cut */
+    expect_error("threads=\033[31mred", "got '\\e[31mred'");
+    expect_error("thread\n=1", "unknown parameter 'thread\\n'");
     expect_error("threads=3.5", "whole number");
     expect_error("threads=", "threads needs a value");
     expect_error("write-pct=101", "write-pct must be 0..100, got '101'");
@@ -98,6 +115,28 @@ static void test_errors(void **state)
     expect_error("fast", "expected key=value, got 'fast'");
     expect_error("=3", "missing parameter name");
     expect_error("--threads", "--threads needs a value");
+}
+
+static void test_number_forms(void **state)
+{
+    (void)state;
+    static const struct { const char *arg; double want; } ok[] = {
+        { "write-pct=5", 5 }, { "write-pct=2.5", 2.5 }, { "write-pct=.5", 0.5 },
+        { "write-pct=3.", 3 }, { "write-pct=0", 0 }, { "write-pct=100.000", 100 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        struct ct_params p = fresh();
+        char *args[] = { (char *)ok[i].arg };
+        if (ct_params_parse(&p, 1, args, err, sizeof err) != 0)
+            fail_msg("%s refused: %s", ok[i].arg, err);
+        assert_true(p.v[1].d == ok[i].want);
+    }
+    /* a long value is cut in the message, not echoed whole */
+    char big[2000] = "threads=";
+    memset(big + 8, '7', sizeof big - 9);
+    big[sizeof big - 1] = '\0';
+    expect_error(big, "...'");
+    assert_true(strlen(err) < 200);
 }
 
 static void test_given_twice(void **state)
@@ -157,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_forms),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_number_forms),
         cmocka_unit_test(test_given_twice),
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_registry_specs),

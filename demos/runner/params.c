@@ -74,23 +74,35 @@ static const char *suggest_choice(const char *choices, const char *word,
     return store;
 }
 
+/* The one accepted form of a whole number: an optional '-', then digits.
+ * No blanks, no '+', no hex or octal prefixes. */
 static bool parse_ll(const char *s, long long *out)
 {
-    char *end;
+    const char *d = s + (*s == '-');
+    if (!*d || strspn(d, "0123456789") != strlen(d))
+        return false;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
+    long long v = strtoll(s, NULL, 10);
+    if (errno)
         return false;
     *out = v;
     return true;
 }
 
+/* The one accepted form of a number: an optional '-', digits, and an
+ * optional fraction ("2", "0.25", ".5", "3."), but no exponent, no hex
+ * float, no blanks, no '+', no inf or nan. */
 static bool parse_double(const char *s, double *out)
 {
-    char *end;
+    const char *d = s + (*s == '-');
+    size_t whole = strspn(d, "0123456789");
+    size_t frac = d[whole] == '.' ? strspn(d + whole + 1, "0123456789") : 0;
+    size_t len = whole + (d[whole] == '.' ? 1 + frac : 0);
+    if (whole + frac == 0 || d[len] != '\0')
+        return false;
     errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
+    double v = strtod(s, NULL);
+    if (errno || !isfinite(v))
         return false;
     *out = v;
     return true;
@@ -114,9 +126,19 @@ static bool parse_bool(const char *s, bool *out)
 }
 
 /* Shortest text that reads back as the same number: "0.5", "100", "1e-06". */
+/* A number in the one form the parser accepts: plain decimal, no
+ * exponent ("0.25", "1000000"), trailing zeros dropped. */
 static void fmt_num(double v, char *buf, size_t n)
 {
-    snprintf(buf, n, "%g", v);
+    snprintf(buf, n, "%.9f", v);
+    char *dot = strchr(buf, '.');
+    if (!dot)
+        return;
+    char *end = buf + strlen(buf);
+    while (end > dot + 1 && end[-1] == '0')
+        *--end = '\0';
+    if (end == dot + 1)
+        *dot = '\0';
 }
 
 /* A range bound as a user would type it: integers in full, not 1e+08. */
@@ -164,30 +186,30 @@ static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
     case CT_PARAM_INT: {
         long long x;
         if (!parse_ll(text, &x))
-            return fail(err, errlen, "%s must be a whole number in %s..%s, got '%s'",
-                        sp->name, lo, hi, text);
+            return fail(err, errlen, "%s must be a whole number in %s..%s (digits, e.g. %s), "
+                        "got %s", sp->name, lo, hi, lo, CT_Q(text));
         if ((double)x < sp->min || (double)x > sp->max)
-            return fail(err, errlen, "%s must be %s..%s, got '%s'", sp->name,
-                        lo, hi, text);
+            return fail(err, errlen, "%s must be %s..%s, got %s", sp->name,
+                        lo, hi, CT_Q(text));
         v->i = x;
         return 0;
     }
     case CT_PARAM_NUM: {
         double x;
         if (!parse_double(text, &x))
-            return fail(err, errlen, "%s must be a number in %s..%s, got '%s'",
-                        sp->name, lo, hi, text);
+            return fail(err, errlen, "%s must be a number in %s..%s (digits with an "
+                        "optional fraction, e.g. %s), got %s", sp->name, lo, hi, hi, CT_Q(text));
         if (x < sp->min || x > sp->max)
-            return fail(err, errlen, "%s must be %s..%s, got '%s'", sp->name,
-                        lo, hi, text);
+            return fail(err, errlen, "%s must be %s..%s, got %s", sp->name,
+                        lo, hi, CT_Q(text));
         v->d = x;
         return 0;
     }
     case CT_PARAM_BOOL:
         if (!parse_bool(text, &v->b))
             return fail(err, errlen,
-                        "%s must be true or false (also yes/no, on/off, 1/0), got '%s'",
-                        sp->name, text);
+                        "%s must be true or false (also yes/no, on/off, 1/0), got %s",
+                        sp->name, CT_Q(text));
         return 0;
     case CT_PARAM_CHOICE: {
         int idx = choice_index(sp->choices, text, strlen(text));
@@ -195,10 +217,10 @@ static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
             choices_list(sp->choices, list, sizeof list);
             if ((s = suggest_choice(sp->choices, text, sug, sizeof sug)))
                 return fail(err, errlen,
-                            "%s must be one of %s; got '%s' (did you mean '%s'?)",
-                            sp->name, list, text, s);
-            return fail(err, errlen, "%s must be one of %s; got '%s'", sp->name,
-                        list, text);
+                            "%s must be one of %s; got %s (did you mean '%s'?)",
+                            sp->name, list, CT_Q(text), s);
+            return fail(err, errlen, "%s must be one of %s; got %s", sp->name,
+                        list, CT_Q(text));
         }
         v->choice = idx;
         return 0;
@@ -222,15 +244,15 @@ static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
                 choices_list(sp->choices, list, sizeof list);
                 if (len == 0)
                     return fail(err, errlen,
-                                "%s: empty item in '%s'; accepted: %s (comma-separated), or all",
-                                sp->name, text, list);
+                                "%s: empty item in %s; accepted: %s (comma-separated), or all",
+                                sp->name, CT_Q(text), list);
                 if ((s = suggest_choice(sp->choices, word, sug, sizeof sug)))
                     return fail(err, errlen,
-                                "%s: unknown item '%s' (did you mean '%s'?); accepted: %s (comma-separated), or all",
-                                sp->name, word, s, list);
+                                "%s: unknown item %s (did you mean '%s'?); accepted: %s (comma-separated), or all",
+                                sp->name, CT_Q(word), s, list);
                 return fail(err, errlen,
-                            "%s: unknown item '%s'; accepted: %s (comma-separated), or all",
-                            sp->name, word, list);
+                            "%s: unknown item %s; accepted: %s (comma-separated), or all",
+                            sp->name, CT_Q(word), list);
             }
             set |= 1u << idx;
             if (!end)
@@ -274,7 +296,7 @@ int ct_params_set(struct ct_params *p, const char *key, const char *value,
     int i = ct_params_find(p, key);
     if (i < 0) {
         if (p->n == 0)
-            return fail(err, errlen, "unknown parameter '%s'; this demo takes none", key);
+            return fail(err, errlen, "unknown parameter %s; this demo takes none", CT_Q(key));
         char list[512];
         size_t off = 0;
         struct ct_suggest s;
@@ -286,9 +308,9 @@ int ct_params_set(struct ct_params *p, const char *key, const char *value,
         }
         if (ct_suggest_result(&s))
             return fail(err, errlen,
-                        "unknown parameter '%s' (did you mean '%s'?); accepted: %s",
-                        key, ct_suggest_result(&s), list);
-        return fail(err, errlen, "unknown parameter '%s'; accepted: %s", key, list);
+                        "unknown parameter %s (did you mean '%s'?); accepted: %s",
+                        CT_Q(key), ct_suggest_result(&s), list);
+        return fail(err, errlen, "unknown parameter %s; accepted: %s", CT_Q(key), list);
     }
     if (p->v[i].given)
         return fail(err, errlen, "%s given twice", key);
@@ -333,12 +355,12 @@ int ct_params_parse(struct ct_params *p, int argc, char **argv, char *err,
             value = eq + 1;
         } else {
             return fail(err, errlen,
-                        "expected key=value, got '%s' (try 'help run' for the form)",
-                        arg);
+                        "expected key=value, got %s (try 'help run' for the form)",
+                        CT_Q(arg));
         }
         size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
         if (klen == 0)
-            return fail(err, errlen, "missing parameter name in '%s'", argv[a]);
+            return fail(err, errlen, "missing parameter name in %s", CT_Q(argv[a]));
         if (klen >= sizeof key)
             return fail(err, errlen, "unknown parameter '%.*s...'", 20, arg);
         memcpy(key, arg, klen);

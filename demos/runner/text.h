@@ -47,5 +47,8 @@ void ct_group_digits(long long v, char *buf, size_t n);
  * escaped (\n, \e, \x01), cut after 60 characters with "...".  Returns
  * buf, which must hold at least 8 bytes (80 show the whole 60). */
 const char *ct_quote(const char *s, char *buf, size_t n);
+/* ct_quote into a temporary that lives to the end of the enclosing block:
+ * for the arguments of one message. */
+#define CT_Q(s) ct_quote((s), (char[80]){ 0 }, 80)
 
 #endif

@@ -275,7 +275,8 @@ static void *waker_main(void *arg)
 /* ---- the run ------------------------------------------------------------- */
 
 struct futures_config {
-    double sleep_ms, timer_ms, grace_ms, wake_ms;  /* scaled */
+    double sleep_ms, timer_ms, grace_ms;    /* scaled */
+    double wake_ms;             /* as given: the thread's ct_sleep_ms scales it */
 };
 
 struct futures_result {
@@ -343,7 +344,7 @@ static int part_remote(struct ct_run *run, struct ct_exec *ex, const struct futu
                        struct futures_result *r)
 {
     ct_section(run, "3b. the fix: a thread that will call the waker");
-    struct waker_thread wt = { .run = run, .ms = c->wake_ms / ct_scale(run) };
+    struct waker_thread wt = { .run = run, .ms = c->wake_ms };
     atomic_init(&wt.done, false);
     int rc = ct_waker_slot_init(&wt.slot);
     if (rc)
@@ -448,7 +449,7 @@ static int futures_run(struct ct_run *run)
         .sleep_ms = (double)ct_param_int(run, "sleep-ms") * scale,
         .timer_ms = (double)ct_param_int(run, "timer-ms") * scale,
         .grace_ms = (double)ct_param_int(run, "grace-ms") * scale,
-        .wake_ms = (double)ct_param_int(run, "wake-ms") * scale,
+        .wake_ms = (double)ct_param_int(run, "wake-ms"),
     };
     struct futures_result r = { 0 };
     struct ct_exec *ex;

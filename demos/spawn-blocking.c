@@ -169,8 +169,7 @@ static enum ct_poll scenario_poll(struct ct_future *f, struct ct_cx *cx)
         return CT_READY;
     ct_sleep_init(&s->nap, s->lead_ns);
     CT_AWAIT(s->pc, &s->nap.base, cx);
-    ct_say(s->run, "spawning %d task%s with blocking work (%s)", s->jobs,
-           s->jobs == 1 ? "" : "s", mode_name[s->mode]);
+    ct_say(s->run, "spawning %d task%s with blocking work", s->jobs, s->jobs == 1 ? "" : "s");
     for (int i = 0; i < s->jobs; i++) {
         struct blocker b = { .base = { .ops = &blocker_ops }, .mode = s->mode,
                              .work = &s->work[i] };
@@ -326,7 +325,7 @@ static int spawn_blocking_run(struct ct_run *run)
     struct sb_result *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
-    struct ct_exec *ex;
+    struct ct_exec *ex = NULL;
     int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, c.workers, &ex);
     for (int m = 0; m < NMODES && rc == 0; m++)
         rc = run_mode(run, ex, &c, (enum mode)m, r);

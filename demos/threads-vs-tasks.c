@@ -640,7 +640,7 @@ static int phase_overhead(struct ct_run *run, const struct tvt_config *c, struct
                           struct ct_join_handle *h, struct tvt_result *r)
 {
     ct_section(run, "3. executor overhead: %d trivial tasks, %d reps", c->bench_n, c->reps);
-    struct ct_exec *ct;
+    struct ct_exec *ct = NULL;
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ct);
     r->over_ok = true;
     for (int v = 0; v < NVARIANTS && rc == 0; v++) {

@@ -62,16 +62,108 @@ static int max_in_flight(const struct ct_demo_op_record *r)
     return best;
 }
 
+struct join_config {
+    double ms[NOPS];            /* each operation, scaled */
+    double sum, max;
+    int lane[NOPS];
+};
+
+struct join_result {
+    struct ct_demo_op_record seq[NOPS], joined[NOPS];
+    double seq_ms, join_ms;
+    int seq_flight, join_flight;    /* most operations in flight at once */
+};
+
+static int run_sequential(struct ct_run *run, struct ct_exec *ex, const struct join_config *c,
+                          struct join_result *r)
+{
+    ct_section(run, "sequential: await one, then two, then three");
+    struct in_turn seq = { .base = { .ops = &in_turn_ops } };
+    for (int i = 0; i < NOPS; i++)
+        ct_demo_op_init(&seq.ops[i], run, op_name[i], c->lane[i], (int64_t)(c->ms[i] * 1e6),
+                        &r->seq[i], NULL);
+    int64_t t0 = ct_clock_ns();
+    int rc = ct_block_on(ex, &seq.base);
+    r->seq_ms = (double)(ct_clock_ns() - t0) / 1e6;
+    ct_future_drop(&seq.base);
+    if (rc == 0)
+        ct_say(run, "sequential: all three done in %.1f ms", r->seq_ms);
+    return rc;
+}
+
+static int run_joined(struct ct_run *run, struct ct_exec *ex, const struct join_config *c,
+                      struct join_result *r)
+{
+    ct_section(run, "join: poll all three together");
+    struct ct_demo_op ops[NOPS];
+    struct ct_future *kids[NOPS];
+    for (int i = 0; i < NOPS; i++) {
+        ct_demo_op_init(&ops[i], run, op_name[i], c->lane[i], (int64_t)(c->ms[i] * 1e6),
+                        &r->joined[i], NULL);
+        kids[i] = &ops[i].base;
+    }
+    struct ct_join j;
+    ct_join_init(&j, kids, NOPS);
+    int64_t t0 = ct_clock_ns();
+    int rc = ct_block_on(ex, &j.base);
+    r->join_ms = (double)(ct_clock_ns() - t0) / 1e6;
+    ct_future_drop(&j.base);
+    if (rc == 0)
+        ct_say(run, "join: all three done in %.1f ms", r->join_ms);
+    return rc;
+}
+
+static void report_join(struct ct_run *run, const struct join_config *c,
+                        const struct join_result *r)
+{
+    static const char *const cols[] = { "mode", "wall_ms|wall ms", "expect_ms|expected ms",
+                                        "extra_ms|extra ms", "in_flight|max in flight", NULL };
+    struct ct_table *t = ct_table_new(run, "modes", NULL, cols);
+    ct_table_row(t, CT_TEXT("sequential (sum)"), CT_NUM(r->seq_ms, 1), CT_NUM(c->sum, 1),
+                 CT_NUM(r->seq_ms - c->sum, 1), CT_INT(r->seq_flight));
+    ct_table_row(t, CT_TEXT("join (max)"), CT_NUM(r->join_ms, 1), CT_NUM(c->max, 1),
+                 CT_NUM(r->join_ms - c->max, 1), CT_INT(r->join_flight));
+    ct_bars(run, t, "wall time", 0, 1, "ms");
+    ct_result_num(run, "sequential_ms", "sequential awaits", r->seq_ms, 1, "ms");
+    ct_result_num(run, "join_ms", "join", r->join_ms, 1, "ms");
+    ct_result_num(run, "speedup", "join speed-up", r->join_ms > 0 ? r->seq_ms / r->join_ms : 0,
+                  2, "x");
+
+    int seq_done = 0, join_done = 0;
+    for (int i = 0; i < NOPS; i++) {
+        seq_done += r->seq[i].completions;
+        join_done += r->joined[i].completions;
+    }
+    ct_check(run, seq_done == NOPS && join_done == NOPS,
+             "every operation completed once in each mode (%d, %d of %d)", seq_done,
+             join_done, NOPS);
+    ct_check(run, r->seq_ms >= c->sum, "sequential took at least the sum (%.1f >= %.1f ms)",
+             r->seq_ms, c->sum);
+    ct_check(run, r->join_ms >= c->max, "join took at least the longest (%.1f >= %.1f ms)",
+             r->join_ms, c->max);
+    ct_check(run, r->seq_flight == 1 && r->join_flight == NOPS,
+             "in flight at once: %d awaited in turn, %d joined", r->seq_flight,
+             r->join_flight);
+
+    ct_takeaway(run,
+                "Awaiting in turn took %.1f ms, the sum of the three (%.0f ms) plus %.1f ms; "
+                "joined they took %.1f ms, the longest one (%.0f ms) plus %.1f ms: %.1fx "
+                "faster, on the same single thread, with no thread per operation. An await "
+                "suspends only the task that wrote it; ct_join keeps the three futures in "
+                "one task and polls each whenever the task is woken.",
+                r->seq_ms, c->sum, r->seq_ms - c->sum, r->join_ms, c->max, r->join_ms - c->max,
+                r->join_ms > 0 ? r->seq_ms / r->join_ms : 0);
+}
+
 static int join_run(struct ct_run *run)
 {
     static const char *const keys[NOPS] = { "one-ms", "two-ms", "three-ms" };
-    double ms[NOPS], sum = 0, max = 0;
-    int lane[NOPS];
+    struct join_config c = { 0 };
     for (int i = 0; i < NOPS; i++) {
-        ms[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
-        sum += ms[i];
-        max = ms[i] > max ? ms[i] : max;
-        lane[i] = ct_lane(run, "%s", op_name[i]);
+        c.ms[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
+        c.sum += c.ms[i];
+        c.max = c.ms[i] > c.max ? c.ms[i] : c.max;
+        c.lane[i] = ct_lane(run, "%s", op_name[i]);
     }
     ct_legend(run, CT_SLEEP, "awaiting its timer (no thread blocked)");
     ct_point_legend(run, '*', "finished");
@@ -80,79 +172,17 @@ static int join_run(struct ct_run *run)
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ex);
     if (rc)
         return rc;
-    struct ct_demo_op_record seq_rec[NOPS] = { 0 }, join_rec[NOPS] = { 0 };
-    double seq_ms = 0, join_ms = 0;
-
-    ct_section(run, "sequential: await one, then two, then three");
-    struct in_turn seq = { .base = { .ops = &in_turn_ops } };
-    for (int i = 0; i < NOPS; i++)
-        ct_demo_op_init(&seq.ops[i], run, op_name[i], lane[i], (int64_t)(ms[i] * 1e6),
-                        &seq_rec[i], NULL);
-    int64_t t0 = ct_clock_ns();
-    rc = ct_block_on(ex, &seq.base);
-    seq_ms = (double)(ct_clock_ns() - t0) / 1e6;
-    ct_future_drop(&seq.base);
-    if (rc)
-        goto out;
-    ct_say(run, "sequential: all three done in %.1f ms", seq_ms);
-
-    ct_section(run, "join: poll all three together");
-    struct ct_demo_op ops[NOPS];
-    struct ct_future *kids[NOPS];
-    for (int i = 0; i < NOPS; i++) {
-        ct_demo_op_init(&ops[i], run, op_name[i], lane[i], (int64_t)(ms[i] * 1e6), &join_rec[i],
-                        NULL);
-        kids[i] = &ops[i].base;
-    }
-    struct ct_join j;
-    ct_join_init(&j, kids, NOPS);
-    t0 = ct_clock_ns();
-    rc = ct_block_on(ex, &j.base);
-    join_ms = (double)(ct_clock_ns() - t0) / 1e6;
-    ct_future_drop(&j.base);
-    if (rc)
-        goto out;
-    ct_say(run, "join: all three done in %.1f ms", join_ms);
-
-    static const char *const cols[] = { "mode", "wall_ms|wall ms", "expect_ms|expected ms",
-                                        "extra_ms|extra ms", "in_flight|max in flight", NULL };
-    struct ct_table *t = ct_table_new(run, "modes", NULL, cols);
-    int seq_flight = max_in_flight(seq_rec), join_flight = max_in_flight(join_rec);
-    ct_table_row(t, CT_TEXT("sequential (sum)"), CT_NUM(seq_ms, 1), CT_NUM(sum, 1),
-                 CT_NUM(seq_ms - sum, 1), CT_INT(seq_flight));
-    ct_table_row(t, CT_TEXT("join (max)"), CT_NUM(join_ms, 1), CT_NUM(max, 1),
-                 CT_NUM(join_ms - max, 1), CT_INT(join_flight));
-    ct_bars(run, t, "wall time", 0, 1, "ms");
-    ct_result_num(run, "sequential_ms", "sequential awaits", seq_ms, 1, "ms");
-    ct_result_num(run, "join_ms", "join", join_ms, 1, "ms");
-    ct_result_num(run, "speedup", "join speed-up", join_ms > 0 ? seq_ms / join_ms : 0, 2, "x");
-    ct_result_int(run, "threads", "threads that ran the operations", 1, NULL);
-
-    int seq_done = 0, join_done = 0;
-    for (int i = 0; i < NOPS; i++) {
-        seq_done += seq_rec[i].completions;
-        join_done += join_rec[i].completions;
-    }
-    ct_check(run, seq_done == NOPS && join_done == NOPS,
-             "every operation completed once in each mode (%d and %d of %d)", seq_done,
-             join_done, NOPS);
-    ct_check(run, seq_ms >= sum, "sequential took at least the sum (%.1f >= %.1f ms)", seq_ms, sum);
-    ct_check(run, join_ms >= max, "join took at least the longest (%.1f >= %.1f ms)", join_ms, max);
-    ct_check(run, seq_flight == 1 && join_flight == NOPS,
-             "in flight at once: %d when awaited in turn, %d when joined", seq_flight,
-             join_flight);
-
-    ct_takeaway(run,
-                "Awaiting in turn took %.1f ms, the sum of the three (%.0f ms) plus %.1f ms; "
-                "joined they took %.1f ms, the longest one (%.0f ms) plus %.1f ms: %.1fx "
-                "faster, on one thread and with no thread blocked. An await only suspends "
-                "the task that wrote it; ct_join keeps the three futures in one task and polls "
-                "each whenever the task is woken.",
-                seq_ms, sum, seq_ms - sum, join_ms, max, join_ms - max,
-                join_ms > 0 ? seq_ms / join_ms : 0);
-out:
+    struct join_result r = { 0 };
+    rc = run_sequential(run, ex, &c, &r);
+    if (rc == 0)
+        rc = run_joined(run, ex, &c, &r);
     ct_exec_free(ex);
-    return rc == -ECANCELED ? 0 : rc;
+    if (rc)
+        return rc == -ECANCELED ? 0 : rc;
+    r.seq_flight = max_in_flight(r.seq);
+    r.join_flight = max_in_flight(r.joined);
+    report_join(run, &c, &r);
+    return 0;
 }
 
 static const struct ct_param_spec join_params[] = {

@@ -29,6 +29,7 @@
 struct task_record {
     char started_on[CT_LABEL_MAX], finished_on[CT_LABEL_MAX];
     int runs;
+    long result;                /* what the root got through the join handle */
 };
 
 struct job {
@@ -86,12 +87,14 @@ struct root {
     struct task_record *rec;
     struct ct_join_handle h[MAX_TASKS];
     int results_ok;
+    char *spawned_on;           /* CT_LABEL_MAX bytes: the thread that spawned them */
 };
 
 static enum ct_poll root_poll(struct ct_future *f, struct ct_cx *cx)
 {
     struct root *r = (struct root *)f;
     CT_ASYNC_BEGIN(r->pc);
+    snprintf(r->spawned_on, CT_LABEL_MAX, "%s", ct_thread_label());
     ct_say(r->run, "root task: spawning %d tasks", r->n);
     for (int i = 0; i < r->n; i++) {
         struct job j = { .base = { .ops = &job_ops }, .i = i, .work_us = r->work_us,
@@ -102,6 +105,7 @@ static enum ct_poll root_poll(struct ct_future *f, struct ct_cx *cx)
     }
     for (r->next = 0; r->next < r->n; r->next++) {
         CT_AWAIT(r->pc, &r->h[r->next].base, cx);
+        r->rec[r->next].result = (long)r->h[r->next].base.value;
         r->results_ok += r->h[r->next].status == CT_JOIN_OK &&
                          r->h[r->next].base.value == r->next * 2;
         ct_say(r->run, "root task: got result %ld from task %d",
@@ -124,6 +128,7 @@ static const struct ct_future_ops root_ops = { "root", root_poll, root_drop };
 struct flavour_result {
     double ms;
     int results_ok, runs;
+    char spawned_on[CT_LABEL_MAX];  /* where the root spawned the tasks */
     struct ct_exec_stats st;
 };
 
@@ -144,7 +149,8 @@ static int run_flavour(struct ct_run *run, enum ct_exec_flavor flavor, int worke
         return -ENOMEM;
     }
     *r = (struct root){ .base = { .ops = &root_ops }, .n = n, .work_us = work_us,
-                        .sleep_ns = sleep_ns, .run = run, .rec = rec };
+                        .sleep_ns = sleep_ns, .run = run, .rec = rec,
+                        .spawned_on = out->spawned_on };
     struct ct_join_handle h;
     int64_t t0 = ct_clock_ns();
     rc = ct_spawn(ex, r, &h);
@@ -163,103 +169,161 @@ static int run_flavour(struct ct_run *run, enum ct_exec_flavor flavor, int worke
     return rc;
 }
 
-static int runtime_run(struct ct_run *run)
+struct runtime_config {
+    int n, workers;
+    double work_us;
+    int64_t sleep_ns;
+};
+
+struct runtime_result {
+    struct task_record ct_rec[MAX_TASKS], mt_rec[MAX_TASKS];
+    struct flavour_result ctr, mtr;
+    int moved;                  /* multi: tasks finished on another worker */
+    int distinct;               /* multi: workers that started a task */
+    uint64_t stolen;
+    bool ct_main;               /* current-thread: every task on main */
+};
+
+static int run_both(struct ct_run *run, const struct runtime_config *c, struct runtime_result *r)
 {
-    int n = (int)ct_param_int(run, "tasks");
-    int workers = (int)ct_param_int(run, "workers");
-    double work_us = (double)ct_param_int(run, "work-us");
-    int64_t sleep_ns = ct_demo_ns(run, (double)ct_param_int(run, "sleep-ms"));
-    struct task_record ct_rec[MAX_TASKS] = { 0 }, mt_rec[MAX_TASKS] = { 0 };
-    struct flavour_result ctr = { 0 }, mtr = { 0 };
     ct_legend(run, CT_RUN, "polling a task (its CPU work)");
     ct_point_legend(run, '*', "a task finished here");
-
     ct_section(run, "current-thread executor: every task on main");
-    int rc = run_flavour(run, CT_EXEC_CURRENT_THREAD, 1, n, work_us, sleep_ns, ct_rec, &ctr);
+    int rc = run_flavour(run, CT_EXEC_CURRENT_THREAD, 1, c->n, c->work_us, c->sleep_ns,
+                         r->ct_rec, &r->ctr);
     if (rc)
-        return rc == -ECANCELED ? 0 : rc;
-    ct_say(run, "current-thread: %d tasks done in %.1f ms", n, ctr.ms);
+        return rc;
+    ct_say(run, "current-thread: %d tasks done in %.1f ms", c->n, r->ctr.ms);
+    ct_section(run, "multi-threaded executor: %d workers, work stealing", c->workers);
+    rc = run_flavour(run, CT_EXEC_MULTI_THREAD, c->workers, c->n, c->work_us, c->sleep_ns,
+                     r->mt_rec, &r->mtr);
+    if (rc == 0)
+        ct_say(run, "multi-threaded: %d tasks done in %.1f ms", c->n, r->mtr.ms);
+    return rc;
+}
 
-    ct_section(run, "multi-threaded executor: %d workers, work stealing", workers);
-    rc = run_flavour(run, CT_EXEC_MULTI_THREAD, workers, n, work_us, sleep_ns, mt_rec, &mtr);
-    if (rc)
-        return rc == -ECANCELED ? 0 : rc;
-    ct_say(run, "multi-threaded: %d tasks done in %.1f ms", n, mtr.ms);
+/* Where the tasks ran: counted from the records. */
+static void tally(const struct runtime_config *c, struct runtime_result *r)
+{
+    char seen[CT_EXEC_MAX_WORKERS][CT_LABEL_MAX];
+    r->ct_main = true;
+    for (int i = 0; i < c->n; i++) {
+        const struct task_record *m = &r->mt_rec[i], *t = &r->ct_rec[i];
+        r->ct_main &= strcmp(t->started_on, "main") == 0 && strcmp(t->finished_on, "main") == 0;
+        r->moved += strcmp(m->started_on, m->finished_on) != 0;
+        bool known = false;
+        for (int k = 0; k < r->distinct; k++)
+            known |= strcmp(seen[k], m->started_on) == 0;
+        if (!known && r->distinct < CT_EXEC_MAX_WORKERS)
+            memcpy(seen[r->distinct++], m->started_on, CT_LABEL_MAX);
+    }
+    for (int i = 0; i < r->mtr.st.workers; i++)
+        r->stolen += r->mtr.st.w[i].stolen;
+}
 
+static void report_tables(struct ct_run *run, const struct runtime_config *c,
+                          const struct runtime_result *r)
+{
     static const char *const cols[] = { "task", "ct_ran_on|current-thread ran on",
                                         "mt_started|multi: started on",
                                         "mt_finished|multi: finished on", "result", NULL };
     struct ct_table *t = ct_table_new(run, "tasks", NULL, cols);
-    int moved = 0, distinct = 0;
-    char seen[CT_EXEC_MAX_WORKERS][CT_LABEL_MAX];
-    for (int i = 0; i < n; i++) {
-        ct_table_row(t, CT_INT(i), CT_TEXT(ct_rec[i].started_on), CT_TEXT(mt_rec[i].started_on),
-                     CT_TEXT(mt_rec[i].finished_on), CT_INT(i * 2));
-        moved += strcmp(mt_rec[i].started_on, mt_rec[i].finished_on) != 0;
-        bool known = false;
-        for (int k = 0; k < distinct; k++)
-            known |= strcmp(seen[k], mt_rec[i].started_on) == 0;
-        if (!known && distinct < CT_EXEC_MAX_WORKERS)
-            memcpy(seen[distinct++], mt_rec[i].started_on, CT_LABEL_MAX);
-    }
+    for (int i = 0; i < c->n; i++)
+        ct_table_row(t, CT_INT(i), CT_TEXT(r->ct_rec[i].started_on),
+                     CT_TEXT(r->mt_rec[i].started_on), CT_TEXT(r->mt_rec[i].finished_on),
+                     CT_INT(r->mt_rec[i].result));
 
     static const char *const wcols[] = { "worker", "polls", "completed", "stolen",
                                          "from_injector|from injection queue", "parks", NULL };
     struct ct_table *w = ct_table_new(run, "workers", "multi-threaded executor, per worker",
                                       wcols);
-    uint64_t stolen = 0;
-    for (int i = 0; i < mtr.st.workers; i++) {
+    for (int i = 0; i < r->mtr.st.workers; i++) {
         char name[CT_LABEL_MAX];
         snprintf(name, sizeof name, "worker-%d", i + 1);
-        const struct ct_worker_stats *s = &mtr.st.w[i];
+        const struct ct_worker_stats *s = &r->mtr.st.w[i];
         ct_table_row(w, CT_TEXT(name), CT_INT((long long)s->polls),
                      CT_INT((long long)s->completed), CT_INT((long long)s->stolen),
                      CT_INT((long long)s->from_injector), CT_INT((long long)s->parks));
-        stolen += s->stolen;
     }
-
-    ct_result_num(run, "current_thread_ms", "current-thread wall time", ctr.ms, 1, "ms");
-    ct_result_num(run, "multi_thread_ms", "multi-threaded wall time", mtr.ms, 1, "ms");
-    ct_result_int(run, "stolen", "tasks stolen between workers", (long long)stolen, NULL);
-    ct_result_int(run, "workers_used", "workers that started a task", distinct, NULL);
-    ct_result_int(run, "moved", "tasks that finished on another worker", moved, NULL);
+    ct_result_num(run, "current_thread_ms", "current-thread wall time", r->ctr.ms, 1, "ms");
+    ct_result_num(run, "multi_thread_ms", "multi-threaded wall time", r->mtr.ms, 1, "ms");
+    ct_result_int(run, "stolen", "tasks stolen between workers", (long long)r->stolen, NULL);
+    ct_result_int(run, "workers_used", "workers that started a task", r->distinct, NULL);
+    ct_result_int(run, "moved", "tasks that finished on another worker", r->moved, NULL);
+    ct_result_text(run, "spawned_on", "the root spawned them on", r->mtr.spawned_on);
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
+}
 
-    bool ct_main = true;
-    for (int i = 0; i < n; i++)
-        ct_main &= strcmp(ct_rec[i].started_on, "main") == 0 &&
-                   strcmp(ct_rec[i].finished_on, "main") == 0;
-    ct_check(run, ctr.runs == n && mtr.runs == n, "every task ran to the end once on each "
-             "executor (%d and %d of %d)", ctr.runs, mtr.runs, n);
-    ct_check(run, ctr.results_ok == n && mtr.results_ok == n,
-             "the root got i * 2 back from every task's join handle (%d and %d of %d)",
-             ctr.results_ok, mtr.results_ok, n);
-    ct_check(run, ct_main, "on the current-thread executor every task ran on main");
-    ct_check(run, ctr.ms >= (double)sleep_ns / 1e6 && mtr.ms >= (double)sleep_ns / 1e6,
-             "no run beat its tasks' sleep");
+static void report_checks(struct ct_run *run, const struct runtime_config *c,
+                          const struct runtime_result *r)
+{
+    double sleep_ms = (double)c->sleep_ns / 1e6;
+    ct_check(run, r->ctr.runs == c->n && r->mtr.runs == c->n,
+             "every task ran to the end once on each executor (%d, %d of %d)", r->ctr.runs,
+             r->mtr.runs, c->n);
+    ct_check(run, r->ctr.results_ok == c->n && r->mtr.results_ok == c->n,
+             "the root got i * 2 from every join handle (%d, %d of %d)", r->ctr.results_ok,
+             r->mtr.results_ok, c->n);
+    ct_check(run, r->ct_main, "on the current-thread executor every task ran on main");
+    ct_check(run, r->ctr.ms >= sleep_ms && r->mtr.ms >= sleep_ms,
+             "no run beat its tasks' sleep (%.0f ms)", sleep_ms);
+}
 
+static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
+                            const struct runtime_result *r)
+{
+    double sleep_ms = (double)c->sleep_ns / 1e6, cpu_ms = c->n * c->work_us / 1e3;
+    double diff = r->ctr.ms - r->mtr.ms;
+    /* the CPU work is the only part that more workers can shorten */
+    bool explained = diff > 0 && diff <= cpu_ms;
     ct_takeaway(run,
-                "Current-thread: %d tasks in %.1f ms on one thread; their %.0f ms sleeps "
-                "overlapped, only the %.1f ms of CPU work each added up. Multi-threaded: "
-                "%.1f ms, with tasks started on %d of %d workers.",
-                n, ctr.ms, (double)sleep_ns / 1e6, work_us / 1e3, mtr.ms, distinct, workers);
-    if (stolen > 0)
+                "Current-thread: %d tasks in %.1f ms on one thread. Slept in turn, their "
+                "%.0f ms sleeps would have taken %.0f ms: they overlapped. Their CPU work, "
+                "%.1f ms in all, cannot overlap on one thread. Multi-threaded: %.1f ms, with "
+                "tasks started on %d of %d workers: %.1f ms %s. %s",
+                c->n, r->ctr.ms, sleep_ms, c->n * sleep_ms, cpu_ms, r->mtr.ms, r->distinct,
+                c->workers, diff >= 0 ? diff : -diff, diff >= 0 ? "faster" : "slower",
+                explained ? "That fits the CPU work being shared out over the workers."
+                          : "The CPU work cannot explain that, so it is this run's noise; "
+                            "repeat the run, or raise work-us, for a steadier comparison.");
+    if (r->stolen > 0)
         ct_takeaway(run,
-                    "All %d tasks were spawned onto the root's worker's own queue; %llu of "
-                    "them were stolen by workers that ran out of work, which is how the load "
-                    "spread. %d of them finished on a different worker than they started on: "
-                    "after a sleep the timer wakes a task into the shared queue, and any "
-                    "worker may pick it up.",
-                    n, (unsigned long long)stolen, moved);
+                    "The root spawned all %d tasks from %s, so they went to that worker's "
+                    "own queue; %llu of them were stolen by workers that ran out of work. "
+                    "%d finished on a different worker than they started on: a timer wakes "
+                    "a task from outside the workers, into the shared queue, and any worker "
+                    "may pick it up.",
+                    c->n, r->mtr.spawned_on, (unsigned long long)r->stolen, r->moved);
     else
         ct_takeaway(run,
-                    "No task was stolen this time: the root's worker got through all %d "
-                    "before another worker looked (more tasks, or more work-us, make "
-                    "stealing likelier).", n);
-    if (workers > ct_cpus())
+                    "No task was stolen this time: %s, where the root spawned them, got "
+                    "through all %d before another worker looked (more tasks, or more "
+                    "work-us, make stealing likelier).", r->mtr.spawned_on, c->n);
+    if (c->workers > ct_cpus())
         ct_takeaway(run, "%d workers share %d CPUs here, so some workers wait for a core.",
-                    workers, ct_cpus());
-    return 0;
+                    c->workers, ct_cpus());
+}
+
+static int runtime_run(struct ct_run *run)
+{
+    struct runtime_config c = {
+        .n = (int)ct_param_int(run, "tasks"),
+        .workers = (int)ct_param_int(run, "workers"),
+        .work_us = (double)ct_param_int(run, "work-us"),
+        .sleep_ns = ct_demo_ns(run, (double)ct_param_int(run, "sleep-ms")),
+    };
+    struct runtime_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    int rc = run_both(run, &c, r);
+    if (rc == 0) {
+        tally(&c, r);
+        report_tables(run, &c, r);
+        report_checks(run, &c, r);
+        report_takeaway(run, &c, r);
+    }
+    free(r);
+    return rc == -ECANCELED ? 0 : rc;
 }
 
 static const struct ct_param_spec runtime_params[] = {

@@ -24,13 +24,91 @@ enum { NOPS = 2 };
 
 static const char *const op_label[NOPS] = { "fast operation", "slow operation" };
 
+struct timeout_result {
+    double deadline_ms, asked[NOPS];    /* scaled */
+    struct ct_demo_op_record rec[NOPS];
+    int err[NOPS];              /* 0: completed, -ETIMEDOUT: the deadline won */
+    double took[NOPS];          /* block_on, start to return */
+    size_t timers_left;
+};
+
+static const char *outcome(int err)
+{
+    return err == 0 ? "completed" : err == -ETIMEDOUT ? "timed out" : "failed";
+}
+
+/* Operation i under the deadline, driven by block_on. */
+static int run_one(struct ct_run *run, struct ct_exec *ex, int i, struct timeout_result *r)
+{
+    ct_section(run, "%s: %.0f ms of work, %.0f ms deadline", op_label[i], r->asked[i],
+               r->deadline_ms);
+    struct ct_demo_op o;
+    ct_demo_op_init(&o, run, op_label[i], ct_lane(run, "%s", op_label[i]),
+                    (int64_t)(r->asked[i] * 1e6), &r->rec[i], NULL);
+    /* the clock starts first: the deadline counts from ct_timeout_init */
+    int64_t t0 = ct_clock_ns();
+    struct ct_timeout t;
+    ct_timeout_init(&t, &o.base, (int64_t)(r->deadline_ms * 1e6));
+    int rc = ct_block_on(ex, &t.base);
+    r->took[i] = (double)(ct_clock_ns() - t0) / 1e6;
+    r->err[i] = t.base.error;
+    if (rc == 0)
+        ct_say(run, "block_on returned after %.1f ms: %s", r->took[i], outcome(r->err[i]));
+    ct_future_drop(&t.base);
+    return rc;
+}
+
+static void report_timeout(struct ct_run *run, const struct timeout_result *r)
+{
+    static const char *const cols[] = { "op|operation", "needs_ms|needs ms",
+                                        "deadline_ms|deadline ms", "outcome",
+                                        "took_ms|block_on took ms", "cleanups", NULL };
+    struct ct_table *tab = ct_table_new(run, "operations", NULL, cols);
+    for (int i = 0; i < NOPS; i++)
+        ct_table_row(tab, CT_TEXT(op_label[i]), CT_NUM(r->asked[i], 0),
+                     CT_NUM(r->deadline_ms, 0), CT_TEXT(outcome(r->err[i])),
+                     CT_NUM(r->took[i], 1), CT_INT(r->rec[i].cleanups));
+    ct_result_text(run, "fast_outcome", "fast operation", outcome(r->err[0]));
+    ct_result_text(run, "slow_outcome", "slow operation", outcome(r->err[1]));
+    ct_result_num(run, "fast_ms", "fast operation took", r->took[0], 1, "ms");
+    ct_result_num(run, "slow_ms", "slow operation took", r->took[1], 1, "ms");
+
+    for (int i = 0; i < NOPS; i++) {
+        bool timed_out = r->err[i] == -ETIMEDOUT;
+        ct_check(run, (timed_out && r->rec[i].completions == 0) ||
+                          (r->err[i] == 0 && r->rec[i].completions == 1),
+                 "%s: completed or timed out, never both", op_label[i]);
+        ct_check(run, r->rec[i].cleanups == 1, "%s: its cleanup ran exactly once (%d)",
+                 op_label[i], r->rec[i].cleanups);
+        ct_check(run, r->took[i] >= (timed_out ? r->deadline_ms : r->asked[i]),
+                 "%s: did not end before %s (%.1f ms)", op_label[i],
+                 timed_out ? "its deadline" : "its own time", r->took[i]);
+    }
+    ct_check(run, r->timers_left == 0, "no timer left behind (%zu)", r->timers_left);
+
+    int in_time = (r->err[0] == 0) + (r->err[1] == 0);
+    ct_takeaway(run,
+                "The %.0f ms operation %s and the %.0f ms one %s under the %.0f ms "
+                "deadline. A timeout is a race between the operation and a timer: whichever "
+                "is ready first decides, and a timed-out operation is simply dropped, so its "
+                "cleanup runs at the deadline and none of its remaining work ever happens.",
+                r->asked[0], outcome(r->err[0]), r->asked[1], outcome(r->err[1]),
+                r->deadline_ms);
+    if (in_time != 1)
+        ct_takeaway(run,
+                    "(With these parameters %s; give one operation less time than the "
+                    "deadline and one more to see both outcomes.)",
+                    in_time == 2 ? "both fit" : "neither fit");
+}
+
 static int timeout_run(struct ct_run *run)
 {
-    double deadline_ms = (double)ct_param_int(run, "deadline-ms") * ct_scale(run);
     static const char *const keys[NOPS] = { "fast-ms", "slow-ms" };
-    struct ct_demo_op_record rec[NOPS] = { 0 };
-    int err[NOPS] = { 0 };
-    double took[NOPS] = { 0 }, asked[NOPS];
+    struct timeout_result r = {
+        .deadline_ms = (double)ct_param_int(run, "deadline-ms") * ct_scale(run),
+    };
+    for (int i = 0; i < NOPS; i++)
+        r.asked[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
     ct_legend(run, CT_SLEEP, "awaiting its timer");
     ct_point_legend(run, '*', "finished in time");
     ct_point_legend(run, 'x', "deadline passed: dropped");
@@ -39,71 +117,13 @@ static int timeout_run(struct ct_run *run)
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ex);
     if (rc)
         return rc;
-    for (int i = 0; i < NOPS && rc == 0; i++) {
-        asked[i] = (double)ct_param_int(run, keys[i]) * ct_scale(run);
-        ct_section(run, "%s: %.0f ms of work under a %.0f ms deadline", op_label[i], asked[i],
-                   deadline_ms);
-        struct ct_demo_op o;
-        ct_demo_op_init(&o, run, op_label[i], ct_lane(run, "%s", op_label[i]),
-                        (int64_t)(asked[i] * 1e6), &rec[i], NULL);
-        /* the clock starts first: the deadline counts from ct_timeout_init */
-        int64_t t0 = ct_clock_ns();
-        struct ct_timeout t;
-        ct_timeout_init(&t, &o.base, (int64_t)(deadline_ms * 1e6));
-        rc = ct_block_on(ex, &t.base);
-        took[i] = (double)(ct_clock_ns() - t0) / 1e6;
-        err[i] = t.base.error;
-        if (rc == 0 && err[i] == 0)
-            ct_say(run, "block_on returned after %.1f ms: completed (%s)", took[i],
-                   (const char *)t.base.value);
-        else if (rc == 0)
-            ct_say(run, "block_on returned after %.1f ms: timed out (-ETIMEDOUT)",
-                   took[i]);
-        ct_future_drop(&t.base);
-    }
-    size_t timers_left = ct_reactor_pending(ct_exec_reactor(ex));
+    for (int i = 0; i < NOPS && rc == 0; i++)
+        rc = run_one(run, ex, i, &r);
+    r.timers_left = ct_reactor_pending(ct_exec_reactor(ex));
     ct_exec_free(ex);
     if (rc)
         return rc == -ECANCELED ? 0 : rc;
-
-    static const char *const cols[] = { "op|operation", "needs_ms|needs ms",
-                                        "deadline_ms|deadline ms", "outcome",
-                                        "took_ms|block_on took ms", "cleanups", NULL };
-    struct ct_table *tab = ct_table_new(run, "operations", NULL, cols);
-    for (int i = 0; i < NOPS; i++)
-        ct_table_row(tab, CT_TEXT(op_label[i]), CT_NUM(asked[i], 0), CT_NUM(deadline_ms, 0),
-                     CT_TEXT(err[i] == 0 ? "completed" : "timed out"), CT_NUM(took[i], 1),
-                     CT_INT(rec[i].cleanups));
-    ct_result_text(run, "fast_outcome", "fast operation", err[0] ? "timed out" : "completed");
-    ct_result_text(run, "slow_outcome", "slow operation", err[1] ? "timed out" : "completed");
-    ct_result_num(run, "fast_ms", "fast operation took", took[0], 1, "ms");
-    ct_result_num(run, "slow_ms", "slow operation took", took[1], 1, "ms");
-
-    for (int i = 0; i < NOPS; i++) {
-        bool timed_out = err[i] == -ETIMEDOUT;
-        ct_check(run, (timed_out && rec[i].completions == 0) ||
-                          (err[i] == 0 && rec[i].completions == 1),
-                 "%s: either completed or timed out, never both", op_label[i]);
-        ct_check(run, rec[i].cleanups == 1, "%s: its cleanup ran exactly once", op_label[i]);
-        ct_check(run, took[i] >= (timed_out ? deadline_ms : asked[i]),
-                 "%s: did not end before %s (%.1f ms)", op_label[i],
-                 timed_out ? "its deadline" : "its own duration", took[i]);
-    }
-    ct_check(run, timers_left == 0, "no timer left behind (%zu)", timers_left);
-
-    int in_time = (err[0] == 0) + (err[1] == 0);
-    ct_takeaway(run,
-                "The %.0f ms operation %s and the %.0f ms one %s under the %.0f ms "
-                "deadline. A timeout is a race between the operation and a timer: whichever "
-                "is ready first decides, and a timed-out operation is simply dropped, so its "
-                "cleanup runs at the deadline and none of its remaining work ever happens.",
-                asked[0], err[0] ? "timed out" : "completed", asked[1],
-                err[1] ? "timed out" : "completed", deadline_ms);
-    if (in_time != 1)
-        ct_takeaway(run,
-                    "(With these parameters %s; give one operation less time than the "
-                    "deadline and one more to see both outcomes.)",
-                    in_time == 2 ? "both fit" : "neither fit");
+    report_timeout(run, &r);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #   make run [ARGS="run race"]   install missing deps, build, start the tutor
 #   make test                    every test suite: plain, ASan+UBSan, TSan
 #   make bench                   the benchmark demos with their default sizes
+#   make fuzz [FUZZ_SECONDS=60]   the parsers under libFuzzer, for longer
 #   make deps | build | install | clean
 
 BUILD  ?= build
@@ -10,9 +11,11 @@ PREFIX ?= /usr/local
 
 # Debian package for each pkg-config module and each tool the build needs.
 PC_PKGS   := libedit:libedit-dev cmocka:libcmocka-dev jansson:libjansson-dev
-TOOL_PKGS := meson:meson ninja:ninja-build pkg-config:pkg-config cc:gcc
+TOOL_PKGS := meson:meson ninja:ninja-build pkg-config:pkg-config cc:gcc clang:clang
+# libFuzzer's runtime, for the fuzz targets (make test runs them briefly)
+FILE_PKGS := /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
-.PHONY: all deps build run test bench install clean
+.PHONY: all deps build run test bench fuzz install clean
 
 all: build
 
@@ -20,6 +23,9 @@ deps:
 	@missing=""; \
 	for pair in $(TOOL_PKGS); do \
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	for pair in $(FILE_PKGS); do \
+	  ls $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
 	done; \
 	for pair in $(PC_PKGS); do \
 	  { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $${pair%%:*}; } \
@@ -51,8 +57,21 @@ bench: build
 	  ./$(BUILD)/cmd/concur-tutor run $$demo || exit 1; \
 	done
 
+# The libFuzzer targets for as long as asked: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dtests=disabled
+	meson compile -C build-fuzz fuzz-params fuzz-words fuzz-options fuzz-lessons fuzz-decoder
+	@for t in params words options lessons decoder; do \
+	  echo "== fuzz-$$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  ./build-fuzz/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -artifact_prefix=build-fuzz/ build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 install: build
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "complete.h"
+#include "decode.h"
 #include "ct-config.h"
 #include "exit.h"
 #include "files.h"
@@ -127,68 +128,54 @@ static void drain_signals(void)
         ;
 }
 
-/* UTF-8 input, decoded a byte at a time.  A byte that shows the bytes
- * before it are not a character is kept for the next call: the bad bytes
- * become U+FFFD and nothing else is lost, an Enter least of all. */
-static unsigned char pending;
-static bool have_pending;
+/* Characters decoded but not yet handed to libedit (a byte can complete
+ * two: see decode.h). */
+static struct ct_decoder decoder;
+static wchar_t queued[2];
+static int nqueued, next_queued;
 
 /* libedit's character reader, replaced: returns 1 with a character, 0 at
  * end of input, -1 with errno EINTR on Ctrl-C (el_gets then returns NULL
  * with count -1). */
 static int read_wchar(EditLine *el, wchar_t *wc)
 {
-    char buf[MB_LEN_MAX];
-    size_t n = 0;
     for (;;) {
-        if (have_pending) {
-            buf[n++] = (char)pending;
-            have_pending = false;
-        } else {
-            struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
-            if (poll(fds, 2, -1) < 0) {
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
-            if (fds[1].revents & POLLIN) {
-                int sig = take_signal();
-                if (sig == SIGINT) {
-                    errno = EINTR;
-                    return -1;
-                }
-                if (sig == SIGWINCH) {
-                    el_resize(el);
-                    *wc = REDRAW_CHAR;
-                    return 1;
-                }
-                continue;
-            }
-            ssize_t r = read(STDIN_FILENO, buf + n, 1);
-            if (r < 0) {
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                return -1;
-            }
-            if (r == 0)
-                return n ? (*wc = 0xfffd, 1) : 0;   /* a cut character, then the end */
-            n++;
-        }
-        mbstate_t st;
-        memset(&st, 0, sizeof st);
-        size_t k = mbrtowc(wc, buf, n, &st);
-        if (k == (size_t)-2 && n < sizeof buf)
-            continue;       /* the rest of a multibyte character follows */
-        if (k == (size_t)-1 || k == (size_t)-2) {
-            if (n > 1) {
-                /* the last byte ended the sequence: it may start the next */
-                pending = (unsigned char)buf[n - 1];
-                have_pending = true;
-            }
-            *wc = 0xfffd;
+        if (next_queued < nqueued) {
+            *wc = queued[next_queued++];
             return 1;
         }
-        return 1;
+        struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (fds[1].revents & POLLIN) {
+            int sig = take_signal();
+            if (sig == SIGINT) {
+                decoder.n = 0;
+                errno = EINTR;
+                return -1;
+            }
+            if (sig == SIGWINCH) {
+                el_resize(el);
+                *wc = REDRAW_CHAR;
+                return 1;
+            }
+            continue;
+        }
+        unsigned char byte;
+        ssize_t r = read(STDIN_FILENO, &byte, 1);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        next_queued = 0;
+        nqueued = r == 0 ? ct_decoder_finish(&decoder, queued)
+                         : ct_decoder_feed(&decoder, byte, queued);
+        if (r == 0 && nqueued == 0)
+            return 0;
     }
 }
 

@@ -4,7 +4,8 @@
 # ThreadSanitizer.  Each build has its own directory, set up (or, if it
 # exists, reconfigured) with its options every time; all three always run.
 # Pass or fail is meson's exit status; the last line sums up the counts.
-# Extra arguments go to `meson test` (e.g. --suite lib, or a test name).
+# Extra arguments go to `meson test` (e.g. --suite lib, or a test name);
+# with none, the libFuzzer targets also run (FUZZ_SECONDS each, default 4).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +60,49 @@ for suite in "${suites[@]}"; do
   total_ok=$((total_ok + ok)) total_fail=$((total_fail + fail))
   summary="$summary $name $ok/$((ok + fail));"
 done
+# The parsers under libFuzzer, a few seconds each from the seed corpus,
+# where clang is installed (make deps installs it).  New inputs go to a
+# scratch directory, never into the corpus in the tree.
+fuzz_seconds=${FUZZ_SECONDS:-4}
+if command -v clang >/dev/null 2>&1 && [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]; then
+  echo "=== fuzz: build-fuzz, ${fuzz_seconds} s per target ==="
+  ok=0 fail=0 dir=build-fuzz
+  targets="params words options lessons decoder"
+  opts="-Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false -Dtests=disabled"
+  if [ -f "$dir/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    meson configure "$dir" $opts >/dev/null
+  else
+    # shellcheck disable=SC2086
+    CC=clang meson setup "$dir" $opts >/dev/null
+  fi
+  # shellcheck disable=SC2046
+  if meson compile -C "$dir" $(printf 'fuzz-%s ' $targets) >/dev/null; then
+    for t in $targets; do
+      scratch=$(mktemp -d)
+      if "$dir/tests/fuzz/fuzz-$t" -max_total_time="$fuzz_seconds" -timeout=10 \
+           -artifact_prefix="$scratch/" "$scratch" "tests/fuzz/corpus/$t" \
+           >"$scratch/log" 2>&1; then
+        echo "fuzz-$t: $(grep -E '^Done' "$scratch/log")"
+        ok=$((ok + 1))
+      else
+        echo "fuzz-$t: FAILED"
+        tail -n 40 "$scratch/log"
+        ls "$scratch"/crash-* "$scratch"/leak-* "$scratch"/timeout-* 2>/dev/null
+        fail=$((fail + 1)) status=1
+      fi
+      rm -rf "$scratch"
+    done
+  else
+    echo "build failed for fuzz"
+    fail=1 status=1
+  fi
+  total_ok=$((total_ok + ok)) total_fail=$((total_fail + fail))
+  summary="$summary fuzz $ok/$((ok + fail));"
+else
+  echo "=== fuzz: skipped (no clang, FUZZ_SECONDS=0, or a selection of tests) ==="
+fi
+
 echo "==="
 echo "suites:$summary"
 echo "$total_ok passed, $total_fail failed"

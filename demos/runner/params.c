@@ -362,7 +362,7 @@ int ct_params_parse(struct ct_params *p, int argc, char **argv, char *err,
         if (klen == 0)
             return fail(err, errlen, "missing parameter name in %s", CT_Q(argv[a]));
         if (klen >= sizeof key)
-            return fail(err, errlen, "unknown parameter '%.*s...'", 20, arg);
+            return fail(err, errlen, "unknown parameter %s", CT_Q(arg));
         memcpy(key, arg, klen);
         key[klen] = '\0';
         int rc = ct_params_set(p, key, value, err, errlen);

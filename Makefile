@@ -9,7 +9,9 @@ ARGS   ?=
 PREFIX ?= /usr/local
 
 # Debian package for each pkg-config module and each tool the build needs.
-PC_PKGS   := libedit:libedit-dev cmocka:libcmocka-dev jansson:libjansson-dev
+PC_PKGS   := libedit:libedit-dev cmocka:libcmocka-dev jansson:libjansson-dev \
+             sqlite3:libsqlite3-dev libmicrohttpd:libmicrohttpd-dev \
+             libcurl:libcurl4-openssl-dev
 TOOL_PKGS := meson:meson ninja:ninja-build pkg-config:pkg-config cc:gcc
 
 .PHONY: all deps build run test bench install clean

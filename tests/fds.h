@@ -1,5 +1,7 @@
 /* fds.h - the set of open file descriptors, for tests that must leave none
- * behind: take a snapshot before, another after, and compare them. */
+ * behind: take a snapshot before, another after, and compare them.
+ * FDS_TEST(f) is a cmocka test that does so around `f` (include cmocka.h
+ * first). */
 #ifndef CT_TEST_FDS_H
 #define CT_TEST_FDS_H
 
@@ -58,5 +60,24 @@ static inline bool fds_same(const struct fds *before)
     free(now);
     return same;
 }
+
+#ifdef cmocka_unit_test_setup_teardown
+static struct fds fds_before;
+
+static inline int fds_setup(void **state)
+{
+    (void)state;
+    fds_snapshot(&fds_before);
+    return 0;
+}
+
+static inline int fds_teardown(void **state)
+{
+    (void)state;
+    return fds_same(&fds_before) ? 0 : -1;
+}
+
+#define FDS_TEST(f) cmocka_unit_test_setup_teardown(f, fds_setup, fds_teardown)
+#endif
 
 #endif

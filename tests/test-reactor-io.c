@@ -24,22 +24,12 @@
 #include "testfut.h"
 #include "timer.h"
 
-static struct fds fds_before;
-
-static int snapshot_fds(void **state)
+/* A counting waker whose context names reactor `r`. */
+static void waker_for(struct tf_waker *w, struct ct_reactor *r)
 {
-    (void)state;
-    fds_snapshot(&fds_before);
-    return 0;
+    tf_waker_init(w);
+    w->cx.reactor = r;
 }
-
-static int same_fds(void **state)
-{
-    (void)state;
-    return fds_same(&fds_before) ? 0 : -1;
-}
-
-#define TEST(f) cmocka_unit_test_setup_teardown(f, snapshot_fds, same_fds)
 
 /* What a future does on EAGAIN, by hand: 1 parked, 0 retry, < 0 error. */
 static int park(struct ct_io *io, enum ct_io_dir dir, struct tf_waker *w)
@@ -86,8 +76,7 @@ static void test_pipe_readiness(void **state)
     ct_io_init(&rd, p[0]);
     ct_io_init(&wr, p[1]);
     struct tf_waker w;
-    tf_waker_init(&w);
-    w.cx.reactor = &r;
+    waker_for(&w, &r);
 
     /* empty: the reader waits, and nothing wakes it */
     char c;
@@ -146,9 +135,8 @@ static void test_socketpair_directions(void **state)
     struct ct_io io;
     ct_io_init(&io, sv[0]);
     struct tf_waker wr, ww;
-    tf_waker_init(&wr);
-    tf_waker_init(&ww);
-    wr.cx.reactor = ww.cx.reactor = &r;
+    waker_for(&wr, &r);
+    waker_for(&ww, &r);
 
     fill(sv[0]);                        /* not writable, not readable */
     assert_int_equal(park(&io, CT_IO_READ, &wr), 1);
@@ -197,9 +185,8 @@ static void test_cancel_then_reuse_fd(void **state)
     struct ct_reactor r;
     assert_int_equal(ct_reactor_init(&r), 0);
     struct tf_waker wa, wb;
-    tf_waker_init(&wa);
-    tf_waker_init(&wb);
-    wa.cx.reactor = wb.cx.reactor = &r;
+    waker_for(&wa, &r);
+    waker_for(&wb, &r);
 
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
@@ -275,9 +262,8 @@ static void test_event_in_flight_for_reused_fd(void **state)
     struct ct_reactor r;
     assert_int_equal(ct_reactor_init(&r), 0);
     struct tf_waker wa, wb;
-    tf_waker_init(&wa);
-    tf_waker_init(&wb);
-    wa.cx.reactor = wb.cx.reactor = &r;
+    waker_for(&wa, &r);
+    waker_for(&wb, &r);
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
     struct ct_io a, b;
@@ -339,8 +325,7 @@ static void test_stale_events_threaded(void **state)
     struct tf_waker *w = calloc((size_t)rounds, sizeof *w);
     int first_fd = -1, same_number = 0, parked = 0;
     for (int i = 0; i < rounds; i++) {
-        tf_waker_init(&w[i]);
-        w[i].cx.reactor = &r;
+        waker_for(&w[i], &r);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
             break;
@@ -393,10 +378,8 @@ static void test_other_reactor_and_destroy(void **state)
     struct ct_io io;
     ct_io_init(&io, p[0]);
     struct tf_waker w1, w2;
-    tf_waker_init(&w1);
-    tf_waker_init(&w2);
-    w1.cx.reactor = &r1;
-    w2.cx.reactor = &r2;
+    waker_for(&w1, &r1);
+    waker_for(&w2, &r2);
     assert_int_equal(park(&io, CT_IO_READ, &w1), 1);
     assert_int_equal(park(&io, CT_IO_READ, &w2), -EXDEV);
     assert_int_equal(atomic_load(&w2.refs), 0);
@@ -562,15 +545,15 @@ static void test_shutdown_with_waiter(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        TEST(test_pipe_readiness),
-        TEST(test_socketpair_directions),
-        TEST(test_cancel_then_reuse_fd),
-        TEST(test_event_in_flight_for_reused_fd),
-        TEST(test_stale_events_threaded),
-        TEST(test_other_reactor_and_destroy),
-        TEST(test_ping_pong_current_thread),
-        TEST(test_ping_pong_multi_thread),
-        TEST(test_shutdown_with_waiter),
+        FDS_TEST(test_pipe_readiness),
+        FDS_TEST(test_socketpair_directions),
+        FDS_TEST(test_cancel_then_reuse_fd),
+        FDS_TEST(test_event_in_flight_for_reused_fd),
+        FDS_TEST(test_stale_events_threaded),
+        FDS_TEST(test_other_reactor_and_destroy),
+        FDS_TEST(test_ping_pong_current_thread),
+        FDS_TEST(test_ping_pong_multi_thread),
+        FDS_TEST(test_shutdown_with_waiter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -462,27 +462,24 @@ static const struct ct_future_ops read_exact_ops = { "tcp read_exact", read_exac
 static const struct ct_future_ops read_line_ops = { "tcp read_line", read_line_poll, read_drop };
 
 static void op_init(struct ct_tcp_op *f, const struct ct_future_ops *ops,
-                    struct ct_tcp_stream *s, size_t len)
+                    struct ct_tcp_stream *s, void *in, size_t len)
 {
-    *f = (struct ct_tcp_op){ .base = { .ops = ops }, .s = s, .len = len };
+    *f = (struct ct_tcp_op){ .base = { .ops = ops }, .s = s, .buf.in = in, .len = len };
 }
 
 void ct_tcp_read_init(struct ct_tcp_op *f, struct ct_tcp_stream *s, void *buf, size_t len)
 {
-    op_init(f, &read_ops, s, len);
-    f->buf.in = buf;
+    op_init(f, &read_ops, s, buf, len);
 }
 
 void ct_tcp_read_exact_init(struct ct_tcp_op *f, struct ct_tcp_stream *s, void *buf, size_t len)
 {
-    op_init(f, &read_exact_ops, s, len);
-    f->buf.in = buf;
+    op_init(f, &read_exact_ops, s, buf, len);
 }
 
 void ct_tcp_read_line_init(struct ct_tcp_op *f, struct ct_tcp_stream *s, char *buf, size_t cap)
 {
-    op_init(f, &read_line_ops, s, cap);
-    f->buf.in = buf;
+    op_init(f, &read_line_ops, s, buf, cap);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -532,6 +529,6 @@ static const struct ct_future_ops write_all_ops = { "tcp write_all", write_all_p
 void ct_tcp_write_all_init(struct ct_tcp_op *f, struct ct_tcp_stream *s, const void *buf,
                            size_t len)
 {
-    op_init(f, &write_all_ops, s, len);
+    op_init(f, &write_all_ops, s, NULL, len);
     f->buf.out = buf;
 }

@@ -118,6 +118,7 @@ static void test_pipe_readiness(void **state)
 
     ct_io_deregister(&rd);
     close(p[0]);
+    assert_int_equal(ct_reactor_io_woken(&r), 3);
     assert_int_equal(ct_reactor_io_registered(&r), 0);
     assert_int_equal(atomic_load(&w.refs), 0);
     ct_reactor_destroy(&r);

@@ -420,6 +420,14 @@ size_t ct_reactor_io_waiting(struct ct_reactor *r)
     return n;
 }
 
+uint64_t ct_reactor_io_woken(struct ct_reactor *r)
+{
+    CT_PT(pthread_mutex_lock(&r->io_mu));
+    uint64_t n = r->io_woken;
+    CT_PT(pthread_mutex_unlock(&r->io_mu));
+    return n;
+}
+
 /* Count the events of a turn into their registrations and take out the
  * wakers they release (under io_mu); wake those outside it.  A token whose
  * generation no longer matches belongs to a registration that is gone. */
@@ -468,26 +476,29 @@ int ct_reactor_turn(struct ct_reactor *r, int64_t timeout_ns)
     }
     if (r->turn_hook)
         r->turn_hook(r->turn_hook_arg);
-    int io = 0;
+    int nio = 0, err = 0;
     for (int i = 0; i < n; i++) {
         uint64_t v;
         if (evs[i].data.u64 == TOKEN_TIMER) {
             /* non-blocking: reading just resets it */
             if (read(r->timerfd, &v, sizeof v) < 0 && errno != EAGAIN)
-                return -errno;
+                err = -errno;
             /* the kernel disarmed it when it expired */
             CT_PT(pthread_mutex_lock(&r->mu));
             r->armed = 0;
             CT_PT(pthread_mutex_unlock(&r->mu));
         } else if (evs[i].data.u64 == TOKEN_UNPARK) {
             if (read(r->eventfd, &v, sizeof v) < 0 && errno != EAGAIN)
-                return -errno;
+                err = -errno;
         } else {
-            io++;
+            nio++;
         }
     }
-    int woken = io ? dispatch_io(r, evs, n) : 0;
-    return woken + fire_due(r);
+    /* whatever happened above, the edges taken out must be delivered:
+     * epoll will not report them again */
+    int woken = nio ? dispatch_io(r, evs, n) : 0;
+    woken += fire_due(r);
+    return err ? err : woken;
 }
 
 void ct_reactor_unpark(struct ct_reactor *r)

@@ -177,8 +177,10 @@ void ct_io_cancel(struct ct_io *io, enum ct_io_dir dir);
  * what epoll_ctl() names.  Afterwards `io` may be moved, reused or freed. */
 void ct_io_deregister(struct ct_io *io);
 
-/* Descriptors registered right now, and wakers waiting in them. */
+/* Descriptors registered right now, wakers waiting in them, and wakers
+ * woken by readiness so far. */
 size_t ct_reactor_io_registered(struct ct_reactor *r);
 size_t ct_reactor_io_waiting(struct ct_reactor *r);
+uint64_t ct_reactor_io_woken(struct ct_reactor *r);
 
 #endif

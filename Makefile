@@ -10,7 +10,9 @@ ARGS   ?=
 PREFIX ?= /usr/local
 
 # Debian package for each pkg-config module and each tool the build needs.
-PC_PKGS   := libedit:libedit-dev cmocka:libcmocka-dev jansson:libjansson-dev
+PC_PKGS   := libedit:libedit-dev cmocka:libcmocka-dev jansson:libjansson-dev \
+             sqlite3:libsqlite3-dev libmicrohttpd:libmicrohttpd-dev \
+             libcurl:libcurl4-openssl-dev
 TOOL_PKGS := meson:meson ninja:ninja-build pkg-config:pkg-config cc:gcc clang:clang
 # libFuzzer's runtime, for the fuzz targets (make test runs them briefly)
 FILE_PKGS := /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev

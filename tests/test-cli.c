@@ -114,6 +114,42 @@ static void test_show(void **state)
     ct_proc_free(&p);
 }
 
+/* Every JSON the front end prints parses: show for each lesson and chapter,
+ * list for each chapter.  (Every demo's JSON is parsed by test-demos.) */
+static void test_every_json_parses(void **state)
+{
+    (void)state;
+    struct ct_proc p = run_ok(ARGS("list", "--json"));
+    json_t *all = ct_json_parse(p.out);
+    assert_non_null(all);
+    ct_proc_free(&p);
+    size_t i, k;
+    json_t *ch, *lesson;
+    json_array_foreach(json_object_get(all, "chapters"), i, ch) {
+        char num[16];
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(ch, "number")));
+        const char *views[][3] = { { "list", num, "--json" }, { "show", num, "--json" } };
+        for (size_t v = 0; v < 2; v++) {
+            p = run_ok(ARGS(views[v][0], views[v][1], views[v][2]));
+            json_t *j = ct_json_parse(p.out);
+            if (!j)
+                fail_msg("%s %s --json printed what is not JSON", views[v][0], num);
+            json_decref(j);
+            ct_proc_free(&p);
+        }
+        json_array_foreach(json_object_get(ch, "lessons"), k, lesson) {
+            const char *id = json_string_value(json_object_get(lesson, "id"));
+            p = run_ok(ARGS("show", id, "--json"));
+            json_t *j = ct_json_parse(p.out);
+            if (!j || strcmp(json_string_value(json_object_get(j, "id")), id) != 0)
+                fail_msg("show %s --json: not JSON, or not that lesson", id);
+            json_decref(j);
+            ct_proc_free(&p);
+        }
+    }
+    json_decref(all);
+}
+
 static void test_run_text_and_json(void **state)
 {
     (void)state;
@@ -309,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_version_and_help),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_show),
+        cmocka_unit_test(test_every_json_parses),
         cmocka_unit_test(test_run_text_and_json),
         cmocka_unit_test(test_man_page),
         cmocka_unit_test(test_usage_errors),

@@ -76,7 +76,7 @@ static void *producer_main(void *arg)
     }
     p->drop_ns = ct_clock_ns();
     ct_chan_drop_sender(&p->tx);
-    ct_say(run, "dropped my sender: none is left, so the channel is closed");
+    ct_say(run, "dropped my sender: none left, the channel is closed");
     ct_mark(run, CT_IDLE);
     return NULL;
 }
@@ -137,7 +137,7 @@ static void receive_all(struct ct_run *run, struct ct_receiver *rx, struct chann
             r->in_order += strcmp(msg, words[r->received]) == 0;
         }
         r->received++;
-        ct_say(run, "got \"%s\" (waited %.1f ms); mine now, so I free it", msg, w);
+        ct_say(run, "got \"%s\" after %.1f ms; mine now: I free it", msg, w);
         free(msg);
         r->freed++;
     }
@@ -194,8 +194,8 @@ static void report(struct ct_run *run, const struct channels_result *r)
              NWORDS);
     ct_check(run, r->closed, "the receive loop ended on its own when the sender was dropped");
     ct_check(run, r->freed + r->by_channel == r->allocated,
-             "every string was freed exactly once: %d by the receiver, %d by the channel, %d "
-             "allocated", r->freed, r->by_channel, r->allocated);
+             "each string freed once: %d by the receiver, %d by the channel, of %d", r->freed,
+             r->by_channel, r->allocated);
 
     if (r->waited_ms < 1)
         ct_takeaway(run,

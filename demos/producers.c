@@ -101,7 +101,7 @@ static void *producer_main(void *arg)
         if (ct_chan_send(&p->tx, &m, ct_cancel_event(run)) != 0)
             break;
     }
-    ct_say(run, "sent %d message%s, dropping my clone of the sender", k, k == 1 ? "" : "s");
+    ct_say(run, "sent %d message%s; dropping my clone", k, k == 1 ? "" : "s");
     ct_chan_drop_sender(&p->tx);
     atomic_fetch_add(&sc->finished, 1);
     ct_mark(run, CT_IDLE);
@@ -137,7 +137,7 @@ static void call_hang(struct scenario *sc, struct ct_sender *original, struct ct
     o->hang_wait_ms = (double)(ct_clock_ns() - since) / 1e6;
     ct_point(run, '!');
     ct_say(run, "HANG: no message for %.0f ms, all %d producers done,", o->hang_wait_ms, sc->n);
-    ct_say(run, "yet %d sender is alive (mine): without a timeout, no end", o->senders_at_hang);
+    ct_say(run, "yet %d sender is alive (mine); no timeout, no end", o->senders_at_hang);
     ct_chan_drop_sender(original);
     ct_say(run, "dropping my original sender now, late");
     struct text_msg m;
@@ -170,12 +170,12 @@ static void receive_all(struct scenario *sc, struct ct_sender *original, struct 
             if (o->received <= SHOW_ARRIVALS)
                 ct_say(run, "got \"%s\"", m.text);
             else if (o->received == SHOW_ARRIVALS + 1)
-                ct_say(run, "... (more arrivals, not shown; the table counts them)");
+                ct_say(run, "... (more arrivals not shown: see the table)");
             since = ct_clock_ns();
         } else if (rc == -EPIPE) {
             o->closed = true;
             ct_point(run, 'x');
-            ct_say(run, "recv: closed. Every sender is gone, the loop is over");
+            ct_say(run, "recv: closed; every sender is gone, loop over");
             break;
         } else if (rc != -ETIMEDOUT) {
             break;                      /* cancelled */
@@ -216,7 +216,7 @@ static int run_scenario(struct scenario *sc, bool drop_original, struct outcome 
            started == 1 ? "" : "s", ct_chan_senders(rx.chan));
     if (drop_original || rc) {
         ct_chan_drop_sender(&tx);
-        ct_say(run, "dropped my own sender: only the clones keep the channel open");
+        ct_say(run, "dropped my own sender; only clones keep it open");
     } else {
         ct_say(run, "keeping my own sender (this is the bug)");
     }
@@ -270,7 +270,7 @@ static void report_delivery(struct ct_run *run, const char *key, const char *tag
                      CT_INT(o->from[i].first_pos), CT_INT(o->from[i].last_pos));
     int good = producers_in_sequence(o, n, messages);
     ct_check(run, o->received == n * messages && o->strays == 0 && good == n,
-             "%s: %d of %d arrived, in sequence and once each for %d of %d producers", tag,
+             "%s: %d of %d arrived; once each, in sequence: %d of %d producers", tag,
              o->received, n * messages, good, n);
 }
 
@@ -313,7 +313,7 @@ static void report_forgotten(struct ct_run *run, const struct outcome *o, int n,
                   "ms");
     report_delivery(run, "forgotten", "run 2", o, n, messages);
     ct_check(run, o->hang_reported && o->senders_at_hang == 1,
-             "run 2: with every producer finished the channel stayed open, held by %d sender",
+             "run 2: all producers done, the channel still open: %d sender alive",
              o->senders_at_hang);
     ct_check(run, o->closed_after_fix,
              "run 2: recv reported closed as soon as main dropped its sender");

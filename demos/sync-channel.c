@@ -234,7 +234,7 @@ static void report(struct ct_run *run, const struct sync_result *r)
     ct_check(run, r->received == r->n && r->in_order == r->received,
              "received %d of %d messages, in order", r->received, r->n);
     ct_check(run, r->max_queued <= (size_t)r->capacity,
-             "the buffer never held more than its capacity (at most %zu seen, capacity %ld)",
+             "never more queued than the capacity (at most %zu seen, capacity %ld)",
              r->max_queued, r->capacity);
     if (r->capacity > 0 && r->found_full > 0)
         ct_check(run, r->first_full >= r->capacity,

@@ -274,8 +274,15 @@ static void report_delivery(struct ct_run *run, const char *key, const char *tag
              o->received, n * messages, good, n);
 }
 
+/* How the receive loop ended, in words. */
+static const char *ending(const struct outcome *o)
+{
+    return o->closed ? "closed" : o->hang_reported ? "hang" : "cancelled";
+}
+
 static void report_dropped(struct ct_run *run, const struct outcome *o, int n, int messages)
 {
+    ct_result_text(run, "dropped_end", "run 1: the receive loop ended by", ending(o));
     ct_result_int(run, "dropped_received", "run 1: messages received", o->received, NULL);
     ct_result_int(run, "dropped_switches", "run 1: arrivals switching producer", o->switches,
                   NULL);
@@ -306,6 +313,7 @@ static void report_dropped(struct ct_run *run, const struct outcome *o, int n, i
 
 static void report_forgotten(struct ct_run *run, const struct outcome *o, int n, int messages)
 {
+    ct_result_text(run, "forgotten_end", "run 2: the receive loop ended by", ending(o));
     ct_result_int(run, "forgotten_received", "run 2: messages received", o->received, NULL);
     ct_result_int(run, "senders_at_hang", "run 2: senders alive, all producers done",
                   o->senders_at_hang, NULL);

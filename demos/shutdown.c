@@ -507,6 +507,9 @@ static void report(struct ct_run *run, const struct shutdown_result *r)
     ct_result_int(run, "rolled_back", "items rolled back at the deadline", r->rolled_back, NULL);
     ct_result_int(run, "half_done", "items abandoned half-done",
                   r->started - r->finished - r->rolled_back, NULL);
+    ct_result_int(run, "lost", "accepted items with no fate (lost)", r->lost, NULL);
+    ct_result_int(run, "duplicated", "items with two fates or more", r->duplicated + r->strays,
+                  NULL);
     report_checks(run, r);
     report_deadline(run, r);
     ct_takeaway(run,

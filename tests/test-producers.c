@@ -78,7 +78,10 @@ static void test_both_runs(void **state)
         assert_delivery(j, "forgotten", cases[k].n, cases[k].m);
         assert_int_equal(dj_int(j, "dropped_received"), cases[k].n * cases[k].m);
         assert_int_equal(dj_int(j, "forgotten_received"), cases[k].n * cases[k].m);
-        /* only main's original sender kept the channel open */
+        /* run 1 ended when the channel closed; run 2 only by the hang
+         * timeout, with main's original the one sender keeping it open */
+        assert_string_equal(dj_text(j, "dropped_end"), "closed");
+        assert_string_equal(dj_text(j, "forgotten_end"), "hang");
         assert_int_equal(dj_int(j, "senders_at_hang"), 1);
         json_decref(j);
     }
@@ -96,6 +99,7 @@ static void test_order_per_producer_under_contention(void **state)
         json_t *j = run_producers("producers=16", messages, "jitter=0", "scenarios=dropped");
         assert_int_equal(dj_assert_checks(j), 2);
         assert_delivery(j, "dropped", 16, m);
+        assert_string_equal(dj_text(j, "dropped_end"), "closed");
         json_decref(j);
     }
 }

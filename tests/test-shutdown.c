@@ -43,6 +43,9 @@ static json_t *run_shutdown(const char *const *params, double sigint_ms, const c
     size_t checks = dj_assert_checks(j);
     assert_in_range(checks, 4, 5);
     assert_string_equal(dj_text(j, "trigger"), trigger);
+    /* the item audit, per item id: none lost, none counted twice */
+    assert_int_equal(dj_int(j, "lost"), 0);
+    assert_int_equal(dj_int(j, "duplicated"), 0);
     assert_int_equal(dj_int(j, "half_done"), 0);
     return j;
 }

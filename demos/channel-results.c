@@ -18,6 +18,7 @@
 #include "clock.h"
 
 #define MAX_JOBS 64
+#define ORDER_IN_TAKEAWAY 16    /* longer arrival orders only in the table */
 
 /* What a job sends back: plain values, copied into the channel. */
 struct job_result {
@@ -61,117 +62,174 @@ static int by_id(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static int channel_results_run(struct ct_run *run)
-{
-    int n = (int)ct_param_int(run, "jobs");
-    double pause = ct_param_num(run, "pause");
-    struct job *jobs = calloc((size_t)n, sizeof *jobs);
-    struct job_result *got = calloc((size_t)n, sizeof *got);
-    int *arrival = calloc((size_t)n, sizeof *arrival);
-    struct ct_sender tx;
-    struct ct_receiver rx;
-    int rc = jobs && got && arrival ? ct_chan_open(&tx, &rx, sizeof(struct job_result),
-                                                   CT_CHAN_UNBOUNDED, NULL)
-                                    : -ENOMEM;
-    if (rc) {
-        free(jobs);
-        free(got);
-        free(arrival);
-        return rc;
-    }
-    ct_legend(run, CT_SLEEP, "working (a pause standing for real work)");
-    ct_legend(run, CT_WAIT, "waiting for a result");
-    ct_point_legend(run, 's', "result sent");
-    ct_point_legend(run, 'r', "result received");
+struct cr_result {
+    int n;
+    int received;                       /* every message, even unexpected extras */
+    int kept;                           /* those stored in got[] (at most n) */
+    struct job_result got[MAX_JOBS];    /* in arrival order, then sorted by id */
+    int arrival[MAX_JOBS];              /* per id: its arrival position, 1-based */
+    char order[4 * MAX_JOBS];           /* the ids in arrival order, as text */
+    double wall_ms, sum_ms, longest_ms;
+};
 
+/* Start job i on its own thread with its own clone of `tx`; the pauses are
+ * a shuffled spread between pause/n and pause.  Returns how many started;
+ * *rc is 0 or the error that stopped the rest. */
+static int start_jobs(struct ct_run *run, struct job *jobs, int n, double pause,
+                      const struct ct_sender *tx, int *rc)
+{
     int started = 0;
+    *rc = 0;
     for (; started < n; started++) {
         struct job *j = &jobs[started];
         j->run = run;
         j->id = started;
         j->input = started + 1;
-        /* a shuffled spread of pauses between pause/n and pause */
         j->pause_ms = pause * (double)((started * 5 + 3) % n + 1) / n;
-        ct_chan_clone_sender(&tx, &j->tx);
-        if ((rc = ct_thread_start(run, &j->thread, job_main, j, "job-%d", started)) != 0) {
+        ct_chan_clone_sender(tx, &j->tx);
+        if ((*rc = ct_thread_start(run, &j->thread, job_main, j, "job-%d", started)) != 0) {
             ct_chan_drop_sender(&j->tx);
             break;
         }
     }
-    ct_chan_drop_sender(&tx);   /* only the jobs' clones keep it open now */
-    ct_say(run, "started %d jobs, dropped my own sender, collecting results", started);
+    return started;
+}
 
-    int count = 0;
+/* Receive until the channel closes: every job dropped its clone. */
+static void collect(struct ct_run *run, struct ct_receiver *rx, struct cr_result *r)
+{
     int64_t t0 = ct_clock_ns();
+    size_t off = 0;
     for (;;) {
-        struct job_result r;
+        struct job_result m;
         ct_mark(run, CT_WAIT);
-        int rr = ct_chan_recv(&rx, &r, ct_cancel_event(run));
+        int rc = ct_chan_recv(rx, &m, ct_cancel_event(run));
         ct_mark(run, CT_RUN);
-        if (rr)
+        if (rc)
             break;              /* -EPIPE once every job is done; or cancelled */
         ct_point(run, 'r');
-        if (count < n)
-            got[count++] = r;
+        r->received++;
+        if (r->kept == r->n)
+            continue;           /* more results than jobs: counted, not kept */
+        r->got[r->kept++] = m;
+        r->sum_ms += m.ms;
+        r->longest_ms = m.ms > r->longest_ms ? m.ms : r->longest_ms;
+        if (m.id >= 0 && m.id < r->n)
+            r->arrival[m.id] = r->kept;
+        off += (size_t)snprintf(r->order + off, sizeof r->order - off, "%s%d", off ? " " : "",
+                                m.id);
     }
-    double wall = (double)(ct_clock_ns() - t0) / 1e6;
+    r->wall_ms = (double)(ct_clock_ns() - t0) / 1e6;
     ct_mark(run, CT_IDLE);
+}
+
+/* Fan out, fan in, sort.  0 or a negative errno. */
+static int run_jobs(struct ct_run *run, int n, double pause, struct cr_result *r)
+{
+    struct job *jobs = calloc((size_t)n, sizeof *jobs);
+    struct ct_sender tx;
+    struct ct_receiver rx;
+    int rc = jobs ? ct_chan_open(&tx, &rx, sizeof(struct job_result), CT_CHAN_UNBOUNDED, NULL)
+                  : -ENOMEM;
+    if (rc) {
+        free(jobs);
+        return rc;
+    }
+    int started = start_jobs(run, jobs, n, pause, &tx, &rc);
+    ct_chan_drop_sender(&tx);   /* only the jobs' clones keep it open now */
+    ct_say(run, "started %d jobs, dropped my sender; collecting", started);
+    r->n = n;
+    collect(run, &rx, r);
     for (int i = 0; i < started; i++)
         ct_thread_join(&jobs[i].thread, NULL);
     ct_chan_drop_receiver(&rx);
+    free(jobs);
     if (rc || ct_cancelled(run))
-        goto out;
+        return rc;
+    if (r->n <= ORDER_IN_TAKEAWAY)
+        ct_say(run, "arrival order of the job ids: %s", r->order);
+    else
+        ct_say(run, "arrival order: see the arrived # column");
+    qsort(r->got, (size_t)r->kept, sizeof r->got[0], by_id);
+    ct_say(run, "sorted by id");
+    return 0;
+}
 
-    char order[4 * MAX_JOBS] = "";
-    size_t off = 0;
-    double sum_ms = 0, longest = 0;
-    for (int i = 0; i < count; i++) {
-        arrival[got[i].id] = i + 1;
-        off += (size_t)snprintf(order + off, sizeof order - off, "%s%d", i ? " " : "", got[i].id);
-        sum_ms += got[i].ms;
-        longest = got[i].ms > longest ? got[i].ms : longest;
+static void report_takeaway(struct ct_run *run, const struct cr_result *r, int displaced)
+{
+    if (r->n == 1) {
+        ct_takeaway(run,
+                    "One job, one result: with a single sender there is no order to lose and "
+                    "nothing to overlap, so this run shows only the hand-over. Try jobs=8 "
+                    "pause=300.");
+        return;
     }
-    ct_say(run, "arrival order of the job ids: %s", order);
-    qsort(got, (size_t)count, sizeof *got, by_id);
-    ct_say(run, "sorted by id; every job's result is in its place");
+    bool show = r->n <= ORDER_IN_TAKEAWAY;
+    ct_takeaway(run,
+                "The results arrived in the order the jobs finished%s%s%s, %d of %d out of id "
+                "order; each carried its job id, so sorting put them back. Arrival order on a "
+                "channel with many senders is whatever the threads made it.",
+                show ? " (" : "", show ? r->order : "", show ? ")" : "", displaced, r->n);
+    if (r->longest_ms < 1)
+        ct_takeaway(run,
+                    "The jobs took under a millisecond each, too little to show them running "
+                    "at once; try pause=300.");
+    else
+        ct_takeaway(run,
+                    "Collecting took %.0f ms against %.0f ms for the longest job and %.0f ms for "
+                    "all of them added up: %s No lock was needed: each result was moved through "
+                    "the channel and only main ever touched the array.",
+                    r->wall_ms, r->longest_ms, r->sum_ms,
+                    r->wall_ms < (r->longest_ms + r->sum_ms) / 2
+                        ? "the jobs ran at once, so the wait was set by the slowest one, not by "
+                          "their sum."
+                        : "the jobs overlapped less than they could have (a busy machine?); run "
+                          "it again to see the wait fall to the slowest job's time.");
+}
 
+static void report(struct ct_run *run, const struct cr_result *r)
+{
     static const char *const cols[] = { "id|job", "input", "square|result", "arrived|arrived #",
                                         "ms|job ms", NULL };
     struct ct_table *t = ct_table_new(run, "results", "results sorted by job id", cols);
     int right = 0, ids_ok = 0, displaced = 0;
-    for (int i = 0; i < count; i++) {
-        right += got[i].square == got[i].input * got[i].input && got[i].input == got[i].id + 1;
-        ids_ok += got[i].id == i;
-        displaced += arrival[got[i].id] != i + 1;
-        ct_table_row(t, CT_INT(got[i].id), CT_INT(got[i].input), CT_INT(got[i].square),
-                     CT_INT(arrival[got[i].id]), CT_NUM(got[i].ms, 1));
+    for (int i = 0; i < r->kept; i++) {
+        const struct job_result *g = &r->got[i];
+        int arrived = g->id >= 0 && g->id < r->n ? r->arrival[g->id] : 0;
+        right += g->square == g->input * g->input && g->input == g->id + 1;
+        ids_ok += g->id == i;
+        displaced += arrived != i + 1;
+        ct_table_row(t, CT_INT(g->id), CT_INT(g->input), CT_INT(g->square), CT_INT(arrived),
+                     CT_NUM(g->ms, 1));
     }
-    ct_result_int(run, "jobs", "jobs", n, NULL);
+    ct_result_int(run, "jobs", "jobs", r->n, NULL);
+    ct_result_int(run, "received", "results received", r->received, NULL);
     ct_result_int(run, "out_of_place", "results that arrived out of id order", displaced, NULL);
-    ct_result_num(run, "collect_ms", "time to collect every result", wall, 1, "ms");
-    ct_result_num(run, "sum_ms", "the jobs' times added up", sum_ms, 1, "ms");
-    ct_check(run, count == n && ids_ok == n, "one result from each of the %d jobs (%d received)", n,
-             count);
-    ct_check(run, right == count, "every result is its input squared (%d of %d)", right, count);
+    ct_result_num(run, "collect_ms", "time to collect every result", r->wall_ms, 1, "ms");
+    ct_result_num(run, "sum_ms", "the jobs' times added up", r->sum_ms, 1, "ms");
+    ct_check(run, r->received == r->n && ids_ok == r->n,
+             "exactly one result from each of the %d jobs (%d received)", r->n, r->received);
+    ct_check(run, right == r->kept && r->kept > 0,
+             "every result is its own job's input squared (%d of %d)", right, r->kept);
+    report_takeaway(run, r, displaced);
+}
 
-    ct_takeaway(run,
-                "The results arrived in the order the jobs finished (%s), %d of %d out of id "
-                "order; each carried its job id, so sorting put them back. Arrival order on a "
-                "channel with many senders is whatever the threads made it.",
-                order, displaced, n);
-    ct_takeaway(run,
-                "Collecting took %.0f ms against %.0f ms for the longest job and %.0f ms for all "
-                "of them added up: %s No lock was needed: each result was moved through the "
-                "channel and only main ever touched the array.",
-                wall, longest, sum_ms,
-                wall < (longest + sum_ms) / 2 ? "the jobs ran at once, so the wait was set by "
-                                                "the slowest one, not by their sum."
-                                              : "the jobs overlapped less than they could "
-                                                "have (a busy machine?).");
-out:
-    free(jobs);
-    free(got);
-    free(arrival);
+static int channel_results_run(struct ct_run *run)
+{
+    int n = (int)ct_param_int(run, "jobs");
+    double pause = ct_param_num(run, "pause");
+    ct_legend(run, CT_SLEEP, "working (a pause standing for real work)");
+    ct_legend(run, CT_WAIT, "waiting for a result");
+    ct_point_legend(run, 's', "result sent");
+    ct_point_legend(run, 'r', "result received");
+
+    struct cr_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    int rc = run_jobs(run, n, pause, r);
+    if (rc == 0 && !ct_cancelled(run))
+        report(run, r);
+    free(r);
     return rc;
 }
 

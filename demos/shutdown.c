@@ -1,15 +1,18 @@
-/* shutdown.c - demo `shutdown`: graceful shutdown with a broadcast.
+/* shutdown.c - demo `shutdown`: graceful shutdown with a broadcast, and a
+ * deadline that ends it.
  *
  * Shows: a feeder queues numbered items on a bounded channel and five
  * workers take them, one at a time, ticking when idle.  On Ctrl-C (the
  * first one asks for a graceful stop; a second would cancel) or, when
  * nobody presses it, after `after` ms, main broadcasts "stop" to the feeder
  * and every worker.  The feeder stops queueing; each worker finishes the
- * item in hand, cleans up and reports.  Main then counts: every accepted
- * item was finished, is still queued, or was handed back untouched by a
- * worker that took it as the stop arrived; none was abandoned half-done.
- * Watch for: each worker's time from the broadcast to "cleaned up" against
- * the deadline, and the item accounting at the end.
+ * item in hand, cleans up and exits.  Main waits for them up to `deadline`
+ * ms; any worker still busy then is forced out: its item is rolled back,
+ * its cleanup cut short.  Main then audits every accepted item: finished,
+ * still queued, handed back unstarted, or rolled back -- exactly one each.
+ * Watch for: each worker's time from the broadcast to its exit against the
+ * deadline, and the item accounting at the end.  With deadline= below
+ * work= plus cleanup=, watch the forced stops instead.
  * Lesson: graceful-shutdown (chapter 9).
  */
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include "broadcast.h"
 #include "chan.h"
 #include "clock.h"
+#include "wait.h"
 
 #define MAX_WORKERS 32
 #define QUEUE_CAPACITY 4
@@ -34,7 +38,7 @@ struct stop_msg {
 };
 
 struct item {
-    int id;
+    int id;                         /* 1, 2, 3, ... */
 };
 
 struct shop {
@@ -42,6 +46,12 @@ struct shop {
     double tick_ms, work_ms, rate_ms, cleanup_ms;
     struct ct_sender items_tx;      /* the feeder's */
     struct ct_receiver items_rx;    /* main's; workers get clones */
+    struct ct_event force;          /* set by main once the deadline has passed */
+    struct ct_event all_stopped;    /* set by the last worker to exit */
+    atomic_int running;             /* workers not yet exited */
+    int max_items;                  /* the feeder queues no more than this */
+    atomic_uchar *fates;            /* per item id: how many fates it was given */
+    atomic_int strays;              /* fates given to ids never accepted */
 };
 
 struct feeder {
@@ -58,10 +68,22 @@ struct worker {
     struct ct_receiver rx;
     struct ct_bcast_sub stop;
     struct ct_thread thread;
-    int started, finished, handed_back;
+    int started, finished, handed_back, rolled_back;
     bool got_stop;
-    int64_t noticed_ns, stopped_ns;
+    bool forced;                    /* the deadline cut its item or cleanup short */
+    bool cleaned;                   /* it finished its cleanup */
+    int64_t noticed_ns, exit_ns;
 };
+
+/* One accepted item has met its end (finished, handed back, rolled back,
+ * or found still queued).  The audit expects exactly one per item. */
+static void record_fate(struct shop *s, int id)
+{
+    if (id >= 1 && id <= s->max_items)
+        atomic_fetch_add(&s->fates[id], 1);
+    else
+        atomic_fetch_add(&s->strays, 1);
+}
 
 /* Is there a stop message for this subscriber?  A closed or lagged
  * broadcast counts as stop too: there is nobody left to say otherwise. */
@@ -73,6 +95,25 @@ static bool stop_arrived(struct ct_bcast_sub *sub, struct ct_event *cancel, int6
     return rc == 0 || rc == -EOVERFLOW || rc == -EPIPE;
 }
 
+enum pause_end { PAUSE_DONE, PAUSE_FORCED, PAUSE_CANCELLED };
+
+/* Spend `ms` (scaled) on work or cleanup, unless main forces the stop or
+ * the run is cancelled first; both are noticed within one wait slice. */
+static enum pause_end pause_for(struct shop *s, double ms)
+{
+    int64_t end = ct_clock_ns() + (int64_t)(ms * ct_scale(s->run) * 1e6);
+    for (;;) {
+        if (ct_cancelled(s->run))
+            return PAUSE_CANCELLED;
+        int64_t left = end - ct_clock_ns();
+        if (left <= 0)
+            return PAUSE_DONE;
+        if (ct_event_is_set(&s->force))
+            return PAUSE_FORCED;
+        ct_event_wait_ns(&s->force, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
+    }
+}
+
 static void *feeder_main(void *arg)
 {
     struct feeder *f = arg;
@@ -82,23 +123,26 @@ static void *feeder_main(void *arg)
     int64_t rate_ns = (int64_t)(s->rate_ms * ct_scale(run) * 1e6);
     int64_t tick_ns = (int64_t)(s->tick_ms * ct_scale(run) * 1e6);
     ct_mark(run, CT_RUN);
-    while (!ct_cancelled(run)) {
-        struct item it = { .id = f->accepted + 1 };
-        int rc = ct_chan_send_timeout(&s->items_tx, &it, tick_ns, cancel);
-        if (rc == 0)
-            f->accepted++;
-        else if (rc != -ETIMEDOUT)
-            break;
-        /* the pause between items doubles as the wait for the stop signal */
+    while (!ct_cancelled(run) && !f->got_stop) {
+        int rc = -ETIMEDOUT;
+        if (f->accepted < s->max_items) {
+            struct item it = { .id = f->accepted + 1 };
+            rc = ct_chan_send_timeout(&s->items_tx, &it, tick_ns, cancel);
+            if (rc == 0)
+                f->accepted++;
+            else if (rc != -ETIMEDOUT)
+                break;
+        }
+        /* the pause between items doubles as the wait for the stop signal;
+         * after a send that found the queue full, only a look, then retry */
         ct_mark(run, CT_SLEEP);
-        f->got_stop = stop_arrived(&f->stop, cancel, rc == 0 ? rate_ns : 0);
+        f->got_stop = stop_arrived(&f->stop, cancel,
+                                   rc == 0 ? rate_ns : f->accepted < s->max_items ? 0 : tick_ns);
         ct_mark(run, CT_RUN);
-        if (f->got_stop)
-            break;
     }
     if (f->got_stop) {
         ct_point(run, 'S');
-        ct_say(run, "stop received: %d items accepted, no more will be queued", f->accepted);
+        ct_say(run, "stop received: %d items accepted, queueing no more", f->accepted);
     }
     /* with the only sender gone, workers waiting on an empty queue wake up */
     ct_chan_drop_sender(&s->items_tx);
@@ -107,215 +151,437 @@ static void *feeder_main(void *arg)
     return NULL;
 }
 
-static void *worker_main(void *arg)
+/* Take items and work on them until the stop arrives (or the deadline
+ * forces the worker out mid-item, or the run is cancelled). */
+static void worker_take_items(struct worker *w)
 {
-    struct worker *w = arg;
     struct shop *s = w->shop;
     struct ct_run *run = s->run;
     struct ct_event *cancel = ct_cancel_event(run);
     int64_t tick_ns = (int64_t)(s->tick_ms * ct_scale(run) * 1e6);
-    bool abandoned = false;
-    for (;;) {
-        /* between items: has the stop signal come? */
-        if ((w->got_stop = stop_arrived(&w->stop, cancel, 0)))
-            break;
+    while (!(w->got_stop = stop_arrived(&w->stop, cancel, 0))) {
         struct item it;
         ct_mark(run, CT_WAIT);
         int rc = ct_chan_recv_timeout(&w->rx, &it, tick_ns, cancel);
         if (rc == -ETIMEDOUT) {
-            ct_say(run, "working... (idle tick, %d item%s done)", w->finished,
-                   w->finished == 1 ? "" : "s");
+            ct_say(run, "idle tick (%d item%s done)", w->finished, w->finished == 1 ? "" : "s");
             continue;
         }
         if (rc == -EPIPE) {
             /* closed and empty: no item will come again, only the stop */
             if ((w->got_stop = stop_arrived(&w->stop, cancel, tick_ns)) || ct_cancelled(run))
-                break;
+                return;
             continue;
         }
         if (rc)
-            break;                  /* cancelled */
-        if (stop_arrived(&w->stop, cancel, 0)) {
+            return;                 /* cancelled */
+        if ((w->got_stop = stop_arrived(&w->stop, cancel, 0))) {
             /* took it as the stop arrived: do not start it, hand it back */
-            w->got_stop = true;
             w->handed_back++;
-            ct_say(run, "took item #%d just as the stop arrived: handing it back unstarted",
-                   it.id);
-            break;
+            record_fate(s, it.id);
+            ct_say(run, "took item #%d as the stop came: handing it back", it.id);
+            return;
         }
         w->started++;
         ct_mark(run, CT_RUN);
         ct_say(run, "working on item #%d", it.id);
-        if (!ct_sleep_ms(run, s->work_ms)) {
-            abandoned = true;       /* a second Ctrl-C: cancelled mid-item */
-            break;
+        enum pause_end end = pause_for(s, s->work_ms);
+        if (end == PAUSE_CANCELLED)
+            return;                 /* a second Ctrl-C: the run reports nothing */
+        record_fate(s, it.id);
+        if (end == PAUSE_FORCED) {
+            w->rolled_back++;
+            w->forced = true;
+            ct_say(run, "deadline passed mid-item: #%d rolled back", it.id);
+            return;
         }
         w->finished++;
     }
-    if (w->got_stop && !abandoned) {
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct shop *s = w->shop;
+    struct ct_run *run = s->run;
+    worker_take_items(w);
+    if (!ct_cancelled(run)) {
         w->noticed_ns = ct_clock_ns();
+        w->got_stop = w->got_stop || stop_arrived(&w->stop, ct_cancel_event(run), 0);
         ct_point(run, 'S');
-        ct_say(run, "stop received after %d item%s; cleaning up", w->finished,
-               w->finished == 1 ? "" : "s");
-        ct_mark(run, CT_SLEEP);
-        if (ct_sleep_ms(run, s->cleanup_ms)) {  /* stands for flushing, closing, saying bye */
-            w->stopped_ns = ct_clock_ns();
-            ct_say(run, "cleaned up, exiting");
+        if (w->forced) {
+            ct_say(run, "forced out by the deadline: no cleanup");
+        } else {
+            ct_say(run, "stop received after %d item%s; cleaning up", w->finished,
+                   w->finished == 1 ? "" : "s");
+            ct_mark(run, CT_SLEEP);
+            /* stands for flushing, closing, saying goodbye */
+            enum pause_end end = pause_for(s, s->cleanup_ms);
+            w->cleaned = end == PAUSE_DONE;
+            w->forced = end == PAUSE_FORCED;
+            ct_say(run, "%s", w->cleaned ? "cleaned up, exiting"
+                              : w->forced ? "deadline passed: cleanup cut short" : "cancelled");
         }
     }
+    w->exit_ns = ct_clock_ns();
     ct_chan_drop_receiver(&w->rx);
     ct_bcast_unsubscribe(&w->stop);
     ct_mark(run, CT_IDLE);
+    if (atomic_fetch_sub(&s->running, 1) == 1)
+        ct_event_set(&s->all_stopped);
     return NULL;
 }
 
-static void report(struct ct_run *run, struct worker *w, int n, const struct feeder *f,
-                   int64_t signal_ns, int64_t joined_ns, int left, double deadline_ms,
-                   bool ctrl_c)
-{
-    static const char *const cols[] = {
-        "worker", "items|items done", "noticed_ms|noticed stop ms", "stopped_ms|stopped ms",
-        "in_time|within deadline", NULL,
-    };
-    struct ct_table *t = ct_table_new(run, "workers", "time from the broadcast", cols);
-    int finished = 0, started = 0, handed = 0, in_time = 0, got = 0;
-    double slowest = 0;
-    for (int i = 0; i < n; i++) {
-        double noticed = w[i].noticed_ns ? (double)(w[i].noticed_ns - signal_ns) / 1e6 : NAN;
-        double stopped = (double)(w[i].stopped_ns - signal_ns) / 1e6;
-        bool ok = w[i].stopped_ns != 0 && stopped <= deadline_ms;
-        ct_table_row(t, CT_TEXT(w[i].thread.label), CT_INT(w[i].finished), CT_NUM(noticed, 1),
-                     CT_NUM(stopped, 1), CT_TEXT(ok ? "yes" : "NO"));
-        ct_check(run, ok, "worker-%d stopped %.0f ms after the stop signal (deadline %.0f ms)", i,
-                 stopped, deadline_ms);
-        finished += w[i].finished;
-        started += w[i].started;
-        handed += w[i].handed_back;
-        in_time += ok;
-        got += w[i].got_stop;
-        slowest = stopped > slowest ? stopped : slowest;
-    }
-    double shutdown_ms = (double)(joined_ns - signal_ns) / 1e6;
-    ct_result_text(run, "trigger", "shutdown triggered by", ctrl_c ? "Ctrl-C" : "the timer");
-    ct_result_num(run, "shutdown_ms", "shutdown took (broadcast to last join)", shutdown_ms, 1,
-                  "ms");
-    ct_result_int(run, "accepted", "items accepted into the queue", f->accepted, NULL);
-    ct_result_int(run, "finished", "items finished", finished, NULL);
-    ct_result_int(run, "left_queued", "items still queued, never started", left, NULL);
-    ct_result_int(run, "handed_back", "items handed back unstarted", handed, NULL);
-    ct_result_int(run, "half_done", "items abandoned half-done", started - finished, NULL);
-    ct_check(run, got == n && f->got_stop,
-             "the broadcast reached the feeder and all %d workers (%d got it)", n, got);
-    ct_check(run, f->accepted == finished + left + handed,
-             "no accepted item was lost: %d accepted = %d finished + %d queued + %d handed back",
-             f->accepted, finished, left, handed);
-    ct_check(run, started == finished, "no item was left half-done (%d started, %d finished)",
-             started, finished);
+/* ---- main's side -------------------------------------------------------- */
 
-    ct_takeaway(run,
-                "%s, main broadcast one stop message and %d of %d workers were done within the "
-                "%.0f ms deadline, the slowest %.0f ms after the signal; the whole shutdown took "
-                "%.0f ms. A worker notices the signal between items or at its next idle tick, "
-                "so the worst case is one item plus the cleanup, not however long the queue is.",
-                ctrl_c ? "On Ctrl-C" : "When the timer ran out", in_time, n, deadline_ms,
-                slowest, shutdown_ms);
-    ct_takeaway(run,
-                "Of %d accepted items, %d were finished, %d were still queued and %d were handed "
-                "back by a worker that took one as the stop arrived; %d were abandoned midway. "
-                "A real service would write the unstarted ones back to durable storage: a "
-                "graceful shutdown stops taking work, finishes what it started, and accounts "
-                "for the rest.",
-                f->accepted, finished, left, handed, started - finished);
+struct config {
+    int n;
+    double after_ms, deadline_ms;   /* both scaled */
+};
+
+/* Everything main sets up, so that one function can take it down. */
+struct plant {
+    struct shop shop;
+    struct feeder feeder;
+    struct worker w[MAX_WORKERS];
+    struct ct_bcast_sender stop_tx;
+    int started;                    /* workers running */
+    bool feeder_up;
+    int left;                       /* items still queued after the joins */
+};
+
+/* Open the queue, the broadcast and the events.  0 or a negative errno;
+ * on failure nothing is left open. */
+static int plant_open(struct ct_run *run, const struct config *cfg, struct plant *p)
+{
+    struct shop *s = &p->shop;
+    *s = (struct shop){ .run = run, .tick_ms = ct_param_num(run, "tick"),
+                        .work_ms = ct_param_num(run, "work"),
+                        .rate_ms = ct_param_num(run, "rate"),
+                        .cleanup_ms = ct_param_num(run, "cleanup") };
+    /* at most one item per `rate` until the stop: room for twice that */
+    s->max_items = (int)fmin(2 * (cfg->after_ms / ct_scale(run) / s->rate_ms + 2) + 64, 4e6);
+    s->fates = calloc((size_t)s->max_items + 1, sizeof *s->fates);
+    if (!s->fates)
+        return -ENOMEM;
+    atomic_init(&s->running, cfg->n);
+    int rc = ct_event_init(&s->force);
+    if (rc == 0 && (rc = ct_event_init(&s->all_stopped)) != 0)
+        ct_event_destroy(&s->force);
+    if (rc == 0 && (rc = ct_chan_open(&s->items_tx, &s->items_rx, sizeof(struct item),
+                                      QUEUE_CAPACITY, NULL)) != 0) {
+        ct_event_destroy(&s->all_stopped);
+        ct_event_destroy(&s->force);
+    }
+    if (rc == 0 && (rc = ct_bcast_open(&p->stop_tx, sizeof(struct stop_msg), 1)) != 0) {
+        ct_chan_drop_sender(&s->items_tx);
+        ct_chan_drop_receiver(&s->items_rx);
+        ct_event_destroy(&s->all_stopped);
+        ct_event_destroy(&s->force);
+    }
+    if (rc)
+        free(s->fates);
+    return rc;
 }
 
-static int shutdown_run(struct ct_run *run)
+/* Subscribe everyone, then start the workers and the feeder.  0 or a
+ * negative errno; whatever started is recorded for plant_close. */
+static int plant_start(struct ct_run *run, const struct config *cfg, struct plant *p)
 {
-    int n = (int)ct_param_int(run, "workers");
-    double after = ct_param_num(run, "after");
-    double deadline = ct_param_num(run, "deadline") * ct_scale(run);
-    struct shop s = { .run = run, .tick_ms = ct_param_num(run, "tick"),
-                      .work_ms = ct_param_num(run, "work"), .rate_ms = ct_param_num(run, "rate"),
-                      .cleanup_ms = ct_param_num(run, "cleanup") };
-    struct worker *w = calloc((size_t)n, sizeof *w);
-    struct feeder f = { .shop = &s };
-    struct ct_bcast_sender stop_tx;
-    if (!w)
-        return -ENOMEM;
-    int rc = ct_chan_open(&s.items_tx, &s.items_rx, sizeof(struct item), QUEUE_CAPACITY, NULL);
-    if (rc) {
-        free(w);
-        return rc;
-    }
-    if ((rc = ct_bcast_open(&stop_tx, sizeof(struct stop_msg), 1)) != 0) {
-        ct_chan_drop_sender(&s.items_tx);
-        ct_chan_drop_receiver(&s.items_rx);
-        free(w);
-        return rc;
-    }
-    ct_legend(run, CT_RUN, "working on an item");
-    ct_legend(run, CT_WAIT, "waiting for an item");
-    ct_legend(run, CT_SLEEP, "feeder: pausing; worker: cleaning up");
-    ct_point_legend(run, 'B', "stop broadcast");
-    ct_point_legend(run, 'S', "stop received");
-
+    struct shop *s = &p->shop;
+    int rc = 0;
+    p->feeder.shop = s;
     /* everyone subscribes before the broadcast can happen */
-    ct_bcast_subscribe(&stop_tx, &f.stop);
-    int started = 0;
-    for (; started < n; started++) {
-        struct worker *x = &w[started];
-        x->shop = &s;
-        x->id = started;
-        ct_chan_clone_receiver(&s.items_rx, &x->rx);
-        ct_bcast_subscribe(&stop_tx, &x->stop);
-        if ((rc = ct_thread_start(run, &x->thread, worker_main, x, "worker-%d", started)) != 0) {
+    ct_bcast_subscribe(&p->stop_tx, &p->feeder.stop);
+    for (; p->started < cfg->n; p->started++) {
+        struct worker *x = &p->w[p->started];
+        x->shop = s;
+        x->id = p->started;
+        ct_chan_clone_receiver(&s->items_rx, &x->rx);
+        ct_bcast_subscribe(&p->stop_tx, &x->stop);
+        if ((rc = ct_thread_start(run, &x->thread, worker_main, x, "worker-%d", x->id)) != 0) {
             ct_chan_drop_receiver(&x->rx);
             ct_bcast_unsubscribe(&x->stop);
             break;
         }
     }
-    bool feeder_up = false;
+    if (p->started < cfg->n &&
+        atomic_fetch_sub(&s->running, cfg->n - p->started) == cfg->n - p->started)
+        ct_event_set(&s->all_stopped);
     if (rc == 0) {
-        rc = ct_thread_start(run, &f.thread, feeder_main, &f, "feeder");
-        feeder_up = rc == 0;
+        rc = ct_thread_start(run, &p->feeder.thread, feeder_main, &p->feeder, "feeder");
+        p->feeder_up = rc == 0;
     }
-    if (!feeder_up) {
-        ct_chan_drop_sender(&s.items_tx);
-        ct_bcast_unsubscribe(&f.stop);
+    if (!p->feeder_up) {
+        ct_chan_drop_sender(&s->items_tx);
+        ct_bcast_unsubscribe(&p->feeder.stop);
     }
+    return rc;
+}
 
-    bool ctrl_c = false;
-    if (rc == 0) {
-        ct_say(run, "%d workers running; Ctrl-C shuts them down gracefully (or wait %.0f ms)", n,
-               after * ct_scale(run));
-        ctrl_c = ct_wait_stop_ms(run, after * ct_scale(run));
-        if (!ct_cancelled(run))
-            ct_say(run, "%s: broadcasting stop", ctrl_c ? "Ctrl-C" : "time is up");
-    }
-    int64_t signal_ns = ct_clock_ns();
-    struct stop_msg m = { ctrl_c ? STOP_CTRL_C : STOP_TIMER };
-    ct_point(run, 'B');
-    ct_bcast_send(&stop_tx, &m);    /* also on an early exit: it releases the threads */
-    ct_bcast_drop_sender(&stop_tx);
-    if (feeder_up)
-        ct_thread_join(&f.thread, NULL);
-    for (int i = 0; i < started; i++)
-        ct_thread_join(&w[i].thread, NULL);
-    int64_t joined_ns = ct_clock_ns();
-
-    /* what nobody took is still in the queue: count it, then let it go */
-    int left = 0;
+/* Join everything, count and audit what is still queued, close it all. */
+static void plant_close(struct plant *p)
+{
+    struct shop *s = &p->shop;
+    if (p->feeder_up)
+        ct_thread_join(&p->feeder.thread, NULL);
+    for (int i = 0; i < p->started; i++)
+        ct_thread_join(&p->w[i].thread, NULL);
     struct item it;
-    while (ct_chan_try_recv(&s.items_rx, &it) == 0)
-        left++;
-    ct_chan_drop_receiver(&s.items_rx);
-    if (left)
-        ct_say(run, "%d accepted item%s still queued, never started: back to storage for the next "
-               "run", left, left == 1 ? "" : "s");
-    ct_say(run, "all workers stopped %.1f ms after the broadcast", (double)(joined_ns - signal_ns) / 1e6);
+    while (ct_chan_try_recv(&s->items_rx, &it) == 0) {
+        record_fate(s, it.id);
+        p->left++;
+    }
+    ct_chan_drop_receiver(&s->items_rx);
+    ct_event_destroy(&s->all_stopped);
+    ct_event_destroy(&s->force);
+}
 
+/* Wait until every worker has exited or `deadline_at` has passed.  True if
+ * they all did (or the run was cancelled: nothing left to force). */
+static bool wait_for_workers(struct ct_run *run, struct shop *s, int64_t deadline_at)
+{
+    for (;;) {
+        if (ct_event_is_set(&s->all_stopped) || ct_cancelled(run))
+            return true;
+        int64_t left = deadline_at - ct_clock_ns();
+        if (left <= 0)
+            return false;
+        ct_event_wait_ns(&s->all_stopped, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
+    }
+}
+
+/* ---- the result and the report ----------------------------------------- */
+
+enum verdict { IN_TIME, LATE, FORCED };
+static const char *const verdict_name[] = { "in time", "late", "forced" };
+
+struct worker_row {
+    char label[CT_LABEL_MAX];
+    int finished;
+    double noticed_ms, stopped_ms;
+    enum verdict verdict;
+};
+
+struct shutdown_result {
+    int n;
+    bool ctrl_c, force_sent, feeder_got;
+    double deadline_ms, force_at_ms, shutdown_ms, slowest_ms, one_item_ms;
+    int64_t deadline_ns, force_after_ns;
+    int accepted, started, finished, handed, rolled_back, left;
+    int got, cleaned, forced, late, in_time, cut_short;
+    int lost, duplicated, strays;       /* the item audit */
+    struct worker_row rows[MAX_WORKERS];
+};
+
+/* Per item id 1..accepted: exactly one fate each. */
+static void audit_items(const struct shop *s, int accepted, struct shutdown_result *r)
+{
+    for (int id = 1; id <= s->max_items; id++) {
+        int k = atomic_load(&s->fates[id]);
+        if (id <= accepted) {
+            r->lost += k == 0;
+            r->duplicated += k > 1;
+        } else {
+            r->strays += k;
+        }
+    }
+    r->strays += atomic_load(&s->strays);
+}
+
+static void fill_result(const struct plant *p, const struct config *cfg, int64_t signal_ns,
+                        struct shutdown_result *r)
+{
+    const struct shop *s = &p->shop;
+    r->n = cfg->n;
+    r->deadline_ms = cfg->deadline_ms;
+    r->one_item_ms = (s->work_ms + s->cleanup_ms) * ct_scale(s->run);
+    r->accepted = p->feeder.accepted;
+    r->feeder_got = p->feeder.got_stop;
+    for (int i = 0; i < cfg->n; i++) {
+        const struct worker *w = &p->w[i];
+        struct worker_row *row = &r->rows[i];
+        snprintf(row->label, sizeof row->label, "%s", w->thread.label);
+        row->finished = w->finished;
+        row->noticed_ms = w->noticed_ns ? (double)(w->noticed_ns - signal_ns) / 1e6 : NAN;
+        row->stopped_ms = (double)(w->exit_ns - signal_ns) / 1e6;
+        row->verdict = w->forced ? FORCED : w->exit_ns - signal_ns > r->deadline_ns ? LATE
+                                                                                  : IN_TIME;
+        r->started += w->started;
+        r->finished += w->finished;
+        r->handed += w->handed_back;
+        r->rolled_back += w->rolled_back;
+        r->got += w->got_stop;
+        r->cleaned += w->cleaned;
+        r->forced += row->verdict == FORCED;
+        r->late += row->verdict == LATE;
+        r->in_time += row->verdict == IN_TIME;
+        r->cut_short += w->forced && w->rolled_back == 0;
+        r->slowest_ms = row->stopped_ms > r->slowest_ms ? row->stopped_ms : r->slowest_ms;
+    }
+    r->left = p->left;
+    audit_items(s, r->accepted, r);
+}
+
+static void report_deadline(struct ct_run *run, const struct shutdown_result *r)
+{
+    bool too_short = r->deadline_ms < r->one_item_ms;
+    if (!r->force_sent) {
+        ct_takeaway(run,
+                    "%s, main broadcast one stop message and %d of %d workers stopped on their "
+                    "own within the %.0f ms deadline%s, the slowest %.0f ms after the signal. "
+                    "A worker notices the stop between items or when the queue closes, so the "
+                    "worst case is one item plus the cleanup (%.0f ms here)%s.",
+                    r->ctrl_c ? "On Ctrl-C" : "When the timer ran out", r->in_time, r->n,
+                    r->deadline_ms, r->late ? " (the others just after it)" : "",
+                    r->slowest_ms, r->one_item_ms,
+                    r->slowest_ms <= r->one_item_ms * 1.2
+                        ? ", not however long the queue is"
+                        : "; this run took longer than that, a sign of a busy machine, so run "
+                          "it again for a steadier figure");
+        return;
+    }
+    char why[160];
+    if (too_short)
+        snprintf(why, sizeof why, "The %.0f ms deadline was shorter than a stop can take here "
+                 "(one item plus the cleanup, %.0f ms).", r->deadline_ms, r->one_item_ms);
+    else
+        snprintf(why, sizeof why, "The workers needed more than the %.0f ms deadline, though "
+                 "one item plus the cleanup is %.0f ms: a busy machine slowed them.",
+                 r->deadline_ms, r->one_item_ms);
+    ct_takeaway(run,
+                "%s %d of %d workers were out in time; at %.1f ms main stopped waiting and "
+                "forced the rest: %d item%s rolled back mid-work and %d cleanup%s cut short%s.",
+                why, r->in_time, r->n, r->force_at_ms, r->rolled_back,
+                r->rolled_back == 1 ? "" : "s", r->cut_short, r->cut_short == 1 ? "" : "s",
+                r->late ? " (some finished on their own just after the deadline, before the "
+                          "force reached them)" : "");
+    ct_takeaway(run,
+                "A deadline turns a shutdown that could hang into one with a known bound, at a "
+                "price: rolled-back work must be safe to redo, and a cut-short cleanup may "
+                "leave buffers unflushed.%s",
+                too_short ? " Set deadline= above work= plus cleanup= and every worker stops "
+                            "on its own." : "");
+}
+
+static void report_checks(struct ct_run *run, const struct shutdown_result *r)
+{
+    ct_check(run, r->got == r->n && r->feeder_got,
+             "the broadcast reached the feeder and all %d workers (%d got it)", r->n, r->got);
+    ct_check(run, r->cleaned + r->forced == r->n,
+             "every worker stopped: %d cleaned up, %d forced out at the deadline", r->cleaned,
+             r->forced);
+    if (r->force_sent)
+        ct_check(run, r->force_after_ns >= r->deadline_ns,
+                 "main forced no one before the %.0f ms deadline (it did at %.1f ms)",
+                 r->deadline_ms, r->force_at_ms);
+    ct_check(run, r->lost == 0 && r->duplicated == 0 && r->strays == 0,
+             "%d items, one fate each: %d done, %d queued, %d handed, %d rolled back",
+             r->accepted, r->finished, r->left, r->handed, r->rolled_back);
+    ct_check(run, r->started == r->finished + r->rolled_back && (r->rolled_back == 0 ||
+                                                                  r->force_sent),
+             "no item was left half-done (%d started, %d finished, %d rolled back)", r->started,
+             r->finished, r->rolled_back);
+}
+
+static void report(struct ct_run *run, const struct shutdown_result *r)
+{
+    static const char *const cols[] = {
+        "worker", "items|items done", "noticed_ms|noticed stop ms", "stopped_ms|stopped ms",
+        "verdict", NULL,
+    };
+    struct ct_table *t = ct_table_new(run, "workers", "time from the broadcast", cols);
+    for (int i = 0; i < r->n; i++) {
+        const struct worker_row *w = &r->rows[i];
+        ct_table_row(t, CT_TEXT(w->label), CT_INT(w->finished), CT_NUM(w->noticed_ms, 1),
+                     CT_NUM(w->stopped_ms, 1), CT_TEXT(verdict_name[w->verdict]));
+    }
+    ct_result_text(run, "trigger", "shutdown triggered by", r->ctrl_c ? "Ctrl-C" : "the timer");
+    ct_result_num(run, "shutdown_ms", "broadcast to last join", r->shutdown_ms, 1, "ms");
+    ct_result_int(run, "in_time", "workers out within the deadline", r->in_time, NULL);
+    ct_result_int(run, "forced", "workers forced out at the deadline", r->forced, NULL);
+    ct_result_int(run, "accepted", "items accepted into the queue", r->accepted, NULL);
+    ct_result_int(run, "finished", "items finished", r->finished, NULL);
+    ct_result_int(run, "left_queued", "items still queued, never started", r->left, NULL);
+    ct_result_int(run, "handed_back", "items handed back unstarted", r->handed, NULL);
+    ct_result_int(run, "rolled_back", "items rolled back at the deadline", r->rolled_back, NULL);
+    ct_result_int(run, "half_done", "items abandoned half-done",
+                  r->started - r->finished - r->rolled_back, NULL);
+    ct_result_int(run, "lost", "accepted items with no fate (lost)", r->lost, NULL);
+    ct_result_int(run, "duplicated", "items with two fates or more", r->duplicated + r->strays,
+                  NULL);
+    report_checks(run, r);
+    report_deadline(run, r);
+    ct_takeaway(run,
+                "Of %d accepted items, %d were finished, %d were still queued, %d were handed "
+                "back by a worker that took one as the stop arrived, and %d were rolled back. "
+                "A real service would write the unfinished ones back to durable storage: a "
+                "graceful shutdown stops taking work, finishes what it can, and accounts for "
+                "the rest.",
+                r->accepted, r->finished, r->left, r->handed, r->rolled_back);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+/* Wait for Ctrl-C or the timer, broadcast the stop, give the workers until
+ * the deadline, then force whoever is left; join everything. */
+static void stop_the_plant(struct ct_run *run, const struct config *cfg, struct plant *p,
+                           struct shutdown_result *r)
+{
+    ct_say(run, "%d workers running; Ctrl-C to stop (or wait %.0f ms)", cfg->n, cfg->after_ms);
+    r->ctrl_c = ct_wait_stop_ms(run, cfg->after_ms);
+    if (!ct_cancelled(run))
+        ct_say(run, "%s: broadcasting stop", r->ctrl_c ? "Ctrl-C" : "time is up");
+    int64_t signal_ns = ct_clock_ns();
+    struct stop_msg m = { r->ctrl_c ? STOP_CTRL_C : STOP_TIMER };
+    ct_point(run, 'B');
+    ct_bcast_send(&p->stop_tx, &m);
+    ct_bcast_drop_sender(&p->stop_tx);
+    r->deadline_ns = (int64_t)(cfg->deadline_ms * 1e6);
+    if (!wait_for_workers(run, &p->shop, signal_ns + r->deadline_ns)) {
+        r->force_sent = true;
+        ct_event_set(&p->shop.force);
+        r->force_after_ns = ct_clock_ns() - signal_ns;
+        r->force_at_ms = (double)r->force_after_ns / 1e6;
+        ct_point(run, 'F');
+        ct_say(run, "deadline passed, workers still busy: forcing them out");
+    }
+    plant_close(p);
+    r->shutdown_ms = (double)(ct_clock_ns() - signal_ns) / 1e6;
+    ct_say(run, "all workers stopped %.1f ms after the broadcast", r->shutdown_ms);
+    fill_result(p, cfg, signal_ns, r);
+}
+
+static int shutdown_run(struct ct_run *run)
+{
+    struct config cfg = { .n = (int)ct_param_int(run, "workers"),
+                          .after_ms = ct_param_num(run, "after") * ct_scale(run),
+                          .deadline_ms = ct_param_num(run, "deadline") * ct_scale(run) };
+    ct_legend(run, CT_RUN, "working on an item");
+    ct_legend(run, CT_WAIT, "waiting for an item");
+    ct_legend(run, CT_SLEEP, "feeder: pausing; worker: cleaning up");
+    ct_point_legend(run, 'B', "stop broadcast");
+    ct_point_legend(run, 'S', "stop received");
+    ct_point_legend(run, 'F', "deadline: forced stop");
+
+    struct plant *p = calloc(1, sizeof *p);
+    struct shutdown_result *r = calloc(1, sizeof *r);
+    int rc = p && r ? plant_open(run, &cfg, p) : -ENOMEM;
+    if (rc == 0) {
+        rc = plant_start(run, &cfg, p);
+        if (rc == 0) {
+            stop_the_plant(run, &cfg, p, r);
+        } else {            /* release whatever started, then take it down */
+            ct_bcast_send(&p->stop_tx, &(struct stop_msg){ STOP_TIMER });
+            ct_bcast_drop_sender(&p->stop_tx);
+            plant_close(p);
+        }
+        free(p->shop.fates);
+    }
     if (rc == 0 && !ct_cancelled(run))
-        report(run, w, n, &f, signal_ns, joined_ns, left, deadline, ctrl_c);
-    free(w);
+        report(run, r);
+    free(p);
+    free(r);
     return rc;
 }
 
@@ -329,7 +595,7 @@ static const struct ct_param_spec shutdown_params[] = {
     { "rate", CT_PARAM_NUM, "60", 1, 10000, NULL, "ms between items from the feeder" },
     { "cleanup", CT_PARAM_NUM, "100", 0, 10000, NULL, "ms a worker spends cleaning up" },
     { "deadline", CT_PARAM_NUM, "1000", 1, 60000, NULL,
-      "ms each worker has, from the broadcast, to finish and clean up" },
+      "ms the workers get, from the broadcast, before main forces them out" },
     CT_PARAMS_END,
 };
 
@@ -340,7 +606,8 @@ const struct ct_demo ct_demo_shutdown = {
     .summary = "Five workers; on Ctrl-C a broadcast stops them, each finishing its item first",
     .intro = "A feeder queues work for five workers. Press Ctrl-C (or wait for the timer): a "
              "broadcast channel tells every thread to stop, each worker finishes the item in "
-             "its hands and cleans up, and the demo accounts for every item it accepted.",
+             "its hands and cleans up, and main forces out anyone still busy at the deadline. "
+             "Then the demo accounts for every item it accepted.",
     .params = shutdown_params,
     .smoke = "after=300 tick=40 work=30 rate=10 cleanup=20",
     .flags = CT_DEMO_GRACEFUL,

@@ -1,6 +1,7 @@
-/* test-sync-channel.c - demo `sync-channel`: messages arrive in order, the
- * queue never holds more than the capacity, and only sends beyond the
- * capacity can find it full. */
+/* test-sync-channel.c - demo `sync-channel`: every message arrives once and
+ * in order, the queue never holds more than the capacity, only sends
+ * beyond the capacity can find it full (none when the capacity covers
+ * every message), and the unbounded comparison queues everything. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,27 +11,44 @@
 
 #include "util.h"
 
+#define MESSAGES 8
+
 static void test_capacities(void **state)
 {
     (void)state;
-    static const int caps[] = { 0, 1, 2, 5, 16 };
+    static const int caps[] = { 0, 1, 2, 5, 8, 16 };
     for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
-        char cap[32];
-        snprintf(cap, sizeof cap, "capacity=%d", caps[k]);
+        int cap = caps[k];
+        char capacity[32], messages[32];
+        snprintf(capacity, sizeof capacity, "capacity=%d", cap);
+        snprintf(messages, sizeof messages, "messages=%d", MESSAGES);
         int code;
         json_t *j = ct_demo_json("sync-channel",
-                                 (const char *const[]){ cap, "messages=8", "delay=10", "work=2",
+                                 (const char *const[]){ capacity, messages, "delay=10", "work=2",
                                                         NULL },
                                  &code);
+        assert_non_null(j);
+        size_t checks = dj_assert_checks(j);
         assert_int_equal(code, 0);
-        dj_assert_checks(j);
-        assert_true(dj_int(j, "max_queued") <= caps[k]);
-        /* the first `capacity` sends go into an empty buffer: they cannot
-         * find it full, so at most the others can */
-        assert_true(dj_int(j, "found_full") <= 8 - caps[k] || caps[k] > 8);
-        if (caps[k] >= 8)
+        assert_in_range(checks, 3, 4);
+
+        /* exactly messages 0..7, each once, in the order sent; the first
+         * `cap` sends went into room that was free, so they never blocked */
+        json_t *rows = dj_table(j, "received"), *r;
+        assert_int_equal(json_array_size(rows), MESSAGES);
+        size_t i;
+        json_array_foreach(rows, i, r) {
+            assert_int_equal(dj_cell_int(r, "msg"), (long long)i);
+            if ((int)i < cap)
+                assert_true(dj_cell_num(r, "blocked_ms") == 0.0);
+        }
+        assert_in_range(dj_int(j, "max_queued"), 0, cap);
+        if (cap >= MESSAGES)
             assert_int_equal(dj_int(j, "found_full"), 0);
-        assert_int_equal(json_array_size(json_object_get(json_object_get(j, "tables"), "sends")), 8);
+        else
+            assert_in_range(dj_int(j, "found_full"), 0, MESSAGES - cap);
+        /* with nobody receiving, an unbounded channel holds all of them */
+        assert_int_equal(dj_int(j, "unbounded_queued"), MESSAGES);
         json_decref(j);
     }
 }

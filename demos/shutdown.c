@@ -110,7 +110,7 @@ static enum pause_end pause_for(struct shop *s, double ms)
             return PAUSE_DONE;
         if (ct_event_is_set(&s->force))
             return PAUSE_FORCED;
-        ct_event_wait_ns(&s->force, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
+        ct_event_wait_timeout(&s->force, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
     }
 }
 
@@ -347,7 +347,7 @@ static bool wait_for_workers(struct ct_run *run, struct shop *s, int64_t deadlin
         int64_t left = deadline_at - ct_clock_ns();
         if (left <= 0)
             return false;
-        ct_event_wait_ns(&s->all_stopped, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
+        ct_event_wait_timeout(&s->all_stopped, left < CT_WAIT_SLICE_NS ? left : CT_WAIT_SLICE_NS);
     }
 }
 

@@ -119,7 +119,7 @@ static void test_missed_deadline_is_a_lesson(void **state)
     (void)state;
     static const char *const cases[][8] = {
         { "deadline=1", "after=300", NULL },                    /* with the default cleanup */
-        { "cleanup=1e3", "after=300", NULL },                   /* with the default deadline */
+        { "cleanup=1000", "after=300", NULL },                   /* with the default deadline */
         { "deadline=1", "work=10000", "cleanup=10000", "after=300", NULL },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {

@@ -256,8 +256,8 @@ static int borrow_round(struct ct_run *run, enum flag_kind kind, int n, long lon
     struct borrower w[MAX_THREADS] = { 0 };
     for (int i = 0; i < n; i++)
         w[i] = (struct borrower){ .sh = &sh, .tries = tries, .hold_ms = hold_ms };
-    char prefix[16];
-    snprintf(prefix, sizeof prefix, "%s%s", flag_name[kind], slow ? "" : "-fast");
+    /* the fast threads print nothing and draw nothing: a short label */
+    const char *prefix = slow ? flag_name[kind] : "fast";
     double ms = 0;
     int rc = ct_crew_run(run, w, sizeof w[0], n, slow ? borrower_slow : borrower_fast, prefix, &ms);
     *out = (struct borrow_result){ .threads = n, .ms = ms,
@@ -296,7 +296,7 @@ static double flag_cost_ns(struct ct_run *run, enum flag_kind k, long long iters
 /* ---- libc's hidden state ----------------------------------------------- */
 
 /* A nested tokenising job: records split by ';', fields by ','. */
-static const char servers[] = "host=db1,port=5432;host=db2,port=5433;host=db3,port=5434";
+static const char servers[] = "db1,5432;db2,5433;db3,5434";
 #define SERVERS_RECORDS 3
 #define SERVERS_FIELDS 6
 
@@ -395,10 +395,11 @@ static char *stamp_tls(const struct tm *tm)
 enum storage { STORE_STATIC, STORE_CALLER, STORE_TLS, NSTORES };
 
 static const char *const store_name[NSTORES] = { "static", "caller", "thread-local" };
+static const char *const store_crew[NSTORES] = { "static", "caller", "tls" };
 static const char *const store_how[NSTORES] = {
-    "one static buffer (asctime)",
-    "caller's buffer (asctime_r)",
-    "_Thread_local buffer",
+    "static buffer (asctime)",
+    "caller's (asctime_r)",
+    "_Thread_local",
 };
 
 /* Format `tm` through `store` into got. */
@@ -516,7 +517,7 @@ static int run_slow(struct ct_run *run, const struct config *cfg, struct borrow_
     for (int k = 0; k < NFLAGS; k++) {
         ct_section(run, "slow motion, %s flag: %s", flag_name[k], flag_how[k]);
         if (k == FLAG_PLAIN)
-            ct_say(run, "a %.0f ms pause between check and store widens the window",
+            ct_say(run, "a %.0f ms pause after the check widens the window",
                    cfg->hold_ms / 4);
         else
             ct_say(run, "check and set are one instruction: no window to widen");
@@ -524,7 +525,7 @@ static int run_slow(struct ct_run *run, const struct config *cfg, struct borrow_
                               &out->slow[k]);
         if (rc || ct_cancelled(run))
             return rc;
-        ct_say(run, "%lld tries: %lld panics, %lld borrowed while held", out->slow[k].tries,
+        ct_say(run, "%lld tries: %lld panics, %lld missed", out->slow[k].tries,
                out->slow[k].panics, out->slow[k].overlaps);
     }
     out->slow_ran = true;
@@ -542,7 +543,7 @@ static int run_fast(struct ct_run *run, const struct config *cfg, struct borrow_
             int rc = borrow_round(run, (enum flag_kind)k, counts[t], cfg->tries, 0, r);
             if (rc || ct_cancelled(run))
                 return rc;
-            ct_say(run, "%d thread%s: %lld panics, %lld borrowed while held, %lld lost",
+            ct_say(run, "%d thread%s: %lld panics, %lld missed, %lld lost",
                    r->threads, plural(r->threads), r->panics, r->overlaps, r->taken - r->value);
         }
     }
@@ -568,7 +569,7 @@ static int run_cost(struct ct_run *run, const struct config *cfg, struct borrow_
         int rc = ct_stats_of(ns[k], COST_REPS, &out->cost[k]);
         if (rc)
             return rc;
-        ct_say(run, "%-5s flag: %.2f ns per borrow and release (median of %d)", flag_name[k],
+        ct_say(run, "%-5s: %.2f ns per borrow and release (median of %d)", flag_name[k],
                out->cost[k].median, COST_REPS);
     }
     out->cost_ran = true;
@@ -580,8 +581,8 @@ static int run_borrow(struct ct_run *run, const struct config *cfg, struct borro
     ct_section(run, "one thread: borrow_mut while already borrowed");
     for (int k = 0; k < NFLAGS; k++) {
         out->nested_refused[k] = nested_borrow_refused((enum flag_kind)k);
-        ct_say(run, "%-5s flag: the second borrow_mut %s", flag_name[k],
-               out->nested_refused[k] ? "panicked, as RefCell's does" : "was ALLOWED");
+        ct_say(run, "%-5s flag: nested borrow_mut %s", flag_name[k],
+               out->nested_refused[k] ? "panicked, like RefCell" : "was ALLOWED");
     }
     int rc = cfg->slow_tries > 0 ? run_slow(run, cfg, out) : 0;
     if (rc == 0 && !ct_cancelled(run))
@@ -596,8 +597,8 @@ static int run_libc(struct ct_run *run, const struct config *cfg, struct libc_pa
 {
     int n = cfg->threads;
     ct_section(run, "hidden state on ONE thread: strtok vs strtok_r");
-    ct_say(run, "splitting by ';' into records, each by ',' into fields:");
-    ct_say(run, "\"%s\"", servers);
+    ct_say(run, "splitting \"%s\"", servers);
+    ct_say(run, "into records at ';', each into fields at ','");
     split_strtok(run, &out->tok);
     split_strtok_r(run, &out->tok_r);
 
@@ -607,7 +608,7 @@ static int run_libc(struct ct_run *run, const struct config *cfg, struct libc_pa
         for (int i = 0; i < n; i++)
             s[i] = (struct stamper){ .store = (enum storage)k, .target = cfg->calls };
         struct stamp_result *r = &out->stamp[k];
-        int rc = ct_crew_run(run, s, sizeof s[0], n, stamper_main, store_name[k], &r->ms);
+        int rc = ct_crew_run(run, s, sizeof s[0], n, stamper_main, store_crew[k], &r->ms);
         if (rc || ct_cancelled(run))
             return rc;
         for (int i = 0; i < n; i++) {
@@ -619,8 +620,10 @@ static int run_libc(struct ct_run *run, const struct config *cfg, struct libc_pa
             r->corrupted += s[i].corrupted;
         }
         r->ran = true;
-        if (r->corrupted)
-            ct_say(run, "e.g. '%s' came back as '%s'", r->bad_want, r->bad_got);
+        if (r->corrupted) {
+            ct_say(run, "e.g. a call that wanted '%s'", r->bad_want);
+            ct_say(run, "got back                '%s'", r->bad_got);
+        }
     }
     out->ran = true;
     return 0;
@@ -688,11 +691,11 @@ static void check_round(struct ct_run *run, const char *what, enum flag_kind k,
 {
     if (k == FLAG_CAS || b->threads == 1)
         ct_check(run, b->overlaps == 0 && b->value == b->taken && b->max_holders <= 1,
-                 "%s, %s flag, %d thread%s: %lld missed, value %lld of %lld borrows", what,
+                 "%s, %s, %d thread%s: %lld missed, value %lld of %lld taken", what,
                  flag_name[k], b->threads, plural(b->threads), b->overlaps, b->value, b->taken);
     else
         ct_check(run, b->value == b->taken || b->overlaps > 0,
-                 "%s, %s flag: every lost update (%lld) came with a missed conflict (%lld)",
+                 "%s, %s: lost updates (%lld) only with missed conflicts (%lld)",
                  what, flag_name[k], b->taken - b->value, b->overlaps);
 }
 

@@ -144,8 +144,8 @@ static double ns_per_incr(const struct outcome *o)
 static void say_outcome(struct ct_run *run, const struct outcome *o)
 {
     long long lost = o->made - o->counted;
-    ct_say(run, "%s, %d thread%s: made %lld, counter %lld, lost %lld", variant_name[o->variant],
-           o->threads, o->threads == 1 ? "" : "s", o->made, o->counted, lost);
+    ct_say(run, "%s: made %lld, counter %lld, lost %lld", variant_name[o->variant], o->made,
+           o->counted, lost);
 }
 
 /* The rounds, variants interleaved so that a burst of load on the machine

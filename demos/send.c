@@ -62,7 +62,7 @@ static void *courier_main(void *arg)
         if (*s >= 'a' && *s <= 'z')
             *s = (char)(*s - 'a' + 'A');
     }
-    ct_say(c->run, "uppercased it in place, no lock: \"%s\"", p->text);
+    ct_say(c->run, "uppercased in place, no lock: \"%s\"", p->text);
     free(p->text);
     free(p);
     atomic_fetch_add(c->freed, 1);

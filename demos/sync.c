@@ -86,7 +86,7 @@ static void *reader_main(void *arg)
         r->passes++;
     }
     ct_member_end(&r->m);
-    ct_say(r->m.run, "read it %lld times, checksum %016llx%s", r->passes,
+    ct_say(r->m.run, "%lld reads, checksum %016llx%s", r->passes,
            (unsigned long long)r->first_sum, r->steady ? " every time" : " -- NOT steady");
     return NULL;
 }

@@ -87,8 +87,7 @@ static void *sum_main(void *arg)
         res->sum = sum;
         res->summed = i;
         if (job->verbose)
-            ct_say(job->run, "summed %zu ints: %lld (%.0f us); freeing them", i, sum,
-                   (double)(res->end_ns - res->start_ns) / 1e3);
+            ct_say(job->run, "sum of %zu ints: %lld; freeing them", i, sum);
     }
     int64_t f0 = ct_clock_ns();
     free(job->buf.data);
@@ -128,7 +127,7 @@ static struct sum_job *job_new(struct ct_run *run, struct int_buf *mine, bool ve
     if (!job)
         return NULL;
     if (verbose)
-        ct_say(run, "filled %zu ints (%.0f KiB); moving them to the thread", mine->n,
+        ct_say(run, "filled %zu ints (%.0f KiB), moving them", mine->n,
                (double)(mine->n * sizeof(int)) / 1024);
     *job = (struct sum_job){ run, int_buf_move(mine), verbose };
     return job;
@@ -247,7 +246,7 @@ static int run_phases(struct ct_run *run, const struct config *cfg, struct resul
         res->us[S_TOTAL][i] = r.total_us;
         res->us[S_OVER][i] = r.total_us - r.work_us - r.free_us;
         res->us[S_EMPTY][i] = r.empty_us;
-        ct_say(run, "round %d %s: work %.0f of %.0f us; empty thread %.0f us", i + 1,
+        ct_say(run, "round %d %s: work %.0f of %.0f us, empty %.0f us", i + 1,
                r.exact ? "exact" : "WRONG", r.work_us, r.total_us, r.empty_us);
     }
     for (int k = 0; k < NSERIES; k++) {

@@ -156,12 +156,12 @@ static void report_join(struct ct_run *run, const struct config *cfg,
     ct_result_int(run, "join_value", "value handed back by pthread_join", o->joined_value, NULL);
 
     ct_check(run, s_count == cfg->nspawned,
-             "joined: the spawned thread printed all %d of %d lines before pthread_join returned",
+             "joined: spawned printed %d of %d lines before the join returned",
              s_count, cfg->nspawned);
     ct_check(run, m_count == cfg->nmain, "joined: main printed all %d of %d lines", m_count,
              cfg->nmain);
     ct_check(run, o->joined_value == o->spawned_printed,
-             "joined: pthread_join handed back the thread's return value (%d of %d lines)",
+             "joined: pthread_join returned the thread's count (%d of %d)",
              o->joined_value, o->spawned_printed);
 
     if (after_main > 0)
@@ -421,7 +421,7 @@ static int no_join_part(struct ct_run *run, const struct config *cfg, struct chi
     int rc = ct_child_spawn(run, args, &c);
     if (rc)
         return rc;
-    ct_say(run, "child %d started; times below are the child's clock", c.pid);
+    ct_say(run, "child %d started; times are the child's clock", c.pid);
 
     /* a generous per-line limit: it only matters if the child hangs, and a
      * sanitizer build on a crowded machine can take seconds to start */
@@ -460,12 +460,11 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
                   o->unexpected, NULL);
 
     ct_check(run, o->status == 0 && o->unexpected == 0 && !o->timed_out,
-             "no join: the child exited with status 0 and printed nothing unexpected "
-             "(no sanitizer report)");
+             "no join: child exit status 0, no unexpected output");
     ct_check(run, o->main == nmain && o->return_ms >= 0,
              "no join: the child's main printed all %d of %d lines, then returned", o->main, nmain);
     ct_check(run, o->spawned_in_order,
-             "no join: the spawned thread's lines arrived whole and in order, 1..%d of %d",
+             "no join: spawned lines arrived whole, in order: 1..%d of %d",
              o->spawned, nspawned);
 
     int lost = nspawned - o->spawned;

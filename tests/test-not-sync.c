@@ -14,9 +14,8 @@
 
 #include "util.h"
 
-static const char *const strtok_wrong = "host=db1 port=5432";
-static const char *const strtok_right =
-    "host=db1 port=5432 host=db2 port=5433 host=db3 port=5434";
+static const char *const strtok_wrong = "db1 5432";
+static const char *const strtok_right = "db1 5432 db2 5433 db3 5434";
 
 static json_t *run_demo(const char *const *args)
 {

@@ -36,7 +36,7 @@ static int reader_lines(json_t *j, long long reads)
         char hex[20], tail[20];
         if (strncmp(thread, "reader-", 7) != 0)
             continue;
-        assert_int_equal(sscanf(text, "read it %lld times, checksum %19s %19s", &passes, hex,
+        assert_int_equal(sscanf(text, "%lld reads, checksum %19s %19s", &passes, hex,
                                 tail), 3);
         assert_int_equal(passes, reads);
         assert_string_equal(hex, sum);

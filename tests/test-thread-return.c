@@ -38,7 +38,7 @@ static void check_run(long long n, int reps)
         long long summed, sum;
         refused_lines += strcmp(text, "my handle: data=NULL; a read through it: refused") == 0;
         if (strcmp(thread, "summer") == 0 &&
-            sscanf(text, "summed %lld ints: %lld", &summed, &sum) == 2) {
+            sscanf(text, "sum of %lld ints: %lld", &summed, &sum) == 2) {
             assert_int_equal(summed, n);
             assert_int_equal(sum, n * (n + 1) / 2);
             sum_lines++;

@@ -154,7 +154,7 @@ static int run_phases(struct ct_run *run, const struct config *cfg, struct resul
 {
     int rc;
     if (cfg->want[RACY] && cfg->threads > 1) {
-        ct_section(run, "control: the racy loop on one thread");
+        ct_section(run, "racy on one thread, as a control");
         rc = run_variant(run, RACY, 1, cfg->iters, false, &res->control);
         if (rc || ct_cancelled(run))
             return rc;

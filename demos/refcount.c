@@ -249,7 +249,7 @@ static int run_phases(struct ct_run *run, const struct config *cfg, struct resul
             return rc;
     }
     if (cfg->want[RC] && cfg->threads > 1) {
-        ct_section(run, "control: the rc count on one thread");
+        ct_section(run, "rc on one thread, as a control");
         int rc = run_round(run, RC, 1, cfg->iters, false, &res->control);
         if (rc || ct_cancelled(run))
             return rc;

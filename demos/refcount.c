@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crew.h"
 #include "demo.h"
@@ -128,12 +129,11 @@ static void *worker_main(void *arg)
         ref_clone(o, sh->variant);
         if (!object_use(o, &w->sink)) {
             if (w->uaf++ == 0 && !sh->quiet)
-                ct_say(sh->run, "iteration %lld: the object I hold a reference to was freed", i);
+                ct_say(sh->run, "use %lld: the object I hold was freed", i);
         }
         if (ref_drop(o, sh->variant)) {
             if (w->frees++ == 0 && !sh->quiet)
-                ct_say(sh->run, "iteration %lld: my drop took the count to 0: freeing the object "
-                       "while main still holds a reference", i);
+                ct_say(sh->run, "drop %lld took the count to 0: freed too early", i);
             object_retire(o);
         }
     }
@@ -143,6 +143,7 @@ static void *worker_main(void *arg)
 }
 
 struct outcome {
+    int threads;
     long long pairs;            /* clone/drop pairs done by all workers */
     long final_refs;            /* the count after every worker was joined */
     long long frees, uaf;
@@ -171,7 +172,7 @@ static int run_round(struct ct_run *run, enum variant v, int n, long long iters,
     int rc = ct_crew_run(run, w, sizeof w[0], n, worker_main, variant_name[v], &ms);
 
     if (rc == 0) {
-        *out = (struct outcome){ .ms = ms };
+        *out = (struct outcome){ .threads = n, .ms = ms };
         for (int i = 0; i < n; i++) {
             out->pairs += w[i].done;
             out->frees += w[i].frees;
@@ -195,157 +196,254 @@ static const char *verdict(const struct outcome *o)
     return "ok";
 }
 
-struct tally {
-    bool ran;
-    int rounds, exact;          /* rounds run; rounds ending at 1 with no free */
-    long long frees, uaf;
-    long min_final, max_final;
-    bool consistent;            /* see the checks */
-    double ns[MAX_ROUNDS];
+/* A round that ended as it must: count 1, nothing freed early, nothing
+ * used after a free, and main's own drop the one that freed it. */
+static bool exact(const struct outcome *o)
+{
+    return o->final_refs == 1 && o->frees == 0 && o->uaf == 0 && o->main_drop_frees;
+}
+
+/* What must hold even for a racy count: the object dies only in a free; a
+ * count at or below 0 was first stored by a drop from 1, which is a free;
+ * every clone/drop pair was done. */
+static bool consistent(const struct outcome *o, long long pairs)
+{
+    return o->dead_at_end == (o->frees > 0) && (o->uaf == 0 || o->frees > 0) &&
+           (o->final_refs > 0 || o->frees > 0) && o->pairs == pairs;
+}
+
+struct config {
+    int threads, rounds;
+    long long iters;
+    bool want[NVARIANTS];
 };
 
-static int refcount_run(struct ct_run *run)
-{
-    int n = (int)ct_param_int(run, "threads");
-    long long iters = ct_param_int(run, "iters");
-    int rounds = (int)ct_param_int(run, "rounds");
-    struct tally tally[NVARIANTS] = { 0 };
+struct result {
+    bool control_ran;           /* rc on one thread, before the rounds */
+    struct outcome control;
+    int nrounds;                /* rounds completed */
+    struct outcome round[MAX_ROUNDS][NVARIANTS];
+};
 
+static double ns_per_pair(const struct outcome *o)
+{
+    return o->pairs ? o->ms * 1e6 / (double)o->pairs : 0;
+}
+
+static void say_outcome(struct ct_run *run, const struct outcome *o)
+{
+    ct_say(run, "count %ld, %lld early free%s, %lld use%s after free", o->final_refs,
+           o->frees, o->frees == 1 ? "" : "s", o->uaf, o->uaf == 1 ? "" : "s");
+}
+
+/* A warm-up, the one-thread control, then the rounds with the variants
+ * interleaved.  0 or a negative errno; stops quietly on cancel. */
+static int run_phases(struct ct_run *run, const struct config *cfg, struct result *res)
+{
     ct_section(run, "warm-up: one short round of each, not counted");
     for (int v = 0; v < NVARIANTS; v++) {
-        if (!ct_param_has(run, "variants", variant_name[v]))
-            continue;
         struct outcome o;
-        int rc = run_round(run, (enum variant)v, n, iters < WARMUP_ITERS ? iters : WARMUP_ITERS,
-                           true, &o);
+        long long iters = cfg->iters < WARMUP_ITERS ? cfg->iters : WARMUP_ITERS;
+        int rc = cfg->want[v] ? run_round(run, (enum variant)v, cfg->threads, iters, true, &o) : 0;
         if (rc || ct_cancelled(run))
             return rc;
     }
-
-    static const char *const round_cols[] = {
-        "variant", "round", "final|final count", "frees|early frees", "uaf|uses after free",
-        "verdict", "ns_per_pair|ns/pair", NULL,
-    };
-    struct ct_table *rt = ct_table_new(run, "rounds", "each round (expected final count: 1)",
-                                       round_cols);
-    for (int r = 0; r < rounds; r++) {
+    if (cfg->want[RC] && cfg->threads > 1) {
+        ct_section(run, "rc on one thread, as a control");
+        int rc = run_round(run, RC, 1, cfg->iters, false, &res->control);
+        if (rc || ct_cancelled(run))
+            return rc;
+        res->control_ran = true;
+        say_outcome(run, &res->control);
+    }
+    for (int r = 0; r < cfg->rounds; r++) {
         for (int v = 0; v < NVARIANTS; v++) {
-            if (!ct_param_has(run, "variants", variant_name[v]))
+            if (!cfg->want[v])
                 continue;
             ct_section(run, "round %d, %s: %s", r + 1, variant_name[v], variant_how[v]);
-            struct outcome o;
-            int rc = run_round(run, (enum variant)v, n, iters, false, &o);
+            struct outcome *o = &res->round[r][v];
+            int rc = run_round(run, (enum variant)v, cfg->threads, cfg->iters, false, o);
             if (rc || ct_cancelled(run))
                 return rc;
-            struct tally *t = &tally[v];
-            double ns = o.pairs ? o.ms * 1e6 / (double)o.pairs : 0;
-            ct_say(run, "count ended at %ld (expected 1), %lld premature free%s, %lld use%s after "
-                   "free: %s", o.final_refs, o.frees, o.frees == 1 ? "" : "s", o.uaf,
-                   o.uaf == 1 ? "" : "s", verdict(&o));
-            ct_table_row(rt, CT_TEXT(variant_name[v]), CT_INT(r + 1), CT_INT(o.final_refs),
-                         CT_INT(o.frees), CT_INT(o.uaf), CT_TEXT(verdict(&o)),
-                         CT_NUM(ns, 1));
-            if (!t->ran) {
-                t->ran = true;
-                t->consistent = true;
-                t->min_final = t->max_final = o.final_refs;
-            }
-            t->ns[t->rounds++] = ns;
-            t->exact += o.final_refs == 1 && o.frees == 0 && o.uaf == 0 && o.main_drop_frees;
-            t->frees += o.frees;
-            t->uaf += o.uaf;
-            t->min_final = o.final_refs < t->min_final ? o.final_refs : t->min_final;
-            t->max_final = o.final_refs > t->max_final ? o.final_refs : t->max_final;
-            /* what must hold even for a racy count: the object dies only in
-             * a free; a count at or below 0 was first stored by a drop from
-             * 1, which is a free; every pair was done */
-            t->consistent &= o.dead_at_end == (o.frees > 0);
-            t->consistent &= o.uaf == 0 || o.frees > 0;
-            t->consistent &= o.final_refs > 0 || o.frees > 0;
-            t->consistent &= o.pairs == (long long)n * iters;
+            say_outcome(run, o);
+        }
+        res->nrounds++;
+    }
+    return 0;
+}
+
+/* One variant over the rounds. */
+struct tally {
+    bool ran;
+    int exact, consistent;      /* rounds */
+    int leaks, early;           /* rounds that ended "leak", "early free" */
+    long long frees, uaf;
+    long min_final, max_final;
+    struct ct_stats ns;         /* per clone+drop pair */
+};
+
+static int tally_of(const struct config *cfg, const struct result *res, enum variant v,
+                    struct tally *t)
+{
+    double ns[MAX_ROUNDS];
+    *t = (struct tally){ .ran = cfg->want[v] && res->nrounds > 0 };
+    for (int r = 0; t->ran && r < res->nrounds; r++) {
+        const struct outcome *o = &res->round[r][v];
+        ns[r] = ns_per_pair(o);
+        t->exact += exact(o);
+        t->leaks += strcmp(verdict(o), "leak") == 0;
+        t->early += strcmp(verdict(o), "early free") == 0;
+        t->consistent += consistent(o, cfg->threads * cfg->iters);
+        t->frees += o->frees;
+        t->uaf += o->uaf;
+        t->min_final = r == 0 || o->final_refs < t->min_final ? o->final_refs : t->min_final;
+        t->max_final = r == 0 || o->final_refs > t->max_final ? o->final_refs : t->max_final;
+    }
+    return t->ran ? ct_stats_of(ns, (size_t)res->nrounds, &t->ns) : 0;
+}
+
+static void report_tables(struct ct_run *run, const struct result *res, const struct tally *t)
+{
+    static const char *const round_cols[] = {
+        "variant", "threads", "round", "final|final count", "frees|early frees",
+        "uaf|uses after free", "verdict", NULL,
+    };
+    struct ct_table *rt = ct_table_new(run, "rounds", "each round (round 0: one-thread control)",
+                                       round_cols);
+    for (int r = -1; r < res->nrounds; r++) {
+        for (int v = 0; v < NVARIANTS; v++) {
+            const struct outcome *o = r < 0 ? &res->control : &res->round[r][v];
+            if ((r < 0 && (v != RC || !res->control_ran)) || (r >= 0 && !t[v].ran))
+                continue;
+            ct_table_row(rt, CT_TEXT(variant_name[v]), CT_INT(o->threads), CT_INT(r + 1),
+                         CT_INT(o->final_refs), CT_INT(o->frees), CT_INT(o->uaf),
+                         CT_TEXT(verdict(o)));
         }
     }
-
     static const char *const var_cols[] = {
         "variant", "exact|rounds ok", "frees|early frees", "uaf|uses after free",
-        "median_ns|median ns/pair", "min_ns|min", "max_ns|max", NULL,
+        "median_ns|ns/pair", "min_ns|min", "max_ns|max", NULL,
     };
-    struct ct_table *vt = ct_table_new(run, "variants", "per variant, over all rounds", var_cols);
-    struct ct_stats st[NVARIANTS] = { { 0 } };
+    struct ct_table *vt = ct_table_new(run, "variants", "per variant, over the rounds", var_cols);
     for (int v = 0; v < NVARIANTS; v++) {
-        struct tally *t = &tally[v];
-        if (!t->ran)
+        if (!t[v].ran)
             continue;
-        int src = ct_stats_of(t->ns, (size_t)t->rounds, &st[v]);
-        if (src)
-            return src;
-        char exact[32];
-        snprintf(exact, sizeof exact, "%d of %d", t->exact, t->rounds);
-        ct_table_row(vt, CT_TEXT(variant_name[v]), CT_TEXT(exact),
-                     CT_INT(t->frees), CT_INT(t->uaf), CT_NUM(st[v].median, 1),
-                     CT_NUM(st[v].min, 1), CT_NUM(st[v].max, 1));
+        char ok[32];
+        snprintf(ok, sizeof ok, "%d of %d", t[v].exact, res->nrounds);
+        ct_table_row(vt, CT_TEXT(variant_name[v]), CT_TEXT(ok), CT_INT(t[v].frees),
+                     CT_INT(t[v].uaf), CT_NUM(t[v].ns.median, 1), CT_NUM(t[v].ns.min, 1),
+                     CT_NUM(t[v].ns.max, 1));
     }
-    ct_bars(run, vt, "median time per clone+drop pair, all threads together (shorter is cheaper)",
-            0, 4, "ns");
+    ct_bars(run, vt, "median ns per clone+drop pair, all threads together", 0, 4, "ns");
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
-    if (n > ct_cpus())
-        ct_result_text(run, "note", "note",
-                       "threads outnumber CPUs: they take turns, and times include waiting for one");
+}
 
-    const struct tally *rc = &tally[RC], *arc = &tally[ARC];
-    if (rc->ran) {
-        ct_result_int(run, "rc_exact_rounds", "rc: rounds that ended correct", rc->exact, NULL);
-        ct_result_int(run, "rc_frees", "rc: premature frees", rc->frees, NULL);
-        ct_result_int(run, "rc_uaf", "rc: uses after free detected", rc->uaf, NULL);
-        ct_result_int(run, "rc_min_final", "rc: lowest final count", rc->min_final, NULL);
-        ct_result_int(run, "rc_max_final", "rc: highest final count", rc->max_final, NULL);
-        ct_check(run, rc->consistent,
-                 "rc: the figures agree with each other in every round (dead only after a free, "
-                 "uses after free only after a free, a count at or below 0 only after a free, "
-                 "every clone/drop pair done)");
-    }
+static void report_checks(struct ct_run *run, const struct config *cfg,
+                          const struct result *res, const struct tally *t)
+{
+    const struct tally *rc = &t[RC], *arc = &t[ARC];
+    int n = res->nrounds;
+    if (res->control_ran)
+        ct_check(run, exact(&res->control),
+                 "rc, 1 thread: count %ld, %lld early frees, freed by main's drop",
+                 res->control.final_refs, res->control.frees);
+    if (rc->ran && cfg->threads == 1)
+        ct_check(run, rc->exact == n, "rc, 1 thread: %d of %d rounds exact", rc->exact, n);
+    if (rc->ran)
+        ct_check(run, rc->consistent == n,
+                 "rc: canary, frees and count agree, every pair done: %d of %d rounds",
+                 rc->consistent, n);
     if (arc->ran) {
-        ct_result_int(run, "arc_exact_rounds", "arc: rounds that ended correct", arc->exact, NULL);
-        ct_result_int(run, "arc_frees", "arc: premature frees", arc->frees, NULL);
-        ct_result_int(run, "arc_uaf", "arc: uses after free detected", arc->uaf, NULL);
-        ct_check(run, arc->exact == arc->rounds && arc->frees == 0 && arc->uaf == 0,
-                 "arc: every round ended at exactly 1, with 0 premature frees and 0 uses after "
-                 "free, and main's final drop freed the object (%d of %d rounds)",
-                 arc->exact, arc->rounds);
-        ct_check(run, arc->consistent, "arc: every clone/drop pair was done and the figures agree");
+        ct_check(run, arc->exact == n,
+                 "arc: %d of %d rounds ended at 1, freed by main's drop alone", arc->exact, n);
+        ct_check(run, arc->consistent == n, "arc: every clone/drop pair was done (%d of %d "
+                 "rounds)", arc->consistent, n);
     }
+}
 
-    if (rc->ran) {
-        int wrong = rc->rounds - rc->exact;
-        if (wrong > 0)
-            ct_takeaway(run,
-                        "With a plain load-then-store count (what Rc does, fine on one thread), "
-                        "%d of %d rounds ended wrong: final counts ranged from %ld to %ld "
-                        "against the expected 1, %lld drops freed the object while main still "
-                        "held a reference, and %lld uses then found it freed. A count that "
-                        "drifts up leaks the object; one that drifts down frees it under its "
-                        "users, which in a real program is a use-after-free.",
-                        wrong, rc->rounds, rc->min_final, rc->max_final, rc->frees, rc->uaf);
-        else
-            ct_takeaway(run,
-                        "This time the plain load-then-store count came out right in all %d "
-                        "rounds with %d thread%s: the threads did not collide. That is luck, "
-                        "not correctness; more threads or iters will show the drift.",
-                        rc->rounds, n, n == 1 ? "" : "s");
+static void takeaway_rc(struct ct_run *run, const struct config *cfg, const struct result *res,
+                        const struct tally *rc)
+{
+    int wrong = res->nrounds - rc->exact;
+    if (res->control_ran)
+        ct_takeaway(run, "On one thread the plain load-then-store count (what Rc does) ended "
+                    "%s: %ld, with %lld early frees.",
+                    exact(&res->control) ? "exactly right" : "WRONG", res->control.final_refs,
+                    res->control.frees);
+    if (wrong > 0)
+        ct_takeaway(run,
+                    "On %d threads the same count ended wrong in %d of %d rounds: final counts "
+                    "from %ld to %ld against 1. %d round%s leaked (a count left above 1 never "
+                    "reaches 0, so the object is never freed) and %d freed it early: %lld "
+                    "drop%s took the count to 0 while main still held a reference, and %lld "
+                    "uses then found the object freed.",
+                    cfg->threads, wrong, res->nrounds, rc->min_final, rc->max_final, rc->leaks,
+                    rc->leaks == 1 ? "" : "s", rc->early, rc->frees, rc->frees == 1 ? "" : "s",
+                    rc->uaf);
+    else
+        ct_takeaway(run,
+                    "This time the plain count came out right in all %d rounds with %d "
+                    "thread%s. %s",
+                    res->nrounds, cfg->threads, cfg->threads == 1 ? "" : "s",
+                    cfg->threads == 1 ? "One thread cannot race with itself; try threads=2 "
+                                        "or more."
+                                      : "The threads did not collide: that is luck, not "
+                                        "correctness; more threads or iters will show it.");
+}
+
+static void takeaway_costs(struct ct_run *run, const struct tally *t)
+{
+    const struct ct_stats *r = &t[RC].ns, *a = &t[ARC].ns;
+    if (!t[RC].ran || !t[ARC].ran || r->median <= 0)
+        return;
+    if (a->min > r->max)
+        ct_takeaway(run,
+                    "The price: %.1f ns per clone+drop pair with atomics against %.1f ns for "
+                    "the broken count (%.1fx, and slower in every round). That is why Rust "
+                    "keeps Rc for values that never leave one thread, and why C code should "
+                    "say in a comment which kind of count it keeps.",
+                    a->median, r->median, a->median / r->median);
+    else
+        ct_takeaway(run,
+                    "Per clone+drop pair: %.1f ns with atomics (%.1f-%.1f), %.1f ns with the "
+                    "broken count (%.1f-%.1f). The ranges overlap, so this run cannot price "
+                    "the atomic count; more rounds on a quieter machine give a steadier "
+                    "figure.",
+                    a->median, a->min, a->max, r->median, r->min, r->max);
+}
+
+static int refcount_run(struct ct_run *run)
+{
+    struct config cfg = {
+        .threads = (int)ct_param_int(run, "threads"),
+        .iters = ct_param_int(run, "iters"),
+        .rounds = (int)ct_param_int(run, "rounds"),
+    };
+    for (int v = 0; v < NVARIANTS; v++)
+        cfg.want[v] = ct_param_has(run, "variants", variant_name[v]);
+
+    struct result res = { .control_ran = false };
+    int rc = run_phases(run, &cfg, &res);
+    if (rc || ct_cancelled(run))
+        return rc;
+    struct tally t[NVARIANTS];
+    for (int v = 0; v < NVARIANTS; v++) {
+        if ((rc = tally_of(&cfg, &res, (enum variant)v, &t[v])))
+            return rc;
     }
-    if (arc->ran)
+    report_tables(run, &res, t);
+    if (cfg.threads > ct_cpus())
+        ct_result_text(run, "note", "note", "more threads than CPUs: times include waiting");
+    report_checks(run, &cfg, &res, t);
+    if (t[RC].ran)
+        takeaway_rc(run, &cfg, &res, &t[RC]);
+    if (t[ARC].ran)
         ct_takeaway(run,
-                    "With atomic_fetch_add/sub (what Arc does) all %d rounds ended at exactly 1, "
-                    "with no premature free and no use after free, and main's last drop was the "
-                    "one that freed the object.",
-                    arc->rounds);
-    if (rc->ran && arc->ran && st[RC].median > 0)
-        ct_takeaway(run,
-                    "The price: %.1f ns per clone+drop pair with atomics against %.1f ns for the "
-                    "broken count (%.1fx). That is why Rust keeps Rc for values that never leave "
-                    "one thread, and why C code should say in a comment which kind of count it "
-                    "keeps.",
-                    st[ARC].median, st[RC].median, st[ARC].median / st[RC].median);
+                    "With atomic_fetch_add/sub (what Arc does) %d of %d rounds ended at exactly "
+                    "1, with %lld early frees and %lld uses after free, and main's last drop "
+                    "was the one that freed the object.",
+                    t[ARC].exact, res.nrounds, t[ARC].frees, t[ARC].uaf);
+    takeaway_costs(run, t);
     return 0;
 }
 

@@ -87,8 +87,7 @@ static void *sum_main(void *arg)
         res->sum = sum;
         res->summed = i;
         if (job->verbose)
-            ct_say(job->run, "summed %zu ints in %.1f us: %lld; freeing the buffer", i,
-                   (double)(res->end_ns - res->start_ns) / 1e3, sum);
+            ct_say(job->run, "sum of %zu ints: %lld; freeing them", i, sum);
     }
     int64_t f0 = ct_clock_ns();
     free(job->buf.data);
@@ -109,24 +108,56 @@ struct rep {
     long long sum;
 };
 
+/* A buffer of 1..n, owned by *out.  0 or -ENOMEM. */
+static int fill(struct int_buf *out, size_t n)
+{
+    *out = (struct int_buf){ malloc(n * sizeof(int)), n };
+    if (!out->data)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        out->data[i] = (int)(i + 1);
+    return 0;
+}
+
+/* A job for the summing thread, taking the buffer out of *mine (which is
+ * left empty).  NULL if out of memory, and then *mine still owns it. */
+static struct sum_job *job_new(struct ct_run *run, struct int_buf *mine, bool verbose)
+{
+    struct sum_job *job = malloc(sizeof *job);
+    if (!job)
+        return NULL;
+    if (verbose)
+        ct_say(run, "filled %zu ints (%.0f KiB), moving them", mine->n,
+               (double)(mine->n * sizeof(int)) / 1024);
+    *job = (struct sum_job){ run, int_buf_move(mine), verbose };
+    return job;
+}
+
+/* The bare cost of a thread: create one that does nothing, join it.
+ * 0 or a negative errno. */
+static int empty_thread_us(struct ct_run *run, double *us)
+{
+    struct ct_thread t;
+    int64_t t0 = ct_clock_ns();
+    int rc = ct_thread_start(run, &t, empty_main, NULL, "empty");
+    if (rc == 0)
+        rc = ct_thread_join(&t, NULL);
+    *us = (double)(ct_clock_ns() - t0) / 1e3;
+    return rc;
+}
+
 /* One handoff: fill, move, start, try the old handle, join, check.
  * 0 or a negative errno. */
 static int one_rep(struct ct_run *run, size_t n, bool verbose, struct rep *r)
 {
-    struct int_buf mine = { malloc(n * sizeof(int)), n };
-    if (!mine.data)
+    struct int_buf mine;
+    if (fill(&mine, n))
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        mine.data[i] = (int)(i + 1);
-    struct sum_job *job = malloc(sizeof *job);
+    struct sum_job *job = job_new(run, &mine, verbose);
     if (!job) {
         free(mine.data);
         return -ENOMEM;
     }
-    if (verbose)
-        ct_say(run, "filled %zu ints (%.1f MB) with 1..%zu; moving them into the thread's job",
-               n, (double)(n * sizeof(int)) / 1e6, n);
-    *job = (struct sum_job){ run, int_buf_move(&mine), verbose };
 
     struct ct_thread t;
     int64_t t0 = ct_clock_ns();
@@ -137,12 +168,12 @@ static int one_rep(struct ct_run *run, size_t n, bool verbose, struct rep *r)
         free(job);
         return rc;
     }
-    job = NULL;     /* the job went with the thread too */
+    job = NULL;     /* the job went with the thread */
 
     int first;
     r->refused = !int_buf_get(&mine, 0, &first);
     if (verbose)
-        ct_say(run, "my handle after the move: data=%s; reading element 0 through it: %s",
+        ct_say(run, "my handle: data=%s; a read through it: %s",
                mine.data ? "still set" : "NULL", r->refused ? "refused" : "allowed (a bug)");
 
     void *ret = NULL;
@@ -161,114 +192,141 @@ static int one_rep(struct ct_run *run, size_t n, bool verbose, struct rep *r)
     r->total_us = (double)(t1 - t0) / 1e3;
     free(res);
     if (verbose)
-        ct_say(run, "pthread_join handed back sum=%lld; n(n+1)/2 = %lld: %s", r->sum, expected,
-               r->exact ? "exact" : "WRONG");
+        ct_say(run, "joined; the sum %s n(n+1)/2 = %lld", r->exact ? "equals" : "DIFFERS from",
+               expected);
+    return empty_thread_us(run, &r->empty_us);
+}
 
-    /* the bare cost of a thread: create one that does nothing, join it */
-    t0 = ct_clock_ns();
-    rc = ct_thread_start(run, &t, empty_main, NULL, "empty");
-    if (rc)
+#define NSERIES 5
+
+enum series { S_WORK, S_FREE, S_TOTAL, S_OVER, S_EMPTY };
+
+static const char *const series_what[NSERIES] = {
+    "sum inside the thread",
+    "free() of the buffer (thread)",
+    "create to join (creator)",
+    "left over: thread overhead",
+    "empty thread create+join",
+};
+
+struct config {
+    size_t n;
+    int reps;
+};
+
+struct result {
+    int rounds, exact, refused;     /* the warm-up round included */
+    double us[NSERIES][MAX_REPS];   /* the timed rounds */
+    struct ct_stats st[NSERIES];
+};
+
+/* The warm-up handoff, narrated, then the timed rounds.  0 or a negative
+ * errno; stops quietly on cancel. */
+static int run_phases(struct ct_run *run, const struct config *cfg, struct result *res)
+{
+    ct_section(run, "the handoff, step by step (a warm-up round, not timed)");
+    struct rep r;
+    int rc = one_rep(run, cfg->n, true, &r);
+    if (rc || ct_cancelled(run))
         return rc;
-    rc = ct_thread_join(&t, NULL);
-    r->empty_us = (double)(ct_clock_ns() - t0) / 1e3;
-    return rc;
+    res->rounds = 1;
+    res->exact = r.exact;
+    res->refused = r.refused;
+
+    ct_section(run, "%d timed round%s", cfg->reps, cfg->reps == 1 ? "" : "s");
+    for (int i = 0; i < cfg->reps; i++) {
+        rc = one_rep(run, cfg->n, false, &r);
+        if (rc || ct_cancelled(run))
+            return rc;
+        res->rounds++;
+        res->exact += r.exact;
+        res->refused += r.refused;
+        res->us[S_WORK][i] = r.work_us;
+        res->us[S_FREE][i] = r.free_us;
+        res->us[S_TOTAL][i] = r.total_us;
+        res->us[S_OVER][i] = r.total_us - r.work_us - r.free_us;
+        res->us[S_EMPTY][i] = r.empty_us;
+        ct_say(run, "round %d %s: work %.0f of %.0f us, empty %.0f us", i + 1,
+               r.exact ? "exact" : "WRONG", r.work_us, r.total_us, r.empty_us);
+    }
+    for (int k = 0; k < NSERIES; k++) {
+        if ((rc = ct_stats_of(res->us[k], (size_t)cfg->reps, &res->st[k])))
+            return rc;
+    }
+    return 0;
+}
+
+static void report_numbers(struct ct_run *run, const struct config *cfg,
+                           const struct result *res)
+{
+    static const char *const cols[] = { "what", "median_us|median us", "min_us|min us",
+                                        "max_us|max us", NULL };
+    struct ct_table *t = ct_table_new(run, "timings", "per round, over the timed rounds", cols);
+    for (int k = 0; k < NSERIES; k++)
+        ct_table_row(t, CT_TEXT(series_what[k]), CT_NUM(res->st[k].median, 1),
+                     CT_NUM(res->st[k].min, 1), CT_NUM(res->st[k].max, 1));
+    ct_bars(run, t, "median per round", 0, 1, "us");
+
+    long long expected = (long long)cfg->n * ((long long)cfg->n + 1) / 2;
+    ct_result_int(run, "rounds", "handoffs (warm-up included)", res->rounds, NULL);
+    ct_result_int(run, "expected_sum", "n(n+1)/2", expected, NULL);
+    ct_result_int(run, "sums_exact", "handoffs whose sum was exact", res->exact, NULL);
+    ct_result_int(run, "reads_refused", "reads through a moved-from handle refused",
+                  res->refused, NULL);
+    ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
+
+    ct_check(run, res->exact == res->rounds, "every sum came back exact: %d of %d equal %lld",
+             res->exact, res->rounds, expected);
+    ct_check(run, res->refused == res->rounds,
+             "every read through the creator's moved-from handle was refused: %d of %d",
+             res->refused, res->rounds);
+}
+
+/* What the timings say, and no more: the thread ran alone, so this is the
+ * cost of a thread against its work, not a speed-up. */
+static void report_costs(struct ct_run *run, const struct config *cfg, const struct result *res)
+{
+    const struct ct_stats *w = &res->st[S_WORK], *o = &res->st[S_OVER];
+    ct_takeaway(run,
+                "Summing %zu ints took %.1f us inside the thread (%.1f-%.1f over %d rounds); "
+                "starting and joining it cost %.1f us beyond the work and the free "
+                "(%.1f-%.1f), and an empty thread %.1f us.",
+                cfg->n, w->median, w->min, w->max, cfg->reps, o->median, o->min, o->max,
+                res->st[S_EMPTY].median);
+    if (cfg->reps < 3 || (w->max >= o->min && o->max >= w->min)) {
+        ct_takeaway(run, "The two ranges overlap%s, so this run cannot say which was larger. "
+                    "More rounds (reps=) on a quieter machine give a steadier figure.",
+                    cfg->reps < 3 ? " or are too few to judge" : "");
+    } else if (w->min > o->max) {
+        ct_takeaway(run, "The work took %.1f times as long as the thread's own cost. Only "
+                    "this one thread worked while main waited, so that is a ratio of costs, "
+                    "not a speed-up: this run measured no parallel work.",
+                    w->median / o->median);
+    } else {
+        ct_takeaway(run, "Starting and joining the thread cost %.1f times as much as the work "
+                    "it did: for work this small the thread is the larger expense.",
+                    w->median > 0 ? o->median / w->median : 0);
+    }
 }
 
 static int thread_return_run(struct ct_run *run)
 {
-    size_t n = (size_t)ct_param_int(run, "n");
-    int reps = (int)ct_param_int(run, "reps");
-    struct rep r[MAX_REPS];
-    double work[MAX_REPS], freed[MAX_REPS], total[MAX_REPS], over[MAX_REPS], empty[MAX_REPS];
-
-    ct_section(run, "the handoff, step by step (a warm-up round, not timed)");
-    struct rep warm;
-    int rc = one_rep(run, n, true, &warm);
+    const struct config cfg = {
+        .n = (size_t)ct_param_int(run, "n"),
+        .reps = (int)ct_param_int(run, "reps"),
+    };
+    struct result res = { .rounds = 0 };
+    int rc = run_phases(run, &cfg, &res);
     if (rc || ct_cancelled(run))
         return rc;
-
-    ct_section(run, "%d timed round%s", reps, reps == 1 ? "" : "s");
-    int exact = warm.exact, refused = warm.refused;
-    for (int i = 0; i < reps; i++) {
-        rc = one_rep(run, n, false, &r[i]);
-        if (rc || ct_cancelled(run))
-            return rc;
-        exact += r[i].exact;
-        refused += r[i].refused;
-        work[i] = r[i].work_us;
-        total[i] = r[i].total_us;
-        freed[i] = r[i].free_us;
-        over[i] = r[i].total_us - r[i].work_us - r[i].free_us;
-        empty[i] = r[i].empty_us;
-        ct_say(run,
-               "round %d: sum %s; summing %.1f us, free %.1f us, create-to-join %.1f us, "
-               "empty thread %.1f us",
-               i + 1, r[i].exact ? "exact" : "WRONG", work[i], freed[i], total[i], empty[i]);
-    }
-
-    struct ct_stats s_work, s_free, s_total, s_over, s_empty;
-    if ((rc = ct_stats_of(work, (size_t)reps, &s_work)) ||
-        (rc = ct_stats_of(freed, (size_t)reps, &s_free)) ||
-        (rc = ct_stats_of(total, (size_t)reps, &s_total)) ||
-        (rc = ct_stats_of(over, (size_t)reps, &s_over)) ||
-        (rc = ct_stats_of(empty, (size_t)reps, &s_empty)))
-        return rc;
-
-    static const char *const cols[] = { "what", "median_us|median us", "min_us|min us",
-                                        "max_us|max us", NULL };
-    struct ct_table *t = ct_table_new(run, "timings", "per round, over the timed rounds", cols);
-    const struct { const char *what; struct ct_stats s; } rows[] = {
-        { "sum inside the thread", s_work },
-        { "free() of the buffer (thread)", s_free },
-        { "create to join (creator)", s_total },
-        { "left over: thread overhead", s_over },
-        { "empty thread create+join", s_empty },
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        ct_table_row(t, CT_TEXT(rows[i].what), CT_NUM(rows[i].s.median, 1),
-                     CT_NUM(rows[i].s.min, 1), CT_NUM(rows[i].s.max, 1));
-    ct_bars(run, t, "median per round", 0, 1, "us");
-
-    long long expected = (long long)n * ((long long)n + 1) / 2;
-    ct_result_int(run, "n", "integers per buffer", (long long)n, NULL);
-    ct_result_int(run, "rounds", "handoffs (warm-up included)", reps + 1, NULL);
-    ct_result_int(run, "expected_sum", "n(n+1)/2", expected, NULL);
-    ct_result_int(run, "sums_exact", "handoffs whose sum was exact", exact, NULL);
-    ct_result_int(run, "reads_refused", "reads through a moved-from handle refused", refused,
-                  NULL);
-    ct_result_num(run, "work_us", "sum inside the thread (median)", s_work.median, 1, "us");
-    ct_result_num(run, "overhead_us", "thread overhead (median)", s_over.median, 1, "us");
-    ct_result_num(run, "empty_us", "empty thread create+join (median)", s_empty.median, 1, "us");
-    ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
-
-    ct_check(run, exact == reps + 1, "every sum came back exact: %d of %d equal %lld", exact,
-             reps + 1, expected);
-    ct_check(run, refused == reps + 1,
-             "every read through the creator's moved-from handle was refused: %d of %d", refused,
-             reps + 1);
-
+    report_numbers(run, &cfg, &res);
     ct_takeaway(run,
                 "The buffer changed hands %d times, and each time the creator's handle was left "
                 "empty, so its read attempt was refused instead of touching memory the thread "
-                "had freed. The thread's answer came back through pthread_join as a heap result "
-                "the creator then owned; every sum equalled n(n+1)/2 = %lld.",
-                reps + 1, expected);
-    double ratio = s_over.median > 0 ? s_work.median / s_over.median : 0;
-    char costs[256];
-    snprintf(costs, sizeof costs,
-             "Summing %zu ints took %.1f us inside the thread (and freeing them %.1f us), "
-             "against %.1f us of overhead for starting and joining it (an empty thread: %.1f us)",
-             n, s_work.median, s_free.median, s_over.median, s_empty.median);
-    if (ratio >= 2)
-        ct_takeaway(run, "%s: the work is %.0f times the overhead, so at this size a thread "
-                    "pays for itself.", costs, ratio);
-    else if (ratio >= 0.5)
-        ct_takeaway(run, "%s: at this size the thread costs about as much as the work it "
-                    "does. Give a thread work that is large compared with its start-up.", costs);
-    else
-        ct_takeaway(run, "%s: starting the thread cost %.0f times the work it did. For work "
-                    "this small, do it in place, or hand it to threads that already exist (the "
-                    "worker pools of chapter 7).", costs, ratio > 0 ? 1 / ratio : 0);
+                "had freed. The sum came back through pthread_join as a heap result the "
+                "creator then owned; %d of %d sums equalled n(n+1)/2.",
+                res.rounds, res.exact, res.rounds);
+    report_costs(run, &cfg, &res);
     return 0;
 }
 

@@ -28,6 +28,12 @@
 
 #define MAX_LINES 100
 
+struct config {
+    int nspawned, nmain;
+    double sleep_ms;
+    bool join, no_join;
+};
+
 /* ---- part 1: spawn, interleave, join ---------------------------------- */
 
 /* What main and the spawned thread share: one line is printed and its
@@ -76,12 +82,22 @@ static void *spawned_main(void *arg)
     return (void *)(intptr_t)count_lines(arg);
 }
 
-static int join_part(struct ct_run *run, int nspawned, int nmain, double sleep_ms)
+/* What the joined run measured. */
+struct join_outcome {
+    char order[2 * MAX_LINES + 1];      /* 'M' main, 'S' spawned, as printed */
+    int spawned_printed, main_printed;
+    int joined_value;                   /* what pthread_join handed back */
+    double wait_ms;                     /* main's time in pthread_join */
+};
+
+/* Start the counting thread, count on main too, join.  0 or a negative
+ * errno. */
+static int join_part(struct ct_run *run, const struct config *cfg, struct join_outcome *o)
 {
     struct interleave il = { .n = 0 };
     CT_PT(pthread_mutex_init(&il.mu, NULL));
-    struct counter sp = { run, &il, 'S', nspawned, sleep_ms, 0 };
-    struct counter mn = { run, &il, 'M', nmain, sleep_ms, 0 };
+    struct counter sp = { run, &il, 'S', cfg->nspawned, cfg->sleep_ms, 0 };
+    struct counter mn = { run, &il, 'M', cfg->nmain, cfg->sleep_ms, 0 };
     struct ct_thread t;
 
     ct_legend(run, CT_RUN, "printing a line");
@@ -99,62 +115,72 @@ static int join_part(struct ct_run *run, int nspawned, int nmain, double sleep_m
     int64_t w0 = ct_clock_ns();
     void *ret = NULL;
     rc = ct_thread_join(&t, &ret);
-    double wait_ms = (double)(ct_clock_ns() - w0) / 1e6;
+    o->wait_ms = (double)(ct_clock_ns() - w0) / 1e6;
     ct_mark(run, CT_IDLE);
     CT_PT(pthread_mutex_destroy(&il.mu));
     if (rc)
         return rc;
-    int joined_value = (int)(intptr_t)ret;
-    ct_say(run, "pthread_join returned after %.2f ms; the thread's return value: %d", wait_ms,
-           joined_value);
-    if (ct_cancelled(run))
-        return 0;
+    o->joined_value = (int)(intptr_t)ret;
+    o->spawned_printed = sp.printed;
+    o->main_printed = mn.printed;
+    memcpy(o->order, il.order, (size_t)il.n);
+    o->order[il.n] = '\0';
+    ct_say(run, "joined after %.2f ms; the thread returned %d", o->wait_ms, o->joined_value);
+    return 0;
+}
 
-    il.order[il.n] = '\0';
-    int switches = 0, after_main = 0;
-    for (int i = 1; i < il.n; i++)
-        switches += il.order[i] != il.order[i - 1];
-    for (int i = il.n - 1; i >= 0 && il.order[i] == 'S'; i--)
+static int count_char(const char *s, char c)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+static void report_join(struct ct_run *run, const struct config *cfg,
+                        const struct join_outcome *o)
+{
+    const char *order = o->order;
+    int switches = 0, after_main = 0, len = (int)strlen(order);
+    for (int i = 1; i < len; i++)
+        switches += order[i] != order[i - 1];
+    for (int i = len - 1; i >= 0 && order[i] == 'S'; i--)
         after_main++;
-    int s_count = 0, m_count = 0;
-    for (int i = 0; i < il.n; i++) {
-        s_count += il.order[i] == 'S';
-        m_count += il.order[i] == 'M';
-    }
+    int s_count = count_char(order, 'S'), m_count = count_char(order, 'M');
 
-    ct_result_int(run, "spawned_lines", "lines printed by the spawned thread", sp.printed, NULL);
-    ct_result_int(run, "main_lines", "lines printed by main", mn.printed, NULL);
-    ct_result_text(run, "order", "order on screen (M main, S spawned)", il.order);
+    ct_result_int(run, "spawned_lines", "lines printed by the spawned thread", s_count, NULL);
+    ct_result_int(run, "main_lines", "lines printed by main", m_count, NULL);
+    ct_result_text(run, "order", "order on screen (M main, S spawned)", order);
     ct_result_int(run, "switches", "times the output switched thread", switches, NULL);
-    ct_result_num(run, "join_wait_ms", "main's wait in pthread_join", wait_ms, 2, "ms");
-    ct_result_int(run, "join_value", "value handed back by pthread_join", joined_value, NULL);
+    ct_result_num(run, "join_wait_ms", "main's wait in pthread_join", o->wait_ms, 2, "ms");
+    ct_result_int(run, "join_value", "value handed back by pthread_join", o->joined_value, NULL);
 
-    ct_check(run, sp.printed == nspawned && s_count == nspawned,
-             "joined: the spawned thread printed all %d of %d lines before pthread_join returned",
-             s_count, nspawned);
-    ct_check(run, mn.printed == nmain && m_count == nmain, "joined: main printed all %d of %d lines",
-             m_count, nmain);
-    ct_check(run, joined_value == sp.printed,
-             "joined: pthread_join handed back the thread's return value (%d)", joined_value);
+    ct_check(run, s_count == cfg->nspawned,
+             "joined: spawned printed %d of %d lines before the join returned",
+             s_count, cfg->nspawned);
+    ct_check(run, m_count == cfg->nmain, "joined: main printed all %d of %d lines", m_count,
+             cfg->nmain);
+    ct_check(run, o->joined_value == o->spawned_printed,
+             "joined: pthread_join returned the thread's count (%d of %d)",
+             o->joined_value, o->spawned_printed);
 
     if (after_main > 0)
         ct_takeaway(run,
                     "With the join, nothing was lost: all %d of the spawned thread's lines "
                     "appeared, %d of them after main's last line, and main sat %.2f ms in "
                     "pthread_join waiting for the thread to finish.",
-                    nspawned, after_main, wait_ms);
+                    s_count, after_main, o->wait_ms);
     else
         ct_takeaway(run,
                     "With the join, nothing was lost: the spawned thread had printed all %d "
                     "lines before main's last one, so pthread_join returned after %.2f ms. The "
                     "call was still needed: it is what proves the thread is done, hands back its "
                     "value and releases it.",
-                    nspawned, wait_ms);
+                    s_count, o->wait_ms);
     ct_takeaway(run,
-                "The output switched between the two threads %d times. The scheduler picks "
-                "that order, so it changes from run to run.",
+                "The output switched between the two threads %d times, in an order the "
+                "scheduler chose: nothing in the program fixes it, so another run may differ.",
                 switches);
-    return 0;
 }
 
 /* ---- part 2: the child process that does not join --------------------- */
@@ -307,8 +333,8 @@ struct child_word {
 static const struct child_word child_words[] = {
     { "main", 'M', "main", NULL },
     { "spawned", 'S', "spawned", NULL },
-    { "return", 'R', "main", "returns from main() without joining" },
-    { "exit", 'X', "exit()", "runs the exit handlers; the process ends after them" },
+    { "return", 'R', "main", "returns, no join" },
+    { "exit", 'X', "exit()", "runs the exit handlers" },
     { "done", 'D', "spawned", "finished its loop" },
 };
 
@@ -332,13 +358,60 @@ struct child_outcome {
     bool timed_out;
 };
 
-static int no_join_part(struct ct_run *run, int nspawned, int nmain, double sleep_ms,
-                        struct child_outcome *o)
+/* Show one line of the child's output and count it into *o. */
+static void child_take_line(struct ct_run *run, const struct config *cfg, const char *line,
+                            struct child_outcome *o)
 {
-    double nap_ms = sleep_ms * ct_scale(run);
+    char word[16];
+    int num;
+    long long us;
+    const struct child_word *w = NULL;
+    if (sscanf(line, "%15s %d %lld", word, &num, &us) == 3)
+        w = child_word_find(word);
+    if (!w) {
+        o->unexpected++;
+        ct_say(run, "child: unexpected: %s", line);
+        return;
+    }
+    double ms = (double)us / 1000.0;
+    char what[40];
+    if (w->what)
+        snprintf(what, sizeof what, "%s", w->what);
+    else
+        snprintf(what, sizeof what, "line %d of %d", num,
+                 w->code == 'S' ? cfg->nspawned : cfg->nmain);
+    ct_say(run, "child %-7s %-22s %8.2f ms", w->who, what, ms);
+    if (o->n < (int)sizeof o->order - 1)
+        o->order[o->n++] = w->code;
+    switch (w->code) {
+    case 'M':
+        o->main++;
+        break;
+    case 'S':
+        o->spawned_in_order &= num == o->spawned + 1;
+        o->spawned++;
+        o->last_spawned_ms = ms;
+        o->spawned_after_return += o->return_ms >= 0;
+        break;
+    case 'R':
+        o->return_ms = ms;
+        break;
+    case 'X':
+        o->exit_ms = ms;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Run the child that does not join and read everything it prints.  0 or a
+ * negative errno. */
+static int no_join_part(struct ct_run *run, const struct config *cfg, struct child_outcome *o)
+{
+    double nap_ms = cfg->sleep_ms * ct_scale(run);
     char a_spawned[16], a_main[16], a_sleep[32];
-    snprintf(a_spawned, sizeof a_spawned, "%d", nspawned);
-    snprintf(a_main, sizeof a_main, "%d", nmain);
+    snprintf(a_spawned, sizeof a_spawned, "%d", cfg->nspawned);
+    snprintf(a_main, sizeof a_main, "%d", cfg->nmain);
     snprintf(a_sleep, sizeof a_sleep, "%lld", (long long)(nap_ms * 1000));
     const char *args[] = { a_spawned, a_main, a_sleep, NULL };
 
@@ -348,68 +421,31 @@ static int no_join_part(struct ct_run *run, int nspawned, int nmain, double slee
     int rc = ct_child_spawn(run, args, &c);
     if (rc)
         return rc;
-    ct_say(run, "started child process %d; its lines follow, with the child's own clock", c.pid);
+    ct_say(run, "child %d started; times are the child's clock", c.pid);
 
     /* a generous per-line limit: it only matters if the child hangs, and a
      * sanitizer build on a crowded machine can take seconds to start */
     char line[256];
-    while ((rc = ct_child_readline(run, &c, line, sizeof line, 30000 + 4 * nap_ms)) == 1) {
-        char word[16];
-        int num;
-        long long us;
-        const struct child_word *w = NULL;
-        if (sscanf(line, "%15s %d %lld", word, &num, &us) == 3)
-            w = child_word_find(word);
-        if (!w) {
-            o->unexpected++;
-            ct_say(run, "child | unexpected: %s", line);
-            continue;
-        }
-        double ms = (double)us / 1000.0;
-        if (w->what)
-            ct_say(run, "child | %-7s  %s   [child %.2f ms]", w->who, w->what, ms);
-        else
-            ct_say(run, "child | %-7s  line %d of %d   [child %.2f ms]", w->who, num,
-                   w->code == 'S' ? nspawned : nmain, ms);
-        if (o->n < (int)sizeof o->order - 1)
-            o->order[o->n++] = w->code;
-        switch (w->code) {
-        case 'M':
-            o->main++;
-            break;
-        case 'S':
-            o->spawned_in_order &= num == o->spawned + 1;
-            o->spawned++;
-            o->last_spawned_ms = ms;
-            o->spawned_after_return += o->return_ms >= 0;
-            break;
-        case 'R':
-            o->return_ms = ms;
-            break;
-        case 'X':
-            o->exit_ms = ms;
-            break;
-        default:
-            break;
-        }
-    }
+    while ((rc = ct_child_readline(run, &c, line, sizeof line, 30000 + 4 * nap_ms)) == 1)
+        child_take_line(run, cfg, line, o);
     o->order[o->n] = '\0';
     o->timed_out = rc == -ETIMEDOUT;
     if (o->timed_out)
-        ct_say(run, "the child stopped writing without closing its output; killing it");
+        ct_say(run, "child went silent without exiting; killing it");
     o->status = ct_child_wait(run, &c, 2000);
     if (rc < 0 && rc != -ETIMEDOUT && rc != -ECANCELED)
         return rc;
     if (o->status < 0)
         return o->status;
     if (!ct_cancelled(run))
-        ct_say(run, "child process %d ended with status %d", c.pid, o->status);
+        ct_say(run, "child %d ended with status %d", c.pid, o->status);
     return 0;
 }
 
-static void report_no_join(struct ct_run *run, int nspawned, int nmain,
+static void report_no_join(struct ct_run *run, const struct config *cfg,
                            const struct child_outcome *o)
 {
+    int nspawned = cfg->nspawned, nmain = cfg->nmain;
     ct_result_int(run, "child_spawned_lines", "child: lines printed by the spawned thread",
                   o->spawned, NULL);
     ct_result_int(run, "child_main_lines", "child: lines printed by main", o->main, NULL);
@@ -424,12 +460,11 @@ static void report_no_join(struct ct_run *run, int nspawned, int nmain,
                   o->unexpected, NULL);
 
     ct_check(run, o->status == 0 && o->unexpected == 0 && !o->timed_out,
-             "no join: the child exited with status 0 and printed nothing unexpected "
-             "(no sanitizer report)");
+             "no join: child exit status 0, no unexpected output");
     ct_check(run, o->main == nmain && o->return_ms >= 0,
              "no join: the child's main printed all %d of %d lines, then returned", o->main, nmain);
-    ct_check(run, o->spawned_in_order && o->spawned <= nspawned,
-             "no join: the spawned thread's lines arrived whole and in order, 1..%d of %d",
+    ct_check(run, o->spawned_in_order,
+             "no join: spawned lines arrived whole, in order: 1..%d of %d",
              o->spawned, nspawned);
 
     int lost = nspawned - o->spawned;
@@ -455,32 +490,55 @@ static void report_no_join(struct ct_run *run, int nspawned, int nmain,
     else
         ct_takeaway(run,
                     "This time the child's spawned thread got all %d lines out: its last one "
-                    "came %.2f ms after main returned, while exit() was still busy (exit "
-                    "handlers, a sanitizer's checks, a slow machine). That was timing, not a "
-                    "guarantee; only a join guarantees that a thread finishes.",
+                    "came %.2f ms after main returned, before exit() had ended the process. "
+                    "That was timing, not a guarantee; only a join guarantees that a thread "
+                    "finishes.",
                     nspawned, o->last_spawned_ms - o->return_ms);
+}
+
+/* What the run measured, part by part. */
+struct result {
+    bool joined, child;             /* which parts ran to the end */
+    struct join_outcome join;
+    struct child_outcome no_join;
+};
+
+static int run_phases(struct ct_run *run, const struct config *cfg, struct result *res)
+{
+    if (cfg->join) {
+        ct_section(run, "with pthread_join");
+        int rc = join_part(run, cfg, &res->join);
+        if (rc || ct_cancelled(run))
+            return rc;
+        res->joined = true;
+    }
+    if (cfg->no_join) {
+        ct_section(run, "without a join, in a child process: main returns, exit() ends it");
+        int rc = no_join_part(run, cfg, &res->no_join);
+        if (rc || ct_cancelled(run))
+            return rc;
+        res->child = true;
+    }
+    return 0;
 }
 
 static int threads_run(struct ct_run *run)
 {
-    int nspawned = (int)ct_param_int(run, "spawned");
-    int nmain = (int)ct_param_int(run, "main");
-    double sleep_ms = ct_param_num(run, "sleep-ms");
-
-    if (ct_param_has(run, "parts", "join")) {
-        ct_section(run, "with pthread_join");
-        int rc = join_part(run, nspawned, nmain, sleep_ms);
-        if (rc || ct_cancelled(run))
-            return rc;
-    }
-    if (ct_param_has(run, "parts", "no-join")) {
-        ct_section(run, "without a join, in a child process: main returns, exit() ends it");
-        struct child_outcome o;
-        int rc = no_join_part(run, nspawned, nmain, sleep_ms, &o);
-        if (rc || ct_cancelled(run))
-            return rc;
-        report_no_join(run, nspawned, nmain, &o);
-    }
+    const struct config cfg = {
+        .nspawned = (int)ct_param_int(run, "spawned"),
+        .nmain = (int)ct_param_int(run, "main"),
+        .sleep_ms = ct_param_num(run, "sleep-ms"),
+        .join = ct_param_has(run, "parts", "join"),
+        .no_join = ct_param_has(run, "parts", "no-join"),
+    };
+    struct result res = { .joined = false };
+    int rc = run_phases(run, &cfg, &res);
+    if (rc || ct_cancelled(run))
+        return rc;
+    if (res.joined)
+        report_join(run, &cfg, &res.join);
+    if (res.child)
+        report_no_join(run, &cfg, &res.no_join);
     return 0;
 }
 

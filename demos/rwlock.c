@@ -62,6 +62,7 @@ struct actor {
     double arrive_ms, got_ms, left_ms;  /* since the gate */
     int seq;                    /* its place in the acquisition order */
     bool saw_writer_waiting;    /* the writer was waiting when this one arrived */
+    int saw_readers;            /* readers inside when this one arrived */
     bool consistent;            /* readers: the list was 1..len */
     bool done;
 };
@@ -97,8 +98,9 @@ static void read_side(struct actor *a)
     ct_mark(sh->run, CT_WAIT);
     a->arrive_ms = since(sh);
     a->saw_writer_waiting = atomic_load(&sh->writer_waiting) != 0;
+    a->saw_readers = atomic_load(&sh->readers_in);
     if (a->role == LATE_READER)
-        ct_say(sh->run, "arrives; %d reader(s) inside, %s", atomic_load(&sh->readers_in),
+        ct_say(sh->run, "arrives; %d reader(s) inside, %s", a->saw_readers,
                a->saw_writer_waiting ? "the writer waiting" : "no writer waiting");
     if (sh->cfg->kind->read_lock(sh->lock, -1, ct_cancel_event(sh->run)) != 0)
         return;
@@ -250,12 +252,18 @@ static void report_policy(struct ct_run *run, const struct rw_result *r)
     const struct actor *w = r->writer, *late = r->late;
     const char *name = r->cfg->kind->name;
     double late_wait = late->got_ms - late->arrive_ms, wait = w->got_ms - w->arrive_ms;
-    if (!late->saw_writer_waiting)
+    ct_result_text(run, "late_saw_writer", "late reader saw writer wait",
+                   late->saw_writer_waiting ? "yes" : "no");
+    ct_result_int(run, "late_saw_readers", "readers in at late arrival", late->saw_readers,
+                  NULL);
+    ct_result_text(run, "late_before_writer", "late reader before writer",
+                   late->seq < w->seq ? "yes" : "no");
+    if (!late->saw_writer_waiting || late->saw_readers == 0)
         ct_takeaway(run,
-                    "The late reader arrived at %.1f ms, when no writer was waiting, so this "
-                    "run shows nothing about the lock's policy; keep writer-at-ms below "
-                    "hold-ms to see it.",
-                    late->arrive_ms);
+                    "The late reader arrived at %.1f ms, when %s, so this run shows nothing "
+                    "about the lock's policy; keep writer-at-ms well below hold-ms to see it.",
+                    late->arrive_ms,
+                    late->saw_writer_waiting ? "no reader was inside" : "no writer was waiting");
     else if (late->seq < w->seq)
         ct_takeaway(run,
                     "The late reader arrived at %.1f ms while the writer was waiting, and went "

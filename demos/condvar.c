@@ -510,8 +510,8 @@ static void report_right(struct ct_run *run, const struct variant_result *r)
 {
     check_delivery(run, V_RIGHT, r);
     ct_check(run, r->woke_empty == r->steals && r->lost_caught == 0,
-             "right: %d stolen wake-ups, %d consumers woke to an empty queue and waited "
-             "again; %d lost", r->steals, r->woke_empty, r->lost_caught);
+             "right: %d stolen wake-ups, %d woke to nothing and waited again, %d lost",
+             r->steals, r->woke_empty, r->lost_caught);
     if (r->steals > 0)
         ct_takeaway(run,
                     "right: %d of %d items were taken by the consumer that came back to the "
@@ -531,8 +531,8 @@ static void report_if(struct ct_run *run, const struct variant_result *r)
 {
     check_delivery(run, V_IF, r);
     ct_check(run, r->ran_on_empty == r->steals && r->lost_caught == 0,
-             "if: each of the %d stolen wake-ups let a consumer go on with an empty queue, "
-             "and each was caught (%d)", r->steals, r->ran_on_empty);
+             "if: %d stolen wake-ups; %d went on with an empty queue (caught)", r->steals,
+             r->ran_on_empty);
     if (r->ran_on_empty > 0)
         ct_takeaway(run,
                     "if: %d time%s a consumer woke for an item the other had already taken, "
@@ -551,8 +551,8 @@ static void report_signal_first(struct ct_run *run, const struct variant_result 
 {
     check_delivery(run, V_SIGNAL_FIRST, r);
     ct_check(run, r->lost_caught == r->lost,
-             "signal-first: %d wake-ups lost, %d caught by the bounded wait, and their items "
-             "taken after it", r->lost, r->lost_caught);
+             "signal-first: %d wake-ups lost, %d caught by the bounded wait", r->lost,
+             r->lost_caught);
     if (r->lost > 0)
         ct_takeaway(run,
                     "signal-first: %d of %d signals went out before their item existed. The "

@@ -267,27 +267,39 @@ static void unlock_watched(struct locker *me, int l)
     CT_PT(pthread_mutex_unlock(&me->t->lock[l]));
 }
 
-/* opposite and ordered: take the first, (opposite: meet at the gate,) then
- * the second; on a cycle let go of the first, stay away a moment, start
- * over.  0 with both held, or -ECANCELED with none. */
+/* Take this thread's first mutex and, the first time in a round
+ * (`*gated`), meet the other thread at the gate holding it.  0, or
+ * -ECANCELED with nothing held. */
+static int take_first(struct locker *me, bool *gated)
+{
+    struct table *t = me->t;
+    mark(me, CT_WAIT);
+    int rc = lock_watched(me, me->first);
+    if (rc)
+        return rc;              /* holding nothing, so never on a cycle */
+    mark(me, CT_HOLD);
+    if (!*gated)
+        return 0;
+    *gated = false;
+    if (!barrier_wait(t, &t->gate)) {
+        unlock_watched(me, me->first);
+        return -ECANCELED;
+    }
+    if (me->idx == 0)
+        atomic_fetch_add(&t->provoked, 1);
+    return 0;
+}
+
+/* opposite and ordered: take the first, then wait for the second; on a
+ * cycle let go of the first, stay away a moment, start over.  0 with both
+ * held, or -ECANCELED with none. */
 static int take_both_blocking(struct locker *me, bool gated)
 {
     struct table *t = me->t;
     for (;;) {
-        mark(me, CT_WAIT);
-        int rc = lock_watched(me, me->first);
+        int rc = take_first(me, &gated);
         if (rc)
-            return rc;          /* holding nothing, so never on a cycle */
-        mark(me, CT_HOLD);
-        if (gated) {
-            gated = false;
-            if (!barrier_wait(t, &t->gate)) {
-                unlock_watched(me, me->first);
-                return -ECANCELED;
-            }
-            if (me->idx == 0)
-                atomic_fetch_add(&t->provoked, 1);
-        }
+            return rc;
         mark(me, CT_WAIT);
         rc = lock_watched(me, me->second);
         if (rc == 0)
@@ -303,27 +315,17 @@ static int take_both_blocking(struct locker *me, bool gated)
     }
 }
 
-/* trylock: take the first, (the first time, meet at the gate,) try the
- * second; on failure let go of the first and back off.  0 with both held,
- * or -ECANCELED with none. */
+/* trylock: take the first, then only try the second; on failure let go of
+ * the first and back off.  0 with both held, or -ECANCELED with none. */
 static int take_both_trying(struct locker *me)
 {
     struct table *t = me->t;
     struct ct_backoff bo = CT_BACKOFF_INIT;
     bool gated = true;
     for (;;) {
-        mark(me, CT_WAIT);
-        int rc = lock_watched(me, me->first);
+        int rc = take_first(me, &gated);
         if (rc)
             return rc;
-        mark(me, CT_HOLD);
-        if (gated) {
-            gated = false;
-            if (!barrier_wait(t, &t->gate)) {
-                unlock_watched(me, me->first);
-                return -ECANCELED;
-            }
-        }
         rc = pthread_mutex_trylock(&t->lock[me->second]);
         if (rc == 0) {
             graph_set(&t->g, &t->g.holder[me->second], me->idx);
@@ -495,8 +497,9 @@ static void report_opposite(struct ct_run *run, const struct variant_result *r, 
                 "rounds each then waited for the mutex the other held: %d deadlocks, each "
                 "found when a %.0f ms wait ran out and the wait-for graph closed into a "
                 "cycle (%s). Backing out one side (unlock, stay away, start over) broke "
-                "each one, and every round finished. A plain pthread_mutex_lock would have "
-                "waited for ever: nothing in a deadlock ever lets go by itself.",
+                "each one, and every round finished. Without the bound neither wait would "
+                "have ended: each thread held what the other waited for, and let go of "
+                "nothing while it waited.",
                 r->rounds, r->detected, patience, r->detected ? r->cycle : "none");
 }
 
@@ -506,8 +509,9 @@ static void report_ordered(struct ct_run *run, const struct variant_result *r)
     ct_check(run, r->detected == 0, "ordered: no cycle in the wait-for graph (%d found)",
              r->detected);
     ct_takeaway(run,
-                "ordered: with both threads taking A before B, %d rounds gave %d cycles: "
-                "whoever holds A is never waiting for it, so the graph cannot close. %s",
+                "ordered: with both threads taking A before B, %d rounds gave %d cycles: a "
+                "thread waiting for A holds nothing, and one holding B already has A, so "
+                "no wait can close a cycle. %s",
                 r->done, r->detected,
                 r->timeouts ? "Some waits did run out (a holder was preempted), and the "
                               "graph showed them as slowness, not deadlock."
@@ -517,15 +521,16 @@ static void report_ordered(struct ct_run *run, const struct variant_result *r)
 static void report_trylock(struct ct_run *run, const struct variant_result *r)
 {
     check_rounds(run, V_TRYLOCK, r);
-    ct_check(run, r->detected == 0 && r->retries >= r->rounds,
-             "trylock: no cycle, and at least one failed try per round (%lld in %d rounds)",
-             r->retries, r->rounds);
+    ct_check(run, r->provoked == r->rounds && r->detected == 0 && r->retries >= r->provoked,
+             "trylock: %d conflicts set up, no cycle, %lld failed tries", r->provoked,
+             r->retries);
     ct_takeaway(run,
-                "trylock: the same opposite orders and the same gate, but no thread ever "
-                "waited while holding a mutex: %lld tries failed in %d rounds (%.2f per "
-                "round), each followed by letting go and backing off, and no cycle formed. "
+                "trylock: the same opposite orders, and the gate set up the same conflict "
+                "in all %d rounds, but no thread ever waited while holding a mutex: %lld "
+                "tries failed (%.2f per round), each followed by letting go and backing "
+                "off, and no cycle formed. "
                 "%s",
-                r->retries, r->rounds, (double)r->retries / r->rounds,
+                r->provoked, r->retries, (double)r->retries / r->rounds,
                 r->retries > r->rounds
                     ? "More than one per round means both backed off and met again: the "
                       "price of trylock is retries, and in the worst case threads that keep "

@@ -207,7 +207,7 @@ static int loop_round(struct ct_run *run, int n, long long iters, const char *pr
         out->contended += w[i].contended;
         out->wait_ns += w[i].wait_ns;
     }
-    ct_say(run, "%lld increments in %.1f ms; %lld found the mutex taken", out->done, out->ms,
+    ct_say(run, "%lld increments, %.1f ms; %lld found it taken", out->done, out->ms,
            out->contended);
     return 0;
 }

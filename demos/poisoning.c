@@ -146,7 +146,7 @@ static int poison_inside(struct ct_run *run, struct ct_poison_mutex *m, struct p
         return r->lock1;
     struct ledger *l = p;
     r->broken_total = ledger_total(l);
-    ct_say(run, "lock: %s; data reachable: checking %d, savings %d",
+    ct_say(run, "lock: %s; the data: checking %d, savings %d",
            status_name(r->lock1), l->checking, l->savings);
     l->savings = TOTAL - l->checking;      /* finish the transfer the panic cut short */
     r->repaired_total = ledger_total(l);
@@ -285,7 +285,7 @@ static int poisoning_child(int argc, char **argv)
     }
     sh->ledger.checking -= AMOUNT;
     sh->entries++;
-    printf("pid %d holds both locks; took %d from checking\n", (int)getpid(), AMOUNT);
+    printf("pid %d holds both; took %d from checking\n", (int)getpid(), AMOUNT);
     printf(DYING_LINE ", with both mutexes locked\n");
     fflush(stdout);
     raise(SIGKILL);
@@ -452,10 +452,10 @@ static void report_robust(struct ct_run *run, const struct robust_result *r)
              "the parent got %s and saw the half-done transfer (total %d)", errno_name(r->e1),
              r->broken_total);
     ct_check(run, r->consistent_rc == 0 && r->e2 == 0 && r->repaired_total == TOTAL,
-             "after repair (total %d) and pthread_mutex_consistent the mutex works (%s)",
+             "after repair (total %d) and pthread_mutex_consistent: %s",
              r->repaired_total, errno_name(r->e2));
     ct_check(run, r->e3 == EOWNERDEAD && r->e4 == ENOTRECOVERABLE,
-             "unlocked without pthread_mutex_consistent: the next lock says %s",
+             "no pthread_mutex_consistent before unlock: next lock %s",
              errno_name(r->e4));
 
     if (r->e1 != EOWNERDEAD) {

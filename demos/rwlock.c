@@ -116,8 +116,8 @@ static void read_side(struct actor *a)
         a->consistent &= sh->list[i] == i + 1;
     char list[LIST_TEXT];
     format_list(sh, list, sizeof list);
-    ct_say(sh->run, "read lock after %.1f ms (%d reader%s inside); sees %s",
-           a->got_ms - a->arrive_ms, inside, inside == 1 ? "" : "s", list);
+    ct_say(sh->run, "reads after %.1f ms wait, %d in: %s", a->got_ms - a->arrive_ms, inside,
+           list);
     ct_sleep_ms(sh->run, sh->cfg->hold_ms);
     atomic_fetch_sub(&sh->readers_in, 1);
     a->left_ms = since(sh);
@@ -337,7 +337,7 @@ static int rwlock_run(struct ct_run *run)
     ct_legend(run, CT_HOLD, "holding the write lock");
     ct_legend(run, CT_WAIT, "waiting for the lock");
     ct_legend(run, CT_SLEEP, "not there yet");
-    ct_say(run, "lock %s: %s", cfg.kind->name, cfg.kind->how);
+    ct_say(run, "lock: %s", cfg.kind->name);
 
     struct actor a[MAX_ACTORS] = { 0 };
     int n = 0;

@@ -113,8 +113,11 @@ static void test_all_variants(void **state)
         assert_int_equal(dj_cell_int(ord, "rounds"), 2 * 300);
         assert_int_equal(dj_cell_int(tr, "cycles"), 0);
         assert_int_equal(dj_cell_int(tr, "rounds"), 2 * 300);
-        /* the gate makes the first try of every round fail */
+        /* the gate sets up the conflict in every round, and the first try
+         * made in it must fail */
+        assert_int_equal(dj_cell_int(tr, "provoked"), 300);
         assert_true(dj_cell_int(tr, "retries") >= 300);
+        assert_int_equal(dj_cell_int(ord, "provoked"), 0);
         const char *cycle = dj_text(j, "cycle");
         assert_true(strcmp(cycle, cycles[0]) == 0 || strcmp(cycle, cycles[1]) == 0);
         /* the timeline draws opposite: one 'D' per deadlock, both waiting */

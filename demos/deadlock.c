@@ -40,7 +40,6 @@
 #define NTHREADS 2
 #define NLOCKS 2
 #define SHOW_ROUNDS 3           /* ordered, trylock: rounds drawn on the timeline */
-#define BACKOUT_MS 5.0          /* how long a thread that backed out stays away (scaled) */
 #define WORK_MS 5.0             /* rounds on the timeline hold both this long (scaled) */
 #define CYCLE_TEXT 160
 
@@ -84,6 +83,7 @@ struct table {
     struct graph g;
     struct barrier start, gate;
     long long counter;          /* guarded by both locks */
+    atomic_int finished[NTHREADS];  /* rounds each thread has finished */
     atomic_int provoked;        /* rounds in which both passed the gate holding one mutex */
     int detected;               /* cycles found (guarded by g.mu) */
     char cycle[CYCLE_TEXT];     /* the first cycle found (guarded by g.mu) */
@@ -290,9 +290,24 @@ static int take_first(struct locker *me, bool *gated)
     return 0;
 }
 
+/* After backing out: stay away until the other thread has finished the
+ * round (`want` rounds).  It holds its first mutex and now gets ours, so
+ * it will; coming back sooner could close the same cycle again.  False on
+ * cancel. */
+static bool let_other_finish(struct locker *me, int want)
+{
+    struct table *t = me->t;
+    mark(me, CT_SLEEP);
+    while (atomic_load(&t->finished[1 - me->idx]) < want) {
+        if (ct_event_wait_ns(ct_cancel_event(t->run), 200 * INT64_C(1000)))
+            return false;
+    }
+    return true;
+}
+
 /* opposite and ordered: take the first, then wait for the second; on a
- * cycle let go of the first, stay away a moment, start over.  0 with both
- * held, or -ECANCELED with none. */
+ * cycle let go of the first, let the other thread finish, start over.  0
+ * with both held, or -ECANCELED with none. */
 static int take_both_blocking(struct locker *me, bool gated)
 {
     struct table *t = me->t;
@@ -304,13 +319,15 @@ static int take_both_blocking(struct locker *me, bool gated)
         rc = lock_watched(me, me->second);
         if (rc == 0)
             return 0;
+        /* read before the unlock: until then the other cannot finish */
+        int want = atomic_load(&t->finished[1 - me->idx]) + 1;
         unlock_watched(me, me->first);
         if (rc == -ECANCELED)
             return rc;
         me->backouts++;
-        ct_say(t->run, "backing out: unlocked %c, will start over", lock_name[me->first]);
-        mark(me, CT_SLEEP);
-        if (!ct_sleep_ms(t->run, BACKOUT_MS))
+        ct_say(t->run, "backing out: unlocked %c until the other is done",
+               lock_name[me->first]);
+        if (!let_other_finish(me, want))
             return -ECANCELED;
     }
 }
@@ -366,6 +383,7 @@ static void *locker_main(void *arg)
         unlock_watched(me, me->second);
         unlock_watched(me, me->first);
         me->done++;
+        atomic_fetch_add(&t->finished[me->idx], 1);
     }
     if (t->v != V_OPPOSITE)
         ct_say(t->run, "%d rounds; %d waits ran out, %lld tries failed", me->done, me->timeouts,
@@ -496,7 +514,8 @@ static void report_opposite(struct ct_run *run, const struct variant_result *r, 
                 "opposite: the gate let each thread take its first mutex, and in all %d "
                 "rounds each then waited for the mutex the other held: %d deadlocks, each "
                 "found when a %.0f ms wait ran out and the wait-for graph closed into a "
-                "cycle (%s). Backing out one side (unlock, stay away, start over) broke "
+                "cycle (%s). Backing out one side (unlock, let the other finish, start "
+                "over) broke "
                 "each one, and every round finished. Without the bound neither wait would "
                 "have ended: each thread held what the other waited for, and let go of "
                 "nothing while it waited.",
@@ -565,7 +584,7 @@ static int deadlock_run(struct ct_run *run)
     ct_legend(run, CT_HOLD, "holding its first mutex");
     ct_legend(run, CT_WAIT, "waiting for a mutex");
     ct_legend(run, CT_RUN, "holding both");
-    ct_legend(run, CT_SLEEP, "backed out, staying away");
+    ct_legend(run, CT_SLEEP, "backed out, letting the other finish");
     ct_point_legend(run, 'D', "cycle found: deadlock");
     ct_point_legend(run, 'r', "trylock failed");
 

@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "demo.h"
 #include "backoff.h"
@@ -584,7 +583,7 @@ static int deadlock_run(struct ct_run *run)
     ct_legend(run, CT_HOLD, "holding its first mutex");
     ct_legend(run, CT_WAIT, "waiting for a mutex");
     ct_legend(run, CT_RUN, "holding both");
-    ct_legend(run, CT_SLEEP, "backed out, letting the other finish");
+    ct_legend(run, CT_SLEEP, "backed out, holding nothing");
     ct_point_legend(run, 'D', "cycle found: deadlock");
     ct_point_legend(run, 'r', "trylock failed");
 

@@ -3,12 +3,13 @@
  * Shows: the chapter's first program in C.  Each thread locks the mutex,
  * adds 1 to the counter, keeps the lock for a moment (so that holding is
  * visible) and unlocks; the final count is exact and the timeline shows
- * one holder at a time while the others queue.  A second phase repeats
- * the increments in a tight loop and counts how often a thread found the
- * mutex taken and how long it then waited.
+ * one holder at a time while the others queue.  A second phase runs the
+ * increments in a tight loop, first on one thread alone (the uncontended
+ * price), then on all of them, counting how often a thread found the mutex
+ * taken and how long it then waited.
  * Watch for: the staircase on the timeline (never two '#' in one column),
- * the waits growing thread by thread, and the share of contended locks in
- * the tight loop.
+ * the waits growing thread by thread, and how much dearer an increment
+ * gets when the threads share the lock.
  * Lesson: mutual-exclusion (chapter 4).
  */
 #include <errno.h>
@@ -24,6 +25,12 @@
 #define MAX_THREADS 64
 #define CANCEL_EVERY 1024   /* increments between looks at the cancel flag */
 
+struct config {
+    int threads;
+    double hold_ms;
+    long long iters;        /* per thread in the tight loop; 0 skips it */
+};
+
 struct shared {
     struct ct_run *run;
     pthread_mutex_t mu;
@@ -37,12 +44,31 @@ struct shared {
 struct worker {
     struct ct_member m;         /* first: the crew starts and times it */
     struct shared *sh;
-    /* phase 1 */
-    double wait_ms, held_ms;
+    /* phase 1: when it asked, got and released the lock */
+    int64_t asked_ns, got_ns, left_ns;
     long long saw;              /* the counter's value when this thread got in */
     /* phase 2 */
     long long done, contended;
     int64_t wait_ns;
+};
+
+/* What phase 1 measured. */
+struct once_result {
+    int threads;
+    long long counter;
+    int max_holders;
+    struct ct_stats wait, hold;     /* per thread, ms */
+    double busy_ms;                 /* first request to last release */
+    double hold_sum_ms;             /* the holds added up */
+};
+
+/* One run of the tight loop. */
+struct loop_result {
+    int threads;
+    long long counter, done, contended;
+    int max_holders;
+    int64_t wait_ns;
+    double ms;                      /* first start to last finish */
 };
 
 /* Count ourselves into the critical section, keeping the maximum seen. */
@@ -56,6 +82,11 @@ static void leave(struct shared *sh)
     atomic_fetch_sub(&sh->holders, 1);
 }
 
+static double ns_to_ms(int64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
 /* Phase 1: the guide's thread body, with the lock held long enough to see. */
 static void *once_main(void *arg)
 {
@@ -64,21 +95,20 @@ static void *once_main(void *arg)
     if (!ct_member_begin(&w->m))
         return NULL;
     ct_mark(sh->run, CT_WAIT);
-    int64_t t0 = ct_clock_ns();
+    w->asked_ns = ct_clock_ns();
     CT_PT(pthread_mutex_lock(&sh->mu));
-    int64_t t1 = ct_clock_ns();
+    w->got_ns = ct_clock_ns();
     ct_mark(sh->run, CT_HOLD);
     enter(sh);
     w->saw = sh->counter;
     sh->counter = w->saw + 1;
-    w->wait_ms = (double)(t1 - t0) / 1e6;
-    ct_say(sh->run, "locked after waiting %.1f ms; counter %lld -> %lld", w->wait_ms, w->saw,
-           w->saw + 1);
+    ct_say(sh->run, "locked after waiting %.1f ms; counter %lld -> %lld",
+           ns_to_ms(w->got_ns - w->asked_ns), w->saw, w->saw + 1);
     /* sleeping with a lock held is a bug in real code; here it makes the
      * holding visible (and the sleep ends at once on Ctrl-C) */
     ct_sleep_ms(sh->run, sh->hold_ms);
     leave(sh);
-    w->held_ms = (double)(ct_clock_ns() - t1) / 1e6;
+    w->left_ns = ct_clock_ns();
     ct_mark(sh->run, CT_IDLE);  /* before the unlock: the lanes never overlap */
     CT_PT(pthread_mutex_unlock(&sh->mu));
     return NULL;
@@ -117,125 +147,201 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-static int phase_once(struct ct_run *run, int n, double hold_ms)
+/* Summarise the phase-1 workers into *out.  0 or -ENOMEM. */
+static int once_summary(const struct worker *w, int n, struct once_result *out)
 {
-    struct shared sh = { .run = run, .hold_ms = hold_ms };
+    double waits[MAX_THREADS], holds[MAX_THREADS];
+    int64_t lo = INT64_MAX, hi = 0;
+    out->hold_sum_ms = 0;
+    for (int i = 0; i < n; i++) {
+        waits[i] = ns_to_ms(w[i].got_ns - w[i].asked_ns);
+        holds[i] = ns_to_ms(w[i].left_ns - w[i].got_ns);
+        out->hold_sum_ms += holds[i];
+        lo = w[i].asked_ns < lo ? w[i].asked_ns : lo;
+        hi = w[i].left_ns > hi ? w[i].left_ns : hi;
+    }
+    out->busy_ms = hi > lo ? ns_to_ms(hi - lo) : 0;
+    int rc = ct_stats_of(waits, (size_t)n, &out->wait);
+    return rc ? rc : ct_stats_of(holds, (size_t)n, &out->hold);
+}
+
+/* Phase 1: each thread locks once and holds the lock `hold_ms`. */
+static int phase_once(struct ct_run *run, const struct config *cfg, struct once_result *out)
+{
+    int n = cfg->threads;
+    struct shared sh = { .run = run, .hold_ms = cfg->hold_ms };
     struct worker w[MAX_THREADS] = { 0 };
     for (int i = 0; i < n; i++)
         w[i].sh = &sh;
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
-    ct_section(run, "%d threads each lock, add 1, hold %.0f ms, unlock", n, hold_ms);
-    int64_t t0 = ct_clock_ns();
+    ct_section(run, "%d threads each lock, add 1, hold %.0f ms, unlock", n, cfg->hold_ms);
     double span;
     int rc = ct_crew_run(run, w, sizeof w[0], n, once_main, "thread", &span);
-    double wall = (double)(ct_clock_ns() - t0) / 1e6;
     CT_PT(pthread_mutex_destroy(&sh.mu));
     if (rc || ct_cancelled(run))
         return rc;
-
-    double waits[MAX_THREADS], holds[MAX_THREADS];
-    for (int i = 0; i < n; i++) {
-        waits[i] = w[i].wait_ms;
-        holds[i] = w[i].held_ms;
-    }
-    struct ct_stats ws, hs;
-    if ((rc = ct_stats_of(waits, (size_t)n, &ws)) || (rc = ct_stats_of(holds, (size_t)n, &hs)))
-        return rc;
-    ct_say(run, "final count %lld (expected %d)", sh.counter, n);
-
-    static const char *const cols[] = {
-        "what", "min_ms|min ms", "median_ms|median ms", "max_ms|max ms", "total_ms|total ms", NULL,
-    };
-    struct ct_table *t = ct_table_new(run, "once", "one increment each (times per thread)", cols);
-    ct_table_row(t, CT_TEXT("waiting for the lock"), CT_NUM(ws.min, 1), CT_NUM(ws.median, 1),
-                 CT_NUM(ws.max, 1), CT_NUM(ws.mean * n, 1));
-    ct_table_row(t, CT_TEXT("holding the lock"), CT_NUM(hs.min, 1), CT_NUM(hs.median, 1),
-                 CT_NUM(hs.max, 1), CT_NUM(hs.mean * n, 1));
-    ct_result_int(run, "once_count", "final count", sh.counter, NULL);
-    ct_result_num(run, "once_wall_ms", "wall time of the phase", wall, 1, "ms");
-    ct_result_int(run, "once_max_holders", "most threads ever inside at once",
-                  atomic_load(&sh.max_holders), NULL);
-    ct_check(run, sh.counter == n, "one increment each: counter %lld == %d threads", sh.counter,
-             n);
-    ct_check(run, atomic_load(&sh.max_holders) == 1,
-             "never more than one thread inside the lock (max seen %d)",
-             atomic_load(&sh.max_holders));
-
-    double serial = hs.mean * n;
-    ct_takeaway(run,
-                "%d threads each held the lock about %.1f ms, and the phase took %.1f ms: "
-                "%.0f%% of the sum of the holds. The mutex turned the threads into a queue; "
-                "the last one in line waited %.1f ms for %.1f ms of work.",
-                n, hs.median, wall, serial > 0 ? 100.0 * wall / serial : 0.0, ws.max,
-                hs.median);
-    return 0;
+    out->threads = n;
+    out->counter = sh.counter;
+    out->max_holders = atomic_load(&sh.max_holders);
+    ct_say(run, "final count %lld", sh.counter);
+    return once_summary(w, n, out);
 }
 
-static int phase_loop(struct ct_run *run, int n, long long iters)
+/* The tight loop with `n` threads of `iters` increments each. */
+static int loop_round(struct ct_run *run, int n, long long iters, const char *prefix,
+                      struct loop_result *out)
 {
     struct shared sh = { .run = run, .iters = iters };
     struct worker w[MAX_THREADS] = { 0 };
     for (int i = 0; i < n; i++)
         w[i].sh = &sh;
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
-    ct_section(run, "%d threads x %lld increments in a tight loop", n, iters);
-    double ms;
-    int rc = ct_crew_run(run, w, sizeof w[0], n, loop_main, "loop", &ms);
+    int rc = ct_crew_run(run, w, sizeof w[0], n, loop_main, prefix, &out->ms);
     CT_PT(pthread_mutex_destroy(&sh.mu));
     if (rc || ct_cancelled(run))
         return rc;
-
-    long long done = 0, contended = 0;
-    int64_t wait_ns = 0;
+    *out = (struct loop_result){ .threads = n, .counter = sh.counter, .ms = out->ms,
+                                 .max_holders = atomic_load(&sh.max_holders) };
     for (int i = 0; i < n; i++) {
-        done += w[i].done;
-        contended += w[i].contended;
-        wait_ns += w[i].wait_ns;
+        out->done += w[i].done;
+        out->contended += w[i].contended;
+        out->wait_ns += w[i].wait_ns;
     }
-    double ns_op = done ? ms * 1e6 / (double)done : 0;
-    double pct = done ? 100.0 * (double)contended / (double)done : 0;
-    double wait_avg = contended ? (double)wait_ns / (double)contended : 0;
-    ct_say(run, "%lld increments in %.1f ms; %lld found the mutex taken", done, ms, contended);
-
-    ct_result_int(run, "loop_count", "tight loop: final count", sh.counter, NULL);
-    ct_result_num(run, "loop_ms", "tight loop: time (first start to last finish)", ms, 1, "ms");
-    ct_result_num(run, "loop_ns_per_op", "tight loop: time per increment", ns_op, 1, "ns");
-    ct_result_num(run, "loop_contended_pct", "tight loop: locks that found it taken", pct, 1,
-                  "%");
-    ct_result_num(run, "loop_wait_ns", "tight loop: average wait when taken", wait_avg, 0, "ns");
-    ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
-    ct_check(run, sh.counter == done, "tight loop: counter %lld == %lld increments made",
-             sh.counter, done);
-    ct_check(run, atomic_load(&sh.max_holders) == 1,
-             "tight loop: never more than one thread inside (max seen %d)",
-             atomic_load(&sh.max_holders));
-
-    if (n == 1)
-        ct_takeaway(run,
-                    "With a single thread no lock was ever contended: %.1f ns per increment is "
-                    "the bare price of lock plus unlock.",
-                    ns_op);
-    else
-        ct_takeaway(run,
-                    "In the tight loop %.1f%% of the %lld locks found the mutex taken; those "
-                    "waited %.0f ns on average, and an increment cost %.1f ns overall. %s",
-                    pct, done, wait_avg, ns_op,
-                    pct >= 10 ? "When the work inside the lock is this short, the lock itself "
-                                "is the work: the threads spend their time handing it over."
-                              : "Most locks were uncontended, which is when a mutex is cheap.");
+    ct_say(run, "%lld increments, %.1f ms; %lld found it taken", out->done, out->ms,
+           out->contended);
     return 0;
+}
+
+/* Phase 2: one thread alone (what an uncontended lock costs), then all. */
+static int phase_loop(struct ct_run *run, const struct config *cfg, struct loop_result *alone,
+                      struct loop_result *all)
+{
+    ct_section(run, "1 thread x %lld increments in a tight loop", cfg->iters);
+    int rc = loop_round(run, 1, cfg->iters, "alone", alone);
+    if (rc || ct_cancelled(run) || cfg->threads == 1)
+        return rc;
+    ct_section(run, "%d threads x %lld increments in a tight loop", cfg->threads, cfg->iters);
+    return loop_round(run, cfg->threads, cfg->iters, "loop", all);
+}
+
+static void report_once(struct ct_run *run, const struct once_result *r)
+{
+    static const char *const cols[] = {
+        "what", "min_ms|min ms", "median_ms|median ms", "max_ms|max ms", "total_ms|total ms", NULL,
+    };
+    struct ct_table *t = ct_table_new(run, "once", "one increment each (times per thread)", cols);
+    ct_table_row(t, CT_TEXT("waiting for the lock"), CT_NUM(r->wait.min, 1),
+                 CT_NUM(r->wait.median, 1), CT_NUM(r->wait.max, 1),
+                 CT_NUM(r->wait.mean * r->threads, 1));
+    ct_table_row(t, CT_TEXT("holding the lock"), CT_NUM(r->hold.min, 1),
+                 CT_NUM(r->hold.median, 1), CT_NUM(r->hold.max, 1), CT_NUM(r->hold_sum_ms, 1));
+    ct_result_int(run, "once_count", "final count", r->counter, NULL);
+    ct_result_num(run, "once_busy_ms", "first request to last release", r->busy_ms, 1, "ms");
+    ct_result_int(run, "once_max_holders", "most threads ever inside at once", r->max_holders,
+                  NULL);
+    ct_check(run, r->counter == r->threads, "one increment each: counter %lld == %d threads",
+             r->counter, r->threads);
+    ct_check(run, r->max_holders == 1, "never more than one thread inside the lock (max seen %d)",
+             r->max_holders);
+    if (r->threads == 1) {
+        ct_takeaway(run, "One thread alone held the lock for %.1f ms; it waited %.2f ms to get "
+                    "it.", r->hold.max, r->wait.max);
+        return;
+    }
+    ct_takeaway(run,
+                "The %d holds added up to %.1f ms and the lock was in demand for %.1f ms, "
+                "from the first request to the last release: the holds came one after "
+                "another, never side by side (at most %d inside). The last thread in line "
+                "waited %.1f ms for a hold of %.1f ms.",
+                r->threads, r->hold_sum_ms, r->busy_ms, r->max_holders, r->wait.max,
+                r->hold.median);
+}
+
+static double ns_per_op(const struct loop_result *r)
+{
+    return r->done ? r->ms * 1e6 / (double)r->done : 0;
+}
+
+static void report_loop_round(struct ct_run *run, const struct loop_result *r, const char *key,
+                              const char *what)
+{
+    char k[32], label[64];
+    snprintf(k, sizeof k, "%s_count", key);
+    snprintf(label, sizeof label, "%s: final count", what);
+    ct_result_int(run, k, label, r->counter, NULL);
+    snprintf(k, sizeof k, "%s_ns_per_op", key);
+    snprintf(label, sizeof label, "%s: time per increment", what);
+    ct_result_num(run, k, label, ns_per_op(r), 1, "ns");
+    ct_check(run, r->counter == r->done && r->max_holders == 1,
+             "%s: counter %lld == %lld increments made, at most %d inside", what, r->counter,
+             r->done, r->max_holders);
+}
+
+static void report_loop(struct ct_run *run, const struct loop_result *alone,
+                        const struct loop_result *all)
+{
+    report_loop_round(run, alone, "alone", "1 thread");
+    ct_check(run, alone->contended == 0, "1 thread: never found the mutex taken (%lld times)",
+             alone->contended);
+    if (all->threads == 0) {
+        ct_takeaway(run,
+                    "Alone, a thread paid %.1f ns per increment (lock, add, the demo's "
+                    "occupancy count and unlock) and never found the lock taken.",
+                    ns_per_op(alone));
+        ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
+        return;
+    }
+    char what[32];
+    snprintf(what, sizeof what, "%d threads", all->threads);
+    report_loop_round(run, all, "loop", what);
+    double pct = all->done ? 100.0 * (double)all->contended / (double)all->done : 0;
+    double wait = all->contended ? (double)all->wait_ns / (double)all->contended : 0;
+    ct_result_num(run, "loop_contended_pct", "locks that found it taken", pct, 1, "%");
+    ct_result_num(run, "loop_wait_ns", "average wait when taken", wait, 0, "ns");
+
+    double a = ns_per_op(alone), m = ns_per_op(all), ratio = a > 0 ? m / a : 0;
+    char why[200];
+    if (ratio >= 1.5 && all->contended > 0)
+        snprintf(why, sizeof why,
+                 "Only %.1f%% of the locks had to wait, but a wait cost %.0f ns, the price "
+                 "of %.0f increments by a thread alone.",
+                 pct, wait, a > 0 ? wait / a : 0);
+    else if (ratio > 0.67)
+        snprintf(why, sizeof why, "Contention cost little extra in this run.");
+    else
+        snprintf(why, sizeof why,
+                 "Contention cannot make increments cheaper: the machine was busier "
+                 "during the 1-thread run.");
+    ct_takeaway(run,
+                "In the tight loop an increment cost %.1f ns with %d threads on %d CPUs "
+                "against %.1f ns for one thread alone (%.1fx). %s These are single runs on a "
+                "shared machine: raise iters, or repeat, for steadier figures.",
+                m, all->threads, ct_cpus(), a, ratio, why);
+    ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
 }
 
 static int mutex_run(struct ct_run *run)
 {
-    int n = (int)ct_param_int(run, "threads");
+    struct config cfg = {
+        .threads = (int)ct_param_int(run, "threads"),
+        .hold_ms = ct_param_num(run, "hold-ms"),
+        .iters = ct_param_int(run, "iters"),
+    };
     ct_legend(run, CT_WAIT, "waiting for the mutex");
     ct_legend(run, CT_HOLD, "holding the mutex");
-    int rc = phase_once(run, n, ct_param_num(run, "hold-ms"));
+    struct once_result once = { 0 };
+    int rc = phase_once(run, &cfg, &once);
     if (rc || ct_cancelled(run))
         return rc;
-    long long iters = ct_param_int(run, "iters");
-    return iters > 0 ? phase_loop(run, n, iters) : 0;
+    report_once(run, &once);
+    if (cfg.iters == 0)
+        return 0;
+    struct loop_result alone = { 0 }, all = { 0 };
+    rc = phase_loop(run, &cfg, &alone, &all);
+    if (rc || ct_cancelled(run))
+        return rc;
+    report_loop(run, &alone, &all);
+    return 0;
 }
 
 static const struct ct_param_spec mutex_params[] = {
@@ -254,8 +360,9 @@ const struct ct_demo ct_demo_mutex = {
     .summary = "Threads increment a counter under a pthread mutex: exact count, waits and holds",
     .intro = "Ten threads each lock a pthread mutex, add 1 to a shared counter and unlock, as in "
              "the chapter's first example; each keeps the lock a few milliseconds so the "
-             "timeline can show who holds it and who queues. Then the same threads hammer the "
-             "counter in a tight loop while the demo counts how often a lock was contended.",
+             "timeline can show who holds it and who queues. Then a tight loop of increments "
+             "runs on one thread alone and on all of them, and the demo counts how often a "
+             "lock was contended and what that did to the price of an increment.",
     .params = mutex_params,
     .smoke = "threads=3 hold-ms=2 iters=5000",
     .run = mutex_run,

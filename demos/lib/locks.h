@@ -11,7 +11,13 @@
  * be NULL) and return 0, -ETIMEDOUT or -ECANCELED.  With no timeout and no
  * event the POSIX kinds call the plain blocking function, so a benchmark
  * measures exactly pthread_rwlock_rdlock and friends; otherwise they wait
- * in short timed slices.
+ * in short timed slices (wait.h).
+ *
+ * A caveat of those slices: a POSIX waiter whose timed wait runs out leaves
+ * the lock's queue and joins it again, so for one moment every slice
+ * (CT_WAIT_SLICE_NS) a writer waiting on the writer-preferring rwlock is
+ * not waiting, and a reader may slip in ahead of it.  A demo that shows a
+ * lock's policy must use the plain blocking calls.
  */
 #ifndef CT_LOCKS_H
 #define CT_LOCKS_H

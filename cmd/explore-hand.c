@@ -209,25 +209,35 @@ static void view_title(const struct hand *h, const struct view *v, char *out, si
         snprintf(out + off, n - off, ": %s()", v->code->fn_name);
 }
 
-/* Body line i of v in `width` columns; `narrow` halves the indent, `pad`
- * fills the width (a left column). */
-static void draw_code_line(FILE *out, const struct hand *h, const struct view *v, int i,
-                           int width, bool narrow, bool padded)
+/* Body line i of v as a cell of `width` columns, appended to row (of
+ * size n); `narrow` halves the indent.  The cell is padded to its width
+ * (the row is stripped of trailing blanks when printed). */
+static void code_cell(char *row, size_t n, const struct hand *h, const struct view *v, int i,
+                      int width, bool narrow)
 {
     char mg[CT_EX_MAX_THREADS + 3], text[160];
+    size_t off = strlen(row);
     int mw = margin_width(h, v);
     if (i >= v->n) {
-        fprintf(out, "%-*s", padded ? width : 0, "");
+        snprintf(row + off, n - off, "%-*s", width, "");
         return;
     }
     margin(h, v, i, mg, mw);
     tidy(v->line[i], v->len[i], narrow, text, sizeof text);
-    bool here = mg[0] != ' ';
-    int pad = padded ? width - mw : 0;
-    if (h->a->color && here)
-        fprintf(out, "\033[1;33m%s\033[0;1m%-*.*s\033[0m", mg, pad, width - mw, text);
+    int shown = (int)strlen(text) < width - mw ? (int)strlen(text) : width - mw;
+    if (h->a->color && mg[0] != ' ')
+        snprintf(row + off, n - off, "\033[1;33m%s\033[0;1m%.*s\033[0m%*s", mg, shown, text,
+                 width - mw - shown, "");
     else
-        fprintf(out, "%s%-*.*s", mg, pad, width - mw, text);
+        snprintf(row + off, n - off, "%s%.*s%*s", mg, shown, text, width - mw - shown, "");
+}
+
+static void put_row(FILE *out, char *row)
+{
+    size_t len = strlen(row);
+    while (len > 0 && row[len - 1] == ' ')
+        row[--len] = '\0';
+    fprintf(out, "%s\n", row);
 }
 
 /* Code views in `rows` rows: two side by side, else one above the other. */
@@ -240,14 +250,14 @@ static void draw_code(FILE *out, const struct hand *h, int rows)
             start[k] = window_start(h, &h->view[k], rows - 1);
         int most = h->view[0].n > h->view[1].n ? h->view[0].n : h->view[1].n;
         view_title(h, &h->view[0], title, sizeof title);
-        fprintf(out, "%-39.39s ", title);
+        fprintf(out, "%-40.40s", title);
         view_title(h, &h->view[1], title, sizeof title);
         fprintf(out, "%.40s\n", title);
         for (int r = 0; r < rows - 1 && r < most; r++) {
-            draw_code_line(out, h, &h->view[0], start[0] + r, 39, true, true);
-            fputc(' ', out);
-            draw_code_line(out, h, &h->view[1], start[1] + r, 40, true, false);
-            fputc('\n', out);
+            char row[256] = "";
+            code_cell(row, sizeof row, h, &h->view[0], start[0] + r, 40, true);
+            code_cell(row, sizeof row, h, &h->view[1], start[1] + r, 40, true);
+            put_row(out, row);
         }
         return;
     }
@@ -259,8 +269,9 @@ static void draw_code(FILE *out, const struct hand *h, int rows)
         view_title(h, v, title, sizeof title);
         fprintf(out, "%.80s\n", title);
         for (int r = 0; r < shown; r++) {
-            draw_code_line(out, h, v, start + r, SCREEN_COLS - 1, false, false);
-            fputc('\n', out);
+            char row[256] = "";
+            code_cell(row, sizeof row, h, v, start + r, SCREEN_COLS, false);
+            put_row(out, row);
         }
     }
 }
@@ -304,7 +315,7 @@ static int count_buffer_lines(const struct hand *h)
 }
 
 static const char keys_line[] =
-    "keys: 0-9 step that thread  n same thread again  u undo  r restart  q quit  ? help";
+    "keys: 0-9 step that thread  n same again  u undo  r restart  q quit  ? help";
 
 static const char *const help_text[] = {
     "You are the scheduler: each key lets one thread make its next shared access",
@@ -661,7 +672,7 @@ static int scripted(struct hand *h)
     seen[nseen] = '\0';
     if (h->a->json) {
         json_report(h, seen);
-    } else {
+    } else if (nseen > 0) {
         h->nsay = 0;
         announce(h);
         fputc('\n', stdout);

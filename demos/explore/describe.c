@@ -183,7 +183,7 @@ void ct_ex_describe_blocked(const struct ct_ex_world *w, const struct ct_ex_stat
     case CT_EX_OP_RECV:
         obj_name(w->sc->chans, "ch", op->a, x, sizeof x);
         sender_names(w, s, op->a, names, sizeof names);
-        snprintf(buf, n, "waits for a message on %s (senders held by %s)", x, names);
+        snprintf(buf, n, "waits on %s (senders: %s)", x, names);
         return;
     case CT_EX_OP_SEND:
         obj_name(w->sc->chans, "ch", op->a, x, sizeof x);

@@ -112,7 +112,7 @@ static void waiter(EX_THREAD)
         ex_wait(cv, m);
     }
     ex_load(ready, &my->r);
-    ex_fail_if(!my->r, "went on while ready was 0");
+    ex_fail_if(!my->r, "ready was 0");
     ex_unlock(m);
     EX_END;
 }
@@ -137,7 +137,7 @@ static void waiter_fixed(EX_THREAD)
         ex_wait(cv, m);
         ex_load(ready, &my->r);
     }
-    ex_fail_if(!my->r, "went on while ready was 0");
+    ex_fail_if(!my->r, "ready was 0");
     ex_unlock(m);
     EX_END;
 }

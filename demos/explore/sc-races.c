@@ -51,7 +51,8 @@ const struct ct_ex_scenario ct_ex_sc_lost_update = {
     .name = "lost-update",
     .title = "Two threads, load then store",
     .lesson = "intro",
-    .story = "Each thread adds 1 to a shared counter, ITERS times, by loading "
+    .story = "Each thread adds 1 to a shared counter iters times (iters=N, "
+             "default 1) by loading "
              "it and storing the value plus one.",
     .invariant = "at the end, counter == threads x iters",
     .goal = "make an update get lost: end with the counter too low",

@@ -255,6 +255,14 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
     }
 }
 
+/* "  broken: MESSAGE", wrapped to 80 columns. */
+static void say_wrapped(const char *head, const char *msg)
+{
+    char line[256];
+    snprintf(line, sizeof line, "%s%s", head, msg);
+    ct_wrap(stdout, line, 80, 2);
+}
+
 /* ---- search ---------------------------------------------------------------------- */
 
 static volatile sig_atomic_t interrupted;
@@ -306,8 +314,8 @@ static void search_text(const struct request *rq, const struct ct_ex_world *w,
     else
         snprintf(bound, sizeof bound, "at most %d preemption%s", rq->bound,
                  rq->bound == 1 ? "" : "s");
-    printf("explore %s search: %s (%s version)\n", w->sc->name, w->sc->title,
-           w->cfg.fixed ? "fixed" : "broken");
+    printf("explore %s search (%s): %s\n", w->sc->name, w->cfg.fixed ? "fixed" : "broken",
+           w->sc->title);
     printf("  %d threads x %d iteration%s; %s; reduction: sleep sets\n", w->nthreads,
            w->cfg.iters, w->cfg.iters == 1 ? "" : "s", bound);
     printf("  invariant: %s\n\n", w->sc->invariant);
@@ -325,7 +333,7 @@ static void search_text(const struct request *rq, const struct ct_ex_world *w,
     ct_ex_format_schedule(r->sched, r->shortest, sched, sizeof sched);
     printf("\nShortest breaking schedule: %d steps\n", r->shortest);
     ct_ex_print_timeline(stdout, w, states, r->sched, r->shortest);
-    printf("  %s: %s\n", r->how == CT_EX_DEADLOCK ? "deadlock" : "broken", r->message);
+    say_wrapped(r->how == CT_EX_DEADLOCK ? "" : "broken: ", r->message);
     if (r->how == CT_EX_DEADLOCK) {
         char lines[8][96];
         int n = ct_ex_wait_for(w, &states[r->shortest], lines, 8);
@@ -462,13 +470,11 @@ static int replay_report(const struct ct_ex_world *w, const uint8_t *sched, int 
         ct_json_object_end(&j);
         ct_json_finish(&j);
     } else {
-        printf("explore %s schedule=%s: %s (%s version)\n\n", w->sc->name, buf, w->sc->title,
-               w->cfg.fixed ? "fixed" : "broken");
+        printf("explore %s (%s): %s\nschedule=%s\n\n", w->sc->name,
+               w->cfg.fixed ? "fixed" : "broken", w->sc->title, buf);
         ct_ex_print_timeline(stdout, w, states, sched, len);
-        if (st == CT_EX_BROKEN)
-            printf("  broken: %s\n", msg);
-        else if (st == CT_EX_DEADLOCK)
-            printf("  %s\n", msg);
+        if (st == CT_EX_BROKEN || st == CT_EX_DEADLOCK)
+            say_wrapped(st == CT_EX_BROKEN ? "broken: " : "", msg);
         else if (st == CT_EX_FINISHED)
             printf("  every thread finished; the invariant held\n");
         else

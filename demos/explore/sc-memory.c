@@ -57,8 +57,8 @@ static const char *litmus_check(const struct ct_ex_state *s, const struct ct_ex_
     if (!final || CT_EX_LOCALS_OF(s, 0, struct litmus)->r ||
         CT_EX_LOCALS_OF(s, 1, struct litmus)->r)
         return NULL;
-    snprintf(buf, n, "both threads read 0: each load ran before the other "
-                     "thread's store landed");
+    snprintf(buf, n, "both threads read 0: each load ran before the other's "
+                     "store landed");
     return buf;
 }
 

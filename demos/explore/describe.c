@@ -263,11 +263,6 @@ void ct_ex_describe_locals(const struct ct_ex_world *w, const struct ct_ex_state
         memcpy(&v, th->locals + 4 * i, sizeof v);
         off += (size_t)snprintf(buf + off, n - off, "%s%s=%d", off ? " " : "", x, v);
     }
-    for (int k = 0; k < th->nbuf && off < n; k++) {
-        ct_ex_list_name(w->sc->vars, th->buf[k].var, x, sizeof x);
-        off += (size_t)snprintf(buf + off, n - off, "%sbuf%d:%s=%d", off ? " " : "", k, x,
-                                (int)th->buf[k].val);
-    }
 }
 
 static void append(char *dst, size_t n, const char *src)

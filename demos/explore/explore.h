@@ -244,7 +244,8 @@ void ct_ex_actor_name(const struct ct_ex_world *w, int a, char *buf, size_t n);
 /* "counter=2", "a: t0", ... the shared state on one line */
 void ct_ex_describe_shared(const struct ct_ex_world *w, const struct ct_ex_state *s,
                            char *buf, size_t n);
-/* "i=1 tmp=0": the named locals of thread t */
+/* "i=1 tmp=0": the named locals of thread t (its pending stores are
+ * actors of their own, described by ct_ex_describe_next) */
 void ct_ex_describe_locals(const struct ct_ex_world *w, const struct ct_ex_state *s, int t,
                            char *buf, size_t n);
 /* The name of item `i` in a comma-separated list ("x,y"), or "#i". */

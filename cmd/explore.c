@@ -226,7 +226,8 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
         int l = (int)strlen(shared);
         sw = l > sw ? l : sw;
     }
-    int lane = (78 - 6 - (sw > 30 ? 0 : sw)) / w->nthreads;
+    /* "  step  " lanes "shared after": 80 columns at most */
+    int lane = (80 - 8 - (sw > 30 ? 0 : sw < 12 ? 12 : sw)) / w->nthreads;
     lane = lane > 26 ? 26 : lane;
     bool lanes = lane >= 18;
     fprintf(out, "  step  ");
@@ -234,7 +235,9 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
         ct_ex_actor_name(w, t, name, sizeof name);
         fprintf(out, "%-*s", lane, name);
     }
-    fprintf(out, "%s\n", lanes && sw <= 30 ? "shared after" : "");
+    if (!lanes)
+        fprintf(out, "%-9s %-30s ", "who", "did");
+    fprintf(out, "%s\n", sw <= 30 || !lanes ? "shared after" : "(shared after: below)");
     for (int i = 0; i < len; i++) {
         int a = sched[i], t = owner_thread(w, a);
         ct_ex_describe_done(w, &states[i], &states[i + 1], a, did, sizeof did);
@@ -246,12 +249,15 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
         }
         char shown[112];            /* a store landing goes in its thread's lane */
         snprintf(shown, sizeof shown, "%s%s", a >= w->nthreads ? "(buf) " : "", did);
-        fprintf(out, "  %4d  %*s%-*.*s%*s", i + 1, t * lane, "", lane - 2, lane - 2, shown,
-                (w->nthreads - 1 - t) * lane + 2, "");
-        if (sw <= 30)
-            fprintf(out, "%s\n", shared);
-        else
-            fprintf(out, "\n        = %.70s\n", shared);
+        char row[320];
+        snprintf(row, sizeof row, "  %4d  %*s%-*.*s%*s%s", i + 1, t * lane, "", lane - 2,
+                 lane - 2, shown, (w->nthreads - 1 - t) * lane + 2, "", sw <= 30 ? shared : "");
+        size_t end = strlen(row);
+        while (end > 0 && row[end - 1] == ' ')
+            row[--end] = '\0';
+        fprintf(out, "%s\n", row);
+        if (sw > 30)
+            fprintf(out, "        = %.70s\n", shared);
     }
 }
 

@@ -237,7 +237,7 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
     }
     if (!lanes)
         fprintf(out, "%-9s %-30s ", "who", "did");
-    fprintf(out, "%s\n", sw <= 30 || !lanes ? "shared after" : "(shared after: below)");
+    fprintf(out, "%s\n", sw <= 30 || !lanes ? "shared after" : "shared: below");
     for (int i = 0; i < len; i++) {
         int a = sched[i], t = owner_thread(w, a);
         ct_ex_describe_done(w, &states[i], &states[i + 1], a, did, sizeof did);

@@ -308,7 +308,11 @@ static void print_counts(const struct request *rq, const struct ct_ex_search_res
     }
     ct_group_digits((long long)(r->seconds > 0 ? (double)r->explored / r->seconds : 0), a,
                     sizeof a);
+    ct_group_digits((long long)(r->cpu_seconds > 0 ? (double)r->explored / r->cpu_seconds : 0),
+                    b, sizeof b);
     printf("  time                   %11.1f ms   %s schedules/s\n", r->seconds * 1e3, a);
+    printf("  CPU time               %11.1f ms   %s schedules per CPU second\n",
+           r->cpu_seconds * 1e3, b);
 }
 
 static void search_text(const struct request *rq, const struct ct_ex_world *w,
@@ -389,6 +393,7 @@ static void search_json(const struct request *rq, const struct ct_ex_world *w,
     ct_json_kv_num(&j, "seconds", r->seconds);
     ct_json_kv_num(&j, "schedules_per_second",
                    r->seconds > 0 ? (double)r->explored / r->seconds : 0);
+    ct_json_kv_num(&j, "cpu_seconds", r->cpu_seconds);
     ct_json_key(&j, "shortest");
     if (!r->shortest) {
         ct_json_null(&j);

@@ -353,6 +353,12 @@ void ct_ex_step(const struct ct_ex_world *w, struct ct_ex_state *s, int a)
 enum ct_ex_status ct_ex_status(const struct ct_ex_world *w, const struct ct_ex_state *s,
                                char *buf, size_t n)
 {
+    return ct_ex_status_en(w, s, ct_ex_enabled(w, s), buf, n);
+}
+
+enum ct_ex_status ct_ex_status_en(const struct ct_ex_world *w, const struct ct_ex_state *s,
+                                  uint32_t enabled, char *buf, size_t n)
+{
     if (s->fault) {
         char who[32];
         ct_ex_actor_name(w, s->fault_actor, who, sizeof who);
@@ -362,7 +368,7 @@ enum ct_ex_status ct_ex_status(const struct ct_ex_world *w, const struct ct_ex_s
     bool all_done = true;
     for (int t = 0; t < w->nthreads; t++)
         all_done &= s->th[t].done;
-    bool stuck = ct_ex_enabled(w, s) == 0;
+    bool stuck = enabled == 0;
     if (stuck && !all_done) {
         snprintf(buf, n, "deadlock: no thread can move, and not all have finished");
         return CT_EX_DEADLOCK;

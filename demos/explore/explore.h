@@ -222,6 +222,10 @@ void ct_ex_step(const struct ct_ex_world *w, struct ct_ex_state *s, int a);
 enum ct_ex_status ct_ex_status(const struct ct_ex_world *w, const struct ct_ex_state *s,
                                char *buf, size_t n);
 
+/* The same, given ct_ex_enabled(w, s). */
+enum ct_ex_status ct_ex_status_en(const struct ct_ex_world *w, const struct ct_ex_state *s,
+                                  uint32_t enabled, char *buf, size_t n);
+
 /* Whether actors a and b, both enabled in s, touch a common object with
  * at least one writing (then their order matters). */
 bool ct_ex_dependent(const struct ct_ex_world *w, const struct ct_ex_state *s, int a, int b);
@@ -300,6 +304,7 @@ struct ct_ex_search_result {
     bool naive_counted;         /* false: too many states to count */
     bool stopped;               /* by the limit or *cancel: figures partial */
     double seconds;             /* of the reduced search alone */
+    double cpu_seconds;         /* the CPU time it took (steadier on a busy machine) */
 };
 
 /* Search every schedule of `w` within the options.  0, or -ENOMEM. */

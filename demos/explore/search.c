@@ -51,15 +51,19 @@ static void found(struct search *S, int len, enum ct_ex_status st, const char *m
     }
 }
 
-static bool bound_refuses(const struct search *S, const struct ct_ex_state *s, int a)
+/* Whether the bound forbids actor a now (en: who can step in s); the
+ * same rule as ct_ex_is_preemption, from the mask. */
+static bool bound_refuses(const struct search *S, const struct ct_ex_state *s, uint32_t en,
+                          int a)
 {
-    return S->o->bound >= 0 && s->preemptions >= S->o->bound &&
-           ct_ex_is_preemption(S->w, s, a);
+    int last = s->last_thread;
+    return S->o->bound >= 0 && s->preemptions >= S->o->bound && a < S->w->nthreads &&
+           last >= 0 && last != a && (en & (1u << last));
 }
 
-/* Explore below stack[depth] with the given sleep set.  True if nothing
- * below was cut (by the bound or the length limit). */
-static bool dfs(struct search *S, int depth, uint32_t sleep)
+/* Explore below stack[depth] (where en can step) with the given sleep
+ * set.  True if nothing below was cut (by the bound or the length). */
+static bool dfs(struct search *S, int depth, uint32_t en, uint32_t sleep)
 {
     const struct ct_ex_world *w = S->w;
     const struct ct_ex_state *s = &S->stack[depth];
@@ -68,7 +72,6 @@ static bool dfs(struct search *S, int depth, uint32_t sleep)
         r->too_long++;
         return false;
     }
-    uint32_t en = ct_ex_enabled(w, s);
     uint32_t done = 0;
     bool complete = true, any = false;
     char msg[160];
@@ -76,7 +79,7 @@ static bool dfs(struct search *S, int depth, uint32_t sleep)
         uint32_t bit = 1u << a;
         if (!(en & bit) || (sleep & bit))
             continue;
-        if (bound_refuses(S, s, a)) {
+        if (bound_refuses(S, s, en, a)) {
             r->bound_cut++;
             complete = false;
             continue;
@@ -87,7 +90,8 @@ static bool dfs(struct search *S, int depth, uint32_t sleep)
         ct_ex_step(w, c, a);
         r->steps++;
         S->path[depth] = (uint8_t)a;
-        enum ct_ex_status st = ct_ex_status(w, c, msg, sizeof msg);
+        uint32_t cen = ct_ex_enabled(w, c);
+        enum ct_ex_status st = ct_ex_status_en(w, c, cen, msg, sizeof msg);
         bool sub = true;
         if (st == CT_EX_RUNNING) {
             uint32_t child_sleep = 0;
@@ -98,7 +102,7 @@ static bool dfs(struct search *S, int depth, uint32_t sleep)
                         child_sleep |= 1u << u;
                 }
             }
-            sub = dfs(S, depth + 1, child_sleep);
+            sub = dfs(S, depth + 1, cen, child_sleep);
         } else {
             r->explored++;
             if (st != CT_EX_FINISHED)
@@ -261,10 +265,10 @@ static int count_naive(const struct ct_ex_world *w, int bound, const struct ct_e
     return 0;
 }
 
-static double now_s(void)
+static double now_s(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -280,16 +284,18 @@ int ct_ex_search(const struct ct_ex_world *w, const struct ct_ex_search_opts *o,
     S->r = r;
     ct_ex_start(w, &S->stack[0]);
     char msg[160];
-    double t0 = now_s();
-    enum ct_ex_status st = ct_ex_status(w, &S->stack[0], msg, sizeof msg);
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    uint32_t en = ct_ex_enabled(w, &S->stack[0]);
+    enum ct_ex_status st = ct_ex_status_en(w, &S->stack[0], en, msg, sizeof msg);
     if (st == CT_EX_RUNNING) {
-        dfs(S, 0, 0);
+        dfs(S, 0, en, 0);
     } else {
         r->explored = 1;
         if (st != CT_EX_FINISHED)
             found(S, 0, st, msg);
     }
-    r->seconds = now_s() - t0;
+    r->seconds = now_s(CLOCK_MONOTONIC) - t0;
+    r->cpu_seconds = now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
     int rc = 0;
     if (o->count_naive && !r->stopped) {
         if (st == CT_EX_RUNNING) {

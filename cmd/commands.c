@@ -216,7 +216,7 @@ const struct ct_command ct_commands[] = {
       "sleeps by X. Ctrl-C cancels the demo (its threads are joined first) and "
       "returns to the prompt.",
       1, -1, CT_COMPLETE_DEMO, 0, cmd_run },
-    { "explore", "[SCENARIO [search|schedule=LIST] [fixed] [KEY=VALUE ...]]",
+    { "explore", "[SCENARIO [search] [fixed] [KEY=VALUE ...]]",
       "Play the scheduler over a small concurrent program, or search every interleaving.",
       "Without a scenario, lists them. 'explore NAME' shows each thread's code with "
       "a cursor on its next step: a digit steps that thread, n the same one again, "

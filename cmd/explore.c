@@ -62,6 +62,7 @@ static int list_scenarios(const struct ct_options *opt)
     }
     printf("Scenarios: explore NAME plays the scheduler, explore NAME search\n"
            "searches every interleaving, add 'fixed' for the repaired version.\n\n");
+    printf("  %-20s %-37s %s\n", "scenario", "what goes wrong", "lesson");
     for (size_t i = 0; i < ct_ex_scenario_count; i++) {
         const struct ct_ex_scenario *sc = ct_ex_scenarios[i];
         printf("  %-20s %-37s %s\n", sc->name, sc->title, sc->lesson);

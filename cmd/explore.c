@@ -390,6 +390,7 @@ static void search_json(const struct request *rq, const struct ct_ex_world *w,
     else
         ct_json_null(&j);
     ct_json_kv_int(&j, "naive_shortest", r->naive_shortest);
+    ct_json_kv_int(&j, "distinct_states", (long long)r->naive_states);
     ct_json_kv_bool(&j, "complete", !r->stopped);
     ct_json_kv_num(&j, "seconds", r->seconds);
     ct_json_kv_num(&j, "schedules_per_second",

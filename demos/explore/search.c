@@ -148,13 +148,22 @@ static void hash_state(const struct counter *C, const struct ct_ex_state *s, uin
         k.last_thread = -1;
         k.preemptions = 0;
     }
+    /* two independent 64-bit hashes over the state's words: a wrong
+     * merge needs both to collide */
     const unsigned char *p = (const unsigned char *)&k;
     uint64_t a = 1469598103934665603ull, b = 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < sizeof k; i++) {
-        a = (a ^ p[i]) * 1099511628211ull;
-        b = (b + p[i]) * 0xff51afd7ed558ccdull;
+    _Static_assert(sizeof k % 8 == 0, "the state hashes as whole words");
+    for (size_t i = 0; i < sizeof k; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        a = (a ^ x) * 0x100000001b3ull;
+        a ^= a >> 32;
+        b = (b + x) * 0xff51afd7ed558ccdull;
         b ^= b >> 29;
     }
+    a ^= a >> 29;
+    a *= 0xc4ceb9fe1a85ec53ull;
+    a ^= a >> 32;
     *h1 = a | 1;    /* never 0, which marks an empty slot */
     *h2 = b;
 }

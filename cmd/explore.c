@@ -211,11 +211,6 @@ void ct_ex_json_step(struct ct_json *j, const struct ct_ex_world *w,
     ct_json_object_end(j);
 }
 
-static int owner_thread(const struct ct_ex_world *w, int a)
-{
-    return a < w->nthreads ? a : (a - w->nthreads) / w->sc->buf_slots;
-}
-
 /* Lanes side by side when they fit in 80 columns, else one line a step. */
 void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
                           const struct ct_ex_state *states, const uint8_t *sched, int len)
@@ -240,7 +235,7 @@ void ct_ex_print_timeline(FILE *out, const struct ct_ex_world *w,
         fprintf(out, "%-9s %-30s ", "who", "did");
     fprintf(out, "%s\n", sw <= 30 || !lanes ? "shared after" : "shared: below");
     for (int i = 0; i < len; i++) {
-        int a = sched[i], t = owner_thread(w, a);
+        int a = sched[i], slot, t = ct_ex_actor_thread(w, a, &slot);
         ct_ex_describe_done(w, &states[i], &states[i + 1], a, did, sizeof did);
         ct_ex_describe_shared(w, &states[i + 1], shared, sizeof shared);
         if (!lanes) {

@@ -19,21 +19,11 @@ static void obj_name(const char *list, const char *kind, int i, char *buf, size_
         snprintf(buf, n, "%s%d", kind, i);
 }
 
-static int split_actor(const struct ct_ex_world *w, int a, int *slot)
-{
-    if (a < w->nthreads) {
-        *slot = -1;
-        return a;
-    }
-    *slot = (a - w->nthreads) % w->sc->buf_slots;
-    return (a - w->nthreads) / w->sc->buf_slots;
-}
-
 void ct_ex_describe_next(const struct ct_ex_world *w, const struct ct_ex_state *s, int a,
                          char *buf, size_t n)
 {
     int slot;
-    int t = split_actor(w, a, &slot);
+    int t = ct_ex_actor_thread(w, a, &slot);
     const struct ct_ex_thread *th = &s->th[t];
     char x[24], y[24];
     if (slot >= 0) {

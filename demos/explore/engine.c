@@ -45,8 +45,7 @@ static bool buffered(const struct ct_ex_world *w)
     return w->sc->memory != CT_EX_SC;
 }
 
-/* Thread index of actor a; *slot gets the buffer slot (-1 for a thread). */
-static int actor_thread(const struct ct_ex_world *w, int a, int *slot)
+int ct_ex_actor_thread(const struct ct_ex_world *w, int a, int *slot)
 {
     if (a < w->nthreads) {
         *slot = -1;
@@ -60,7 +59,7 @@ static int actor_thread(const struct ct_ex_world *w, int a, int *slot)
 void ct_ex_actor_name(const struct ct_ex_world *w, int a, char *buf, size_t n)
 {
     int slot;
-    int t = actor_thread(w, a, &slot);
+    int t = ct_ex_actor_thread(w, a, &slot);
     char name[32];
     if (t < list_len(w->sc->thread_names))
         ct_ex_list_name(w->sc->thread_names, t, name, sizeof name);
@@ -337,7 +336,7 @@ static void access_memory(const struct ct_ex_world *w, struct ct_ex_state *s, in
 void ct_ex_step(const struct ct_ex_world *w, struct ct_ex_state *s, int a)
 {
     int slot;
-    int t = actor_thread(w, a, &slot);
+    int t = ct_ex_actor_thread(w, a, &slot);
     if (slot >= 0) {
         flush(s, t, slot);
         return;
@@ -396,7 +395,7 @@ static void footprint(const struct ct_ex_world *w, const struct ct_ex_state *s, 
                       uint32_t *rd, uint32_t *wr)
 {
     int slot;
-    int t = actor_thread(w, a, &slot);
+    int t = ct_ex_actor_thread(w, a, &slot);
     const struct ct_ex_thread *th = &s->th[t];
     *rd = *wr = 0;
     if (slot >= 0) {
@@ -513,7 +512,7 @@ int ct_ex_replay(const struct ct_ex_world *w, const uint8_t *sched, int len,
         if (!(ct_ex_enabled(w, &cur) & (1u << a))) {
             char why[96];
             int slot;
-            int t = actor_thread(w, a, &slot);
+            int t = ct_ex_actor_thread(w, a, &slot);
             ct_ex_actor_name(w, a, who, sizeof who);
             if (slot >= 0)
                 snprintf(why, sizeof why, "has no store to write back");

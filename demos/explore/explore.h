@@ -214,6 +214,10 @@ void ct_ex_start(const struct ct_ex_world *w, struct ct_ex_state *s);
  * actor i). */
 uint32_t ct_ex_enabled(const struct ct_ex_world *w, const struct ct_ex_state *s);
 
+/* The thread of actor a; *slot gets its store-buffer slot, or -1 when the
+ * actor is the thread itself. */
+int ct_ex_actor_thread(const struct ct_ex_world *w, int a, int *slot);
+
 /* Let actor `a` (which must be enabled) make its access, then run its
  * code up to the next one. */
 void ct_ex_step(const struct ct_ex_world *w, struct ct_ex_state *s, int a);

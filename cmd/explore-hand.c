@@ -142,18 +142,17 @@ static int margin_width(const struct hand *h, const struct view *v);
  * ("01> "), or just "> " when the view has one thread. */
 static void margin(const struct hand *h, const struct view *v, int i, char *out, int width)
 {
-    int k = 0;
+    int k = 0, here = 0;
     bool one = margin_width(h, v) == 2;
-    for (int t = 0; t < h->w->nthreads && k < width - 1; t++) {
+    for (int t = 0; t < h->w->nthreads; t++) {
         const struct ct_ex_thread *th = &cur(h)->th[t];
-        if ((v->threads & (1u << t)) && !th->done && th->pc / 4 == v->first + i && !one)
+        if (!(v->threads & (1u << t)) || th->done || th->pc / 4 != v->first + i)
+            continue;
+        here++;
+        if (!one && k < width - 2)
             out[k++] = (char)('0' + t);
-        else if ((v->threads & (1u << t)) && !th->done && th->pc / 4 == v->first + i)
-            k = -1;
     }
-    if (k < 0)
-        k = 0, out[k++] = '>';
-    else if (k)
+    if (here)
         out[k++] = '>';
     while (k < width)
         out[k++] = ' ';

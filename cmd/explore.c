@@ -302,10 +302,13 @@ static void print_counts(const struct request *rq, const struct ct_ex_search_res
         ct_group_digits((long long)r->bound_cut, a, sizeof a);
         printf("  steps over the bound   %14s\n", a);
     }
-    ct_group_digits((long long)(r->seconds > 0 ? (double)r->explored / r->seconds : 0), a,
-                    sizeof a);
-    ct_group_digits((long long)(r->cpu_seconds > 0 ? (double)r->explored / r->cpu_seconds : 0),
-                    b, sizeof b);
+    if (r->cpu_seconds < 0.01) {   /* a rate from a few microseconds means nothing */
+        printf("  time                   %11.1f ms   (too short to give a rate)\n",
+               r->seconds * 1e3);
+        return;
+    }
+    ct_group_digits((long long)((double)r->explored / r->seconds), a, sizeof a);
+    ct_group_digits((long long)((double)r->explored / r->cpu_seconds), b, sizeof b);
     printf("  time                   %11.1f ms   %s schedules/s\n", r->seconds * 1e3, a);
     printf("  CPU time               %11.1f ms   %s schedules per CPU second\n",
            r->cpu_seconds * 1e3, b);

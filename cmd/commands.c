@@ -123,7 +123,10 @@ static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
 
 static void print_command_help(FILE *out, const struct ct_command *c)
 {
-    fprintf(out, "usage: %s%s%s\n\n", c->name, c->args ? " " : "", c->args ? c->args : "");
+    char usage[256];
+    snprintf(usage, sizeof usage, "%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
+    ct_wrap_item(out, "usage:", 0, 7, usage, ct_term_width());
+    fputc('\n', out);
     ct_wrap(out, c->summary, ct_term_width(), 2);
     if (c->help) {
         fputc('\n', out);
@@ -218,6 +221,19 @@ const struct ct_command ct_commands[] = {
       "sleeps by X. Ctrl-C cancels the demo (its threads are joined first) and "
       "returns to the prompt.",
       1, -1, CT_COMPLETE_DEMO, 0, cmd_run },
+    { "explore", "[SCENARIO [search] [fixed] [KEY=VALUE ...]]",
+      "Play the scheduler over a small concurrent program, or search every interleaving.",
+      "Without a scenario, lists them. 'explore NAME' shows each thread's code with "
+      "a cursor on its next step: a digit steps that thread, n the same one again, "
+      "u undoes, r restarts, q quits; with input from a pipe (or keys=0,1,u) the "
+      "keys are read as a script. 'explore NAME search' tries every schedule "
+      "within preemptions=N (default 2; none for no bound), skipping orders of "
+      "independent steps (sleep sets), and prints the shortest one that breaks "
+      "the invariant; 'schedule=0,1,0' replays one. 'fixed' picks the repaired "
+      "version; threads=N and iters=N size some scenarios; limit=N stops a "
+      "search after N schedules. Search and replay exit with 1 when a schedule "
+      "breaks the invariant.",
+      0, -1, CT_COMPLETE_SCENARIO, 0, ct_cmd_explore },
     { "help", "[COMMAND|DEMO]", "Show help for a command, or a demo's parameters.",
       NULL, 0, 1, CT_COMPLETE_HELP, 0, cmd_help },
     { "quit", NULL, "Leave the tutor (Ctrl-D does the same).", NULL,

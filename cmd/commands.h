@@ -42,6 +42,7 @@ enum ct_complete {
     CT_COMPLETE_TOPIC,      /* show: lessons, demos, chapters */
     CT_COMPLETE_DEMO,       /* run: a demo, then its parameters */
     CT_COMPLETE_HELP,       /* help: commands and demos */
+    CT_COMPLETE_SCENARIO,   /* explore: a scenario, then its words */
 };
 
 enum {
@@ -91,6 +92,7 @@ bool ct_use_color(const struct ct_options *opt);
 
 /* Commands that live in files of their own. */
 ct_command_fn ct_cmd_list, ct_cmd_show;        /* show.c */
+ct_command_fn ct_cmd_explore;                  /* explore.c */
 
 /* A demo's title, intro and parameter table, rendered like lesson text
  * (show.c; `help DEMO` uses it too). */

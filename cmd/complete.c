@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explore.h"
 #include "params.h"
 #include "registry.h"
 #include "words.h"
@@ -73,6 +74,19 @@ static void complete_params(const struct ct_demo *d, char **words, int nwords,
     }
 }
 
+/* Completion of the words after `explore SCENARIO`. */
+static void complete_explore(const char *cur, struct cands *c)
+{
+    static const char *const words[] = {
+        "search", "fixed", "broken", "schedule=", "preemptions=", "preemptions=none",
+        "threads=", "iters=", "keys=", "limit=", "--json", NULL,
+    };
+    if (strchr(cur, '=') && strncmp(cur, "preemptions=", 12) != 0)
+        return;
+    for (const char *const *w = words; *w; w++)
+        offer(c, *w);
+}
+
 int ct_complete(struct ct_ctx *ctx, const char *line, size_t *word_start,
                 char (*out)[CT_COMPLETE_LEN], int max)
 {
@@ -101,6 +115,12 @@ int ct_complete(struct ct_ctx *ctx, const char *line, size_t *word_start,
             if (!(k->flags & CT_CMD_HIDDEN) && (ctx->repl || !(k->flags & CT_CMD_REPL_ONLY)))
                 offer(&c, k->name);
         }
+    } else if (kind == CT_COMPLETE_SCENARIO && done >= 2) {
+        if (ct_ex_scenario_find(words[1]))
+            complete_explore(cur, &c);
+    } else if (kind == CT_COMPLETE_SCENARIO && done == 1) {
+        for (size_t i = 0; i < ct_ex_scenario_count; i++)
+            offer(&c, ct_ex_scenarios[i]->name);
     } else if (kind == CT_COMPLETE_DEMO && done >= 2) {
         const struct ct_demo *d = ct_demo_find(words[1]);
         if (d)

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "exit.h"
+#include "explore.h"
 #include "json.h"
 #include "params.h"
 #include "registry.h"
@@ -193,6 +194,33 @@ void ct_print_demo_params(FILE *out, const struct ct_demo *d,
     free(md);
 }
 
+/* The explore scenarios whose lesson is `l` (the scenario table is the
+ * one place that links them), rendered like lesson text. */
+static void print_explore_links(FILE *out, const struct ct_lesson *l,
+                                const struct ct_render_opts *ro)
+{
+    for (size_t i = 0; i < ct_ex_scenario_count; i++) {
+        const struct ct_ex_scenario *sc = ct_ex_scenarios[i];
+        if (strcmp(sc->lesson, l->id) != 0)
+            continue;
+        char *md = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&md, &len);
+        if (!m)
+            return;
+        fprintf(m, "### Explore `%s`: %s\n\n%s It must hold that %s.\n\n"
+                   "Explore it: `explore %s` to play the scheduler by hand, "
+                   "`explore %s search` to let the tutor try every interleaving, "
+                   "and `explore %s search fixed` for the repaired version (%s).\n",
+                sc->name, sc->title, sc->story, sc->invariant, sc->name, sc->name,
+                sc->name, sc->fix);
+        fclose(m);
+        fputc('\n', out);
+        ct_render(out, md, len, ro);
+        free(md);
+    }
+}
+
 static void show_lesson(FILE *out, const struct ct_library *lib,
                         const struct ct_lesson *l, const struct ct_render_opts *ro)
 {
@@ -208,6 +236,7 @@ static void show_lesson(FILE *out, const struct ct_library *lib,
     ct_render(out, l->body, l->body_len, ro);
     for (int d = 0; d < l->ndemos; d++)
         ct_print_demo_params(out, ct_demo_find(l->demos[d]), ro);
+    print_explore_links(out, l, ro);
 }
 
 static void show_json(struct ct_json *j, const struct ct_lesson *l)
@@ -221,6 +250,13 @@ static void show_json(struct ct_json *j, const struct ct_lesson *l)
     ct_json_array_begin(j);
     for (int d = 0; d < l->ndemos; d++)
         ct_json_str(j, l->demos[d]);
+    ct_json_array_end(j);
+    ct_json_key(j, "explore");
+    ct_json_array_begin(j);
+    for (size_t i = 0; i < ct_ex_scenario_count; i++) {
+        if (strcmp(ct_ex_scenarios[i]->lesson, l->id) == 0)
+            ct_json_str(j, ct_ex_scenarios[i]->name);
+    }
     ct_json_array_end(j);
     ct_json_key(j, "text");
     ct_json_strn(j, l->body, l->body_len);

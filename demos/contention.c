@@ -349,8 +349,7 @@ static void report(struct config *cfg, struct measure *m)
     if (getloadavg(&load, 1) == 1)
         ct_result_num(run, "load", "load average (1 min) after the run", load, 2, NULL);
     ct_result_int(run, "increments", "increments per repetition", want, NULL);
-    if (cfg->ways[LOCK_EACH] && cfg->ways[LOCAL_ONCE])
-    {
+    if (cfg->ways[LOCK_EACH] && cfg->ways[LOCAL_ONCE]) {
         ct_result_num(run, "speedup_thread", "local-once vs lock-each, per thread",
                       ratio(m[LOCK_EACH].th.median, m[LOCAL_ONCE].th.median), 1, "x");
         ct_result_num(run, "speedup_wall", "local-once vs lock-each, wall time",

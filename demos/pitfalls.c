@@ -368,7 +368,7 @@ static enum ct_poll driver_poll(struct ct_future *f, struct ct_cx *cx)
         if ((f->error = spawn_risky(d, cx)) != 0)
             return CT_READY;
         if (d->version == BAD) {
-            d->deadline = ct_clock_ns() + 5 * CT_NS_PER_S;
+            d->deadline = ct_clock_ns() + 30 * CT_NS_PER_S;    /* a bound, for a bug */
             while (!detached_done(d, cx)) {
                 ct_sleep_init(&d->nap, CT_NS_PER_MS);
                 CT_AWAIT(d->pc, &d->nap.base, cx);

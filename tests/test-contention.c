@@ -1,0 +1,79 @@
+/* test-contention.c - demo `contention` with small parameters: every
+ * repetition of every way counts exactly threads x ops, the lock is taken
+ * once per increment by lock-each and once per thread by local-once, and
+ * a lone thread never finds the lock taken.  No speed is asserted. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "stress.h"
+#include "util.h"
+
+static json_t *run(const char *const *args)
+{
+    int code;
+    json_t *j = ct_demo_json("contention", args, &code);
+    assert_non_null(j);
+    dj_assert_checks(j);        /* before the exit code: names a failed check */
+    assert_int_equal(code, 0);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    return j;
+}
+
+static void test_exact_counts(void **state)
+{
+    (void)state;
+    for (int round = 0; round < CT_STRESS(3, 1); round++) {
+        json_t *j = run((const char *const[]){ "threads=12", "ops=3000", "reps=2", NULL });
+        json_t *rows = dj_table(j, "results");
+        assert_int_equal(json_array_size(rows), 4);
+        assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "lock-each"), "locks"),
+                         12 * 3000);
+        assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "local-once"), "locks"), 12);
+        assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "atomic"), "locks"), 0);
+        assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "sharded"), "locks"), 0);
+        /* one check per way, each over every repetition */
+        assert_int_equal(json_array_size(json_object_get(j, "checks")), 4);
+        assert_string_equal(dj_text(j, "oversubscribed"), dj_int(j, "cpus") < 12 ? "yes" : "no");
+        json_decref(j);
+    }
+}
+
+/* One thread: nothing to contend with, so no lock is ever found taken. */
+static void test_single_thread_never_waits(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ "threads=1", "ops=5000", "reps=3",
+                                           "ways=lock-each,local-once", NULL });
+    assert_int_equal(json_array_size(dj_table(j, "results")), 2);
+    assert_true(dj_cell_num(dj_row(j, "results", "way", "lock-each"), "taken_pct") == 0);
+    assert_true(dj_cell_num(dj_row(j, "results", "way", "local-once"), "taken_pct") == 0);
+    json_decref(j);
+}
+
+/* A subset of the ways: only those run and are checked; no speedup
+ * without lock-each to compare with. */
+static void test_subset(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ "threads=4", "ops=100", "reps=1",
+                                           "ways=atomic,sharded", NULL });
+    assert_int_equal(json_array_size(dj_table(j, "results")), 2);
+    assert_null(dj_row(j, "results", "way", "lock-each"));
+    assert_null(json_object_get(json_object_get(j, "results"), "speedup_thread"));
+    assert_int_equal(json_array_size(json_object_get(j, "checks")), 2);
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_counts),
+        cmocka_unit_test(test_single_thread_never_waits),
+        cmocka_unit_test(test_subset),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

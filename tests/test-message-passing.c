@@ -1,0 +1,56 @@
+/* test-message-passing.c - demo `message-passing`: both ways deliver
+ * every value exactly once and each producer's values in order, at
+ * several sizes and channel capacities (a rendezvous and an unbounded
+ * channel included), with one check per claim. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "stress.h"
+#include "util.h"
+
+static void run_case(const char *const *args, long long values)
+{
+    int code;
+    json_t *j = ct_demo_json("message-passing", args, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_int_equal(dj_assert_checks(j), 5);
+    assert_int_equal(dj_int(j, "values"), values);
+    assert_int_equal(json_array_size(dj_table(j, "results")), 3);
+    /* a lone producer never finds the lock taken */
+    if (values == 3000)
+        assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "shared-vector"),
+                                     "lock_waits"), 0);
+    json_decref(j);
+}
+
+static void test_sizes_and_capacities(void **state)
+{
+    (void)state;
+    run_case((const char *const[]){ "producers=1", "values=3000", "reps=2", NULL }, 3000);
+    for (int round = 0; round < CT_STRESS(3, 1); round++)
+        run_case((const char *const[]){ "producers=4", "values=5000", "capacity=1", "reps=2",
+                                        NULL }, 20000);
+    run_case((const char *const[]){ "producers=6", "values=1500", "capacity=-1", "reps=1",
+                                    NULL }, 9000);
+}
+
+static void test_rendezvous(void **state)
+{
+    (void)state;
+    run_case((const char *const[]){ "producers=3", "values=400", "capacity=0", "reps=1",
+                                    NULL }, 1200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes_and_capacities),
+        cmocka_unit_test(test_rendezvous),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

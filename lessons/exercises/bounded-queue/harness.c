@@ -1,5 +1,5 @@
 /* bounded-queue checker.  Phase 1: the consumer starts only after the
- * producer has returned from push number CAP + 1 (or 300 ms passed, for a
+ * producer has returned from push number CAP + 1 (or 500 ms passed, for a
  * producer that waits as it should); nothing may be missing.  Phase 2:
  * many items at full speed, in order, none lost, never more than CAP. */
 #include "exercise.h"
@@ -28,7 +28,7 @@ static void run(int n, bool slow_start)
     bq_init(&q);
     pthread_t t = ex_spawn(producer, NULL);
     if (slow_start)
-        ex_wait_for(&pushed, CAP + 1, 300);
+        ex_wait_for(&pushed, CAP + 1, 500);
     ex_watch(3, "the producer was done, but the consumer still waited for an item: bq_push "
                 "dropped it when the queue was full (a slow consumer must make the producer "
                 "wait), or a thread is stuck");

@@ -14,7 +14,7 @@ int backend_call(int arg)
     if (atomic_load(&hold_trial)) {
         atomic_fetch_add(&in_trial, 1);
         /* stay inside until the other callers have had their answer */
-        ex_wait_for(&others_done, 7, 300 * EX_N(1, 2));
+        ex_wait_for(&others_done, 7, 1000 * EX_N(1, 2));
     }
     return atomic_load(&failing) ? -5 : arg;
 }
@@ -41,7 +41,7 @@ static void *caller(void *arg)
 
 int main(void)
 {
-    ex_watch(4, "breaker_call did not return");
+    ex_watch(8, "breaker_call did not return");
     for (int round = 1; round <= 5; round++) {
         breaker_init(&br, 3, 30);
         atomic_store(&failing, 1);

@@ -48,7 +48,7 @@ static void spurious_phase(void)
     queue_init(&q);
     pthread_t t = ex_spawn(lone_consumer, NULL);
     ex_wait_for(&entered, 1, 2000);
-    for (int i = 0; i < EX_N(150, 300); i++) {
+    for (int i = 0; i < EX_N(300, 400); i++) {
         pthread_mutex_lock(&q.lock);
         pthread_cond_broadcast(&q.nonempty);
         pthread_mutex_unlock(&q.lock);

@@ -1,6 +1,6 @@
 /* spawn-blocking checker: blocking_read() returns only after the ticker
  * has ticked 5 more times, so it can only finish if it does not hold up
- * the executor; if the ticker stands still for a second, that is the
+ * the executor; if the ticker stands still for two seconds, that is the
  * failure.  A step that itself takes long is a failure too. */
 #include "exercise.h"
 
@@ -12,8 +12,8 @@ int blocking_read(void)
 {
     atomic_store(&read_started, 1);
     int from = atomic_load(&ticks);
-    if (!ex_wait_for(&ticks, from + 5, 1000 * EX_N(1, 2)))
-        ex_fail("blocking_read waited a second for the ticker to tick, and it never did: the "
+    if (!ex_wait_for(&ticks, from + 5, 2000 * EX_N(1, 2)))
+        ex_fail("blocking_read waited two seconds for the ticker to tick, and it never did: the "
                 "blocking call ran on the executor's only thread and stopped every other task");
     return 42;
 }
@@ -24,7 +24,7 @@ int blocking_read(void)
 
 int main(void)
 {
-    ex_watch(4, "the executor never finished the reader task");
+    ex_watch(6, "the executor never finished the reader task");
     for (int r = 1; r <= 20; r++) {
         struct reader_task t;
         reader_init(&t);

@@ -610,14 +610,14 @@ static const struct ct_exercise *first_open(const struct ct_exercise *from)
     return NULL;
 }
 
-/* Wait until NAME.c in the workspace is written (or renamed into place):
- * 0, CT_EXIT_INTERRUPTED on a signal, or -errno. */
-static int wait_for_save(const struct ct_exercise *ex, int sigfd)
+/* An inotify fd watching the workspace, set up before the first check so
+ * that a save made while a check runs (or just after "waiting" is
+ * printed) is never missed; -errno on failure. */
+static int watch_workspace(void)
 {
-    char dir[PATH_MAX], file[96];
+    char dir[PATH_MAX];
     if (!ct_workspace_dir(dir, sizeof dir))
         return -ENOENT;
-    snprintf(file, sizeof file, "%s.c", ex->name);
     int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (in < 0)
         return -errno;
@@ -626,30 +626,40 @@ static int wait_for_save(const struct ct_exercise *ex, int sigfd)
         close(in);
         return err;
     }
+    return in;
+}
+
+/* Wait until NAME.c in the workspace is written (or renamed into place):
+ * 0, CT_EXIT_INTERRUPTED on a signal, or -errno. */
+static int wait_for_save(const struct ct_exercise *ex, int in, int sigfd)
+{
+    char file[96];
+    snprintf(file, sizeof file, "%s.c", ex->name);
     int rc = 1;
     while (rc == 1) {
         struct pollfd fds[2] = { { in, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-            rc = -errno;
-            break;
-        }
-        if (fds[1].revents & POLLIN) {
-            rc = CT_EXIT_INTERRUPTED;
-            break;
-        }
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            return -errno;
+        if (fds[1].revents & POLLIN)
+            return CT_EXIT_INTERRUPTED;
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-        ssize_t len = read(in, buf, sizeof buf);
-        for (char *p = buf; len > 0 && p < buf + len;) {
-            struct inotify_event *e = (struct inotify_event *)p;
-            if (e->len && strcmp(e->name, file) == 0)
-                rc = 0;
-            p += sizeof *e + e->len;
+        ssize_t len;
+        while ((len = read(in, buf, sizeof buf)) > 0) {
+            for (char *p = buf; p < buf + len;) {
+                struct inotify_event *e = (struct inotify_event *)p;
+                if (e->len && strcmp(e->name, file) == 0)
+                    rc = 0;
+                p += sizeof *e + e->len;
+            }
         }
     }
-    /* editors write in several steps: let them finish */
+    /* editors write in several steps: let them finish, then forget the
+     * events of those steps */
     struct timespec settle = { 0, 150 * 1000000L };
     nanosleep(&settle, NULL);
-    close(in);
+    char drain[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(in, drain, sizeof drain) > 0)
+        ;
     return rc;
 }
 
@@ -661,6 +671,11 @@ static int watch_loop(const struct ct_options *opt, const struct ct_exercise *ex
         if (hand_out(ex, path, sizeof path, &how) != 0)
             return CT_EXIT_FAILED;
         ct_progress_update(ex, CT_EX_STARTED, 0);
+        int in = watch_workspace();
+        if (in < 0) {
+            fprintf(stderr, PROG ": watch: cannot watch the workspace: %s\n", strerror(-in));
+            return CT_EXIT_FAILED;
+        }
         print_task(opt, ex);
         print_handout(ex, path, how);
         printf("\nWatching %s: save it to check again; Ctrl-C stops.\n\n", path);
@@ -669,16 +684,17 @@ static int watch_loop(const struct ct_options *opt, const struct ct_exercise *ex
         while (rc == CT_EXIT_FAILED) {
             printf("\nWaiting for you to save %s.c ...\n", ex->name);
             fflush(stdout);
-            int w = wait_for_save(ex, sigfd);
-            if (w == CT_EXIT_INTERRUPTED)
-                return w;
-            if (w < 0) {
-                fprintf(stderr, PROG ": watch: cannot watch the workspace: %s\n", strerror(-w));
-                return CT_EXIT_FAILED;
+            int w = wait_for_save(ex, in, sigfd);
+            if (w == CT_EXIT_INTERRUPTED || w < 0) {
+                close(in);
+                if (w < 0)
+                    fprintf(stderr, PROG ": watch: %s\n", strerror(-w));
+                return w < 0 ? CT_EXIT_FAILED : w;
             }
             printf("\n--- %s.c changed ---\n", ex->name);
             rc = check_one(opt, ex, sigfd);
         }
+        close(in);
         if (rc != CT_EXIT_OK)
             return rc;
         const struct ct_exercise *next = first_open(ex);

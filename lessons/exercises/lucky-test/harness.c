@@ -55,7 +55,7 @@ int main(void)
     const struct counter_ops broken = { counter_create, broken_add, counter_get,
                                         counter_destroy };
     const struct counter_ops good = { counter_create, good_add, counter_get, counter_destroy };
-    int runs = EX_N(10, 4), good_runs = EX_N(3, 2);
+    int runs = EX_N(10, 3), good_runs = EX_N(3, 1);
     ex_watch(1.5 * (runs + good_runs), "your test took too long: keep it under a second a "
                                        "run");
     int caught = 0, false_alarms = 0;

@@ -234,6 +234,29 @@ const struct ct_command ct_commands[] = {
       "search after N schedules. Search and replay exit with 1 when a schedule "
       "breaks the invariant.",
       0, -1, CT_COMPLETE_SCENARIO, 0, ct_cmd_explore },
+    { "exercises", "[CHAPTER]", "List the exercises with your progress: done, started, not started.",
+      "With a chapter number, only that chapter's. Your files live in "
+      "$CONCUR_TUTOR_WORKSPACE (default ~/concur-tutor-exercises); progress in "
+      "$XDG_STATE_HOME/concur-tutor/exercises. --json prints the same as JSON.",
+      0, 1, CT_COMPLETE_EX_CHAPTER, 0, ct_cmd_exercises },
+    { "exercise", "EXERCISE", "Start an exercise: print the task and write the broken program for you to fix.",
+      "The starter goes to your workspace as EXERCISE.c; a file you have changed is "
+      "never overwritten. Then edit it with $EDITOR and run 'check EXERCISE'.",
+      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_exercise },
+    { "check", "EXERCISE", "Compile your file, run it under the exercise's checker and sanitizers, say what failed.",
+      "Compiles with the system compiler (-std=c17 -Wall -Wextra -pthread; a warning "
+      "fails), runs the hidden checker that calls your functions many times, then "
+      "again under ThreadSanitizer (or ASan+UBSan where the bug is about memory). A "
+      "hung program is stopped after a few seconds and reported as a deadlock. Exit "
+      "status 0 on a pass, 1 on a failure. --json prints the outcome as JSON.",
+      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_check },
+    { "hint", "EXERCISE", "Show the next hint for an exercise (up to three).", NULL,
+      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_hint },
+    { "watch", "[EXERCISE]", "Check on every save; on a pass, move on to the next exercise.",
+      "Without a name, starts at the first exercise not done yet. Ctrl-C stops.",
+      0, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_watch },
+    { "solution", "EXERCISE", "Show a reference solution, once you passed or read every hint.", NULL,
+      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_solution },
     { "help", "[COMMAND|DEMO]", "Show help for a command, or a demo's parameters.",
       NULL, 0, 1, CT_COMPLETE_HELP, 0, cmd_help },
     { "quit", NULL, "Leave the tutor (Ctrl-D does the same).", NULL,

@@ -43,6 +43,8 @@ enum ct_complete {
     CT_COMPLETE_DEMO,       /* run: a demo, then its parameters */
     CT_COMPLETE_HELP,       /* help: commands and demos */
     CT_COMPLETE_SCENARIO,   /* explore: a scenario, then its words */
+    CT_COMPLETE_EXERCISE,   /* exercise, check, hint, solution, watch */
+    CT_COMPLETE_EX_CHAPTER, /* exercises: chapters that have exercises */
 };
 
 enum {
@@ -93,6 +95,8 @@ bool ct_use_color(const struct ct_options *opt);
 /* Commands that live in files of their own. */
 ct_command_fn ct_cmd_list, ct_cmd_show;        /* show.c */
 ct_command_fn ct_cmd_explore;                  /* explore.c */
+ct_command_fn ct_cmd_exercises, ct_cmd_exercise, ct_cmd_check, ct_cmd_hint,
+    ct_cmd_solution, ct_cmd_watch;              /* exercise.c */
 
 /* A demo's title, intro and parameter table, rendered like lesson text
  * (show.c; `help DEMO` uses it too). */

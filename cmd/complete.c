@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "explore.h"
+#include "exercises.h"
 #include "params.h"
 #include "registry.h"
 #include "words.h"
@@ -142,6 +143,14 @@ int ct_complete(struct ct_ctx *ctx, const char *line, size_t *word_start,
         if (kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_DEMO || kind == CT_COMPLETE_HELP) {
             for (size_t i = 0; i < ct_demo_count; i++)
                 offer(&c, ct_demos[i]->name);
+        }
+        size_t nex = 0;
+        const struct ct_exercise *ex = kind == CT_COMPLETE_EXERCISE || kind == CT_COMPLETE_EX_CHAPTER
+                                           ? ct_exercises(&nex, NULL, 0)
+                                           : NULL;
+        for (size_t i = 0; ex && i < nex; i++) {
+            snprintf(num, sizeof num, "%d", ex[i].chapter);
+            offer(&c, kind == CT_COMPLETE_EXERCISE ? ex[i].name : num);
         }
         if ((kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_CHAPTER) && lib) {
             for (int i = 0; i < lib->nchapters; i++) {

@@ -1,18 +1,30 @@
 /* embed.c - build-time tool: write a C file that embeds lesson files.
  *
- *     embed OUT.c FILE.md...
+ *     embed [--table NAME] [--dirs] OUT.c FILE...
  *
  * Each file becomes a byte array (string literals over 4095 bytes would
- * trip -Woverlength-strings) plus an entry in ct_embedded_lessons[].
+ * trip -Woverlength-strings) plus an entry in the table, by default
+ * ct_embedded_lessons[] (and its count ct_embedded_lesson_count).  With
+ * --table ct_embedded_exercises the table and its count take that name;
+ * with --dirs an entry is named by its parent directory and base name
+ * ("fix-race/task.md") instead of the base name alone.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *base_name(const char *path)
+/* "a/b/c.md" -> "c.md", or with `dirs` "b/c.md". */
+static const char *entry_name(const char *path, int dirs)
 {
     const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
+    if (!slash)
+        return path;
+    if (!dirs)
+        return slash + 1;
+    const char *p = slash;
+    while (p > path && p[-1] != '/')
+        p--;
+    return p;
 }
 
 static int embed_file(FILE *out, const char *path, int idx)
@@ -39,8 +51,24 @@ static int embed_file(FILE *out, const char *path, int idx)
 
 int main(int argc, char **argv)
 {
+    const char *table = "ct_embedded_lessons", *count = "ct_embedded_lesson_count";
+    int dirs = 0;
+    char count_buf[128];
+    while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
+        if (strcmp(argv[1], "--dirs") == 0) {
+            dirs = 1;
+            argv++, argc--;
+        } else if (strcmp(argv[1], "--table") == 0 && argc > 2) {
+            table = argv[2];
+            snprintf(count_buf, sizeof count_buf, "%s_count", table);
+            count = count_buf;
+            argv += 2, argc -= 2;
+        } else {
+            break;
+        }
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: embed OUT.c FILE...\n");
+        fprintf(stderr, "usage: embed [--table NAME] [--dirs] OUT.c FILE...\n");
         return 2;
     }
     FILE *out = fopen(argv[1], "w");
@@ -56,12 +84,11 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    fprintf(out, "const struct ct_embedded_file ct_embedded_lessons[] = {\n");
+    fprintf(out, "const struct ct_embedded_file %s[] = {\n", table);
     for (int i = 2; i < argc; i++)
-        fprintf(out, "    { \"%s\", (const char *)file%d, sizeof file%d - 1 },\n", base_name(argv[i]),
-                i - 2, i - 2);
-    fprintf(out, "    { 0, 0, 0 }\n};\n\nconst size_t ct_embedded_lesson_count = %d;\n",
-            argc - 2);
+        fprintf(out, "    { \"%s\", (const char *)file%d, sizeof file%d - 1 },\n",
+                entry_name(argv[i], dirs), i - 2, i - 2);
+    fprintf(out, "    { 0, 0, 0 }\n};\n\nconst size_t %s = %d;\n", count, argc - 2);
     if (fclose(out) != 0) {
         fprintf(stderr, "embed: %s: write error\n", argv[1]);
         return 1;

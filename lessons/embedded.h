@@ -16,4 +16,10 @@ struct ct_embedded_file {
 extern const struct ct_embedded_file ct_embedded_lessons[];
 extern const size_t ct_embedded_lesson_count;
 
+/* The exercises (lessons/exercises/NAME/...), named "NAME/FILE", in the
+ * order of exercise_names in lessons/meson.build; "exercise.h" is the
+ * header every harness includes. */
+extern const struct ct_embedded_file ct_embedded_exercises[];
+extern const size_t ct_embedded_exercises_count;
+
 #endif

@@ -46,7 +46,7 @@ int test_counter(const struct counter_ops *ops)
         struct job job;
         job.ops = ops;
         job.counter = ops->create();
-        job.n = 1000000;
+        job.n = 100000;
         pthread_barrier_init(&job.start, NULL, THREADS);
         pthread_t t[THREADS];
         for (int i = 0; i < THREADS; i++)

@@ -40,10 +40,13 @@ bool ct_use_color(const struct ct_options *opt)
 struct ct_render_opts ct_render_opts_for(const struct ct_options *opt)
 {
     int width = ct_term_width();
+    bool color = ct_use_color(opt);
+    /* box-drawing rules and bullets only on a colour terminal in a UTF-8
+     * locale; piped and --no-color output stays plain ASCII */
     return (struct ct_render_opts){
         .width = width > 100 ? 100 : width,
-        .color = ct_use_color(opt),
-        .utf8 = MB_CUR_MAX > 1,
+        .color = color,
+        .utf8 = color && MB_CUR_MAX > 1,
     };
 }
 

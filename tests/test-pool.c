@@ -1,8 +1,16 @@
-/* test-pool.c - the resource pool: never more than `max` open, even under
- * contention with discards; no resource lent to two holders at once;
- * every acquire matched by a release or a discard; timeouts and
- * cancellations exact; a failed open gives its place back; and destroy
- * closes every resource it opened, or refuses while some are out. */
+/* test-pool.c - the resource pool (pool.h) and the demo `pool` built on
+ * it, one file for both (suites lib and demo).
+ *
+ * The pool: never more than `max` open, even under contention with
+ * discards; no resource lent to two holders at once; every acquire
+ * matched by a release or a discard; timeouts and cancellations exact; a
+ * failed open gives its place back; destroy closes every resource it
+ * opened, or refuses while some are out.
+ *
+ * The demo: its counts agree with each other and with the database file
+ * (rows written = queries that ran), no connection id beyond `max`; and
+ * it leaves no descriptor, thread or temporary file behind, whether it
+ * finishes, fails to open its database, or is stopped by Ctrl-C. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +22,15 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "clock.h"
 #include "pool.h"
+#include "resources.h"
 #include "stress.h"
+#include "util.h"
 
 /* The resources: counted by the callbacks, independently of the pool. */
 struct res {
@@ -282,6 +296,144 @@ static void test_bad_config(void **state)
     assert_int_equal(ct_pool_init(&pool, &cfg), -EINVAL);
 }
 
+/* ---- the demo ----------------------------------------------------------- */
+
+/* The report's own consistency, and its agreement with the table. */
+static void check_demo_report(json_t *j, int max, int queries)
+{
+    assert_true(dj_assert_checks(j) > 0);
+    long long ok1 = dj_int(j, "phase1_ok"), ok2 = dj_int(j, "phase2_ok");
+    long long to2 = dj_int(j, "phase2_timed_out"), opened = dj_int(j, "opened");
+    assert_int_equal(dj_int(j, "rows_written"), ok1 + ok2);
+    assert_true(dj_int(j, "max_open") <= max);
+    assert_true(dj_int(j, "max_checked_out") <= max);
+    assert_true(opened >= 1 && opened <= max);      /* the demo never discards */
+    assert_int_equal(dj_int(j, "sqlite_busy"), 0);
+    json_t *rows = dj_table(j, "queries"), *row;
+    assert_int_equal(json_array_size(rows), 2 * queries);
+    long long ran[2] = { 0, 0 }, timed_out[2] = { 0, 0 };
+    size_t i;
+    json_array_foreach(rows, i, row) {
+        int phase = (int)dj_cell_int(row, "phase");
+        assert_true(phase == 1 || phase == 2);
+        const char *conn = dj_cell_text(row, "conn"), *out = dj_cell_text(row, "outcome");
+        if (strcmp(out, "timed out") == 0) {
+            timed_out[phase - 1]++;
+            assert_string_equal(conn, "-");
+        } else {
+            assert_true(strncmp(out, "ok, ", 4) == 0);
+            ran[phase - 1]++;
+            int id = atoi(conn + 1);
+            assert_true(conn[0] == '#' && id >= 1 && id <= opened);
+        }
+    }
+    assert_int_equal(ran[0], ok1);
+    assert_int_equal(ran[1], ok2);
+    assert_int_equal(timed_out[0], queries - ok1);
+    assert_int_equal(timed_out[1], to2);
+}
+
+static void test_demo_counts(void **state)
+{
+    (void)state;
+    static const char *const args[][6] = {
+        { "queries=6", "max=2", "hold-ms=20", "short-ms=5", NULL },
+        { "queries=4", "max=4", "hold-ms=5", NULL },
+        { "queries=5", "max=1", "hold-ms=10", "short-ms=0", NULL },
+    };
+    static const int max[] = { 2, 4, 1 }, queries[] = { 6, 4, 5 };
+    for (size_t k = 0; k < sizeof max / sizeof max[0]; k++) {
+        struct resources r;
+        res_begin(&r);
+        int code;
+        json_t *j = ct_demo_json("pool", args[k], &code);
+        assert_non_null(j);
+        assert_int_equal(code, 0);
+        check_demo_report(j, max[k], queries[k]);
+        json_decref(j);
+        assert_true(res_end(&r));
+    }
+}
+
+static long long count_rows(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long n = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM visits", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* db=PATH: the file is the user's, kept, and rows add up across runs;
+ * nothing goes into TMPDIR. */
+static void test_demo_db_path(void **state)
+{
+    (void)state;
+    char *dir = ct_tmpdir();
+    assert_non_null(dir);
+    char path[512], arg[600];
+    snprintf(path, sizeof path, "%s/kept.db", dir);
+    snprintf(arg, sizeof arg, "db=%s", path);
+    long long written = 0;
+    for (int round = 0; round < 2; round++) {
+        struct resources r;
+        res_begin(&r);
+        int code;
+        json_t *j = ct_demo_json("pool", (const char *const[]){ "queries=3", "max=2",
+                                                                "hold-ms=5", arg, NULL },
+                                 &code);
+        assert_non_null(j);
+        assert_int_equal(code, 0);
+        check_demo_report(j, 2, 3);
+        written += dj_int(j, "rows_written");
+        json_decref(j);
+        assert_true(res_end(&r));
+    }
+    assert_int_equal(count_rows(path), written);
+    ct_tmpdir_remove(dir);
+}
+
+/* A database that cannot be opened: an error, and nothing left behind. */
+static void test_demo_bad_path(void **state)
+{
+    (void)state;
+    struct resources r;
+    res_begin(&r);
+    const char *env[] = { res_tmpdir_env(&r), NULL };
+    struct ct_proc p;
+    res_run_demo(&p, "pool", (const char *const[]){ "db=/nonexistent/dir/x.db", NULL }, env, 0);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.out, "cannot open"));
+    ct_proc_free(&p);
+    assert_true(res_end(&r));
+}
+
+/* Ctrl-C while connections are opening, while queries wait and hold, in
+ * phase 2: the run stops (130), or had finished (0), and the temporary
+ * directory is gone either way. */
+static void test_demo_sigint(void **state)
+{
+    (void)state;
+    static const double at_ms[] = { 40, 120, 260, 420 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
+        struct resources r;
+        res_begin(&r);
+        const char *env[] = { res_tmpdir_env(&r), NULL };
+        struct ct_proc p;
+        res_run_demo(&p, "pool", NULL, env, at_ms[k]);
+        if (p.status != 130 && p.status != 0)
+            fail_msg("pool, SIGINT at %.0f ms: exit %d\n%s", at_ms[k], p.status, p.err);
+        ct_proc_free(&p);
+        assert_true(res_end(&r));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +442,10 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_reuse_and_failed_open),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_demo_counts),
+        cmocka_unit_test(test_demo_db_path),
+        cmocka_unit_test(test_demo_bad_path),
+        cmocka_unit_test(test_demo_sigint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,16 @@
-/* test-semaphore.c - the counting semaphore: never more holders than
- * permits (threads and tasks), every permit comes back, timeouts and
- * cancellations are exact, and the queue is first come first served
- * across threads and tasks, with no permit lost to a waiter that gives up
- * or is dropped just as it is handed one. */
+/* test-semaphore.c - the counting semaphore (semaphore.h) and the demo
+ * `semaphore` built on it, one file for both (suites lib and demo).
+ *
+ * The semaphore: never more holders than permits (threads and tasks),
+ * every permit comes back, timeouts and cancellations are exact, and the
+ * queue is first come first served across threads and tasks, with no
+ * permit lost to a waiter that gives up or is dropped just as it is handed
+ * one.
+ *
+ * The demo: the holding intervals drawn on its timeline never overlap more
+ * than the permits, counted here from its JSON; the token phase never
+ * starts tasks faster than the bucket allows; and it leaves no descriptor,
+ * thread or file behind, also when stopped by Ctrl-C. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +21,17 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "clock.h"
 #include "exec.h"
+#include "resources.h"
 #include "semaphore.h"
 #include "stress.h"
 #include "testfut.h"
 #include "timer.h"
+#include "util.h"
 
 enum { PERMITS = 3, THREADS = 8 };
 
@@ -352,6 +365,92 @@ static void test_timeout_release_race(void **state)
     ct_sem_destroy(&sem);
 }
 
+/* ---- the demo ----------------------------------------------------------- */
+
+/* The most "holding" spans of the timeline that overlap at any instant. */
+static int spans_overlap(json_t *j, int *nspans)
+{
+    struct dj_span sp[64];
+    int n = dj_hold_spans(j, sp, 64), most = 0;
+    for (int i = 0; i < n; i++) {
+        int depth = 0;
+        for (int k = 0; k < n; k++)     /* spans alive just after sp[i] starts */
+            depth += sp[k].from <= sp[i].from && sp[i].from < sp[k].to;
+        most = depth > most ? depth : most;
+    }
+    *nspans = n;
+    return most;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void check_demo(json_t *j, int tasks, int permits, int rate, int burst)
+{
+    assert_true(dj_assert_checks(j) > 0);
+    int nspans;
+    int most = spans_overlap(j, &nspans);
+    assert_int_equal(nspans, tasks);            /* phase 1: one hold per task */
+    assert_true(most <= permits);
+    assert_true(dj_int(j, "p1_max_running") <= permits);
+    json_t *rows = dj_table(j, "tasks"), *row;
+    assert_int_equal(json_array_size(rows), tasks);
+    /* phase 2: the bucket cannot start tasks faster than burst + rate * t,
+     * so the last of them starts at least (tasks - burst) / rate after the
+     * first (less the table's 0.1 ms rounding) */
+    double start[64];
+    size_t i;
+    json_array_foreach(rows, i, row)
+        start[i] = dj_cell_num(row, "p2_start");
+    qsort(start, (size_t)tasks, sizeof start[0], cmp_double);
+    if (tasks > burst)
+        assert_true(start[tasks - 1] - start[0] >= (tasks - burst) * 1000.0 / rate - 0.2);
+}
+
+static void test_demo_runs(void **state)
+{
+    (void)state;
+    static const struct { const char *args[6]; int tasks, permits, rate, burst; } cases[] = {
+        { { "tasks=6", "permits=2", "work-ms=10", "rate=200", "burst=2", NULL }, 6, 2, 200, 2 },
+        { { "tasks=8", "permits=1", "work-ms=3", "rate=500", "burst=1", NULL }, 8, 1, 500, 1 },
+        { { "tasks=4", "permits=4", "work-ms=5", "rate=100", "burst=4", NULL }, 4, 4, 100, 4 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct resources r;
+        res_begin(&r);
+        int code;
+        json_t *j = ct_demo_json("semaphore", cases[k].args, &code);
+        assert_non_null(j);
+        assert_int_equal(code, 0);
+        check_demo(j, cases[k].tasks, cases[k].permits, cases[k].rate, cases[k].burst);
+        if (cases[k].tasks <= cases[k].permits)
+            assert_int_equal(dj_int(j, "p1_waited"), 0);   /* a permit for everyone */
+        json_decref(j);
+        assert_true(res_end(&r));
+    }
+}
+
+/* Ctrl-C in phase 1, between the phases and in phase 2. */
+static void test_demo_sigint(void **state)
+{
+    (void)state;
+    static const double at_ms[] = { 60, 250, 420, 650 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
+        struct resources r;
+        res_begin(&r);
+        const char *env[] = { res_tmpdir_env(&r), NULL };
+        struct ct_proc p;
+        res_run_demo(&p, "semaphore", NULL, env, at_ms[k]);
+        if (p.status != 130 && p.status != 0)
+            fail_msg("semaphore, SIGINT at %.0f ms: exit %d\n%s", at_ms[k], p.status, p.err);
+        ct_proc_free(&p);
+        assert_true(res_end(&r));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_fifo_threads_and_tasks),
         cmocka_unit_test(test_tasks_limit),
         cmocka_unit_test(test_timeout_release_race),
+        cmocka_unit_test(test_demo_runs),
+        cmocka_unit_test(test_demo_sigint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -408,7 +408,7 @@ struct phase_sums {
 
 static void sum_phase(struct ct_table *t, int p, const struct phase *ph, struct phase_sums *s)
 {
-    char name[16], conn[16];
+    char name[24], conn[24];
     *s = (struct phase_sums){ .min_timeout_wait = 1e300, .min_open = 1e300 };
     for (int i = 0; i < ph->n; i++) {
         const struct query_rec *q = &ph->q[i];

@@ -261,6 +261,8 @@ static int run_phase(struct ct_run *run, struct ct_exec *ex, struct shared *sh,
     out->t0 = ct_clock_ns();
     int rc = run_tasks(ex, sh, r->n);
     (void)run;
+    if (rc)
+        return rc;      /* cancelled: tasks may still run until the executor is freed */
     for (int i = 0; i < r->n; i++) {
         out->rec[i] = sh->rec[i];
         out->runs += sh->rec[i].runs;

@@ -349,6 +349,9 @@ static const struct ct_future_ops canceller_ops = { "canceller", canceller_poll,
 
 /* ---- the three parts ------------------------------------------------------ */
 
+/* Milliseconds (already on the run's time scale) in nanoseconds. */
+#define NS(ms) ((int64_t)((ms) * 1e6))
+
 struct cancel_result {
     int steps;
     double step_ms, timeout_ms, token_step_ms, cancel_ms, deadline_ms;
@@ -369,11 +372,11 @@ static int part_timeout(struct ct_run *run, struct ct_exec *ex, struct cancel_re
     ct_section(run, "1. timeout: %d steps of %.0f ms, %.0f ms allowed", r->steps, r->step_ms,
                r->timeout_ms);
     struct stepper op;
-    step_init(&op, run, &r->timed, &r->counts, ct_demo_ns(run, r->step_ms));
+    step_init(&op, run, &r->timed, &r->counts, NS(r->step_ms));
     op.say_steps = true;
     r->timed_t0 = ct_clock_ns();
     struct ct_timeout t;
-    ct_timeout_init(&t, &op.base, ct_demo_ns(run, r->timeout_ms));
+    ct_timeout_init(&t, &op.base, NS(r->timeout_ms));
     int rc = ct_block_on(ex, &t.base);
     r->timed_err = t.base.error;
     ct_future_drop(&t.base);
@@ -419,11 +422,11 @@ static int part_select(struct ct_run *run, struct ct_exec *ex, struct cancel_res
 {
     ct_section(run, "3. select: the operation against a %.0f ms sleep", r->deadline_ms);
     struct stepper op;
-    step_init(&op, run, &r->raced, &r->counts, ct_demo_ns(run, r->step_ms));
+    step_init(&op, run, &r->raced, &r->counts, NS(r->step_ms));
     op.say_steps = true;
     r->raced_t0 = ct_clock_ns();
     struct ct_sleep deadline;
-    ct_sleep_init(&deadline, ct_demo_ns(run, r->deadline_ms));
+    ct_sleep_init(&deadline, NS(r->deadline_ms));
     struct ct_future *arms[2] = { &op.base, &deadline.base };
     struct ct_select sel;
     ct_select_init(&sel, arms, 2);
@@ -528,8 +531,8 @@ static void report_cancel(struct ct_run *run, const struct cancel_result *r)
                                         "stopped_in|in step", "how",
                                         "react_ms|reacted ms", "cleanups", NULL };
     struct ct_table *t = ct_table_new(run, "operations", NULL, cols);
-    int64_t timed_deadline = r->timed_t0 + ct_demo_ns(run, r->timeout_ms);
-    int64_t raced_deadline = r->raced_t0 + ct_demo_ns(run, r->deadline_ms);
+    int64_t timed_deadline = r->timed_t0 + NS(r->timeout_ms);
+    int64_t raced_deadline = r->raced_t0 + NS(r->deadline_ms);
     op_row(t, &r->timed, timed_deadline);
     op_row(t, &fam->own, fam->cancel_ns);
     op_row(t, &fam->child[0], fam->cancel_ns);
@@ -574,14 +577,16 @@ static int cancel_run(struct ct_run *run)
     if (!r)
         return -ENOMEM;
     r->steps = (int)ct_param_int(run, "steps");
-    r->step_ms = (double)ct_param_int(run, "step-ms");
-    r->timeout_ms = (double)ct_param_int(run, "timeout-ms");
-    r->token_step_ms = (double)ct_param_int(run, "token-step-ms");
-    r->cancel_ms = (double)ct_param_int(run, "cancel-ms");
-    r->deadline_ms = (double)ct_param_int(run, "deadline-ms");
+    /* every duration on the run's time scale, as printed */
+    double scale = ct_scale(run);
+    r->step_ms = (double)ct_param_int(run, "step-ms") * scale;
+    r->timeout_ms = (double)ct_param_int(run, "timeout-ms") * scale;
+    r->token_step_ms = (double)ct_param_int(run, "token-step-ms") * scale;
+    r->cancel_ms = (double)ct_param_int(run, "cancel-ms") * scale;
+    r->deadline_ms = (double)ct_param_int(run, "deadline-ms") * scale;
     struct family *fam = &r->fam;
-    fam->step_ns = ct_demo_ns(run, r->token_step_ms);
-    fam->cancel_after_ns = ct_demo_ns(run, r->cancel_ms);
+    fam->step_ns = NS(r->token_step_ms);
+    fam->cancel_after_ns = NS(r->cancel_ms);
     static const char *const names[5] = { "timed op", "operation", "child-check",
                                           "child-race", "raced op" };
     struct op_rec *recs[5] = { &r->timed, &fam->own, &fam->child[0], &fam->child[1],

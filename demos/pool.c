@@ -368,7 +368,9 @@ static int run_pool(struct ct_run *run, struct store *st, struct pool_result *r)
     int rc = ct_pool_init(&pool, &cfg);
     if (rc)
         return rc;
-    struct shared sh = { .run = run, .pool = &pool, .st = st, .hold_ms = r->hold_ms };
+    /* ct_sleep_ms applies the time scale itself: give it the parameter */
+    struct shared sh = { .run = run, .pool = &pool, .st = st,
+                         .hold_ms = (double)ct_param_int(run, "hold-ms") };
     for (int i = 0; i < r->n; i++)
         sh.lanes[i] = ct_lane(run, "query-%d", i + 1);
     ct_legend(run, CT_WAIT, "waiting for a connection");
@@ -562,10 +564,13 @@ static int pool_run(struct ct_run *run)
         .max = (int)ct_param_int(run, "max"),
         .n = (int)ct_param_int(run, "queries"),
         .busy_ms = (int)ct_param_int(run, "busy-ms"),
-        .hold_ms = (double)ct_param_int(run, "hold-ms"),
+        .hold_ms = (double)ct_param_int(run, "hold-ms") * scale,
     };
-    r.ph[0] = (struct phase){ .n = r.n, .timeout_ms = (double)ct_param_int(run, "timeout-ms") * scale };
-    r.ph[1] = (struct phase){ .n = r.n, .timeout_ms = (double)ct_param_int(run, "short-ms") * scale };
+    /* durations on the run's time scale, as printed */
+    r.ph[0] = (struct phase){ .n = r.n,
+                              .timeout_ms = (double)ct_param_int(run, "timeout-ms") * scale };
+    r.ph[1] = (struct phase){ .n = r.n,
+                              .timeout_ms = (double)ct_param_int(run, "short-ms") * scale };
     struct store st = { .run = run };
     int rc = store_open(run, &st);
     r.temp = st.dir[0] != '\0';

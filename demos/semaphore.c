@@ -249,8 +249,7 @@ struct sem_result {
     double gap_ms;
 };
 
-static int run_phase(struct ct_run *run, struct ct_exec *ex, struct shared *sh,
-                     struct sem_result *r, int p)
+static int run_phase(struct ct_exec *ex, struct shared *sh, struct sem_result *r, int p)
 {
     struct phase_result *out = &r->p[p];
     atomic_store(&sh->running, 0);
@@ -260,7 +259,6 @@ static int run_phase(struct ct_run *run, struct ct_exec *ex, struct shared *sh,
         sh->rec[i] = (struct task_rec){ 0 };
     out->t0 = ct_clock_ns();
     int rc = run_tasks(ex, sh, r->n);
-    (void)run;
     if (rc)
         return rc;      /* cancelled: tasks may still run until the executor is freed */
     for (int i = 0; i < r->n; i++) {
@@ -290,7 +288,7 @@ static int run_both(struct ct_run *run, struct sem_result *r)
     if (rc == 0) {
         ct_section(run, "phase 1: %d tasks, a semaphore of %d permits", r->n, r->permits);
         sh.mode = BY_PERMIT;
-        rc = run_phase(run, ex, &sh, r, 0);
+        rc = run_phase(ex, &sh, r, 0);
         ct_sem_get_stats(&sem, &r->sem);
     }
     if (rc == 0) {
@@ -299,7 +297,7 @@ static int run_both(struct ct_run *run, struct sem_result *r)
         rc = ct_bucket_init(&bucket, r->rate, r->burst);
         if (rc == 0) {
             sh.mode = BY_TOKEN;
-            rc = run_phase(run, ex, &sh, r, 1);
+            rc = run_phase(ex, &sh, r, 1);
             ct_bucket_counts(&bucket, &r->granted, &r->refused);
             r->worst = worst_window(r->p[1].rec, r->n, r->rate, r->burst);
             r->gap_ms = mean_gap_ms(r->p[1].rec, r->n, (int)r->burst);

@@ -172,7 +172,7 @@ void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n)
         snprintf(buf, n, "any of %s, or all", list);
         break;
     case CT_PARAM_TEXT:
-        snprintf(buf, n, "text, up to %d characters", CT_PARAM_TEXT_MAX - 1);
+        snprintf(buf, n, "text");
         break;
     }
 }

@@ -11,12 +11,18 @@
  * As a process (ct_proc_run): res_tmpdir_env() gives "TMPDIR=<scratch>"
  * for its environment, and res_dir_empty() tells whether the demo cleaned
  * up; the process's threads are gone with it once ct_proc_run has reaped
- * it. */
+ * it.
+ *
+ * Ctrl-C with everything counted: res_sigint_in_process() re-runs the test
+ * binary itself as a child that runs the demo in-process between
+ * res_begin and res_end, and sends that child SIGINT; the test's main()
+ * must begin with `if (res_child_main(argc, argv) >= 0) return ...`. */
 #ifndef CT_TEST_RESOURCES_H
 #define CT_TEST_RESOURCES_H
 
 #include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +168,67 @@ static inline void res_run_demo(struct ct_proc *p, const char *demo, const char 
     envv[e] = NULL;
     if (ct_proc_run(p, argv, NULL, envv, 60, sigint_ms) != 0)
         abort();
+}
+
+/* ---- Ctrl-C inside a process that counts its own resources ------------- */
+
+#define RES_CHILD_FLAG "--resources-child"
+
+/* In the child (argv: TEST --resources-child DEMO PARAMS...): SIGINT is
+ * blocked (inherited from the parent, and blocked again here), so however
+ * early it comes it stays pending until the demo runner's signal thread
+ * takes it; run the demo in-process; exit 0
+ * if it finished (0) or was cancelled (130) and left every descriptor,
+ * thread and temporary file as it found them.  Returns -1 when this is not
+ * the child, else the exit status. */
+static inline int res_child_main(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[1], RES_CHILD_FLAG) != 0)
+        return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct resources r;
+    res_begin(&r);
+    int code = -1;
+    json_t *j = ct_demo_json(argv[2], (const char *const *)argv + 3, &code);
+    const char *status = j ? json_string_value(json_object_get(j, "status")) : NULL;
+    bool ok = res_end(&r);
+    printf("child: %s, exit %d, status %s, resources %s\n", argv[2], code,
+           status ? status : "?", ok ? "as before" : "NOT as before");
+    json_decref(j);
+    return ok && (code == 0 || code == 130) ? 0 : 1;
+}
+
+/* Run `demo` with `params` in a child of this test (see above) and send it
+ * SIGINT after `ms`; fail the test unless the child reports a clean stop
+ * with its resources as before. */
+static inline void res_sigint_in_process(const char *demo, const char *const *params, double ms)
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = "/proc/self/exe";
+    argv[n++] = RES_CHILD_FLAG;
+    argv[n++] = demo;
+    for (; params && *params && n < 31; params++)
+        argv[n++] = *params;
+    argv[n] = NULL;
+    /* the child inherits this mask through fork and exec: SIGINT waits for
+     * it even before its main() runs */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    struct ct_proc p;
+    int rc = ct_proc_run(&p, argv, NULL, NULL, 60, ms);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        abort();
+    if (p.status != 0)
+        fail_msg("%s, SIGINT at %.0f ms in-process: exit %d\n%s%s", demo, ms, p.status, p.out,
+                 p.err);
+    ct_proc_free(&p);
 }
 
 #endif

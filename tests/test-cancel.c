@@ -92,12 +92,26 @@ static void test_sigint(void **state)
     }
 }
 
-int main(void)
+/* The same moments, the demo run inside a child of this test that counts
+ * its own descriptors, threads and temporary files before and after. */
+static void test_sigint_in_process(void **state)
 {
+    (void)state;
+    static const double at_ms[] = { 50, 320, 540, 650 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
+        res_sigint_in_process("cancel", NULL, at_ms[k]);
+}
+
+int main(int argc, char **argv)
+{
+    int child = res_child_main(argc, argv);
+    if (child >= 0)
+        return child;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stopped_early),
         cmocka_unit_test(test_nothing_stopped),
         cmocka_unit_test(test_sigint),
+        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -434,8 +434,21 @@ static void test_demo_sigint(void **state)
     }
 }
 
-int main(void)
+/* The same moments, the demo run inside a child of this test that counts
+ * its own descriptors, threads and temporary files before and after. */
+static void test_sigint_in_process(void **state)
 {
+    (void)state;
+    static const double at_ms[] = { 40, 120, 260, 420 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
+        res_sigint_in_process("pool", NULL, at_ms[k]);
+}
+
+int main(int argc, char **argv)
+{
+    int child = res_child_main(argc, argv);
+    if (child >= 0)
+        return child;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_contention),
         cmocka_unit_test(test_timeouts_exact),
@@ -446,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_demo_db_path),
         cmocka_unit_test(test_demo_bad_path),
         cmocka_unit_test(test_demo_sigint),
+        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -451,8 +451,21 @@ static void test_demo_sigint(void **state)
     }
 }
 
-int main(void)
+/* The same moments, the demo run inside a child of this test that counts
+ * its own descriptors, threads and temporary files before and after. */
+static void test_sigint_in_process(void **state)
 {
+    (void)state;
+    static const double at_ms[] = { 60, 250, 420, 650 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
+        res_sigint_in_process("semaphore", NULL, at_ms[k]);
+}
+
+int main(int argc, char **argv)
+{
+    int child = res_child_main(argc, argv);
+    if (child >= 0)
+        return child;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_under_contention),
         cmocka_unit_test(test_timeouts_exact),
@@ -462,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_timeout_release_race),
         cmocka_unit_test(test_demo_runs),
         cmocka_unit_test(test_demo_sigint),
+        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,12 +124,26 @@ static void test_sigint(void **state)
     }
 }
 
-int main(void)
+/* The same moments, the demo run inside a child of this test that counts
+ * its own descriptors, threads and temporary files before and after. */
+static void test_sigint_in_process(void **state)
 {
+    (void)state;
+    static const double at_ms[] = { 30, 80, 140 };
+    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
+        res_sigint_in_process("shared-state", (const char *const[]){ "lock=mutex", NULL }, at_ms[k]);
+}
+
+int main(int argc, char **argv)
+{
+    int child = res_child_main(argc, argv);
+    if (child >= 0)
+        return child;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rwlock),
         cmocka_unit_test(test_mutex),
         cmocka_unit_test(test_sigint),
+        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -194,17 +194,24 @@ static int max_overlap(const struct task_rec *rec, int n)
     return most;
 }
 
+/* The start instants of the tasks that ran, in order, into t; how many. */
+static int sorted_starts(const struct task_rec *rec, int n, int64_t *t)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (rec[i].runs)
+            t[m++] = rec[i].start_ns;
+    qsort(t, (size_t)m, sizeof t[0], cmp_i64);
+    return m;
+}
+
 /* Phase 2: in every window [t_i, t_j] of the sorted start instants, the
  * starts must not exceed burst + rate * (t_j - t_i).  Returns the window
  * with the least room to spare, as (starts - allowed), <= 0 when kept. */
 static long worst_window(const struct task_rec *rec, int n, long rate, long burst)
 {
     int64_t t[MAX_TASKS];
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (rec[i].runs)
-            t[m++] = rec[i].start_ns;
-    qsort(t, (size_t)m, sizeof t[0], cmp_i64);
+    int m = sorted_starts(rec, n, t);
     long worst = -burst;
     for (int i = 0; i < m; i++) {
         for (int j = i; j < m; j++) {
@@ -220,11 +227,7 @@ static long worst_window(const struct task_rec *rec, int n, long rate, long burs
 static double mean_gap_ms(const struct task_rec *rec, int n, int burst)
 {
     int64_t t[MAX_TASKS];
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (rec[i].runs)
-            t[m++] = rec[i].start_ns;
-    qsort(t, (size_t)m, sizeof t[0], cmp_i64);
+    int m = sorted_starts(rec, n, t);
     if (m <= burst)
         return 0;
     return (double)(t[m - 1] - t[burst - 1]) / 1e6 / (m - burst);

@@ -16,7 +16,8 @@
  * Ctrl-C with everything counted: res_sigint_in_process() re-runs the test
  * binary itself as a child that runs the demo in-process between
  * res_begin and res_end, and sends that child SIGINT; the test's main()
- * must begin with `if (res_child_main(argc, argv) >= 0) return ...`. */
+ * must begin with `if (res_child_main(argc, argv) >= 0) return ...`.
+ * res_sigint() does both, the program and the child, at one moment. */
 #ifndef CT_TEST_RESOURCES_H
 #define CT_TEST_RESOURCES_H
 
@@ -229,6 +230,24 @@ static inline void res_sigint_in_process(const char *demo, const char *const *pa
         fail_msg("%s, SIGINT at %.0f ms in-process: exit %d\n%s%s", demo, ms, p.status, p.out,
                  p.err);
     ct_proc_free(&p);
+}
+
+/* Ctrl-C `ms` into a run of `demo`, both ways: the real program (it
+ * must exit 130, or 0 if it had finished, and leave its TMPDIR empty), and
+ * a child of this test that counts everything (res_sigint_in_process). */
+static inline void res_sigint(const char *demo, const char *const *params, double ms)
+{
+    struct resources r;
+    res_begin(&r);
+    const char *env[] = { res_tmpdir_env(&r), NULL };
+    struct ct_proc p;
+    res_run_demo(&p, demo, params, env, ms);
+    if (p.status != 130 && p.status != 0)
+        fail_msg("%s, SIGINT at %.0f ms: exit %d\n%s", demo, ms, p.status, p.err);
+    ct_proc_free(&p);
+    if (!res_end(&r))
+        fail_msg("%s, SIGINT at %.0f ms: left something behind", demo, ms);
+    res_sigint_in_process(demo, params, ms);
 }
 
 #endif

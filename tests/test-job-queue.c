@@ -78,27 +78,8 @@ static void test_sigint(void **state)
 {
     (void)state;
     static const double at_ms[] = { 20, 150, 400, 650 };
-    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
-        struct resources r;
-        res_begin(&r);
-        const char *env[] = { res_tmpdir_env(&r), NULL };
-        struct ct_proc p;
-        res_run_demo(&p, "job-queue", NULL, env, at_ms[k]);
-        if (p.status != 130 && p.status != 0)
-            fail_msg("job-queue, SIGINT at %.0f ms: exit %d\n%s", at_ms[k], p.status, p.err);
-        ct_proc_free(&p);
-        assert_true(res_end(&r));
-    }
-}
-
-/* The same moments, the demo run inside a child of this test that counts
- * its own descriptors, threads and temporary files before and after. */
-static void test_sigint_in_process(void **state)
-{
-    (void)state;
-    static const double at_ms[] = { 20, 150, 400, 650 };
     for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
-        res_sigint_in_process("job-queue", NULL, at_ms[k]);
+        res_sigint("job-queue", NULL, at_ms[k]);
 }
 
 int main(int argc, char **argv)
@@ -109,7 +90,6 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accounting),
         cmocka_unit_test(test_sigint),
-        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

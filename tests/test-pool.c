@@ -421,27 +421,8 @@ static void test_demo_sigint(void **state)
 {
     (void)state;
     static const double at_ms[] = { 40, 120, 260, 420 };
-    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
-        struct resources r;
-        res_begin(&r);
-        const char *env[] = { res_tmpdir_env(&r), NULL };
-        struct ct_proc p;
-        res_run_demo(&p, "pool", NULL, env, at_ms[k]);
-        if (p.status != 130 && p.status != 0)
-            fail_msg("pool, SIGINT at %.0f ms: exit %d\n%s", at_ms[k], p.status, p.err);
-        ct_proc_free(&p);
-        assert_true(res_end(&r));
-    }
-}
-
-/* The same moments, the demo run inside a child of this test that counts
- * its own descriptors, threads and temporary files before and after. */
-static void test_sigint_in_process(void **state)
-{
-    (void)state;
-    static const double at_ms[] = { 40, 120, 260, 420 };
     for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
-        res_sigint_in_process("pool", NULL, at_ms[k]);
+        res_sigint("pool", NULL, at_ms[k]);
 }
 
 int main(int argc, char **argv)
@@ -459,7 +440,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_demo_db_path),
         cmocka_unit_test(test_demo_bad_path),
         cmocka_unit_test(test_demo_sigint),
-        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

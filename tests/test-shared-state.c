@@ -109,29 +109,8 @@ static void test_sigint(void **state)
 {
     (void)state;
     static const double at_ms[] = { 30, 80, 140 };
-    for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
-        struct resources r;
-        res_begin(&r);
-        const char *env[] = { res_tmpdir_env(&r), NULL };
-        struct ct_proc p;
-        res_run_demo(&p, "shared-state", (const char *const[]){ "lock=mutex", NULL }, env,
-                     at_ms[k]);
-        if (p.status != 130 && p.status != 0)
-            fail_msg("shared-state, SIGINT at %.0f ms: exit %d\n%s", at_ms[k], p.status,
-                     p.err);
-        ct_proc_free(&p);
-        assert_true(res_end(&r));
-    }
-}
-
-/* The same moments, the demo run inside a child of this test that counts
- * its own descriptors, threads and temporary files before and after. */
-static void test_sigint_in_process(void **state)
-{
-    (void)state;
-    static const double at_ms[] = { 30, 80, 140 };
     for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++)
-        res_sigint_in_process("shared-state", (const char *const[]){ "lock=mutex", NULL }, at_ms[k]);
+        res_sigint("shared-state", (const char *const[]){ "lock=mutex", NULL }, at_ms[k]);
 }
 
 int main(int argc, char **argv)
@@ -143,7 +122,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_rwlock),
         cmocka_unit_test(test_mutex),
         cmocka_unit_test(test_sigint),
-        cmocka_unit_test(test_sigint_in_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -404,14 +404,16 @@ static const char *outcome(const struct query_rec *q)
 /* Per phase: the table rows, and what the takeaway needs. */
 struct phase_sums {
     int waited, echo_ok;
-    double longest_wait, min_timeout_wait, max_timeout_wait, slowest_write;
+    double longest_wait, min_timeout_wait, max_timeout_wait;
+    double fastest_write, slowest_write;
     double min_open, max_open;
 };
 
 static void sum_phase(struct ct_table *t, int p, const struct phase *ph, struct phase_sums *s)
 {
     char name[24], conn[24];
-    *s = (struct phase_sums){ .min_timeout_wait = 1e300, .min_open = 1e300 };
+    *s = (struct phase_sums){ .min_timeout_wait = 1e300, .min_open = 1e300,
+                              .fastest_write = 1e300 };
     for (int i = 0; i < ph->n; i++) {
         const struct query_rec *q = &ph->q[i];
         snprintf(name, sizeof name, "query-%d", i + 1);
@@ -431,6 +433,8 @@ static void sum_phase(struct ct_table *t, int p, const struct phase *ph, struct 
         }
         if (q->conn && q->write_ms > s->slowest_write)
             s->slowest_write = q->write_ms;
+        if (q->conn && q->write_ms < s->fastest_write)
+            s->fastest_write = q->write_ms;
         if (q->fresh && q->open_ms < s->min_open)
             s->min_open = q->open_ms;
         if (q->fresh && q->open_ms > s->max_open)
@@ -518,14 +522,19 @@ static void report_takeaway(struct ct_run *run, const struct pool_result *r,
                     "Phase 2: no acquire timed out in this run (%.0f ms timeout, %.0f ms "
                     "hold); make short-ms smaller than hold-ms, or queries larger than max, "
                     "to see timeouts.", p2->timeout_ms, r->hold_ms);
+    double fast = s[0].fastest_write < s[1].fastest_write ? s[0].fastest_write
+                                                          : s[1].fastest_write;
+    double slow = s[0].slowest_write > s[1].slowest_write ? s[0].slowest_write
+                                                          : s[1].slowest_write;
+    if (fast > slow)
+        fast = slow = 0;        /* no query got as far as writing */
     ct_takeaway(run,
                 "Every write went into one file. SQLite lets one writer at a time into a WAL "
                 "database; busy_timeout (%d ms) made the others wait for the write lock "
-                "instead of failing with SQLITE_BUSY. The slowest write took %.1f ms; %d "
-                "failed busy.",
-                r->busy_ms, s[0].slowest_write > s[1].slowest_write ? s[0].slowest_write
-                                                                    : s[1].slowest_write,
-                r->ph[0].busy + r->ph[1].busy);
+                "instead of failing with SQLITE_BUSY (%d did). Writes took from %.1f to "
+                "%.1f ms: a write waits for the writers ahead of it, then for its own "
+                "commit to reach the disk.",
+                r->busy_ms, r->ph[0].busy + r->ph[1].busy, fast, slow);
 }
 
 static void report_pool(struct ct_run *run, const struct pool_result *r)

@@ -166,6 +166,41 @@ static void test_format_round_trip(void **state)
     assert_int_equal(p.v[4].set, q.v[4].set);
 }
 
+/* TEXT: any printable text up to the limit, kept as given, round-trips. */
+static void test_text(void **state)
+{
+    (void)state;
+    static const struct ct_param_spec tspec[] = {
+        { "db", CT_PARAM_TEXT, "temp", 0, 0, NULL, "a path" },
+        CT_PARAMS_END,
+    };
+    struct ct_params p, q;
+    assert_int_equal(ct_params_defaults(&p, tspec, err, sizeof err), 0);
+    assert_string_equal(p.v[0].text, "temp");
+    char *args[] = { "db=/tmp/a b/c=d.db" };
+    assert_int_equal(ct_params_parse(&p, 1, args, err, sizeof err), 0);
+    assert_string_equal(p.v[0].text, "/tmp/a b/c=d.db");
+    char buf[CT_PARAM_TEXT_MAX];
+    ct_params_format(&p, 0, buf, sizeof buf);
+    assert_int_equal(ct_params_defaults(&q, tspec, err, sizeof err), 0);
+    assert_int_equal(ct_params_set(&q, "db", buf, err, sizeof err), 0);
+    assert_string_equal(q.v[0].text, p.v[0].text);
+
+    char bad[] = "db=a\tb";
+    bad[4] = '\t';
+    char *ctl[] = { bad };
+    assert_int_equal(ct_params_defaults(&p, tspec, err, sizeof err), 0);
+    assert_int_not_equal(ct_params_parse(&p, 1, ctl, err, sizeof err), 0);
+    assert_non_null(strstr(err, "control characters"));
+    char big[CT_PARAM_TEXT_MAX + 8] = "db=";
+    memset(big + 3, 'x', CT_PARAM_TEXT_MAX);
+    big[3 + CT_PARAM_TEXT_MAX] = '\0';
+    char *longer[] = { big };
+    assert_int_equal(ct_params_defaults(&p, tspec, err, sizeof err), 0);
+    assert_int_not_equal(ct_params_parse(&p, 1, longer, err, sizeof err), 0);
+    assert_non_null(strstr(err, "at most 255 characters"));
+}
+
 /* Every registered demo's defaults and smoke parameters must parse. */
 static void test_registry_specs(void **state)
 {
@@ -199,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_number_forms),
         cmocka_unit_test(test_given_twice),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_registry_specs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,11 @@ enum ct_param_type {
     CT_PARAM_BOOL,      /* true/false, yes/no, on/off, 1/0 */
     CT_PARAM_CHOICE,    /* one word of `choices` */
     CT_PARAM_SET,       /* comma-separated words of `choices`, or "all" */
+    CT_PARAM_TEXT,      /* free text such as a path, up to CT_PARAM_TEXT_MAX - 1
+                         * bytes, no control characters */
 };
+
+#define CT_PARAM_TEXT_MAX 256
 
 struct ct_param_spec {
     const char *name;       /* kebab-case, as typed: "write-pct" */
@@ -95,6 +99,8 @@ bool ct_param_bool(const struct ct_run *run, const char *name);
 const char *ct_param_choice(const struct ct_run *run, const char *name);
 /* Whether `word` is in a SET parameter (or is the CHOICE chosen). */
 bool ct_param_has(const struct ct_run *run, const char *name, const char *word);
+/* A TEXT parameter's value (valid for the whole run). */
+const char *ct_param_text(const struct ct_run *run, const char *name);
 
 /* The global time scale (--scale): demo sleeps are multiplied by it. */
 double ct_scale(const struct ct_run *run);

@@ -171,7 +171,27 @@ void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n)
         choices_list(sp->choices, list, sizeof list);
         snprintf(buf, n, "any of %s, or all", list);
         break;
+    case CT_PARAM_TEXT:
+        snprintf(buf, n, "text");
+        break;
     }
+}
+
+/* Free text: any bytes but control characters, and short enough to keep. */
+static int set_text(const struct ct_param_spec *sp, struct ct_param_value *v,
+                    const char *text, char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    if (len >= sizeof v->text)
+        return fail(err, errlen, "%s must be at most %zu characters, got %zu", sp->name,
+                    sizeof v->text - 1, len);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+            return fail(err, errlen, "%s must not contain control characters, got %s",
+                        sp->name, CT_Q(text));
+    }
+    memcpy(v->text, text, len + 1);
+    return 0;
 }
 
 static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
@@ -262,6 +282,8 @@ static int set_value(const struct ct_param_spec *sp, struct ct_param_value *v,
         v->set = set;
         return 0;
     }
+    case CT_PARAM_TEXT:
+        return set_text(sp, v, text, err, errlen);
     }
     return fail(err, errlen, "%s: unknown parameter type", sp->name);
 }
@@ -399,6 +421,9 @@ void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n)
         }
         break;
     }
+    case CT_PARAM_TEXT:
+        snprintf(buf, n, "%s", v->text);
+        break;
     }
 }
 
@@ -431,6 +456,9 @@ void ct_params_json(const struct ct_params *p, struct ct_json *j)
                     ct_json_str(j, w);
             }
             ct_json_array_end(j);
+            break;
+        case CT_PARAM_TEXT:
+            ct_json_str(j, v->text);
             break;
         }
     }

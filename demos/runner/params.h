@@ -24,6 +24,7 @@ struct ct_param_value {
     bool b;             /* BOOL */
     int choice;         /* CHOICE: index into the choices */
     unsigned set;       /* SET: bit i = choice i */
+    char text[CT_PARAM_TEXT_MAX];   /* TEXT */
     bool given;         /* set by the user rather than the default */
 };
 
@@ -58,7 +59,7 @@ void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n);
 void ct_params_json(const struct ct_params *p, struct ct_json *j);
 
 /* What a parameter accepts, for help and manuals: "1..1024", "true or
- * false", "one of a,b", "any of a,b, or all". */
+ * false", "one of a,b", "any of a,b, or all", "text". */
 void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n);
 
 /* The `idx`-th word of a comma-separated choices list, copied into buf;

@@ -90,6 +90,11 @@ const char *ct_param_choice(const struct ct_run *run, const char *name)
     return word[i];
 }
 
+const char *ct_param_text(const struct ct_run *run, const char *name)
+{
+    return param(run, name, CT_PARAM_TEXT)->text;
+}
+
 bool ct_param_has(const struct ct_run *run, const char *name, const char *word)
 {
     int i = ct_params_find(&run->params, name);

@@ -1,233 +1,107 @@
-/* test-bulkhead.c - compartments: never more holders than permits, a full
- * compartment leaves the others untouched, waits end by timeout or cancel
- * with nothing taken, and a compartment backed by an outside pool takes
- * and gives back its permits through that pool, balanced. */
+/* test-bulkhead.c - demo `bulkhead`, run as a process with small
+ * parameters (the primitive itself is tested by test-compartments.c):
+ * with a compartment of their own and no more threads than permits, no
+ * high-priority request ever finds its compartment full, however hard the
+ * batch jobs flood theirs; the flood really fills the low compartment;
+ * nobody is ever over a limit and every entry is a finished request; and
+ * with more high threads than permits the demo says so instead of
+ * claiming the bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 
-#include "bulkhead.h"
-#include "clock.h"
-#include "stress.h"
+#include "util.h"
 
-static void test_limit_and_independence(void **state)
+static json_t *run_bulkhead(const char *const *params, size_t want_checks)
+{
+    const char *argv[24];
+    int n = 0;
+    argv[n++] = ct_test_binary();
+    argv[n++] = "run";
+    argv[n++] = "bulkhead";
+    argv[n++] = "--json";
+    for (; params && *params && n < 23; params++)
+        argv[n++] = *params;
+    argv[n] = NULL;
+    static const char *const env[] = { "NO_COLOR=1", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+    if (p.status != 0)
+        fail_msg("bulkhead exited %d\nstderr:\n%s\nstdout:\n%s", p.status, p.err, p.out);
+    json_t *j = ct_json_parse(p.out);
+    ct_proc_free(&p);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    assert_int_equal(dj_assert_checks(j), want_checks);
+    return j;
+}
+
+static json_t *phase_row(json_t *j, const char *table, const char *phase)
+{
+    json_t *row = dj_row(j, table, "phase", phase);
+    assert_non_null(row);
+    return row;
+}
+
+#define QUICK "phase=150", "low-work=10", "high-work=1", "high-gap=1", "low-gap=1"
+
+static void test_high_never_finds_its_compartment_full(void **state)
 {
     (void)state;
-    struct ct_bulkhead b;
-    ct_bulkhead_init(&b);
-    int hi = ct_bulkhead_add(&b, "high", 2);
-    int lo = ct_bulkhead_add(&b, "low", 3);
-    assert_int_equal(hi, 0);
-    assert_int_equal(lo, 1);
-    assert_int_equal(ct_bulkhead_add(&b, "bad", 0), -EINVAL);
-
-    /* fill low: three in, the fourth finds it full */
-    bool waited = true;
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(ct_bulkhead_enter(&b, lo, 0, NULL, &waited), 0);
-        assert_false(waited);
+    for (int round = 0; round < 3; round++) {
+        json_t *j = run_bulkhead((const char *const[]){ QUICK, NULL }, 4);
+        json_t *hi = phase_row(j, "high", "bulkhead");
+        json_t *lo = phase_row(j, "low", "bulkhead");
+        assert_true(dj_cell_int(hi, "requests") > 0);
+        assert_int_equal(dj_cell_int(hi, "waited"), 0);
+        assert_int_equal(dj_int(j, "high_waited_bulkhead"), 0);
+        /* six flooding threads, two permits: full, and filled to the brim */
+        assert_true(dj_cell_int(lo, "waited") > 0);
+        assert_int_equal(dj_cell_int(lo, "max_in"), 2);
+        /* the shared pool of four was never over its limit either */
+        assert_true(dj_cell_int(phase_row(j, "low", "shared pool"), "max_in") <= 4);
+        assert_int_equal(json_array_size(dj_table(j, "high")), 2);
+        assert_int_equal(dj_int(j, "samples_dropped"), 0);
+        json_decref(j);
     }
-    assert_int_equal(ct_bulkhead_enter(&b, lo, 0, NULL, &waited), -ETIMEDOUT);
-    assert_true(waited);
-    /* high is as free as ever */
-    assert_int_equal(ct_bulkhead_enter(&b, hi, 0, NULL, &waited), 0);
-    assert_false(waited);
-    assert_int_equal(ct_bulkhead_enter(&b, hi, 0, NULL, &waited), 0);
-    assert_int_equal(ct_bulkhead_enter(&b, hi, 0, NULL, &waited), -ETIMEDOUT);
-
-    /* a bounded wait gives up after its timeout, holding nothing */
-    int64_t t0 = ct_clock_ns();
-    assert_int_equal(ct_bulkhead_enter(&b, lo, 20 * CT_NS_PER_MS, NULL, &waited), -ETIMEDOUT);
-    assert_true(ct_clock_ns() - t0 >= 20 * CT_NS_PER_MS);
-
-    /* one leaves: one more gets in */
-    ct_bulkhead_leave(&b, lo);
-    assert_int_equal(ct_bulkhead_enter(&b, lo, 0, NULL, &waited), 0);
-
-    struct ct_compartment_stats st;
-    ct_bulkhead_get_stats(&b, lo, &st);
-    assert_int_equal(st.limit, 3);
-    assert_int_equal(st.in_use, 3);
-    assert_int_equal(st.max_in_use, 3);
-    assert_int_equal(st.entered, 4);
-    assert_int_equal(st.gave_up, 2);
-    ct_bulkhead_get_stats(&b, hi, &st);
-    assert_int_equal(st.entered, 2);
-    assert_int_equal(st.gave_up, 1);
-    for (int i = 0; i < 3; i++)
-        ct_bulkhead_leave(&b, lo);
-    for (int i = 0; i < 2; i++)
-        ct_bulkhead_leave(&b, hi);
-    ct_bulkhead_destroy(&b);
 }
 
-struct waiter {
-    struct ct_bulkhead *b;
-    int c;
-    struct ct_event *cancel;
-    int rc;
-    bool waited;
-};
-
-static void *wait_in(void *arg)
-{
-    struct waiter *w = arg;
-    w->rc = ct_bulkhead_enter(w->b, w->c, -1, w->cancel, &w->waited);
-    return NULL;
-}
-
-/* A waiter on a full compartment: cancelled, it takes nothing; released
- * to, it gets in. */
-static void test_cancel_and_handover(void **state)
+/* Bigger compartments: the same holds with four high threads in four
+ * permits against a flood of twelve in three. */
+static void test_bigger_compartments(void **state)
 {
     (void)state;
-    struct ct_bulkhead b;
-    struct ct_event cancel;
-    assert_int_equal(ct_event_init(&cancel), 0);
-    ct_bulkhead_init(&b);
-    int c = ct_bulkhead_add(&b, "one", 1);
-    assert_int_equal(ct_bulkhead_enter(&b, c, -1, NULL, NULL), 0);
-
-    pthread_t t;
-    struct waiter w = { &b, c, &cancel, 1, false };
-    assert_int_equal(pthread_create(&t, NULL, wait_in, &w), 0);
-    ct_event_set(&cancel);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(w.rc, -ECANCELED);
-
-    w = (struct waiter){ &b, c, NULL, 1, false };
-    assert_int_equal(pthread_create(&t, NULL, wait_in, &w), 0);
-    ct_bulkhead_leave(&b, c);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(w.rc, 0);
-    ct_bulkhead_leave(&b, c);
-
-    struct ct_compartment_stats st;
-    ct_bulkhead_get_stats(&b, c, &st);
-    assert_int_equal(st.in_use, 0);
-    assert_int_equal(st.max_in_use, 1);
-    assert_int_equal(st.gave_up, 1);
-    ct_bulkhead_destroy(&b);
-    ct_event_destroy(&cancel);
+    json_t *j = run_bulkhead((const char *const[]){ QUICK, "high=4", "high-permits=4", "low=12",
+                                                    "low-permits=3", NULL },
+                             4);
+    assert_int_equal(dj_cell_int(phase_row(j, "high", "bulkhead"), "waited"), 0);
+    assert_int_equal(dj_cell_int(phase_row(j, "low", "bulkhead"), "max_in"), 3);
+    json_decref(j);
 }
 
-/* ---- many threads, two compartments ------------------------------------- */
-
-enum { PER_COMPARTMENT = 5, LIMIT_A = 2, LIMIT_B = 3 };
-
-struct occupancy {
-    atomic_int inside, max;
-};
-
-struct hammer {
-    struct ct_bulkhead *b;
-    int c;
-    struct occupancy *occ;
-    int rounds;
-    int entered, waited;
-};
-
-static void *hammer(void *arg)
-{
-    struct hammer *h = arg;
-    for (int i = 0; i < h->rounds; i++) {
-        bool waited;
-        if (ct_bulkhead_enter(h->b, h->c, -1, NULL, &waited) != 0)
-            continue;
-        int n = atomic_fetch_add(&h->occ->inside, 1) + 1;
-        int m = atomic_load(&h->occ->max);
-        while (n > m && !atomic_compare_exchange_weak(&h->occ->max, &m, n))
-            ;
-        if (i % 8 == 0)
-            sched_yield();          /* hold it a little while, now and then */
-        atomic_fetch_sub(&h->occ->inside, 1);
-        ct_bulkhead_leave(h->b, h->c);
-        h->entered++;
-        h->waited += waited;
-    }
-    return NULL;
-}
-
-/* Counts its calls, so the test can see that every acquire was paired
- * with a release; the permits themselves come from a built-in pool. */
-struct counted {
-    struct ct_bulkhead inner;
-    atomic_long acquired, released;
-};
-
-static int counted_acquire(void *pool, int64_t timeout_ns, struct ct_event *cancel)
-{
-    struct counted *p = pool;
-    int rc = ct_bulkhead_enter(&p->inner, 0, timeout_ns, cancel, NULL);
-    if (rc == 0)
-        atomic_fetch_add(&p->acquired, 1);
-    return rc;
-}
-
-static void counted_release(void *pool)
-{
-    struct counted *p = pool;
-    atomic_fetch_add(&p->released, 1);
-    ct_bulkhead_leave(&p->inner, 0);
-}
-
-static void test_never_over_the_limit(void **state)
+/* More high threads than high permits: the no-wait claim is not made (one
+ * check fewer); fewer flooding threads than low permits: nor is the
+ * "filled" one. */
+static void test_claims_only_what_the_sizes_allow(void **state)
 {
     (void)state;
-    struct ct_bulkhead b;
-    struct counted *outside = calloc(1, sizeof *outside);
-    ct_bulkhead_init(&outside->inner);
-    assert_int_equal(ct_bulkhead_add(&outside->inner, "pool", LIMIT_B), 0);
-    ct_bulkhead_init(&b);
-    assert_int_equal(ct_bulkhead_add(&b, "a", LIMIT_A), 0);
-    struct ct_permits p = { counted_acquire, counted_release, outside };
-    assert_int_equal(ct_bulkhead_add_permits(&b, "b", LIMIT_B, &p), 1);
-
-    struct occupancy occ[2] = { 0 };
-    pthread_t t[2 * PER_COMPARTMENT];
-    struct hammer h[2 * PER_COMPARTMENT];
-    int rounds = CT_STRESS(20000, 2000);
-    for (int i = 0; i < 2 * PER_COMPARTMENT; i++) {
-        h[i] = (struct hammer){ &b, i % 2, &occ[i % 2], rounds, 0, 0 };
-        assert_int_equal(pthread_create(&t[i], NULL, hammer, &h[i]), 0);
-    }
-    int entered[2] = { 0, 0 }, waited[2] = { 0, 0 };
-    for (int i = 0; i < 2 * PER_COMPARTMENT; i++) {
-        assert_int_equal(pthread_join(t[i], NULL), 0);
-        entered[i % 2] += h[i].entered;
-        waited[i % 2] += h[i].waited;
-    }
-    static const int limit[2] = { LIMIT_A, LIMIT_B };
-    for (int c = 0; c < 2; c++) {
-        struct ct_compartment_stats st;
-        ct_bulkhead_get_stats(&b, c, &st);
-        assert_int_equal(entered[c], PER_COMPARTMENT * rounds);
-        assert_int_equal(st.entered, (uint64_t)entered[c]);
-        assert_int_equal(st.waited, (uint64_t)waited[c]);
-        assert_int_equal(st.in_use, 0);
-        assert_true(st.max_in_use <= limit[c]);
-        assert_true(atomic_load(&occ[c].max) <= limit[c]);
-        assert_int_equal(atomic_load(&occ[c].inside), 0);
-    }
-    assert_int_equal(atomic_load(&outside->acquired), PER_COMPARTMENT * rounds);
-    assert_int_equal(atomic_load(&outside->released), PER_COMPARTMENT * rounds);
-    ct_bulkhead_destroy(&b);
-    ct_bulkhead_destroy(&outside->inner);
-    free(outside);
+    json_t *j = run_bulkhead((const char *const[]){ QUICK, "high=3", "high-permits=2", NULL }, 3);
+    json_decref(j);
+    j = run_bulkhead((const char *const[]){ QUICK, "low=1", "low-permits=2", NULL }, 3);
+    assert_int_equal(dj_cell_int(phase_row(j, "low", "bulkhead"), "max_in"), 1);
+    json_decref(j);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_limit_and_independence),
-        cmocka_unit_test(test_cancel_and_handover),
-        cmocka_unit_test(test_never_over_the_limit),
+        cmocka_unit_test(test_high_never_finds_its_compartment_full),
+        cmocka_unit_test(test_bigger_compartments),
+        cmocka_unit_test(test_claims_only_what_the_sizes_allow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

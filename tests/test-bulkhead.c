@@ -18,24 +18,7 @@
 
 static json_t *run_bulkhead(const char *const *params, size_t want_checks)
 {
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = ct_test_binary();
-    argv[n++] = "run";
-    argv[n++] = "bulkhead";
-    argv[n++] = "--json";
-    for (; params && *params && n < 23; params++)
-        argv[n++] = *params;
-    argv[n] = NULL;
-    static const char *const env[] = { "NO_COLOR=1", NULL };
-    struct ct_proc p;
-    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
-    if (p.status != 0)
-        fail_msg("bulkhead exited %d\nstderr:\n%s\nstdout:\n%s", p.status, p.err, p.out);
-    json_t *j = ct_json_parse(p.out);
-    ct_proc_free(&p);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_t *j = ct_demo_proc_json("bulkhead", params, 60);
     assert_int_equal(dj_assert_checks(j), want_checks);
     return j;
 }

@@ -16,24 +16,7 @@
 
 static json_t *run_breaker(const char *const *params)
 {
-    const char *argv[24];
-    int n = 0;
-    argv[n++] = ct_test_binary();
-    argv[n++] = "run";
-    argv[n++] = "circuit-breaker";
-    argv[n++] = "--json";
-    for (; params && *params && n < 23; params++)
-        argv[n++] = *params;
-    argv[n] = NULL;
-    static const char *const env[] = { "NO_COLOR=1", NULL };
-    struct ct_proc p;
-    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
-    if (p.status != 0)
-        fail_msg("circuit-breaker exited %d\nstderr:\n%s\nstdout:\n%s", p.status, p.err, p.out);
-    json_t *j = ct_json_parse(p.out);
-    ct_proc_free(&p);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_t *j = ct_demo_proc_json("circuit-breaker", params, 60);
     dj_assert_checks(j);
     return j;
 }

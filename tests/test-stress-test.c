@@ -17,29 +17,15 @@
 
 #include "util.h"
 
+/* Quick counter rounds and no pauses in the replay, then `params`. */
 static json_t *run_stress(const char *const *params)
 {
-    const char *argv[32];
-    int n = 0;
-    argv[n++] = ct_test_binary();
-    argv[n++] = "run";
-    argv[n++] = "stress-test";
-    argv[n++] = "--json";
-    argv[n++] = "step=0";
-    argv[n++] = "rounds=3";
-    argv[n++] = "increments=300";
+    const char *args[32] = { "step=0", "rounds=3", "increments=300" };
+    int n = 3;
     for (; params && *params && n < 31; params++)
-        argv[n++] = *params;
-    argv[n] = NULL;
-    static const char *const env[] = { "NO_COLOR=1", NULL };
-    struct ct_proc p;
-    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 120, 0), 0);
-    if (p.status != 0)
-        fail_msg("stress-test exited %d\nstderr:\n%s\nstdout:\n%s", p.status, p.err, p.out);
-    json_t *j = ct_json_parse(p.out);
-    ct_proc_free(&p);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+        args[n++] = *params;
+    args[n] = NULL;
+    json_t *j = ct_demo_proc_json("stress-test", args, 120);
     dj_assert_checks(j);
     return j;
 }

@@ -25,7 +25,7 @@
 
 #define MAX_HIGH 16
 #define MAX_LOW 32
-#define MAX_SAMPLES 20000       /* latencies kept per thread and phase */
+#define MAX_SAMPLES 10000       /* request latencies kept per thread and phase */
 
 enum { SHARED, ISOLATED, NPHASES };
 enum { HIGH, LOW };
@@ -81,11 +81,12 @@ static bool one_request(struct worker *w, int ph)
         return false;
     t->requests++;
     t->waited += waited;
-    if (t->n < MAX_SAMPLES) {
+    /* batch jobs are only counted; requests keep their latencies */
+    if (w->cls == HIGH && t->n == MAX_SAMPLES) {
+        t->dropped++;
+    } else if (w->cls == HIGH) {
         t->wait_ms[t->n] = (double)(t1 - t0) / 1e6;
         t->total_ms[t->n++] = (double)(ct_clock_ns() - t0) / 1e6;
-    } else {
-        t->dropped++;
     }
     return true;
 }
@@ -322,7 +323,7 @@ static int start_workers(struct shop *s, struct worker *ws, int nw, int *started
         w->s = s;
         w->cls = i < s->cfg.high ? HIGH : LOW;
         w->id = w->cls == HIGH ? i + 1 : i + 1 - s->cfg.high;
-        for (int ph = 0; ph < NPHASES; ph++) {
+        for (int ph = 0; ph < NPHASES && w->cls == HIGH; ph++) {
             w->t[ph].total_ms = malloc(MAX_SAMPLES * sizeof(double));
             w->t[ph].wait_ms = malloc(MAX_SAMPLES * sizeof(double));
             if (!w->t[ph].total_ms || !w->t[ph].wait_ms)

@@ -15,6 +15,7 @@
  * Lesson: performance-patterns (chapter 10).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,17 +174,23 @@ static void *caller_main(void *arg)
     return NULL;
 }
 
-/* main's part: play the service's outage on its lane, then wait. */
+/* main's part: play the service's outage on its lane, within the time
+ * the callers call (an outage past the end is cut short). */
 static void run_outage(struct plant *p)
 {
     struct ct_run *run = p->run;
     const struct config *cfg = &p->cfg;
+    double end = cfg->duration_ms, up_at = cfg->down_at_ms + cfg->down_ms;
+    if (cfg->down_at_ms >= end) {
+        ct_sleep_ms(run, end);
+        return;
+    }
     if (!ct_sleep_ms(run, cfg->down_at_ms))
         return;
     atomic_store(&p->down, true);
     ct_mark_lane(run, p->service_lane, CT_SLEEP);
     ct_say(run, "service down: calls hang for the %.0f ms timeout", cfg->timeout_ms);
-    if (!ct_sleep_ms(run, cfg->down_ms))
+    if (!ct_sleep_ms(run, (up_at < end ? up_at : end) - cfg->down_at_ms) || up_at >= end)
         return;
     atomic_store(&p->down, false);
     ct_mark_lane(run, p->service_lane, CT_IDLE);
@@ -250,9 +257,13 @@ static void fill_result(struct plant *p, struct caller *cs, struct cb_result *r)
         if (c->to == CT_BREAKER_CLOSED)
             r->closed_ms = c->at_ms;
     }
-    /* threshold failures need this many rounds of timeouts, one per caller */
+    /* threshold failures need this many rounds of timeouts, one per caller,
+     * then one more call to meet the open breaker; half as much again
+     * for a busy machine */
     int rounds = (cfg->threshold + n - 1) / n;
-    r->trip_expected = cfg->down_ms >= rounds * (cfg->timeout_ms + cfg->gap_ms) + cfg->timeout_ms;
+    double outage = fmin(cfg->down_ms, cfg->duration_ms - cfg->down_at_ms);
+    double need = rounds * (cfg->timeout_ms + cfg->gap_ms) + cfg->timeout_ms + cfg->gap_ms;
+    r->trip_expected = outage >= 1.5 * need;
     r->recovered_ms = p->recovered_ms;
     /* after the recovery: at most one open time, one timeout, one probe */
     double settle = cfg->open_ms + 2 * cfg->timeout_ms + cfg->work_ms + 2 * cfg->gap_ms;
@@ -260,6 +271,8 @@ static void fill_result(struct plant *p, struct caller *cs, struct cb_result *r)
                         cfg->duration_ms >= cfg->down_at_ms + cfg->down_ms + settle;
     /* measured, not estimated: what each group lost to failing calls */
     r->saved_ms = cfg->compare ? r->g[0].lost_ms - r->g[1].lost_ms : 0;
+    if (fabs(r->saved_ms) < 0.5)
+        r->saved_ms = 0;        /* no "-0 ms" */
 }
 
 static void report_table(struct ct_run *run, const struct cb_result *r, bool compare)
@@ -300,7 +313,8 @@ static void report_checks(struct ct_run *run, const struct cb_result *r, const s
                  i ? "breaker" : "no breaker", g->calls, g->ok, g->failed, g->fast, g->received);
     }
     ct_check(run, r->bad_moves == 0 && r->nchanges < MAX_CHANGES,
-             "%d state changes, each one of the three allowed moves", r->nchanges);
+             "%d state change%s, each one of the three allowed moves", r->nchanges,
+             r->nchanges == 1 ? "" : "s");
     ct_check(run, r->max_probes_in <= 1 && r->st.probes == r->st.reopened + r->st.closed +
                   (r->final == CT_BREAKER_HALF_OPEN),
              "one probe at a time (at most %d inside); each probe settled", r->max_probes_in);
@@ -322,6 +336,11 @@ static void report_takeaway(struct ct_run *run, const struct cb_result *r,
         ct_takeaway(run, "The breaker never tripped: the outage gave it fewer than %d "
                     "failures in a row. Lengthen down-for= or lower threshold=.",
                     cfg->threshold);
+        return;
+    }
+    if (b->fast == 0) {
+        ct_takeaway(run, "The breaker tripped, but the callers stopped before any call "
+                    "met it open: lengthen duration= to see it fail fast.");
         return;
     }
     ct_takeaway(run,

@@ -345,7 +345,8 @@ static bool run_phases(struct shop *s, int nw)
     const struct config *c = &s->cfg;
     for (int ph = 0; ph < NPHASES; ph++) {
         if (ph == SHARED)
-            ct_section(run, "one pool of %d permits for everyone", c->high_permits + c->low_permits);
+            ct_section(run, "one pool of %d permits for everyone",
+                       c->high_permits + c->low_permits);
         else
             ct_section(run, "bulkhead: %d permits for high, %d for low", c->high_permits,
                        c->low_permits);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,18 +176,23 @@ static bool yield_point(struct mthread *t, bool in_window)
     return ok;
 }
 
-/* Show mode: say what happened, mark the lane, and pause a step. */
-static void narrate(struct mthread *t, enum ct_state st, const char *fmt, int a, int b)
+/* Show mode: the step just done, said and drawn on the lane, with a pause
+ * so the timeline can show it. */
+static void narrate(struct mthread *t, const char *fmt, ...) CT_PRINTF(2, 3);
+static void narrate(struct mthread *t, const char *fmt, ...)
 {
     struct harness *h = t->h;
     if (!h->show)
         return;
     char line[96];
-    snprintf(line, sizeof line, fmt, a, b);
-    ct_mark(h->run, st);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ct_mark(h->run, CT_HOLD);
     ct_say(h->run, "%s", line);
     ct_sleep_ms(h->run, h->step_ms);
-    ct_mark(h->run, st == CT_HOLD ? CT_IDLE : st);
+    ct_mark(h->run, CT_IDLE);
 }
 
 static const char *value_text(int v, char *buf, size_t n)
@@ -207,15 +213,17 @@ static int buggy_remove(struct mthread *t, int k, bool *ok)
     CT_PT(pthread_mutex_lock(&m->mu[k]));
     int r = m->used[k] ? m->value[k] : ABSENT;
     CT_PT(pthread_mutex_unlock(&m->mu[k]));
-    narrate(t, CT_HOLD, r == ABSENT ? "remove(%d): absent; lock let go" :
-                                      "remove(%d): found %d; lock let go", k, r);
+    if (r == ABSENT)
+        narrate(t, "remove(%d): absent; lock let go", k);
+    else
+        narrate(t, "remove(%d): found %d; lock let go", k, r);
     if (t->h->show)
         ct_mark(t->h->run, CT_WAIT);
     *ok = yield_point(t, true);
     CT_PT(pthread_mutex_lock(&m->mu[k]));
     m->used[k] = false;
     CT_PT(pthread_mutex_unlock(&m->mu[k]));
-    narrate(t, CT_HOLD, "remove(%d): slot cleared", k, 0);
+    narrate(t, "remove(%d): slot cleared", k);
     return r;
 }
 
@@ -235,10 +243,11 @@ static int apply(struct mthread *t, const struct op *o, bool *ok)
         m->used[k] = false;
     }
     CT_PT(pthread_mutex_unlock(&m->mu[k]));
+    char was[16];
     if (o->kind == PUT)
-        narrate(t, CT_HOLD, "put(%d, %d): stored", k, o->value);
+        narrate(t, "put(%d, %d): stored; was %s", k, o->value, value_text(r, was, sizeof was));
     else
-        narrate(t, CT_HOLD, o->kind == GET ? "get(%d) done" : "remove(%d) done", k, 0);
+        narrate(t, "%s(%d) done", kind_name[o->kind], k);
     return r;
 }
 

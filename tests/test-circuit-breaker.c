@@ -95,8 +95,27 @@ static void test_no_outage(void **state)
     json_decref(j);
 }
 
-/* The timeline has the service lane and the three state lanes, and the
- * state lanes take turns: at any instant exactly one is not idle. */
+/* The events of one lane that are state changes: times, and busy or not. */
+static int lane_states(json_t *lane, double *t, int *busy, int max)
+{
+    json_t *ev;
+    size_t e;
+    int n = 0;
+    json_array_foreach(json_object_get(lane, "events"), e, ev) {
+        const char *st = json_string_value(json_object_get(ev, "state"));
+        if (!st)
+            continue;
+        assert_true(n < max);
+        t[n] = json_number_value(json_object_get(ev, "t_ms"));
+        busy[n++] = strcmp(st, "idle") != 0;
+    }
+    return n;
+}
+
+/* The timeline has the service lane and the three state lanes.  The state
+ * lanes take turns (never two busy at once: the hook clears the old state
+ * before it marks the new one), and the order in which they turn busy is
+ * closed first, then only the allowed moves, once per counted change. */
 static void test_timeline_lanes_take_turns(void **state)
 {
     (void)state;
@@ -107,22 +126,11 @@ static void test_timeline_lanes_take_turns(void **state)
     for (size_t i = 0; i < 4; i++)
         assert_string_equal(json_string_value(json_object_get(json_array_get(tl, i), "lane")),
                             names[i]);
-    /* merge the three state lanes' events in time order: busy count 1 */
     double t[3][64];
-    int busy[3][64], n[3] = { 0 };
-    for (int l = 0; l < 3; l++) {
-        json_t *ev;
-        size_t e;
-        json_array_foreach(json_object_get(json_array_get(tl, l + 1), "events"), e, ev) {
-            const char *st = json_string_value(json_object_get(ev, "state"));
-            if (!st)
-                continue;
-            assert_true(n[l] < 64);
-            t[l][n[l]] = json_number_value(json_object_get(ev, "t_ms"));
-            busy[l][n[l]++] = strcmp(st, "idle") != 0;
-        }
-    }
-    int at[3] = { 0 }, on[3] = { 0 };
+    int busy[3][64], n[3];
+    for (int l = 0; l < 3; l++)
+        n[l] = lane_states(json_array_get(tl, l + 1), t[l], busy[l], 64);
+    int at[3] = { 0 }, on[3] = { 0 }, seq[192], nseq = 0;
     for (;;) {
         int next = -1;
         for (int l = 0; l < 3; l++)
@@ -130,15 +138,29 @@ static void test_timeline_lanes_take_turns(void **state)
                 next = l;
         if (next < 0)
             break;
+        /* every event at this very instant, then judge */
         double now = t[next][at[next]];
-        /* apply every event at this instant before judging */
         for (int l = 0; l < 3; l++)
-            while (at[l] < n[l] && t[l][at[l]] <= now + 0.05) {
+            for (; at[l] < n[l] && t[l][at[l]] <= now; at[l]++) {
+                if (busy[l][at[l]] && !on[l])
+                    seq[nseq++] = l;
                 on[l] = busy[l][at[l]];
-                at[l]++;
             }
-        assert_int_equal(on[0] + on[1] + on[2], 1);
+        assert_true(on[0] + on[1] + on[2] <= 1);
     }
+    /* 0 closed, 1 open, 2 half-open */
+    assert_true(nseq > 0);
+    assert_int_equal(seq[0], 0);
+    for (int i = 1; i < nseq; i++) {
+        if (seq[i - 1] == 0)
+            assert_int_equal(seq[i], 1);
+        else if (seq[i - 1] == 1)
+            assert_int_equal(seq[i], 2);
+        else
+            assert_true(seq[i] == 0 || seq[i] == 1);
+    }
+    assert_int_equal(nseq - 1, dj_int(j, "trips") + dj_int(j, "probes") + dj_int(j, "reopened") +
+                                   dj_int(j, "closed"));
     json_decref(j);
 }
 

@@ -191,6 +191,33 @@ json_t *ct_demo_json(const char *demo, const char *const *args, int *code)
     return j;
 }
 
+json_t *ct_demo_proc_json(const char *demo, const char *const *params, double timeout_s)
+{
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = ct_test_binary();
+    argv[n++] = "run";
+    argv[n++] = demo;
+    argv[n++] = "--json";
+    for (; params && *params && n < 63; params++)
+        argv[n++] = *params;
+    argv[n] = NULL;
+    static const char *const env[] = { "NO_COLOR=1", NULL };
+    struct ct_proc p;
+    if (ct_proc_run(&p, argv, NULL, env, timeout_s, 0) != 0)
+        fail_msg("could not start %s", demo);
+    if (p.status != 0)
+        fail_msg("%s exited %d\nstderr:\n%s\nstdout:\n%s", demo, p.status, p.err, p.out);
+    json_t *j = ct_json_parse(p.out);
+    ct_proc_free(&p);
+    if (!j)
+        fail_msg("%s printed no valid JSON", demo);
+    const char *status = json_string_value(json_object_get(j, "status"));
+    if (!status || strcmp(status, "ok") != 0)
+        fail_msg("%s: status %s", demo, status ? status : "(none)");
+    return j;
+}
+
 char *ct_tmpdir(void)
 {
     char tmpl[] = "/tmp/ct-test-XXXXXX";

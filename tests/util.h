@@ -38,6 +38,12 @@ int ct_tutor(struct ct_proc *p, const char *const *args);
  * parsed object (caller json_decref's it) and the exit code in *code. */
 json_t *ct_demo_json(const char *demo, const char *const *args, int *code);
 
+/* Run `concur-tutor run DEMO --json PARAMS...` as a process (NO_COLOR,
+ * killed after `timeout_s`); fail the test unless it exits 0 with a
+ * parseable report whose status is "ok".  Returns the report (caller
+ * json_decref's it). */
+json_t *ct_demo_proc_json(const char *demo, const char *const *params, double timeout_s);
+
 /* Parse `text` as one JSON value; NULL (with a message on stderr) if it is
  * not valid JSON. */
 json_t *ct_json_parse(const char *text);

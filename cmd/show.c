@@ -8,6 +8,7 @@
 #include "exit.h"
 #include "json.h"
 #include "params.h"
+#include "progress.h"
 #include "registry.h"
 #include "render.h"
 #include "term.h"
@@ -304,6 +305,14 @@ int ct_cmd_show(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     fclose(m);
     int rc = ct_term_page(text, len);
     free(text);
+    if (rc == 0 && lesson) {
+        ct_progress_lesson_read(lesson->id);
+    } else if (rc == 0 && ch) {
+        for (int i = 0; i < lib->nlessons; i++) {
+            if (lib->lessons[i].chapter == chapter)
+                ct_progress_lesson_read(lib->lessons[i].id);
+        }
+    }
     return rc ? CT_EXIT_FAILED : CT_EXIT_OK;
 }
 

@@ -16,4 +16,11 @@ struct ct_embedded_file {
 extern const struct ct_embedded_file ct_embedded_lessons[];
 extern const size_t ct_embedded_lesson_count;
 
+/* The C sources of the demos, the primitives and the runner (demos/NAME.c,
+ * demos/lib/NAME.[ch], demos/runner/NAME.[ch]), named by their path in the
+ * source tree ("demos/lib/chan.c"), for `source`.  Built by cmd/meson.build
+ * with the same tool. */
+extern const struct ct_embedded_file ct_embedded_sources[];
+extern const size_t ct_embedded_sources_count;
+
 #endif

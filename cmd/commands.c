@@ -138,7 +138,10 @@ static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
 
 static void print_command_help(FILE *out, const struct ct_command *c)
 {
-    fprintf(out, "usage: %s%s%s\n\n", c->name, c->args ? " " : "", c->args ? c->args : "");
+    char usage[256];
+    snprintf(usage, sizeof usage, "%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
+    ct_wrap_item(out, "usage:", 0, 7, usage, ct_term_width());
+    fputc('\n', out);
     ct_wrap(out, c->summary, ct_term_width(), 2);
     if (c->help) {
         fputc('\n', out);

@@ -130,6 +130,7 @@ struct def {
     const struct ct_embedded_file *file;
     int from, to;           /* 1-based lines, the comment above included */
     bool body;              /* a definition with a body, not a declaration */
+    bool function;          /* a function (else a struct, enum or object) */
 };
 
 struct defs {
@@ -212,7 +213,7 @@ static int comment_above(const struct lines *ls, int i)
 }
 
 static void add_def(struct defs *ds, const char *name, const struct ct_embedded_file *f, int from,
-                    int to, bool body)
+                    int to, bool body, bool function)
 {
     if (ds->n == MAX_DEFS)
         return;
@@ -222,6 +223,7 @@ static void add_def(struct defs *ds, const char *name, const struct ct_embedded_
     d->from = from;
     d->to = to;
     d->body = body;
+    d->function = function;
 }
 
 /* The definitions of one file: top-level constructs that start at column
@@ -271,7 +273,9 @@ static void scan_file(const struct ct_embedded_file *f, struct defs *ds)
         } else if (!memchr(l, '(', (size_t)len)) {
             continue;       /* a variable's declaration: not worth a name */
         }
-        add_def(ds, name, f, comment_above(&ls, i) + 1, j + 1, body);
+        const char *paren = memchr(l, '(', (size_t)len), *eq = memchr(l, '=', (size_t)len);
+        add_def(ds, name, f, comment_above(&ls, i) + 1, j + 1, body,
+                paren && (!eq || paren < eq));
         i = j;
     }
     lines_free(&ls);
@@ -306,9 +310,12 @@ static int pick_definition(const struct defs *ds, const char *unit, const char *
     snprintf(cand[1], sizeof cand[1], "ct_%s_%s", u, fn);
     snprintf(cand[2], sizeof cand[2], "%s_main", fn);
     snprintf(cand[3], sizeof cand[3], "ct_%s", fn);
-    for (int k = 0; k < 4; k++) {
-        for (int i = 0; i < ds->n; i++) {
-            if (strcmp(ds->d[i].name, cand[k]) == 0) {
+    /* functions first: "worker" means worker_main before struct worker */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < ds->n; i++) {
+                if ((pass == 0 && !ds->d[i].function) || strcmp(ds->d[i].name, cand[k]) != 0)
+                    continue;
                 snprintf(chosen, n, "%.63s", cand[k]);
                 return 1;
             }
@@ -443,24 +450,38 @@ static void print_lines(FILE *out, const struct ct_embedded_file *f, int from, i
         highlight(ls.s[i], len, st, &in_comment);
         if (i + 1 < from)
             continue;
-        int col = 0;
         enum style cur = ST_PLAIN;
         fprintf(out, color ? "\033[2m%*d %s\033[0m " : "%*d %s ", digits, i + 1, bar);
-        for (int k = 0; k < len; k++) {
-            if (col == room) {
+        for (int start = 0; start < len || start == 0;) {
+            /* the piece that fits, broken after a blank where there is one */
+            int end = start, cols = 0, last_blank = -1;
+            while (end < len && cols < room) {
+                if (ls.s[i][end] == ' ')
+                    last_blank = end + 1;
+                cols += ((unsigned char)ls.s[i][end] & 0xc0) != 0x80;
+                end++;
+            }
+            while (end < len && ((unsigned char)ls.s[i][end] & 0xc0) == 0x80)
+                end++;
+            if (end < len && last_blank > start + room / 2)
+                end = last_blank;
+            if (start > 0) {
                 /* a line too long for the width goes on under a dotted bar */
                 fprintf(out, color ? "\033[0m\n\033[2m%*s %s\033[0m " : "\n%*s %s ", digits, "",
                         cont);
-                col = 0;
                 cur = ST_PLAIN;
             }
-            if (color && st[k] != cur) {
-                fputs("\033[0m", out);
-                fputs(sgr[st[k]], out);
-                cur = st[k];
+            for (int k = start; k < end; k++) {
+                if (color && st[k] != cur) {
+                    fputs("\033[0m", out);
+                    fputs(sgr[st[k]], out);
+                    cur = st[k];
+                }
+                fputc(ls.s[i][k], out);
             }
-            fputc(ls.s[i][k], out);
-            col += ((unsigned char)ls.s[i][k] & 0xc0) != 0x80;
+            if (end == start)
+                break;
+            start = end;
         }
         fputs(color && cur != ST_PLAIN ? "\033[0m\n" : "\n", out);
     }

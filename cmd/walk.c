@@ -196,7 +196,7 @@ static const char *dot(const struct walk *w)
 
 static void takeaway_text(FILE *m, const struct walk *w, const struct demo_state *ds)
 {
-    fprintf(m, "# Takeaway: `%s`\n\n", ds->d->name);
+    fprintf(m, "# Takeaway of the demo %s\n\n", ds->d->name);
     if (!ds->ran) {
         fprintf(m, "The demo has not run yet in this walk: `r` runs it.\n");
         return;
@@ -217,7 +217,7 @@ static void takeaway_text(FILE *m, const struct walk *w, const struct demo_state
 
 static void demo_page(FILE *m, const struct demo_state *ds)
 {
-    fprintf(m, "# Demo `%s`: %s\n\n%s\n\n", ds->d->name, ds->d->title, ds->d->intro);
+    fprintf(m, "# Demo %s: %s\n\n%s\n\n", ds->d->name, ds->d->title, ds->d->intro);
     if (ds->ran)
         fprintf(m, "It ran in this walk: %s, %d of %d checks held. `r` runs it again "
                    "(with new `key=value` parameters if you like); Enter goes on.\n",
@@ -640,8 +640,14 @@ static int key_loop(struct walk *w)
             }
             break;
         }
-        case 'q': case CT_KEY_INTR: case CT_KEY_EOF:
+        case 'q': case CT_KEY_EOF:
             return CT_EXIT_OK;
+        case CT_KEY_INTR:
+            /* a Ctrl-C meant for a demo that had just ended must not end
+             * the lesson */
+            snprintf(w->note, sizeof w->note, "Ctrl-C stops a demo while it runs; q leaves the walk");
+            draw_status(w, w->output_on_screen ? hints_demo : hints_page);
+            break;
         case CT_KEY_RESIZE:
             ct_tty_size(&w->rows, &w->cols);
             if (w->output_on_screen)

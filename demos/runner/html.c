@@ -51,6 +51,7 @@ static const char css[] =
     ".fail{color:#fff;background:#b3261e;border-radius:3px;padding:0 .4rem;font-size:.8rem}"
     ".takeaway p{background:#eef6ee;padding:.5rem .8rem;border-left:4px solid #2e7d32}"
     ".predict{background:#f7eefa;padding:.5rem .8rem;border-left:4px solid #8a2f9a}"
+    "figure{margin:1rem 0}svg{max-width:100%;height:auto}"
     "svg text{font-family:system-ui,sans-serif;font-size:12px;fill:#222}"
     "svg .axis{stroke:#999;stroke-width:1}"
     "footer{margin-top:3rem;color:#888;font-size:.8rem}";

@@ -545,17 +545,21 @@ static void print_defs(FILE *out, const struct def **d, int n, int width, bool c
 static int unknown_unit(const char *arg)
 {
     struct ct_suggest s;
+    char (*stems)[64] = calloc(ct_embedded_sources_count + 1, sizeof *stems);
     ct_suggest_init(&s, arg);
-    for (size_t i = 0; i < ct_embedded_sources_count; i++) {
-        char stem[64];
+    for (size_t i = 0; stems && i < ct_embedded_sources_count; i++) {
         const char *n = ct_embedded_sources[i].name, *base = strrchr(n, '/');
-        snprintf(stem, sizeof stem, "%s", base ? base + 1 : n);
-        stem[strcspn(stem, ".")] = '\0';
-        ct_suggest_add(&s, stem);
+        snprintf(stems[i], sizeof stems[i], "%s", base ? base + 1 : n);
+        stems[i][strcspn(stems[i], ".")] = '\0';
+        ct_suggest_add(&s, stems[i]);
     }
-    if (ct_suggest_result(&s))
-        return ct_usage_error("source: no demo or module %s (did you mean '%s'?)", CT_Q(arg),
-                              ct_suggest_result(&s));
+    if (ct_suggest_result(&s)) {
+        int rc = ct_usage_error("source: no demo or module %s (did you mean '%s'?)", CT_Q(arg),
+                                ct_suggest_result(&s));
+        free(stems);
+        return rc;
+    }
+    free(stems);
     return ct_usage_error("source: no demo or module %s; try a demo id (race), a primitive "
                           "(chan) or a runner module (run)", CT_Q(arg));
 }

@@ -40,6 +40,7 @@ void pty_start(struct pty *t, int rows, int cols, const char *const *argv,
         setenv("TERM", "xterm", 1);
         setenv("NO_COLOR", "1", 1);
         setenv("PAGER", "cat", 1);
+        setenv("LC_ALL", "C", 1);       /* ASCII rules and separators */
         unsetenv("COLUMNS");
         unsetenv("LINES");
         for (const char *const *e = env; e && *e; e++)

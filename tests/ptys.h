@@ -23,7 +23,7 @@ struct pty {
 
 /* Start the program (argv[0] is ignored: the binary under test runs) on a
  * terminal of rows x cols, with `env` ("NAME=value", NULL-terminated) added
- * to TERM=xterm, NO_COLOR=1, PAGER=cat. */
+ * to TERM=xterm, NO_COLOR=1, PAGER=cat, LC_ALL=C. */
 void pty_start(struct pty *t, int rows, int cols, const char *const *argv,
                const char *const *env);
 /* Read until `want` appears after the mark (the mark then moves past it);

@@ -110,7 +110,7 @@ static const char *xml_problem(const char *s, char *where, size_t wn)
                 p = q + 1;
                 if (strcmp(name, "style") == 0) {
                     const char *end = strstr(p, "</style>");
-                    if (!end || memchr(p, '<', (size_t)(end - p)) != end)
+                    if (!end || memchr(p, '<', (size_t)(end - p)))
                         return "a '<' inside the style sheet";
                     p = end;
                 }

@@ -237,10 +237,12 @@ int ct_predict_ask(const struct ct_predict *p, const char *question, FILE *in, F
     else
         snprintf(kind, sizeof kind, "a number");
     snprintf(head, sizeof head, color ? "\033[1;35mPredict:\033[0m" : "Predict:");
-    ct_wrap_item(out, head, 0, 9, question, width);
+    char q[1200];
+    snprintf(q, sizeof q, "%s (Enter without an answer skips the prediction.)", question);
+    ct_wrap_item(out, head, 0, 9, q, width);
     bool echo = fileno(in) < 0 || !isatty(fileno(in));
     for (int tries = 0; tries < 5; tries++) {
-        fprintf(out, "  your answer (%s; Enter skips): ", kind);
+        fprintf(out, "  your answer (%s): ", kind);
         fflush(out);
         int rc = read_line(in, line, sizeof line);
         if (rc == -ECANCELED) {
@@ -663,7 +665,7 @@ void ct_repeats_print(const struct ct_repeats *r, const struct ct_hist *h, FILE 
         most = h->count[b] > most ? h->count[b] : most;
     }
     /* "  label |#####   12  <- your guess" */
-    int mark_w = h->guess_bin >= 0 ? 14 : 0;
+    int mark_w = h->guess_bin >= 0 ? 15 : 0;
     int bar_w = width - 2 - label_w - 2 - 5 - mark_w;
     bool stacked = bar_w < 8;
     if (stacked)

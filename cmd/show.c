@@ -8,6 +8,7 @@
 #include "exit.h"
 #include "json.h"
 #include "params.h"
+#include "predict.h"
 #include "progress.h"
 #include "registry.h"
 #include "render.h"
@@ -187,6 +188,13 @@ void ct_print_demo_params(FILE *out, const struct ct_demo *d,
                 d->name, d->name, d->smoke && *d->smoke ? d->smoke : "");
     } else {
         fprintf(m, "Run it: `run %s` (it takes no parameters).\n", d->name);
+    }
+    struct ct_params defaults;
+    char err[256], question[1024];
+    if (d->predict && ct_params_defaults(&defaults, d->params, err, sizeof err) == 0) {
+        ct_predict_question(d->predict, &defaults, question, sizeof question);
+        fprintf(m, "\nAsk the class first with `run %s predict=true`, and add `runs=20` to see "
+                   "the spread: *%s*\n", d->name, question);
     }
     fclose(m);
     fputc('\n', out);

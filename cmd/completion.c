@@ -78,7 +78,7 @@ static void modules_list(FILE *out)
             dup = strcmp(seen[k], word) == 0;
         if (dup || n == 256 || strlen(word) >= 64)
             continue;
-        snprintf(seen[n++], 64, "%s", word);
+        snprintf(seen[n++], 64, "%.63s", word);
         fprintf(out, " %s", word);
     }
 }

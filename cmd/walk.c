@@ -241,8 +241,6 @@ static void render_step(struct walk *w)
     if (!m)
         return;
     const struct ct_lesson *l = s->lesson >= 0 ? &w->lib->lessons[s->lesson] : NULL;
-    if (l)
-        fprintf(m, "<!-- -->\n");
     switch (s->kind) {
     case K_INTRO:
         fprintf(m, "# Chapter %d: %s\n\n", w->ch->number, w->ch->title);

@@ -6,7 +6,7 @@
  * key, a resize in the middle of a section, Ctrl-C in a demo, q from every
  * kind of screen, the terminal given back on every way out (q, SIGTERM,
  * SIGHUP during a demo), resuming where the class stopped, and the
- * handout's structure, for that chapter and for the real chapter 6.
+ * handout's structure, for that chapter and for the real chapter 1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -298,26 +298,26 @@ static void test_piped_handout(void **state)
     ct_proc_free(&p);
 }
 
-/* The real chapter 6 as a handout: every lesson in order, each followed
+/* The real chapter 1 as a handout: every lesson in order, each followed
  * by its demos, each demo's output whole. */
 static void test_real_chapter(void **state)
 {
     (void)state;
-    const char *argv[] = { ct_test_binary(), "walk", "6", NULL };
+    const char *argv[] = { ct_test_binary(), "walk", "1", NULL };
     const char *env[] = { "NO_COLOR=1", "COLUMNS=80", state_env, NULL };
     struct ct_proc p;
-    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 300, 0), 0);
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 240, 0), 0);
     if (p.status != 0)
-        fail_msg("walk 6 piped: exit %d\n%s", p.status, p.err);
+        fail_msg("walk 1 piped: exit %d\n%s", p.status, p.err);
     struct ct_ctx ctx = { .opt = { .scale = 1.0 } };
     const struct ct_library *lib = ct_ctx_lessons(&ctx, true);
     const char *order[64];
     char head[32][160];
     int n = 0, h = 0;
-    order[n++] = "Chapter 6: ";
+    order[n++] = "Chapter 1: ";
     for (int i = 0; i < lib->nlessons && n < 56; i++) {
         const struct ct_lesson *l = &lib->lessons[i];
-        if (l->chapter != 6)
+        if (l->chapter != 1)
             continue;
         snprintf(head[h], sizeof head[h], "(%s)\n", l->id);
         order[n++] = head[h++];
@@ -328,7 +328,7 @@ static void test_real_chapter(void **state)
             order[n++] = "Takeaway";
         }
     }
-    order[n++] = "End of chapter 6.";
+    order[n++] = "End of chapter 1.";
     order[n] = NULL;
     expect_in_order(p.out, order);
     ct_ctx_free(&ctx);

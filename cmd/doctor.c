@@ -254,8 +254,13 @@ static void check_limits(struct doctor *d)
     fmt_limit(nofile.rlim_cur, cur, sizeof cur);
     ct_group_digits((long long)need, need_s, sizeof need_s);
     struct finding *f = add(d, "ulimit -n", nofile.rlim_cur >= need ? OK : WARN);
-    snprintf(f->what, sizeof f->what, "%s open files; %s %lld connections needs about %s",
-             cur, have_tcp ? "tcp-server's default of" : "a server demo with", conns, need_s);
+    if (have_tcp)
+        snprintf(f->what, sizeof f->what, "%s open files; tcp-server's default of %lld "
+                 "connections needs about %s", cur, conns, need_s);
+    else
+        snprintf(f->what, sizeof f->what, "%s open files; tcp-server is not in this build, "
+                 "but %lld connections (as many as the async TCP tests open) would need about "
+                 "%s", cur, conns, need_s);
     if (nofile.rlim_cur < need)
         snprintf(f->todo, sizeof f->todo, "raise it before starting the tutor: ulimit -n %s "
                  "(up to the hard limit), or run the demo with fewer connections", need_s);

@@ -477,13 +477,13 @@ static void page_repeats(FILE *out, const struct ct_run_view *v)
     double values[CT_HIST_MAX_BINS];
     for (int b = 0; b < h->nbins; b++) {
         values[b] = h->count[b];
-        snprintf(shown[b], sizeof shown[b], "%d", h->count[b]);
+        snprintf(shown[b], sizeof shown[b], "%d run%s", h->count[b], h->count[b] == 1 ? "" : "s");
     }
     fprintf(out, "<h2>Over %d runs</h2>\n", v->repeats->n);
     snprintf(title, sizeof title, "how many runs gave each %s (%s)",
              v->repeats->numeric ? "value" : "answer", v->repeats->label);
     svg_bars(out, title, (const char (*)[64])h->label, values, (const char (*)[64])shown,
-             h->nbins, "runs", h->guess_bin);
+             h->nbins, NULL, h->guess_bin);
     ct_repeats_summary(v->repeats, summary, sizeof summary);
     fprintf(out, "<p>Every check held in %d of %d runs. ", v->repeats->checks_held,
             v->repeats->n);

@@ -1,6 +1,8 @@
 # Thin convenience wrapper over meson (meson.build is the real build).
 #   make run [ARGS="run race"]   install missing deps, build, start the tutor
-#   make test                    every test suite: plain, ASan+UBSan, TSan
+#   make test                    every test suite: plain, ASan+UBSan, TSan (and the
+#                                browser test where Chromium is installed)
+#   make test-browser            install Chromium if missing, then render the HTML pages
 #   make bench                   the benchmark demos with their default sizes
 #   make fuzz [FUZZ_SECONDS=60]   the parsers under libFuzzer, for longer
 #   make deps | build | install | clean
@@ -17,7 +19,7 @@ TOOL_PKGS := meson:meson ninja:ninja-build pkg-config:pkg-config cc:gcc clang:cl
 # libFuzzer's runtime, for the fuzz targets (make test runs them briefly)
 FILE_PKGS := /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-14-dev
 
-.PHONY: all deps build run test bench fuzz install clean
+.PHONY: all deps build run test test-browser bench fuzz install clean
 
 all: build
 
@@ -52,6 +54,16 @@ run: build
 
 test: deps
 	tests/run-suites.sh
+
+# The HTML pages in a real browser: headless Chromium from Debian.
+test-browser: build
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "test-browser: run as root: apt-get update && apt-get install -y chromium"; exit 1; \
+	  fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	tests/test-browser.sh $(BUILD)
 
 # Every demo flagged as a benchmark, with its default (full) sizes.
 bench: build

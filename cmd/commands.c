@@ -12,6 +12,7 @@
 #include "exit.h"
 #include "man.h"
 #include "params.h"
+#include "progress.h"
 #include "registry.h"
 #include "render.h"
 #include "run.h"
@@ -104,12 +105,10 @@ static int unknown_demo(const char *name)
     return ct_usage_error("unknown demo %s; demos: %s", CT_Q(name), names);
 }
 
-static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
-                   char **argv)
+int ct_exec_demo(struct ct_ctx *ctx, const struct ct_options *opt, const struct ct_demo *d,
+                int argc, char **argv, struct ct_run_outcome *outcome)
 {
-    const struct ct_demo *d = ct_demo_find(argv[1]);
-    if (!d)
-        return unknown_demo(argv[1]);
+    struct ct_run_outcome mine = { .status = "" };
     struct ct_run_opts ro = {
         .out = stdout,
         .json = opt->json,
@@ -118,8 +117,24 @@ static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         .width = ct_term_width(),
         .self = ctx->self,
         .progname = PROG,
+        .in = stdin,
+        .html = opt->html,
+        .outcome = outcome ? outcome : &mine,
     };
-    return ct_demo_exec(d, argc - 2, argv + 2, &ro);
+    int rc = ct_demo_exec(d, argc, argv, &ro);
+    if (*ro.outcome->status)
+        ct_progress_demo_ran(d->name, ro.outcome->status, ro.outcome->runs);
+    free(mine.takeaway);
+    return rc;
+}
+
+static int cmd_run(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
+                   char **argv)
+{
+    const struct ct_demo *d = ct_demo_find(argv[1]);
+    if (!d)
+        return unknown_demo(argv[1]);
+    return ct_exec_demo(ctx, opt, d, argc - 2, argv + 2, NULL);
 }
 
 /* ---- help, quit, __child ---------------------------------------------- */
@@ -134,6 +149,18 @@ static void print_command_help(FILE *out, const struct ct_command *c)
     if (c->help) {
         fputc('\n', out);
         ct_wrap(out, c->help, ct_term_width(), 2);
+    }
+    if (c->complete == CT_COMPLETE_DEMO) {
+        /* the demos that ask a question, from the registry */
+        char names[1024] = "Demos with a question for predict=true:";
+        size_t off = strlen(names);
+        for (size_t i = 0; i < ct_demo_count && off < sizeof names; i++) {
+            if (ct_demos[i]->predict)
+                off += (size_t)snprintf(names + off, sizeof names - off, " %s",
+                                        ct_demos[i]->name);
+        }
+        fputc('\n', out);
+        ct_wrap(out, names, ct_term_width(), 2);
     }
 }
 
@@ -221,9 +248,13 @@ const struct ct_command ct_commands[] = {
       "Parameters are given as key=value, --key value or --key=value; 'help DEMO' "
       "lists them with their defaults and ranges. --json prints one JSON object "
       "with the parameters and results instead; --scale X multiplies the demo's "
-      "sleeps by X. Ctrl-C cancels the demo (its threads are joined first) and "
-      "returns to the prompt.",
-      1, -1, CT_COMPLETE_DEMO, 0, cmd_run },
+      "sleeps by X; --html FILE also writes the run as one self-contained web page. "
+      "Every demo also takes predict=true (ask the class the demo's question first, "
+      "then compare; the answer is read from the terminal, or from the next line of "
+      "a script) and runs=N (run it N times and draw the spread of its result). "
+      "Ctrl-C cancels the demo (its threads are joined first) and returns to the "
+      "prompt.",
+      1, -1, CT_COMPLETE_DEMO, CT_CMD_HTML, cmd_run },
     { "explore", "[SCENARIO [search] [fixed] [KEY=VALUE ...]]",
       "Play the scheduler over a small concurrent program, or search every interleaving.",
       "Without a scenario, lists them. 'explore NAME' shows each thread's code with "
@@ -262,6 +293,37 @@ const struct ct_command ct_commands[] = {
       1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_solution },
     { "help", "[COMMAND|DEMO]", "Show help for a command, or a demo's parameters.",
       NULL, 0, 1, CT_COMPLETE_HELP, 0, cmd_help },
+    /* the classroom: walk, source, progress, doctor */
+    { "walk", "CHAPTER|LESSON [--from-start]",
+      "Present a chapter: each lesson a screen at a time, its demo live, then the takeaway.",
+      "Keys: Enter, Space or n next; p back; r run the demo again (you may give new "
+      "key=value parameters); s the demo's source; q back to the prompt. Ctrl-C during a "
+      "demo cancels the demo and stays in the walk. 'walk 4' goes on where the class "
+      "stopped last time; --from-start starts the chapter again; a lesson id starts at "
+      "that lesson. When the output is not a terminal, the whole chapter is printed "
+      "straight through, demos included, as a handout.",
+      1, 2, CT_COMPLETE_WALK, CT_CMD_LESSONS, ct_cmd_walk },
+    { "source", "DEMO|MODULE [FUNCTION]",
+      "Show a demo's C source, or a primitive's, with line numbers.",
+      "A demo id shows demos/DEMO.c; a primitive (chan, rwlock, park, ...) shows its "
+      "header and code in demos/lib; a runner module (run, report, crew, ...) those in "
+      "demos/runner. Where a name is both, the demo wins: write lib/rwlock or "
+      "runner/run to mean the module. FUNCTION picks one definition, matched in this "
+      "order: the exact name, ct_MODULE_FUNCTION (source chan send), FUNCTION_main "
+      "(source run watcher), ct_FUNCTION, then a unique name containing it; a demo's "
+      "search goes on into the primitives it includes. Coloured on a terminal "
+      "(--no-color for none), paged like show.",
+      1, 2, CT_COMPLETE_SOURCE, 0, ct_cmd_source },
+    { "progress", "[reset]", "Which lessons were read and which demos were run.",
+      "A table per chapter; --json prints the same for an instructor to collect; "
+      "'progress reset' forgets it all. Kept in ${XDG_STATE_HOME:-~/.local/state}/"
+      "concur-tutor/progress.",
+      0, 1, CT_COMPLETE_PROGRESS, CT_CMD_LESSONS, ct_cmd_progress },
+    { "doctor", NULL, "Check that this machine can show what the demos teach.",
+      "CPUs online and allowed (affinity and cgroup quota), sanitizers in this build, the "
+      "terminal, the limits on open files and threads, the state directory and the load. "
+      "Each finding is ok, warn or fail, with what to do. --json prints the findings.",
+      0, 0, CT_COMPLETE_NONE, 0, ct_cmd_doctor },
     { "quit", NULL, "Leave the tutor (Ctrl-D does the same).", NULL,
       0, 0, CT_COMPLETE_NONE, CT_CMD_REPL_ONLY, cmd_quit },
     { "exit", NULL, "Leave the tutor.", NULL,
@@ -272,6 +334,8 @@ const struct ct_command ct_commands[] = {
       0, 0, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_man },
     { "__benchmarks", NULL, "Internal: the names of the benchmark demos, for make bench.",
       NULL, 0, 0, CT_COMPLETE_NONE, CT_CMD_HIDDEN, cmd_benchmarks },
+    { "__completion", "bash|zsh", "Internal: print a shell completion script.", NULL,
+      1, 1, CT_COMPLETE_NONE, CT_CMD_HIDDEN | CT_CMD_LESSONS, ct_cmd_completion },
     { NULL, NULL, NULL, NULL, 0, 0, CT_COMPLETE_NONE, 0, NULL },
 };
 
@@ -353,6 +417,8 @@ int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         return ct_usage_error("%s: unexpected argument %s (usage: %s%s%s)", c->name,
                            CT_Q(argv[c->max_args + 1]), c->name, c->args ? " " : "",
                            c->args ? c->args : "");
+    if (opt->html && !(c->flags & CT_CMD_HTML))
+        return ct_usage_error("%s: --html only goes with run (run DEMO --html FILE)", c->name);
     if ((c->flags & CT_CMD_LESSONS) && !ct_ctx_lessons(ctx, true))
         return ct_ctx_lessons_error(ctx);
     return c->fn(ctx, opt, argc, argv);

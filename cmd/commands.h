@@ -45,12 +45,16 @@ enum ct_complete {
     CT_COMPLETE_SCENARIO,   /* explore: a scenario, then its words */
     CT_COMPLETE_EXERCISE,   /* exercise, check, hint, solution, watch */
     CT_COMPLETE_EX_CHAPTER, /* exercises: chapters that have exercises */
+    CT_COMPLETE_WALK,       /* walk: chapters and lessons */
+    CT_COMPLETE_SOURCE,     /* source: demos and modules, then their functions */
+    CT_COMPLETE_PROGRESS,   /* progress: reset */
 };
 
 enum {
     CT_CMD_REPL_ONLY = 1u << 0,     /* quit, exit */
     CT_CMD_HIDDEN = 1u << 1,        /* internal: not listed or completed */
     CT_CMD_LESSONS = 1u << 2,       /* needs the lessons loaded */
+    CT_CMD_HTML = 1u << 3,          /* takes --html FILE */
 };
 
 typedef int ct_command_fn(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
@@ -97,6 +101,27 @@ ct_command_fn ct_cmd_list, ct_cmd_show;        /* show.c */
 ct_command_fn ct_cmd_explore;                  /* explore.c */
 ct_command_fn ct_cmd_exercises, ct_cmd_exercise, ct_cmd_check, ct_cmd_hint,
     ct_cmd_solution, ct_cmd_watch;              /* exercise.c */
+/* The classroom commands. */
+ct_command_fn ct_cmd_walk;                      /* walk.c */
+ct_command_fn ct_cmd_source;                    /* source.c */
+/* `source WHAT [FN]` rendered into `out` (the walk shows a demo's source
+ * through it): 0, or an exit code with the message in err. */
+int ct_source_render(FILE *out, const char *what, const char *fn, int width, bool color,
+                     bool utf8, char *err, size_t errlen);
+/* Words for completing `source`: with `what` NULL, the modules besides the
+ * demos; else the names FUNCTION may take in `what`. */
+void ct_source_words(const char *what, void (*offer)(void *arg, const char *word), void *arg);
+ct_command_fn ct_cmd_progress;                  /* progress.c */
+ct_command_fn ct_cmd_doctor;                    /* doctor.c */
+ct_command_fn ct_cmd_completion;                /* completion.c: __completion */
+
+/* Run demo `d` with the arguments `argv` (key=value ...) as `run` does,
+ * recording it in the progress file; `outcome` (may be NULL) receives what
+ * the run found.  Returns the exit code. */
+struct ct_run_outcome;
+struct ct_demo;
+int ct_exec_demo(struct ct_ctx *ctx, const struct ct_options *opt, const struct ct_demo *d,
+                int argc, char **argv, struct ct_run_outcome *outcome);
 
 /* A demo's title, intro and parameter table, rendered like lesson text
  * (show.c; `help DEMO` uses it too). */

@@ -19,6 +19,13 @@ struct cands {
     int max, n;
 };
 
+static void offer(struct cands *c, const char *s);
+
+static void offer_cb(void *arg, const char *s)
+{
+    offer(arg, s);
+}
+
 static void offer(struct cands *c, const char *s)
 {
     if (strncmp(s, c->prefix, c->plen) != 0 || strlen(s) >= CT_COMPLETE_LEN)
@@ -41,6 +48,11 @@ static void complete_params(const struct ct_demo *d, char **words, int nwords,
     const char *eq = strchr(cur, '=');
     if (eq) {
         size_t klen = (size_t)(eq - cur);
+        if (klen == 7 && strncmp(cur, "predict", 7) == 0) {
+            offer(c, "predict=true");
+            offer(c, "predict=false");
+            return;
+        }
         for (const struct ct_param_spec *sp = d->params; sp && sp->name; sp++) {
             if (strlen(sp->name) != klen || strncmp(sp->name, cur, klen) != 0)
                 continue;
@@ -68,6 +80,15 @@ static void complete_params(const struct ct_demo *d, char **words, int nwords,
             continue;
         snprintf(buf, sizeof buf, "%s=", sp->name);
         offer(c, buf);
+    }
+    for (const struct ct_param_spec *sp = ct_runner_params; sp->name; sp++) {
+        bool given = false;
+        size_t len = strlen(sp->name);
+        for (int i = 0; i < nwords; i++)
+            given |= strncmp(words[i], sp->name, len) == 0 && words[i][len] == '=';
+        snprintf(buf, sizeof buf, "%s=", sp->name);
+        if (!given)
+            offer(c, buf);
     }
     for (const struct ct_option *o = ct_option_table; o->name; o++) {
         if (!(o->flags & (CT_OPT_STARTUP | CT_OPT_INFO)))
@@ -126,21 +147,32 @@ int ct_complete(struct ct_ctx *ctx, const char *line, size_t *word_start,
         const struct ct_demo *d = ct_demo_find(words[1]);
         if (d)
             complete_params(d, words + 2, done - 2, cur, &c);
+    } else if (kind == CT_COMPLETE_SOURCE && done == 2) {
+        ct_source_words(words[1], offer_cb, &c);
+    } else if (kind == CT_COMPLETE_WALK && done == 2) {
+        offer(&c, "--from-start");
     } else if (done == 1) {
-        const struct ct_library *lib =
-            kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_CHAPTER ? ct_ctx_lessons(ctx, false)
-                                                                     : NULL;
+        const struct ct_library *lib = kind == CT_COMPLETE_TOPIC ||
+                                               kind == CT_COMPLETE_CHAPTER ||
+                                               kind == CT_COMPLETE_WALK
+                                           ? ct_ctx_lessons(ctx, false)
+                                           : NULL;
+        if (kind == CT_COMPLETE_PROGRESS)
+            offer(&c, "reset");
+        if (kind == CT_COMPLETE_SOURCE)
+            ct_source_words(NULL, offer_cb, &c);
         if (kind == CT_COMPLETE_HELP) {
             for (const struct ct_command *k = ct_commands; k->name; k++) {
                 if (!(k->flags & CT_CMD_HIDDEN))
                     offer(&c, k->name);
             }
         }
-        if (kind == CT_COMPLETE_TOPIC && lib) {
+        if ((kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_WALK) && lib) {
             for (int i = 0; i < lib->nlessons; i++)
                 offer(&c, lib->lessons[i].id);
         }
-        if (kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_DEMO || kind == CT_COMPLETE_HELP) {
+        if (kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_DEMO || kind == CT_COMPLETE_HELP ||
+            kind == CT_COMPLETE_SOURCE) {
             for (size_t i = 0; i < ct_demo_count; i++)
                 offer(&c, ct_demos[i]->name);
         }
@@ -152,7 +184,8 @@ int ct_complete(struct ct_ctx *ctx, const char *line, size_t *word_start,
             snprintf(num, sizeof num, "%d", ex[i].chapter);
             offer(&c, kind == CT_COMPLETE_EXERCISE ? ex[i].name : num);
         }
-        if ((kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_CHAPTER) && lib) {
+        if ((kind == CT_COMPLETE_TOPIC || kind == CT_COMPLETE_CHAPTER ||
+             kind == CT_COMPLETE_WALK) && lib) {
             for (int i = 0; i < lib->nchapters; i++) {
                 snprintf(num, sizeof num, "%d", lib->chapters[i].number);
                 offer(&c, num);

@@ -144,7 +144,7 @@ static struct ct_exercise *find_or_add(const char *name, size_t len)
 static int add_file(const struct ct_embedded_file *f)
 {
     const char *slash = strchr(f->name, '/');
-    if (!slash || strcmp(f->name, "exercises/exercise.h") == 0)
+    if (!slash || strcmp(f->name, "exercise.h") == 0)
         return 0;
     struct ct_exercise *ex = find_or_add(f->name, (size_t)(slash - f->name));
     const char *file = slash + 1;
@@ -220,7 +220,7 @@ struct ct_text ct_exercise_header(void)
 {
     for (size_t i = 0; i < ct_embedded_exercises_count; i++) {
         const struct ct_embedded_file *f = &ct_embedded_exercises[i];
-        if (strcmp(f->name, "exercises/exercise.h") == 0)
+        if (strcmp(f->name, "exercise.h") == 0)
             return (struct ct_text){ f->text, f->len };
     }
     return (struct ct_text){ "", 0 };

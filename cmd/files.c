@@ -104,3 +104,42 @@ int ct_check_regular_file(const char *path, size_t max, char *why, size_t whylen
     close(fd);
     return 0;
 }
+
+int ct_state_dir(char *buf, size_t n, bool create, char *why, size_t whylen)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    int len;
+    if (state && *state == '/')
+        len = snprintf(buf, n, "%s/concur-tutor", state);
+    else if (home && *home)
+        len = snprintf(buf, n, "%s/.local/state/concur-tutor", home);
+    else {
+        snprintf(why, whylen, "neither XDG_STATE_HOME nor HOME is set");
+        return -ENOENT;
+    }
+    if (len < 0 || (size_t)len >= n) {
+        snprintf(why, whylen, "the path is too long");
+        return -ENAMETOOLONG;
+    }
+    if (!create)
+        return 0;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0700);
+            *p = '/';
+        }
+    }
+    struct stat st;
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+        int e = errno;
+        snprintf(why, whylen, "cannot create %s: %s", buf, strerror(e));
+        return -e;
+    }
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, whylen, "%s is not a directory", buf);
+        return -ENOTDIR;
+    }
+    return 0;
+}

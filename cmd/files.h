@@ -2,6 +2,7 @@
 #ifndef CT_FILES_H
 #define CT_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Read `path` whole into a new NUL-terminated buffer (*len bytes before
@@ -16,5 +17,11 @@ char *ct_read_regular_file(const char *path, size_t max, size_t *len, char *why,
  * does not exist, another negative errno (the reason in `why`) when it is
  * something that should not be opened as a file. */
 int ct_check_regular_file(const char *path, size_t max, char *why, size_t whylen);
+
+/* The tutor's state directory, ${XDG_STATE_HOME:-~/.local/state}/concur-tutor,
+ * into buf; with `create`, made (with its parents) if missing.  0, or a
+ * negative errno (-ENOENT when there is neither XDG_STATE_HOME nor HOME)
+ * with the reason in why. */
+int ct_state_dir(char *buf, size_t n, bool create, char *why, size_t whylen);
 
 #endif

@@ -97,8 +97,11 @@ void ct_print_man(FILE *out)
     }
 
     fputs(".SH DEMOS\nEach demo takes parameters as \\fIkey\\fR=\\fIvalue\\fR (or "
-          "\\-\\-\\fIkey value\\fR).\n",
+          "\\-\\-\\fIkey value\\fR). Every demo also takes these:\n.RS\n",
           out);
+    for (const struct ct_param_spec *sp = ct_runner_params; sp->name; sp++)
+        param_line(out, sp);
+    fputs(".RE\n", out);
     for (size_t i = 0; i < ct_demo_count; i++) {
         const struct ct_demo *d = ct_demos[i];
         fputs(".SS ", out);
@@ -123,13 +126,20 @@ void ct_print_man(FILE *out)
           ".TP\n.B PAGER\nPager for \\fBshow\\fR on a terminal (default \\fBless \\-FIRX\\fR).\n"
           ".TP\n.B NO_COLOR\nWhen set to anything, no colours.\n"
           ".TP\n.B CONCUR_TUTOR_LESSONS\nA lesson directory, as with \\-\\-lessons.\n"
-          ".TP\n.B XDG_STATE_HOME\nWhere the history is kept (default ~/.local/state).\n"
+          ".TP\n.B XDG_STATE_HOME\nWhere the history and the progress are kept (default "
+          "~/.local/state).\n"
           ".SH FILES\n.TP\n.I $XDG_STATE_HOME/concur\\-tutor/history\n"
           "Lines typed at the prompt, kept across sessions.\n"
+          ".TP\n.I $XDG_STATE_HOME/concur\\-tutor/progress\n"
+          "The lessons read, the demos run and where each walk stopped (see \\fBprogress\\fR).\n"
           ".SH EXIT STATUS\n0 success; 1 a demo or command failed (a check did not hold); "
           "2 a usage error; 130 interrupted. Reading commands from a pipe, the status of the "
           "first command that failed.\n"
           ".SH EXAMPLES\n.nf\nconcur\\-tutor list 4\nconcur\\-tutor show rwlock\n"
+          "concur\\-tutor walk 4\nconcur\\-tutor walk 4 > chapter\\-4.txt\n"
+          "concur\\-tutor run race predict=true runs=20\n"
+          "concur\\-tutor run rwlock \\-\\-html rwlock.html\n"
+          "concur\\-tutor source chan send\n"
           "concur\\-tutor run race threads=8 iters=200000\nconcur\\-tutor run race \\-\\-json\n"
           "concur\\-tutor \\-\\-scale 3 < class\\-script.txt\n.fi\n",
           out);

@@ -47,6 +47,16 @@ static int set_lessons(struct ct_options *o, const char *v, char *err, size_t n)
     return 0;
 }
 
+static int set_html(struct ct_options *o, const char *v, char *err, size_t n)
+{
+    if (!*v) {
+        snprintf(err, n, "--html needs a file name, got an empty one");
+        return -EINVAL;
+    }
+    o->html = v;
+    return 0;
+}
+
 static int set_help(struct ct_options *o, const char *v, char *err, size_t n)
 {
     (void)v, (void)err, (void)n;
@@ -66,6 +76,8 @@ const struct ct_option ct_option_table[] = {
     { "--no-color", "--no-colour", NULL,
       "no colours (also NO_COLOR=1, or when output is not a terminal)", 0, set_no_color },
     { "--scale", NULL, "X", "multiply demo sleeps by X (0.01..100; default 1)", 0, set_scale },
+    { "--html", NULL, "FILE",
+      "with run: also write the run as one self-contained HTML page to FILE", 0, set_html },
     { "--lessons", NULL, "DIR",
       "read lesson files from DIR instead of the built-in ones (also CONCUR_TUTOR_LESSONS)",
       CT_OPT_STARTUP, set_lessons },

@@ -17,6 +17,7 @@ struct ct_options {
     bool no_color;
     double scale;
     const char *lessons_dir;    /* --lessons or $CONCUR_TUTOR_LESSONS; NULL: built in */
+    const char *html;           /* --html FILE: run writes the run as a page */
     char info;                  /* 'h' after --help, 'v' after --version */
 };
 

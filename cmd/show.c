@@ -9,6 +9,8 @@
 #include "explore.h"
 #include "json.h"
 #include "params.h"
+#include "predict.h"
+#include "progress.h"
 #include "registry.h"
 #include "render.h"
 #include "term.h"
@@ -188,6 +190,13 @@ void ct_print_demo_params(FILE *out, const struct ct_demo *d,
     } else {
         fprintf(m, "Run it: `run %s` (it takes no parameters).\n", d->name);
     }
+    struct ct_params defaults;
+    char err[256], question[1024];
+    if (d->predict && ct_params_defaults(&defaults, d->params, err, sizeof err) == 0) {
+        ct_predict_question(d->predict, &defaults, question, sizeof question);
+        fprintf(m, "\nAsk the class first with `run %s predict=true`, and add `runs=20` to see "
+                   "the spread: *%s*\n", d->name, question);
+    }
     fclose(m);
     fputc('\n', out);
     ct_render(out, md, len, ro);
@@ -340,6 +349,14 @@ int ct_cmd_show(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     fclose(m);
     int rc = ct_term_page(text, len);
     free(text);
+    if (rc == 0 && lesson) {
+        ct_progress_lesson_read(lesson->id);
+    } else if (rc == 0 && ch) {
+        for (int i = 0; i < lib->nlessons; i++) {
+            if (lib->lessons[i].chapter == chapter)
+                ct_progress_lesson_read(lib->lessons[i].id);
+        }
+    }
     return rc ? CT_EXIT_FAILED : CT_EXIT_OK;
 }
 

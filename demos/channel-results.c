@@ -239,6 +239,13 @@ static const struct ct_param_spec channel_results_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict channel_results_predict = {
+    .question = "{jobs} jobs run on their own threads and send their results down one channel "
+                "as they finish. How many results will arrive out of job-id order?",
+    .result = "out_of_place",
+    .unit = "results out of place",
+};
+
 const struct ct_demo ct_demo_channel_results = {
     .name = "channel-results",
     .chapter = 5,
@@ -250,4 +257,5 @@ const struct ct_demo ct_demo_channel_results = {
     .params = channel_results_params,
     .smoke = "pause=30",
     .run = channel_results_run,
+    .predict = &channel_results_predict,
 };

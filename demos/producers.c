@@ -286,6 +286,11 @@ static void report_dropped(struct ct_run *run, const struct outcome *o, int n, i
     ct_result_int(run, "dropped_received", "run 1: messages received", o->received, NULL);
     ct_result_int(run, "dropped_switches", "run 1: arrivals switching producer", o->switches,
                   NULL);
+    for (int i = 0; i < n; i++) {
+        if (o->from[i].first_pos == 1)
+            ct_result_int(run, "dropped_first", "run 1: producer whose message came first", i,
+                          NULL);
+    }
     report_delivery(run, "dropped", "run 1", o, n, messages);
     ct_check(run, o->closed && !o->hang_reported,
              "run 1: the channel closed by itself when the last clone was dropped");
@@ -381,6 +386,14 @@ static const struct ct_param_spec producers_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict producers_predict = {
+    .question = "{producers} producers, numbered from 0, start together; each pauses before "
+                "it sends, a different while for each (up to {jitter} ms in all). Whose "
+                "message will the receiver get first?",
+    .result = "dropped_first",
+    .unit = "producer",
+};
+
 const struct ct_demo ct_demo_producers = {
     .name = "producers",
     .chapter = 5,
@@ -393,4 +406,5 @@ const struct ct_demo ct_demo_producers = {
     .params = producers_params,
     .smoke = "producers=3 messages=2 jitter=10 wait=50",
     .run = producers_run,
+    .predict = &producers_predict,
 };

@@ -245,6 +245,15 @@ static void report_tables(struct ct_run *run, const struct result *res,
     }
     ct_bars(run, vt, "median ns per increment (shorter is cheaper)", 0, 3, "ns");
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
+    for (int i = 0; i < res->nruns; i++) {
+        const struct outcome *o = &res->runs[i];
+        if (o->variant == RACY && o->round == 1) {
+            /* the figure predict=true asks about */
+            ct_result_int(run, "racy_lost_first", "racy, round 1: increments lost",
+                          o->made - o->counted, NULL);
+            break;
+        }
+    }
 }
 
 /* Every check compares what the counter held with the increments the
@@ -369,6 +378,14 @@ static const struct ct_param_spec race_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict race_predict = {
+    .question = "{threads} threads each add 1 to one counter {iters} times with a plain "
+                "load-then-store: {threads*iters} increments in a round. How many of them "
+                "will the first racy round lose?",
+    .result = "racy_lost_first",
+    .unit = "lost updates in round 1",
+};
+
 const struct ct_demo ct_demo_race = {
     .name = "race",
     .chapter = 1,
@@ -381,4 +398,5 @@ const struct ct_demo ct_demo_race = {
     .params = race_params,
     .smoke = "threads=2 iters=20000 rounds=2",
     .run = race_run,
+    .predict = &race_predict,
 };

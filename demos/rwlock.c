@@ -375,6 +375,14 @@ static const struct ct_param_spec rwlock_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict rwlock_predict = {
+    .question = "A writer waits for {readers} readers to leave the {lock} lock, and then one "
+                "more reader arrives. Does that late reader get in before the waiting writer, "
+                "or after it?",
+    .result = "late_before_writer",
+    .choices = "before=yes,after=no",
+};
+
 const struct ct_demo ct_demo_rwlock = {
     .name = "rwlock",
     .chapter = 4,
@@ -387,4 +395,5 @@ const struct ct_demo ct_demo_rwlock = {
     .params = rwlock_params,
     .smoke = "readers=3 hold-ms=20 writer-at-ms=10 write-ms=5",
     .run = rwlock_run,
+    .predict = &rwlock_predict,
 };

@@ -125,6 +125,13 @@ static const struct ct_param_spec select_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict select_predict = {
+    .question = "Operation one takes {one-ms} ms and operation two {two-ms} ms; select returns "
+                "when the first of them finishes. Which one wins?",
+    .result = "winner",
+    .choices = "one=operation one,two=operation two",
+};
+
 const struct ct_demo ct_demo_select = {
     .name = "select",
     .chapter = 6,
@@ -136,4 +143,5 @@ const struct ct_demo ct_demo_select = {
     .params = select_params,
     .smoke = "one-ms=20 two-ms=10",
     .run = select_run,
+    .predict = &select_predict,
 };

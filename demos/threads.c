@@ -550,6 +550,14 @@ static const struct ct_param_spec threads_params[] = {
     CT_PARAMS_END,
 };
 
+static const struct ct_predict threads_predict = {
+    .question = "A spawned thread prints {spawned} lines while main prints {main}, each "
+                "sleeping {sleep-ms} ms after a line. How many times will the output switch "
+                "from one thread to the other?",
+    .result = "switches",
+    .unit = "switches",
+};
+
 const struct ct_demo ct_demo_threads = {
     .name = "threads",
     .chapter = 2,
@@ -563,4 +571,5 @@ const struct ct_demo ct_demo_threads = {
     .smoke = "spawned=5 main=2",
     .run = threads_run,
     .child = threads_child,
+    .predict = &threads_predict,
 };

@@ -1,30 +1,26 @@
-/* embed.c - build-time tool: write a C file that embeds lesson files.
+/* embed.c - build-time tool: write a C file that embeds files.
  *
- *     embed [--table NAME] [--dirs] OUT.c FILE...
+ *     embed [--var NAME --root DIR] OUT.c FILE...
  *
  * Each file becomes a byte array (string literals over 4095 bytes would
- * trip -Woverlength-strings) plus an entry in the table, by default
- * ct_embedded_lessons[] (and its count ct_embedded_lesson_count).  With
- * --table ct_embedded_exercises the table and its count take that name;
- * with --dirs an entry is named by its parent directory and base name
- * ("fix-race/task.md") instead of the base name alone.
+ * trip -Woverlength-strings) plus an entry in an array of struct
+ * ct_embedded_file.  By default that is ct_embedded_lessons[] (with
+ * ct_embedded_lesson_count), each entry named by the file's base name.
+ * With --var NAME it is NAME[] (with NAME_count), and with --root DIR each
+ * entry is named by its path under DIR ("demos/lib/chan.c"): the demos'
+ * sources, which `source` shows, are embedded that way.
  */
+#define _XOPEN_SOURCE 700     /* realpath */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* "a/b/c.md" -> "c.md", or with `dirs` "b/c.md". */
-static const char *entry_name(const char *path, int dirs)
+static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash)
-        return path;
-    if (!dirs)
-        return slash + 1;
-    const char *p = slash;
-    while (p > path && p[-1] != '/')
-        p--;
-    return p;
+    return slash ? slash + 1 : path;
 }
 
 static int embed_file(FILE *out, const char *path, int idx)
@@ -49,26 +45,32 @@ static int embed_file(FILE *out, const char *path, int idx)
     return 0;
 }
 
+/* The name of `path` under `root` (both made absolute), or its base name
+ * when there is no root or it is not under it. */
+static const char *entry_name(const char *path, const char *root, char *buf)
+{
+    char real_root[PATH_MAX];
+    if (!root || !realpath(root, real_root) || !realpath(path, buf))
+        return base_name(path);
+    size_t n = strlen(real_root);
+    if (strncmp(buf, real_root, n) == 0 && buf[n] == '/')
+        return buf + n + 1;
+    return base_name(path);
+}
+
 int main(int argc, char **argv)
 {
-    const char *table = "ct_embedded_lessons", *count = "ct_embedded_lesson_count";
-    int dirs = 0;
-    char count_buf[128];
-    while (argc > 1 && strncmp(argv[1], "--", 2) == 0) {
-        if (strcmp(argv[1], "--dirs") == 0) {
-            dirs = 1;
-            argv++, argc--;
-        } else if (strcmp(argv[1], "--table") == 0 && argc > 2) {
-            table = argv[2];
-            snprintf(count_buf, sizeof count_buf, "%s_count", table);
-            count = count_buf;
-            argv += 2, argc -= 2;
-        } else {
-            break;
-        }
+    const char *var = NULL, *root = NULL;
+    while (argc > 2 && (strcmp(argv[1], "--var") == 0 || strcmp(argv[1], "--root") == 0)) {
+        if (strcmp(argv[1], "--var") == 0)
+            var = argv[2];
+        else
+            root = argv[2];
+        argc -= 2;
+        argv += 2;
     }
     if (argc < 2) {
-        fprintf(stderr, "usage: embed [--table NAME] [--dirs] OUT.c FILE...\n");
+        fprintf(stderr, "usage: embed [--var NAME --root DIR] OUT.c FILE...\n");
         return 2;
     }
     FILE *out = fopen(argv[1], "w");
@@ -84,11 +86,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    fprintf(out, "const struct ct_embedded_file %s[] = {\n", table);
+    char path[PATH_MAX];
+    fprintf(out, "const struct ct_embedded_file %s[] = {\n", var ? var : "ct_embedded_lessons");
     for (int i = 2; i < argc; i++)
         fprintf(out, "    { \"%s\", (const char *)file%d, sizeof file%d - 1 },\n",
-                entry_name(argv[i], dirs), i - 2, i - 2);
-    fprintf(out, "    { 0, 0, 0 }\n};\n\nconst size_t %s = %d;\n", count, argc - 2);
+                entry_name(argv[i], root, path), i - 2, i - 2);
+    if (var)
+        fprintf(out, "    { 0, 0, 0 }\n};\n\nconst size_t %s_count = %d;\n", var, argc - 2);
+    else
+        fprintf(out, "    { 0, 0, 0 }\n};\n\nconst size_t ct_embedded_lesson_count = %d;\n",
+                argc - 2);
     if (fclose(out) != 0) {
         fprintf(stderr, "embed: %s: write error\n", argv[1]);
         return 1;

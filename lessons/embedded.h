@@ -21,5 +21,11 @@ extern const size_t ct_embedded_lesson_count;
  * header every harness includes. */
 extern const struct ct_embedded_file ct_embedded_exercises[];
 extern const size_t ct_embedded_exercises_count;
+/* The C sources of the demos, the primitives and the runner (demos/NAME.c,
+ * demos/lib/NAME.[ch], demos/runner/NAME.[ch]), named by their path in the
+ * source tree ("demos/lib/chan.c"), for `source`.  Built by cmd/meson.build
+ * with the same tool. */
+extern const struct ct_embedded_file ct_embedded_sources[];
+extern const size_t ct_embedded_sources_count;
 
 #endif

@@ -60,6 +60,20 @@ for suite in "${suites[@]}"; do
   total_ok=$((total_ok + ok)) total_fail=$((total_fail + fail))
   summary="$summary $name $ok/$((ok + fail));"
 done
+# The HTML pages in a real browser (headless Chromium), on the plain build,
+# where Chromium is installed (make test-browser installs it).
+if [ $# -eq 0 ] && [ -x build/cmd/concur-tutor ]; then
+  echo "=== browser: build ==="
+  tests/test-browser.sh build
+  case $? in
+    0) total_ok=$((total_ok + 1)); summary="$summary browser 1/1;" ;;
+    77) summary="$summary browser skipped (no chromium);" ;;
+    *) total_fail=$((total_fail + 1)) status=1; summary="$summary browser 0/1;" ;;
+  esac
+else
+  echo "=== browser: skipped (a selection of tests, or no plain build) ==="
+fi
+
 # The parsers under libFuzzer, a few seconds each from the seed corpus,
 # where clang is installed (make deps installs it).  New inputs go to a
 # scratch directory, never into the corpus in the tree.

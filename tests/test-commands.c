@@ -185,7 +185,7 @@ static void test_complete(void **state)
     expect_candidates("run rac", true, "race ");
     expect_candidates("run race thr", true, "threads= ");
     expect_candidates("run race threads=2 ", true,
-                      "iters= rounds= variants= --json --no-color --scale ");
+                      "iters= rounds= variants= predict= runs= --json --no-color --scale --html ");
     expect_candidates("run race variants=at", true, "variants=atomic ");
     expect_candidates("run race variants=racy,m", true, "variants=racy,mutex ");
     expect_candidates("show intr", true, "intro ");

@@ -266,11 +266,11 @@ static void test_completion(void **state)
     send_keys(&t, "\r");
     expect(&t, "Summary (wall time", 10000);
     at_prompt(&t);
-    /* several candidates are listed */
+    /* several candidates are listed, in columns (down, then across) */
     send_keys(&t, "run race \t");
     expect(&t, "threads=", 5000);
-    expect(&t, "iters=", 5000);
     expect(&t, "--json", 5000);
+    expect(&t, "iters=", 5000);
     at_prompt(&t);
     send_keys(&t, "\x15quit\r");
     assert_int_equal(pty_finish(&t), 0);

@@ -71,6 +71,27 @@ enum {
 
 struct ct_run;
 
+/* What a nondeterministic demo asks the class before `run DEMO
+ * predict=true`, and which of its results answers it.  The runner asks,
+ * runs, reads that result and compares; with runs=N it draws the result's
+ * spread.  The demo itself does nothing more than record the result.
+ *   question  asked as written; "{name}" is replaced by the value of
+ *             parameter `name`, "{a*b}" by the product of two whole-number
+ *             parameters ("how many of {threads*iters} increments ...")
+ *   result    the key of a ct_result_int/_num/_text the demo records
+ *   choices   NULL: the answer is a number, compared with a numeric
+ *             result.  Else the answers accepted, "word=value,...": the
+ *             class answers `word`, which is right when the text result
+ *             equals `value` ("before=yes,after=no"); "=value" may be
+ *             left out when the two are the same.
+ *   unit      what the number counts, for the histogram ("lost updates") */
+struct ct_predict {
+    const char *question;
+    const char *result;
+    const char *choices;
+    const char *unit;
+};
+
 struct ct_demo {
     const char *name;       /* the id: demos/<name>.c, tests/test-<name>.c */
     int chapter;
@@ -88,6 +109,8 @@ struct ct_demo {
      * `concur-tutor __child <name> ARGS...` by ct_child_spawn().  Returns
      * the child's exit status. */
     int (*child)(int argc, char **argv);
+    /* Optional: the question for predict=true (NULL: the demo asks none). */
+    const struct ct_predict *predict;
 };
 
 /* ---- Parameters, scale and cancellation --------------------------------- */

@@ -464,3 +464,46 @@ void ct_params_json(const struct ct_params *p, struct ct_json *j)
     }
     ct_json_object_end(j);
 }
+
+const struct ct_param_spec ct_runner_params[] = {
+    { "predict", CT_PARAM_BOOL, "false", 0, 0, NULL,
+      "ask the class the demo's question first, then compare (demos with a question)" },
+    { "runs", CT_PARAM_INT, "1", 1, 500, NULL,
+      "run the demo this many times and draw the spread of its result" },
+    CT_PARAMS_END,
+};
+
+/* The spec of `extra` that names the parameter `arg` sets, or NULL. */
+static const struct ct_param_spec *extra_spec(const struct ct_param_spec *extra,
+                                              const char *arg)
+{
+    const char *key = strncmp(arg, "--", 2) == 0 ? arg + 2 : arg;
+    size_t klen = strcspn(key, "=");
+    if (key == arg && key[klen] != '=')
+        return NULL;        /* neither key=value nor --key */
+    for (const struct ct_param_spec *sp = extra; sp->name; sp++) {
+        if (strlen(sp->name) == klen && strncmp(sp->name, key, klen) == 0)
+            return sp;
+    }
+    return NULL;
+}
+
+void ct_params_split(const struct ct_param_spec *extra, int argc, char **argv, char **mine,
+                     int *nmine, char **rest, int *nrest)
+{
+    *nmine = *nrest = 0;
+    for (int a = 0; a < argc; a++) {
+        const struct ct_param_spec *sp = extra_spec(extra, argv[a]);
+        if (!sp) {
+            rest[(*nrest)++] = argv[a];
+            continue;
+        }
+        mine[(*nmine)++] = argv[a];
+        /* "--runs 5": the value is the next word, as ct_params_parse reads it */
+        bool bare = strncmp(argv[a], "--", 2) == 0 && !strchr(argv[a], '=');
+        bool next_is_value = a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0 &&
+                             !strchr(argv[a + 1], '=');
+        if (bare && next_is_value)
+            mine[(*nmine)++] = argv[++a];
+    }
+}

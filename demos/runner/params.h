@@ -58,6 +58,19 @@ void ct_params_format(const struct ct_params *p, int i, char *buf, size_t n);
  * or an array of the chosen words of a set. */
 void ct_params_json(const struct ct_params *p, struct ct_json *j);
 
+/* The parameters the runner understands for every demo, whatever its own
+ * spec says: predict=true (ask the demo's question first) and runs=N
+ * (repeat it and show the spread of its result).  No demo may declare a
+ * parameter of these names. */
+extern const struct ct_param_spec ct_runner_params[];
+
+/* Sort a demo's arguments: those that set a parameter of `extra` (in any
+ * of the forms ct_params_parse accepts, "--runs 5" taking its value along)
+ * go to mine[], the others to rest[], each in order.  Both arrays must
+ * have room for argc entries. */
+void ct_params_split(const struct ct_param_spec *extra, int argc, char **argv, char **mine,
+                     int *nmine, char **rest, int *nrest);
+
 /* What a parameter accepts, for help and manuals: "1..1024", "true or
  * false", "one of a,b", "any of a,b, or all", "text". */
 void ct_param_range(const struct ct_param_spec *sp, char *buf, size_t n);

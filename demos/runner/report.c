@@ -553,6 +553,107 @@ void ct_report_print_takeaway(const struct ct_report *rep, FILE *out, int width,
     }
 }
 
+/* ---- reading it back ------------------------------------------------- */
+
+bool ct_report_result(const struct ct_report *rep, const char *key, double *num,
+                      const char **text)
+{
+    /* the last one recorded under the key, as JSON readers see it */
+    for (size_t i = rep->nitems; i-- > 0;) {
+        const struct item *it = &rep->items[i];
+        if (it->kind > IT_TEXT || !it->key || strcmp(it->key, key) != 0)
+            continue;
+        *text = it->kind == IT_TEXT ? it->text : NULL;
+        *num = it->kind == IT_INT ? (double)it->i : it->kind == IT_NUM ? it->d : NAN;
+        return true;
+    }
+    return false;
+}
+
+char *ct_report_takeaway_join(const struct ct_report *rep, const char *sep)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < rep->ntake; i++)
+        len += strlen(rep->takeaway[i]) + strlen(sep);
+    char *all = calloc(1, len);
+    for (size_t i = 0; all && i < rep->ntake; i++) {
+        if (i)
+            strcat(all, sep);
+        strcat(all, rep->takeaway[i]);
+    }
+    return all;
+}
+
+size_t ct_report_count(const struct ct_report *rep)
+{
+    return rep->nitems;
+}
+
+void ct_report_get(const struct ct_report *rep, size_t i, struct ct_report_item *out)
+{
+    static const enum ct_item_kind kinds[] = {
+        [IT_INT] = CT_ITEM_INT, [IT_NUM] = CT_ITEM_NUM, [IT_TEXT] = CT_ITEM_TEXT,
+        [IT_TABLE] = CT_ITEM_TABLE, [IT_BARS] = CT_ITEM_BARS,
+    };
+    const struct item *it = &rep->items[i];
+    *out = (struct ct_report_item){
+        .kind = kinds[it->kind], .key = it->key, .label = it->label, .unit = it->unit,
+        .text = it->text, .i = it->i, .d = it->d, .decimals = it->decimals,
+        .table = it->table, .label_col = it->label_col, .value_col = it->value_col,
+    };
+}
+
+const char *ct_report_check_at(const struct ct_report *rep, size_t i, bool *ok)
+{
+    *ok = rep->checks[i].ok;
+    return rep->checks[i].text;
+}
+
+size_t ct_report_takeaway_count(const struct ct_report *rep)
+{
+    return rep->ntake;
+}
+
+const char *ct_report_takeaway_at(const struct ct_report *rep, size_t i)
+{
+    return rep->takeaway[i];
+}
+
+const char *ct_table_title(const struct ct_table *t)
+{
+    return t->title;
+}
+
+int ct_table_ncols(const struct ct_table *t)
+{
+    return t->ncols;
+}
+
+size_t ct_table_nrows(const struct ct_table *t)
+{
+    return t->nrows;
+}
+
+const char *ct_table_col_title(const struct ct_table *t, int c)
+{
+    return t->col_title[c];
+}
+
+const struct ct_cell *ct_table_cell(const struct ct_table *t, size_t r, int c)
+{
+    return &t->cells[r * (size_t)t->ncols + (size_t)c];
+}
+
+void ct_cell_format(const struct ct_cell *c, char *buf, size_t n)
+{
+    fmt_cell(c, buf, n);
+}
+
+double ct_cell_value(const struct ct_cell *c)
+{
+    return cell_value(c);
+}
+
 /* ---- JSON ------------------------------------------------------------- */
 
 static void json_cell(struct ct_json *j, const struct ct_cell *c)
@@ -613,15 +714,7 @@ void ct_report_json(const struct ct_report *rep, struct ct_json *j)
     ct_json_array_end(j);
 
     /* the takeaway's paragraphs, one string with a newline between */
-    size_t len = 0;
-    for (size_t i = 0; i < rep->ntake; i++)
-        len += strlen(rep->takeaway[i]) + 1;
-    char *all = calloc(1, len + 1);
-    for (size_t i = 0; all && i < rep->ntake; i++) {
-        if (i)
-            strcat(all, "\n");
-        strcat(all, rep->takeaway[i]);
-    }
+    char *all = ct_report_takeaway_join(rep, "\n");
     ct_json_kv_str(j, "takeaway", all ? all : "");
     free(all);
 }

@@ -13,18 +13,14 @@
 
 #include "check.h"
 #include "clock.h"
+#include "html.h"
 #include "params.h"
+#include "predict.h"
 #include "report.h"
 #include "text.h"
 #include "wait.h"
 
 #define MAX_LOG 20000           /* JSON log lines kept per run */
-
-struct logline {
-    double t_ms;
-    char label[CT_LABEL_MAX];
-    char *text;
-};
 
 struct ct_run {
     const struct ct_demo *demo;
@@ -40,7 +36,11 @@ struct ct_run {
     pthread_mutex_t out_mu;         /* guards the output and the fields below */
     int label_w;
     bool fresh;                     /* nothing printed since the header */
-    struct logline *log;
+    bool quiet;                     /* one of runs=N: live lines are not printed */
+    bool keep_log;                  /* for JSON or HTML: keep the live lines */
+    int demo_rc;                    /* what the demo's run function returned */
+    int64_t end_ns;                 /* when it returned */
+    struct ct_logline *log;
     size_t nlog, log_cap, log_dropped;
 };
 
@@ -253,7 +253,7 @@ static void log_line(struct ct_run *run, double t_ms, const char *label,
     }
     if (run->nlog == run->log_cap) {
         size_t cap = run->log_cap ? run->log_cap * 2 : 64;
-        struct logline *p = realloc(run->log, cap * sizeof *p);
+        struct ct_logline *p = realloc(run->log, cap * sizeof *p);
         if (!p) {
             run->log_dropped++;
             return;
@@ -261,7 +261,7 @@ static void log_line(struct ct_run *run, double t_ms, const char *label,
         run->log = p;
         run->log_cap = cap;
     }
-    struct logline *l = &run->log[run->nlog];
+    struct ct_logline *l = &run->log[run->nlog];
     l->text = strdup(text);
     if (!l->text) {
         run->log_dropped++;
@@ -311,9 +311,9 @@ void ct_say(struct ct_run *run, const char *fmt, ...)
     double t = ct_elapsed_ms(run);
 
     CT_PT(pthread_mutex_lock(&run->out_mu));
-    if (run->opts->json) {
+    if (run->keep_log)
         log_line(run, t, tls_label, text);
-    } else {
+    if (!run->opts->json && !run->quiet) {
         print_stamped(run, t, text);
         fflush(run->opts->out);
         run->fresh = false;
@@ -330,9 +330,9 @@ void ct_section(struct ct_run *run, const char *fmt, ...)
     va_end(ap);
 
     CT_PT(pthread_mutex_lock(&run->out_mu));
-    if (run->opts->json) {
+    if (run->keep_log)
         log_line(run, ct_elapsed_ms(run), "--", text);
-    } else {
+    if (!run->opts->json && !run->quiet) {
         FILE *out = run->opts->out;
         if (!run->fresh)
             fputc('\n', out);
@@ -533,30 +533,30 @@ static void watch_stop(struct watch *w)
     CT_PT(pthread_sigmask(SIG_SETMASK, &w->old, NULL));
 }
 
-static void print_header(const struct ct_run *run)
+static void print_header(const struct ct_demo *d, const struct ct_params *params,
+                         const struct ct_run_opts *opts)
 {
-    const struct ct_demo *d = run->demo;
-    FILE *out = run->opts->out;
-    bool color = run->opts->color;
-    int width = run->opts->width;
+    FILE *out = opts->out;
+    bool color = opts->color;
+    int width = opts->width;
     char line[1024], val[256], head[300];
     snprintf(head, sizeof head, color ? "\033[1m%s\033[0m:" : "%s:", d->name);
     ct_wrap_item(out, head, 0, (int)strlen(d->name) + 2, d->title, width);
     ct_wrap(out, d->intro, width, 2);
-    if (run->params.n > 0) {
+    if (params->n > 0) {
         size_t off = 0;
-        for (int i = 0; i < run->params.n && off < sizeof line; i++) {
-            ct_params_format(&run->params, i, val, sizeof val);
+        for (int i = 0; i < params->n && off < sizeof line; i++) {
+            ct_params_format(params, i, val, sizeof val);
             off += (size_t)snprintf(line + off, sizeof line - off, "%s%s=%s",
-                                    i ? " " : "", run->params.spec[i].name, val);
+                                    i ? " " : "", params->spec[i].name, val);
         }
         fputs(color ? "\033[2m" : "", out);
         ct_wrap_item(out, "parameters:", 2, 14, line, width);
         fputs(color ? "\033[0m" : "", out);
     }
-    if (run->opts->scale != 1.0) {
+    if (opts->scale != 1.0) {
         snprintf(line, sizeof line, "time scale: %g (sleeps are %g times as long)",
-                 run->opts->scale, run->opts->scale);
+                 opts->scale, opts->scale);
         ct_wrap(out, line, width, 2);
     }
     fputc('\n', out);
@@ -592,7 +592,25 @@ static void timeline_json(const struct ct_timeline *tl, struct ct_json *j)
     ct_json_array_end(j);
 }
 
-static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
+/* What predict=true and runs=N add to a run's report. */
+struct extras {
+    bool predict;
+    const char *question;
+    const struct ct_answer *answer;
+    const char *verdict;
+    const struct ct_repeats *repeats;   /* every run, even when there is one */
+    const struct ct_hist *hist;
+    int runs;                           /* asked for */
+};
+
+static const char *run_status(struct ct_run *run)
+{
+    return ct_cancelled(run) ? "cancelled"
+           : run->demo_rc < 0 ? "error"
+           : ct_report_failed(run->rep) ? "failed" : "ok";
+}
+
+static void print_json(struct ct_run *run, const struct extras *x)
 {
     struct ct_json j;
     ct_json_init(&j, run->opts->out);
@@ -600,11 +618,11 @@ static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
     ct_json_kv_str(&j, "demo", run->demo->name);
     ct_json_kv_int(&j, "chapter", run->demo->chapter);
     ct_json_kv_str(&j, "title", run->demo->title);
-    ct_json_kv_str(&j, "status", status);
+    ct_json_kv_str(&j, "status", run_status(run));
     int sig = atomic_load(&run->stopped_by);
     if (sig)
         ct_json_kv_str(&j, "stopped_by", sig == SIGTERM ? "SIGTERM" : "SIGHUP");
-    ct_json_kv_num(&j, "wall_ms", (double)(end_ns - run->t0) / 1e6);
+    ct_json_kv_num(&j, "wall_ms", (double)(run->end_ns - run->t0) / 1e6);
     ct_json_kv_num(&j, "scale", run->opts->scale);
     ct_json_kv_int(&j, "cpus", ct_cpus());
     ct_json_key(&j, "params");
@@ -622,12 +640,18 @@ static void print_json(struct ct_run *run, const char *status, int64_t end_ns)
     }
     ct_json_array_end(&j);
     ct_json_kv_int(&j, "log_dropped", (long long)run->log_dropped);
+    if (x->predict)
+        ct_predict_json(&j, x->question, x->answer, x->verdict, x->repeats);
+    if (x->runs > 1)
+        ct_repeats_json(&j, x->repeats, x->hist);
     ct_json_object_end(&j);
     ct_json_finish(&j);
 }
 
 static void free_run(struct ct_run *run)
 {
+    if (!run)
+        return;
     for (size_t i = 0; i < run->nlog; i++)
         free(run->log[i].text);
     free(run->log);
@@ -649,6 +673,7 @@ static struct ct_run *new_run(const struct ct_demo *d,
     run->opts = opts;
     run->label_w = 11;     /* most labels fit, so columns rarely shift mid-run */
     run->fresh = true;
+    run->keep_log = opts->json || opts->html;
     atomic_init(&run->live_threads, 0);
     atomic_init(&run->stopped_by, 0);
     run->rep = ct_report_new();
@@ -675,37 +700,56 @@ fail_cancel:
     return NULL;
 }
 
-/* Print what the run found (text or JSON) and return its exit code. */
-static int report_run(struct ct_run *run, int demo_rc, int64_t end_ns)
+/* The exit code of a finished run. */
+static int run_code(struct ct_run *run)
+{
+    int sig = atomic_load(&run->stopped_by);
+    return sig ? 128 + sig
+           : ct_cancelled(run) ? CT_EXIT_INTERRUPTED
+           : (run->demo_rc < 0 || ct_report_failed(run->rep)) ? CT_EXIT_FAILED
+           : CT_EXIT_OK;
+}
+
+/* Text: what one run found. */
+static void print_text(struct ct_run *run)
 {
     const struct ct_run_opts *opts = run->opts;
     FILE *out = opts->out;
-    double wall_ms = (double)(end_ns - run->t0) / 1e6;
-    int sig = atomic_load(&run->stopped_by);
-    bool cancelled = ct_cancelled(run);
-    const char *status = cancelled ? "cancelled"
-                         : demo_rc < 0 ? "error"
-                         : ct_report_failed(run->rep) ? "failed" : "ok";
-    int code = sig ? 128 + sig
-               : cancelled ? CT_EXIT_INTERRUPTED
-               : (demo_rc < 0 || ct_report_failed(run->rep)) ? CT_EXIT_FAILED
-               : CT_EXIT_OK;
+    double wall_ms = (double)(run->end_ns - run->t0) / 1e6;
     char line[160];
-    if (opts->json) {
-        print_json(run, status, end_ns);
-    } else if (cancelled) {
+    if (ct_cancelled(run)) {
         snprintf(line, sizeof line,
                  "Cancelled after %.1f ms; every thread the demo started has been joined.",
                  wall_ms);
         fputc('\n', out);
         ct_wrap(out, line, opts->width, 0);
+        return;
+    }
+    fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
+                             : "\nSummary (wall time %.1f ms)\n", wall_ms);
+    ct_report_print_summary(run->rep, out, opts->width, opts->color);
+    ct_report_print_takeaway(run->rep, out, opts->width, opts->color);
+    if (timeline_has_events(&run->tl))
+        draw_timeline(run, run->end_ns);
+}
+
+/* Print what the run(s) found (text or JSON), write the page, and return
+ * the exit code: that of the worst run. */
+static int report_runs(struct ct_run *run, const struct extras *x, int code)
+{
+    const struct ct_run_opts *opts = run->opts;
+    FILE *out = opts->out;
+    int sig = atomic_load(&run->stopped_by);
+    char line[160];
+    if (opts->json) {
+        print_json(run, x);
     } else {
-        fprintf(out, opts->color ? "\n\033[1mSummary\033[0m (wall time %.1f ms)\n"
-                                 : "\nSummary (wall time %.1f ms)\n", wall_ms);
-        ct_report_print_summary(run->rep, out, opts->width, opts->color);
-        ct_report_print_takeaway(run->rep, out, opts->width, opts->color);
-        if (timeline_has_events(&run->tl))
-            draw_timeline(run, end_ns);
+        if (x->runs > 1)
+            ct_repeats_print(x->repeats, x->hist, out, opts->width, opts->color);
+        else
+            print_text(run);
+        if (x->predict)
+            ct_predict_print(x->question, x->verdict, out, opts->width, opts->color);
     }
     if (sig && !opts->json) {
         snprintf(line, sizeof line, "Stopped by %s: exit status %d.",
@@ -713,35 +757,69 @@ static int report_run(struct ct_run *run, int demo_rc, int64_t end_ns)
         fputc('\n', out);
         ct_wrap(out, line, opts->width, 0);
     }
-    if (demo_rc < 0 && !cancelled)
+    if (run->demo_rc < 0 && !ct_cancelled(run))
         fprintf(stderr, "%s: run %s: %s\n", opts->progname, run->demo->name,
-                strerror(-demo_rc));
+                strerror(-run->demo_rc));
     fflush(out);
     return code;
 }
 
-int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
-                 const struct ct_run_opts *opts)
+/* Write the run as an HTML page if asked; false (with a message) if that
+ * failed. */
+static bool write_html(struct ct_run *run, const struct extras *x)
 {
-    char err[512];
-    struct ct_run *run = new_run(d, opts);
-    if (!run) {
-        fprintf(stderr, "%s: run %s: out of memory\n", opts->progname, d->name);
-        return CT_EXIT_FAILED;
+    const struct ct_run_opts *opts = run->opts;
+    if (!opts->html)
+        return true;
+    struct ct_run_view v = {
+        .demo = run->demo,
+        .params = &run->params,
+        .status = run_status(run),
+        .wall_ms = (double)(run->end_ns - run->t0) / 1e6,
+        .scale = opts->scale,
+        .cpus = ct_cpus(),
+        .rep = run->rep,
+        .tl = &run->tl,
+        .end_ns = run->end_ns,
+        .log = run->log,
+        .nlog = run->nlog,
+        .log_dropped = run->log_dropped,
+        .question = x->predict ? x->question : NULL,
+        .verdict = x->predict ? x->verdict : NULL,
+        .repeats = x->runs > 1 ? x->repeats : NULL,
+        .hist = x->runs > 1 ? x->hist : NULL,
+        .generator = opts->progname,
+    };
+    char err[256];
+    if (ct_html_write(opts->html, &v, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: run %s: --html %s: %s\n", opts->progname, run->demo->name,
+                opts->html, err);
+        return false;
     }
-    if (ct_params_defaults(&run->params, d->params, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: run %s: bad default: %s\n", opts->progname, d->name, err);
-        free_run(run);
-        return CT_EXIT_FAILED;
-    }
-    if (ct_params_parse(&run->params, argc, argv, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
-        free_run(run);
-        return CT_EXIT_USAGE;
-    }
-    if (!opts->json)
-        print_header(run);
+    if (!opts->json && opts->out)
+        fprintf(opts->out, "\nWrote %s\n", opts->html);
+    return true;
+}
 
+static void fill_outcome(struct ct_run *run, const struct extras *x)
+{
+    struct ct_run_outcome *o = run->opts->outcome;
+    if (!o)
+        return;
+    o->checks = ct_report_checks(run->rep, &o->passed);
+    snprintf(o->status, sizeof o->status, "%s", run_status(run));
+    free(o->takeaway);
+    o->takeaway = ct_report_takeaway_join(run->rep, "\n\n");
+    o->runs = x->repeats->n;
+}
+
+/* One run of the demo with `params`: watcher, clock, the demo itself.
+ * Returns 0, or a negative errno when it could not start; -EBUSY when the
+ * demo left threads running (the run must then be leaked). */
+static int exec_once(struct ct_run *run)
+{
+    const struct ct_run_opts *opts = run->opts;
+    const struct ct_demo *d = run->demo;
     /* From here until the demo returns, the signals that stop a demo are
      * blocked in every thread but the watcher (see watcher_main).  The
      * clock starts before the watcher exists: it reads t0. */
@@ -752,27 +830,142 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
     if (rc != 0) {
         fprintf(stderr, "%s: run %s: cannot start: %s\n", opts->progname, d->name,
                 strerror(-rc));
-        free_run(run);
-        return CT_EXIT_FAILED;
+        return rc;
     }
     const char *saved_label = tls_label;
     int saved_lane = tls_lane;
     tls_label = "main";
     tls_lane = ct_timeline_lane(&run->tl, "main");
-    int demo_rc = d->run(run);
-    int64_t end_ns = ct_clock_ns();
+    run->demo_rc = d->run(run);
+    run->end_ns = ct_clock_ns();
     tls_label = saved_label;
     tls_lane = saved_lane;
     watch_stop(&watch);
 
     int live = atomic_load(&run->live_threads);
     if (live != 0) {
-        /* the threads may still touch the run: leak it rather than free it */
         fprintf(stderr, "%s: run %s: bug: %d thread(s) still running after the demo returned\n",
                 opts->progname, d->name, live);
+        return -EBUSY;
+    }
+    return 0;
+}
+
+/* The worse of two exit codes: a signal, then Ctrl-C, then a failure. */
+static int worse(int a, int b)
+{
+    int rank_a = a > 128 && a != CT_EXIT_INTERRUPTED ? 3 : a == CT_EXIT_INTERRUPTED ? 2 : a;
+    int rank_b = b > 128 && b != CT_EXIT_INTERRUPTED ? 3 : b == CT_EXIT_INTERRUPTED ? 2 : b;
+    return rank_b > rank_a ? b : a;
+}
+
+/* Parse the runner's own parameters and the demo's.  0, or an exit code
+ * after printing the error. */
+static int parse_all(const struct ct_demo *d, int argc, char **argv,
+                     const struct ct_run_opts *opts, struct ct_params *rp,
+                     struct ct_params *params)
+{
+    char err[512];
+    char **mine = calloc((size_t)argc + 1, sizeof *mine);
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int nmine, nrest, code = 0;
+    if (!mine || !rest) {
+        free(mine);
+        free(rest);
         return CT_EXIT_FAILED;
     }
-    int code = report_run(run, demo_rc, end_ns);
-    free_run(run);
+    ct_params_split(ct_runner_params, argc, argv, mine, &nmine, rest, &nrest);
+    if (ct_params_defaults(rp, ct_runner_params, err, sizeof err) != 0 ||
+        ct_params_defaults(params, d->params, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: run %s: bad default: %s\n", opts->progname, d->name, err);
+        code = CT_EXIT_FAILED;
+    } else if (ct_params_parse(rp, nmine, mine, err, sizeof err) != 0 ||
+               ct_params_parse(params, nrest, rest, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
+        code = CT_EXIT_USAGE;
+    }
+    free(mine);
+    free(rest);
+    return code;
+}
+
+int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
+                 const struct ct_run_opts *opts)
+{
+    struct ct_params rp, params;
+    int code = parse_all(d, argc, argv, opts, &rp, &params);
+    if (code)
+        return code;
+    bool predict = rp.v[ct_params_find(&rp, "predict")].b;
+    int runs = (int)rp.v[ct_params_find(&rp, "runs")].i;
+    if (predict && !d->predict) {
+        fprintf(stderr, "%s: run %s: predict=true: this demo asks no question ('help run' "
+                        "names the demos that do)\n", opts->progname, d->name);
+        return CT_EXIT_USAGE;
+    }
+    if (!opts->json)
+        print_header(d, &params, opts);
+
+    char question[1024] = "", verdict[1024] = "";
+    struct ct_answer answer = { 0 };
+    if (predict) {
+        ct_predict_question(d->predict, &params, question, sizeof question);
+        FILE *qout = opts->json ? stderr : opts->out;
+        if (ct_predict_ask(d->predict, question, opts->in ? opts->in : stdin, qout, opts->width,
+                           opts->color && !opts->json, &answer) == -ECANCELED) {
+            if (!opts->json)
+                fprintf(opts->out, "Cancelled before the run.\n");
+            return CT_EXIT_INTERRUPTED;
+        }
+    }
+
+    struct ct_repeats repeats;
+    ct_repeats_init(&repeats, d->predict);
+    struct ct_run *last = NULL;
+    code = CT_EXIT_OK;
+    for (int k = 0; k < runs; k++) {
+        struct ct_run *run = new_run(d, opts);
+        if (!run) {
+            fprintf(stderr, "%s: run %s: out of memory\n", opts->progname, d->name);
+            code = worse(code, CT_EXIT_FAILED);
+            break;
+        }
+        run->params = params;
+        run->quiet = runs > 1;
+        int rc = exec_once(run);
+        if (rc == -EBUSY) {
+            /* the threads may still touch the run: leak it rather than free it */
+            free_run(last);
+            ct_repeats_free(&repeats);
+            return CT_EXIT_FAILED;
+        }
+        if (rc != 0) {
+            free_run(run);
+            code = worse(code, CT_EXIT_FAILED);
+            break;
+        }
+        free_run(last);
+        last = run;
+        code = worse(code, run_code(run));
+        ct_repeats_add(&repeats, run->rep, run_status(run),
+                       (double)(run->end_ns - run->t0) / 1e6);
+        if (runs > 1 && !opts->json)
+            ct_repeats_say(&repeats, k, runs, opts->out, opts->width);
+        if (ct_cancelled(run))
+            break;
+    }
+    if (last) {
+        struct ct_hist hist;
+        ct_repeats_hist(&repeats, &answer, &hist);
+        if (predict)
+            ct_predict_verdict(&repeats, &answer, verdict, sizeof verdict);
+        struct extras x = { predict, question, &answer, verdict, &repeats, &hist, runs };
+        report_runs(last, &x, code);
+        if (!write_html(last, &x))
+            code = worse(code, CT_EXIT_FAILED);
+        fill_outcome(last, &x);
+    }
+    free_run(last);
+    ct_repeats_free(&repeats);
     return code;
 }

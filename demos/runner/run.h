@@ -14,6 +14,15 @@
 #include "demo.h"
 #include "exit.h"
 
+/* What a finished run found, for front ends that show it their own way
+ * (walk shows the takeaway on a page of its own). */
+struct ct_run_outcome {
+    char status[16];        /* "ok", "failed", "cancelled", "error" */
+    int checks, passed;
+    char *takeaway;         /* paragraphs joined by a blank line; free() it */
+    int runs;               /* runs done (runs=N) */
+};
+
 struct ct_run_opts {
     FILE *out;              /* stdout, or a memory stream in tests */
     bool json;              /* one JSON object instead of text */
@@ -22,9 +31,13 @@ struct ct_run_opts {
     int width;              /* columns for wrapping and the timeline */
     const char *self;       /* this program, for ct_child_spawn */
     const char *progname;   /* prefix for error messages */
+    FILE *in;               /* answers for predict=true; NULL: stdin */
+    const char *html;       /* also write the run as an HTML page here */
+    struct ct_run_outcome *outcome;     /* filled in when not NULL */
 };
 
-/* Run `d` with the parameters in argv (key=value ...).  Usage errors are
+/* Run `d` with the parameters in argv (key=value ...), which may also hold
+ * the runner's own (ct_runner_params: predict=true, runs=N).  Usage errors are
  * reported on stderr as "PROGNAME: run NAME: MESSAGE".  Returns an exit
  * code: CT_EXIT_OK, _FAILED (a check failed or the demo errored), _USAGE,
  * or _INTERRUPTED (cancelled by Ctrl-C). */

@@ -191,7 +191,7 @@ static void fmt_ms(char *buf, size_t n, double ms)
 /* The window worth drawing: from the first event to the last one, or to
  * `end` when some lane is still busy after its last event.  A demo in
  * several parts may record its timeline in only one of them. */
-static void window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi)
+void ct_timeline_window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi)
 {
     *lo = INT64_MAX;
     *hi = 0;
@@ -228,7 +228,7 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
         return 0;
 
     int64_t lo, hi;
-    window(tl, end_ns - tl->origin_ns, &lo, &hi);
+    ct_timeline_window(tl, end_ns - tl->origin_ns, &lo, &hi);
     int64_t span = hi - lo;
 
     /* lane names take at most a third of the width (longer ones are cut) */

@@ -83,6 +83,11 @@ void ct_timeline_point_label(struct ct_timeline *tl, char glyph,
 char ct_state_glyph(enum ct_state state);
 const char *ct_state_name(enum ct_state state);
 
+/* The span worth drawing, in ns since the origin: from the first event
+ * (or 0 when that is near the start) to the last, or to `end` (since the
+ * origin) when a lane is still busy after its last event; at least 1 ms. */
+void ct_timeline_window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi);
+
 /* Draw every lane into `out`, `width` columns wide in all, over the time
  * from the origin to `end_ns` (absolute; extended to the last event).  Call
  * only when no thread is still recording.  Returns the number of lanes. */

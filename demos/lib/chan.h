@@ -123,4 +123,18 @@ long ct_chan_capacity(const struct ct_chan *ch);
 int ct_chan_senders(const struct ct_chan *ch);
 int ct_chan_receivers(const struct ct_chan *ch);
 
+/* Where a channel's time went, counted on the slow paths only (the fast
+ * paths stay free of shared writes): every sleep and wake-up is a system
+ * call, and so is every yield. */
+struct ct_chan_stats {
+    uint64_t send_sleeps;       /* senders put to sleep (full, or no partner) */
+    uint64_t recv_sleeps;       /* receivers put to sleep (empty) */
+    uint64_t wakeups;           /* wake-up system calls made for sleepers */
+    uint64_t yields;            /* sched_yield() calls while waiting */
+    uint64_t blocks;            /* unbounded: blocks allocated (not recycled) */
+};
+
+/* A snapshot of the counters since the channel was opened. */
+void ct_chan_stats(const struct ct_chan *ch, struct ct_chan_stats *out);
+
 #endif

@@ -187,7 +187,10 @@ static void *consumer_main(void *arg)
         return NULL;
     w->start_ns = ct_clock_ns();
     int64_t cpu0 = thread_cpu_ns();
-    while ((rc = chan ? ct_chan_recv(&b->rx, msg, cancel) : ct_lockq_recv(&b->lq, msg, cancel)) == 0) {
+    for (;;) {
+        rc = chan ? ct_chan_recv(&b->rx, msg, cancel) : ct_lockq_recv(&b->lq, msg, cancel);
+        if (rc != 0)
+            break;
         struct header h;
         memcpy(&h, msg, sizeof h);
         if (h.producer >= producers) {

@@ -604,7 +604,7 @@ static void conclude_costs(struct ct_run *run, const struct result *res)
         if (c->capacity == 0 && (!rv || c->producers < rv->producers))
             rv = c;
         double s = per_k(c, c->cost.send_sleeps + c->cost.recv_sleeps);
-        if (s > 0 && (!sleepy || s > per_k(sleepy, sleepy->cost.send_sleeps +
+        if (s >= 1 && (!sleepy || s > per_k(sleepy, sleepy->cost.send_sleeps +
                                                        sleepy->cost.recv_sleeps)))
             sleepy = c;
     }

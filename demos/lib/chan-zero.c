@@ -31,7 +31,7 @@
 /* The spin bound: from about the cost of a futex system call to about the
  * cost of a sleep and a cross-CPU wake-up. */
 #define SPIN_MIN_NS 1000
-#define SPIN_MAX_NS 20000
+#define SPIN_MAX_NS 50000
 /* A partner we have just woken needs this long to run again (a cross-CPU
  * wake-up on a virtual machine): whoever waits for it next spins that long
  * rather than going to sleep too, which would make every later message pay

@@ -79,17 +79,28 @@
 static atomic_uint next_slot;
 static _Thread_local int my_slot = -1;
 
-/* Our slot, with its bit set in `used` (a seq_cst load costs a plain load
- * on x86, and the bit is set once per thread and lock). */
-static atomic_int *reader_slot(struct ct_brlock *l)
+/* The first read of this lock by this thread (or the first read of any
+ * lock): pick the thread's slot if it has none, and set the slot's bit in
+ * `used` before the slot is ever incremented. */
+static __attribute__((noinline, cold)) atomic_int *reader_slot_first(struct ct_brlock *l)
 {
     if (my_slot < 0)
         my_slot = (int)(atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
                         CT_BRLOCK_SLOTS);
-    uint64_t bit = UINT64_C(1) << my_slot;
-    if (!(atomic_load_explicit(&l->used, memory_order_seq_cst) & bit))
-        atomic_fetch_or_explicit(&l->used, bit, memory_order_seq_cst);
+    atomic_fetch_or_explicit(&l->used, UINT64_C(1) << my_slot, memory_order_seq_cst);
     return &l->slots[my_slot].readers;
+}
+
+/* Our slot, its bit set in `used`: on the fast path one more load, from
+ * the flag's line, which the reader reads anyway (seq_cst: a plain load on
+ * x86). */
+static inline atomic_int *reader_slot(struct ct_brlock *l)
+{
+    int s = my_slot;
+    if (__builtin_expect(s >= 0, 1) &&
+        __builtin_expect((atomic_load_explicit(&l->used, memory_order_seq_cst) >> s) & 1, 1))
+        return &l->slots[s].readers;
+    return reader_slot_first(l);
 }
 
 int ct_brlock_init(struct ct_brlock *l)
@@ -163,7 +174,7 @@ static void read_leave(struct ct_brlock *l, atomic_int *slot)
 
 /* One attempt: announce, then look for a writer (see the top of the file
  * for why both are seq_cst).  True if the read lock is now held. */
-static bool read_enter(struct ct_brlock *l, atomic_int *slot)
+static inline bool read_enter(struct ct_brlock *l, atomic_int *slot)
 {
     atomic_fetch_add_explicit(slot, 1, memory_order_seq_cst);
     if (!(atomic_load_explicit(&l->writer, memory_order_seq_cst) & CT_BRLOCK_HELD))
@@ -186,12 +197,10 @@ static int wait_writer_gone(struct ct_brlock *l, int64_t deadline, struct ct_eve
     return sleep_while_held(l, CT_BRLOCK_READERS_ASLEEP, deadline, cancel);
 }
 
-int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
-                              struct ct_event *cancel)
+/* A writer turned us away: wait for it to leave, and try again. */
+static __attribute__((noinline, cold)) int read_lock_slow(struct ct_brlock *l, atomic_int *slot,
+                                                    int64_t timeout_ns, struct ct_event *cancel)
 {
-    atomic_int *slot = reader_slot(l);
-    if (read_enter(l, slot))
-        return 0;
     int64_t deadline = ct_deadline_after(timeout_ns);
     for (;;) {
         int rc = wait_writer_gone(l, deadline, cancel);
@@ -200,6 +209,13 @@ int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
         if (read_enter(l, slot))
             return 0;
     }
+}
+
+int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
+                              struct ct_event *cancel)
+{
+    atomic_int *slot = reader_slot(l);
+    return read_enter(l, slot) ? 0 : read_lock_slow(l, slot, timeout_ns, cancel);
 }
 
 int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)

@@ -536,9 +536,8 @@ static void report_results(struct ct_run *run, const struct result *res)
     for (int i = 0; i < res->n; i++) {
         const struct config *c = &res->cfg[i];
         ct_check(run, c->verified && c->delivered == c->expected,
-                 "%s: %lld of %lld messages arrived, each exactly once and in order per "
-                 "producer, over %d runs",
-                 c->label, c->delivered, c->expected, p->reps + 1);
+                 "%s: %lld of %lld msgs, each once, in order (%d runs)", c->label,
+                 c->delivered, c->expected, p->reps + 1);
     }
 }
 

@@ -42,7 +42,7 @@ static void test_configs_and_counts(void **state)
     size_t i;
     json_array_foreach(json_object_get(j, "checks"), i, c) {
         char want[64];
-        snprintf(want, sizeof want, "%d of %d messages", 3 * 6001 + 1501, 3 * 6001 + 1501);
+        snprintf(want, sizeof want, ": %d of %d msgs,", 3 * 6001 + 1501, 3 * 6001 + 1501);
         assert_non_null(strstr(json_string_value(json_object_get(c, "what")), want));
     }
     /* per producer count: chan+mutex unbounded, chan rendezvous (no mutex

@@ -635,7 +635,7 @@ static void report_classic(const struct config *cfg, const struct measure *m)
                     m[mu].wall.median, m[rw].wall.median,
                     m[rw].wall.min > m[mu].wall.max   ? "the mutex won"
                     : m[mu].wall.min > m[rw].wall.max ? "the rwlock won"
-                                                      : "too close to call: the repetitions overlap",
+                                                      : "no winner: the repetitions overlap",
                     m[mu].span.median, m[rw].span.median);
     ct_takeaway(run,
                 "Of the guide's spawn-to-join time, about %.0f%% went to creating and joining "

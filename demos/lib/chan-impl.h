@@ -87,10 +87,13 @@ struct ct_chan {
     _Alignas(CACHE_LINE) struct ct_park recv_park;  /* receivers wait for messages */
     _Alignas(CACHE_LINE) struct ct_park send_park;  /* senders wait for room */
 
+    /* read on every send and receive, written only when handles come and go */
     _Alignas(CACHE_LINE) atomic_int senders;
     atomic_int receivers;
     atomic_int handles;         /* senders + receivers; the last one frees */
-    _Atomic(struct block *) spare;          /* LIST: one recycled block */
+
+    /* touched once per block or per slow wait: kept off the lines above */
+    _Alignas(CACHE_LINE) _Atomic(struct block *) spare;    /* LIST: one recycled block */
     _Atomic uint64_t yields;                /* slow-path counters (ct_chan_stats) */
     _Atomic uint64_t blocks;                /* LIST: blocks allocated */
 

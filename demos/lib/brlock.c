@@ -215,7 +215,13 @@ int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                               struct ct_event *cancel)
 {
     atomic_int *slot = reader_slot(l);
-    return read_enter(l, slot) ? 0 : read_lock_slow(l, slot, timeout_ns, cancel);
+    /* a reader that finds the flag up waits without touching its slot: a
+     * writer then waits only for the readers that were already in (the
+     * load hits the line read_enter loads anyway) */
+    if (!(atomic_load_explicit(&l->writer, memory_order_relaxed) & CT_BRLOCK_HELD) &&
+        read_enter(l, slot))
+        return 0;
+    return read_lock_slow(l, slot, timeout_ns, cancel);
 }
 
 int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)

@@ -13,7 +13,9 @@
  *
  * How:
  *   reader:  slot += 1; if no writer -> in.  Otherwise slot -= 1, wait for
- *            the writer to leave, and try again.  Unlock: slot -= 1.
+ *            the writer to leave, and try again.  Unlock: slot -= 1.  (A
+ *            reader that sees the flag up before it starts waits without
+ *            touching its slot, so the writer need not wait for it.)
  *   writer:  raise the `writer` flag with a compare-and-swap (one writer at
  *            a time: the flag is also the writers' lock), then wait until
  *            every slot that a reader has ever used reads 0.  Unlock: lower

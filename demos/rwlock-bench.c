@@ -293,11 +293,31 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
     return 0;
 }
 
+/* ---- the whole run's result ------------------------------------------ */
+
+struct result {
+    struct config cfg;
+    const char *mode;
+    bool classic;
+    struct point pts[MAX_POINTS];
+    int npts;
+    int max_threads;
+    struct measure (*m)[MAX_KINDS];     /* [point][kind] */
+    struct kind_total tot[MAX_KINDS];
+};
+
 /* ---- reporting --------------------------------------------------------- */
 
 static double spread_pct(const struct ct_stats *s)
 {
     return s->median > 0 ? 100.0 * (s->max - s->min) / s->median : 0;
+}
+
+/* Whether the repetitions of two measurements do not overlap: only then
+ * can this run say which was faster, let alone why. */
+static bool apart(const struct measure *a, const struct measure *b)
+{
+    return a->st.min > b->st.max || b->st.min > a->st.max;
 }
 
 /* The kind to compare against: the mutex if it ran, else the first. */
@@ -320,9 +340,9 @@ static int kind_index(const struct config *cfg, const char *name)
 }
 
 /* The raw repetitions: one row per (point, kind). */
-static void table_reps(struct config *cfg, struct point *pts, int npts,
-                       struct measure (*m)[MAX_KINDS], bool classic)
+static void table_reps(const struct result *res)
 {
+    const struct config *cfg = &res->cfg;
     static const char *const fixed[] = { "point", "kind", "median", "spread_pct|spread %" };
     const char *cols[4 + MAX_REPS + 1];
     char names[MAX_REPS][32];
@@ -335,13 +355,13 @@ static void table_reps(struct config *cfg, struct point *pts, int npts,
     }
     cols[nc] = NULL;
     struct ct_table *t = ct_table_new(cfg->run, "repetitions",
-                                      classic ? "every repetition (gated M reads/s)"
-                                              : "every repetition (M ops/s)", cols);
-    for (int p = 0; p < npts; p++) {
+                                      res->classic ? "every repetition (gated M reads/s)"
+                                                   : "every repetition (M ops/s)", cols);
+    for (int p = 0; p < res->npts; p++) {
         for (int k = 0; k < cfg->nkinds; k++) {
-            const struct measure *x = &m[p][k];
+            const struct measure *x = &res->m[p][k];
             struct ct_cell row[4 + MAX_REPS];
-            row[0] = CT_TEXT(pts[p].label);
+            row[0] = CT_TEXT(res->pts[p].label);
             row[1] = CT_TEXT(cfg->kinds[k]->name);
             row[2] = CT_NUM(x->st.median, 1);
             row[3] = CT_NUM(spread_pct(&x->st), 0);
@@ -352,10 +372,10 @@ static void table_reps(struct config *cfg, struct point *pts, int npts,
     }
 }
 
-/* Compare mode: one row per kind, a bar chart, and the takeaway. */
-static void report_compare(struct config *cfg, const struct point *p, struct measure *m)
+/* Compare mode: one row per kind and a bar chart. */
+static void compare_table(const struct config *cfg, const struct point *p,
+                          const struct measure *m)
 {
-    struct ct_run *run = cfg->run;
     int base = base_kind(cfg);
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
@@ -366,22 +386,83 @@ static void report_compare(struct config *cfg, const struct point *p, struct mea
     char title[96];
     snprintf(title, sizeof title, "%s: median of %d repetitions (ns/op as one thread sees it)",
              p->label, cfg->reps);
-    struct ct_table *t = ct_table_new(run, "results", title, cols);
+    struct ct_table *t = ct_table_new(cfg->run, "results", title, cols);
     for (int k = 0; k < cfg->nkinds; k++)
         ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
                      CT_NUM(m[k].st.median, 1), CT_NUM(m[k].ns.median, 1),
                      CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
                      CT_NUM(m[k].st.min, 1), CT_NUM(m[k].st.max, 1),
                      CT_NUM(spread_pct(&m[k].st), 0), CT_INT(m[k].reads), CT_INT(m[k].writes));
-    ct_bars(run, t, "throughput, median (longer is faster)", 0, 2, "M ops/s");
+    ct_bars(cfg->run, t, "throughput, median (longer is faster)", 0, 2, "M ops/s");
+}
 
-    /* the takeaway, from this run's numbers */
+/* Say that the spread hides the difference between kinds a and b, and how
+ * to get a steadier figure. */
+static void cannot_tell(struct ct_run *run, const char *a, const char *b, double ratio,
+                        const struct measure *ma, const struct measure *mb)
+{
+    ct_takeaway(run,
+                "%s ran at %.2fx %s's median, but their repetitions overlap (spread %.0f%% "
+                "and %.0f%% of the median): this run cannot tell the two apart, let alone "
+                "say why. For a steadier figure use more reps and a longer duration-ms, on "
+                "a quieter machine.",
+                a, ratio, b, spread_pct(&ma->st), spread_pct(&mb->st));
+}
+
+/* The guide's question: did the reader-writer lock beat the mutex? */
+static void takeaway_rwlock_vs_mutex(struct ct_run *run, const struct measure *rw,
+                                     const struct measure *mu)
+{
+    double r = rw->st.median / mu->st.median;
+    if (!apart(rw, mu))
+        cannot_tell(run, "pthread_rwlock_t", "the mutex", r, rw, mu);
+    else if (r >= 1.15)
+        ct_takeaway(run,
+                    "pthread_rwlock_t did %.2fx the mutex's operations: here the guide's "
+                    "advice holds, readers gained from sharing the lock.", r);
+    else if (r <= 0.87)
+        ct_takeaway(run,
+                    "pthread_rwlock_t managed only %.2fx the mutex's rate, and the "
+                    "repetitions do not overlap. Its readers never wait for each other, but "
+                    "each still writes the lock's reader count, so with critical sections "
+                    "this short both locks are bound by one cache line moving between "
+                    "cores, and the rwlock does more work per trip.", r);
+    else
+        ct_takeaway(run,
+                    "pthread_rwlock_t and the mutex were within 15%% of each other (%.2fx): "
+                    "letting readers share bought little, because every read still writes "
+                    "the lock's shared state.", r);
+}
+
+static void takeaway_brlock(struct ct_run *run, const struct point *p, const struct measure *br,
+                            const struct measure *rw)
+{
+    double r = br->st.median / rw->st.median;
+    if (!apart(br, rw)) {
+        cannot_tell(run, "brlock", "pthread_rwlock_t", r, br, rw);
+        return;
+    }
+    ct_takeaway(run, "brlock got through %.1fx as many operations as pthread_rwlock_t%s. %s", r,
+                p->write_pct > 0 ? " even with writes mixed in" : "",
+                r >= 1.5   ? "Its readers write only a counter on their own cache line, so "
+                             "they do not slow each other down; the bill goes to writers, "
+                             "which must take the flag's line from every reader and look at "
+                             "every slot in use."
+                : r >= 1.0 ? "Its advantage is small here: with this many writes (or this "
+                             "few threads) what each write costs every reader eats into the "
+                             "readers' savings."
+                           : "At this write share what each write costs every reader "
+                             "outweighs what the readers save.");
+}
+
+static void compare_takeaways(const struct config *cfg, const struct point *p,
+                              const struct measure *m)
+{
+    struct ct_run *run = cfg->run;
     int best = 0, worst = 0;
     for (int k = 1; k < cfg->nkinds; k++) {
-        if (m[k].st.median > m[best].st.median)
-            best = k;
-        if (m[k].st.median < m[worst].st.median)
-            worst = k;
+        best = m[k].st.median > m[best].st.median ? k : best;
+        worst = m[k].st.median < m[worst].st.median ? k : worst;
     }
     if (cfg->nkinds == 1)
         ct_takeaway(run,
@@ -390,43 +471,16 @@ static void report_compare(struct config *cfg, const struct point *p, struct mea
                     p->label, cfg->kinds[0]->name, m[0].st.median, m[0].ns.median);
     else
         ct_takeaway(run,
-                    "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s.",
+                    "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s%s.",
                     p->label, cfg->kinds[best]->name, m[best].st.median,
-                    cfg->kinds[worst]->name, m[worst].st.median);
+                    cfg->kinds[worst]->name, m[worst].st.median,
+                    apart(&m[best], &m[worst]) ? "" : " (their repetitions overlap)");
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock"),
         br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin");
-    if (mu >= 0 && rw >= 0 && m[mu].st.median > 0) {
-        double r = m[rw].st.median / m[mu].st.median;
-        if (r >= 1.15)
-            ct_takeaway(run,
-                        "pthread_rwlock_t did %.2fx the mutex's operations: here the guide's "
-                        "advice holds, readers gained from sharing the lock.", r);
-        else if (r <= 0.87)
-            ct_takeaway(run,
-                        "pthread_rwlock_t managed only %.2fx the mutex's rate. Its readers never "
-                        "wait for each other, but each still writes the lock's reader count, so "
-                        "with critical sections this short both locks are bound by one cache line "
-                        "moving between cores, and the rwlock does more work per trip.", r);
-        else
-            ct_takeaway(run,
-                        "pthread_rwlock_t and the mutex were within 15%% of each other (%.2fx): "
-                        "letting readers share bought nothing, because every read still writes "
-                        "the lock's shared state.", r);
-    }
-    if (br >= 0 && rw >= 0 && m[rw].st.median > 0) {
-        double r = m[br].st.median / m[rw].st.median;
-        ct_takeaway(run,
-                    "brlock got through %.1fx as many operations as pthread_rwlock_t%s. %s", r,
-                    p->write_pct > 0 ? " even with writes mixed in" : "",
-                    r >= 1.5 ? "Its readers write only a counter on their own cache line, so "
-                               "they do not slow each other down; the bill goes to writers, "
-                               "which must scan every slot."
-                             : r >= 1.0 ? "Its advantage is small here: with this many writes "
-                                          "(or this few threads) the scan that each write pays "
-                                          "eats into the readers' savings."
-                                        : "At this write share the scan every writer pays "
-                                          "costs more than the readers save.");
-    }
+    if (mu >= 0 && rw >= 0 && m[mu].st.median > 0)
+        takeaway_rwlock_vs_mutex(run, &m[rw], &m[mu]);
+    if (br >= 0 && rw >= 0 && m[rw].st.median > 0)
+        takeaway_brlock(run, p, &m[br], &m[rw]);
     if (sp >= 0 && mu >= 0 && p->threads > ct_cpus() && m[mu].st.median > 0)
         ct_takeaway(run,
                     "With %d threads on %d cores the spinlock ran at %.2fx the mutex: a waiter "
@@ -434,12 +488,10 @@ static void report_compare(struct config *cfg, const struct point *p, struct mea
                     p->threads, ct_cpus(), m[sp].st.median / m[mu].st.median);
 }
 
-/* Sweep modes: a table with one column per kind, a chart per kind, and
- * a takeaway about how each kind scales. */
-static void report_sweep(struct config *cfg, struct point *pts, int npts,
-                         struct measure (*m)[MAX_KINDS], bool by_threads)
+/* Sweep modes: a table with one column per kind and a chart per kind. */
+static void sweep_table(const struct result *res, bool by_threads)
 {
-    struct ct_run *run = cfg->run;
+    const struct config *cfg = &res->cfg;
     const char *cols[3 + MAX_KINDS + 1];
     char names[MAX_KINDS][40];
     int nc = 0;
@@ -451,82 +503,93 @@ static void report_sweep(struct config *cfg, struct point *pts, int npts,
         cols[nc++] = names[k];
     }
     cols[nc] = NULL;
-    struct ct_table *t = ct_table_new(run, "sweep", "median M ops/s at each point", cols);
-    for (int p = 0; p < npts; p++) {
+    struct ct_table *t = ct_table_new(cfg->run, "sweep", "median M ops/s at each point", cols);
+    for (int p = 0; p < res->npts; p++) {
         struct ct_cell row[3 + MAX_KINDS];
-        row[0] = CT_TEXT(pts[p].label);
-        row[1] = CT_INT(pts[p].threads);
-        row[2] = CT_NUM(pts[p].write_pct, 0);
+        row[0] = CT_TEXT(res->pts[p].label);
+        row[1] = CT_INT(res->pts[p].threads);
+        row[2] = CT_NUM(res->pts[p].write_pct, 0);
         for (int k = 0; k < cfg->nkinds; k++)
-            row[3 + k] = CT_NUM(m[p][k].st.median, 1);
+            row[3 + k] = CT_NUM(res->m[p][k].st.median, 1);
         ct_table_row_(t, (size_t)(3 + cfg->nkinds), row);
     }
-    char titles[MAX_KINDS][64];
     for (int k = 0; k < cfg->nkinds; k++) {
-        snprintf(titles[k], sizeof titles[k], "%s, M ops/s by %s", cfg->kinds[k]->name,
+        char title[64];
+        snprintf(title, sizeof title, "%s, M ops/s by %s", cfg->kinds[k]->name,
                  by_threads ? "threads" : "write share");
-        ct_bars(run, t, titles[k], 0, 3 + k, "M ops/s");
+        ct_bars(cfg->run, t, title, 0, 3 + k, "M ops/s");
     }
+}
 
-    /* how each kind's throughput changed from the first point to the last */
+/* brlock against pthread_rwlock_t along the write-share sweep. */
+static void sweep_brlock(const struct result *res, int br, int rw)
+{
+    const struct point *pts = res->pts;
+    int last = res->npts - 1, cross = -1;
+    for (int p = 0; p <= last && cross < 0; p++) {
+        if (res->m[p][br].st.median < res->m[p][rw].st.median &&
+            apart(&res->m[p][br], &res->m[p][rw]))
+            cross = p;
+    }
+    double first_r = res->m[0][rw].st.median > 0
+                         ? res->m[0][br].st.median / res->m[0][rw].st.median : 0;
+    double last_r = res->m[last][rw].st.median > 0
+                        ? res->m[last][br].st.median / res->m[last][rw].st.median : 0;
+    if (cross < 0)
+        ct_takeaway(res->cfg.run,
+                    "brlock was never clearly behind pthread_rwlock_t at the write shares "
+                    "tried; its lead went from %.1fx at %g%% writes to %.1fx at %g%%.",
+                    first_r, pts[0].write_pct, last_r, pts[last].write_pct);
+    else
+        ct_takeaway(res->cfg.run,
+                    "brlock fell clearly behind pthread_rwlock_t at %g%% writes: from there "
+                    "on, what each write costs (taking the flag's line from every reader, "
+                    "reading every slot in use, and holding every reader back meanwhile) "
+                    "outweighs what its cheap reads save. A read-mostly lock is for data "
+                    "that is read-mostly.",
+                    pts[cross].write_pct);
+}
+
+static void sweep_takeaways(const struct result *res, bool by_threads)
+{
+    const struct config *cfg = &res->cfg;
+    const struct point *pts = res->pts;
+    int last = res->npts - 1, best = 0, worst = 0;
     char line[1024];
     size_t off = 0;
-    int best = 0, worst = 0;
     double ratio[MAX_KINDS];
     for (int k = 0; k < cfg->nkinds; k++) {
-        double first = m[0][k].st.median, last = m[npts - 1][k].st.median;
-        ratio[k] = first > 0 ? last / first : 0;
+        double first = res->m[0][k].st.median;
+        ratio[k] = first > 0 ? res->m[last][k].st.median / first : 0;
         best = ratio[k] > ratio[best] ? k : best;
         worst = ratio[k] < ratio[worst] ? k : worst;
         if (off < sizeof line)
             off += (size_t)snprintf(line + off, sizeof line - off, "%s%s %.2fx", k ? ", " : "",
                                     cfg->kinds[k]->name, ratio[k]);
     }
-    if (by_threads)
-        ct_takeaway(run, "From %d to %d threads, throughput changed by: %s.", pts[0].threads,
-                    pts[npts - 1].threads, line);
-    else
-        ct_takeaway(run, "From %g%% to %g%% writes, throughput changed by: %s.",
-                    pts[0].write_pct, pts[npts - 1].write_pct, line);
-    int br = kind_index(cfg, "brlock"), rw = kind_index(cfg, "rwlock");
     if (by_threads) {
+        ct_takeaway(cfg->run, "From %d to %d threads, throughput changed by: %s.",
+                    pts[0].threads, pts[last].threads, line);
         if (cfg->nkinds > 1)
-            ct_takeaway(run,
+            ct_takeaway(cfg->run,
                         "%s scaled best (%.2fx) and %s worst (%.2fx). Beyond %d threads (the "
                         "CPUs here) extra threads can only take turns on the cores, so past "
                         "that point no lock can gain, and every handover between threads "
                         "costs.",
                         cfg->kinds[best]->name, ratio[best], cfg->kinds[worst]->name,
                         ratio[worst], ct_cpus());
-    } else if (br >= 0 && rw >= 0) {
-        int cross = -1;
-        for (int p = 0; p < npts; p++) {
-            if (m[p][br].st.median < m[p][rw].st.median) {
-                cross = p;
-                break;
-            }
-        }
-        if (cross < 0)
-            ct_takeaway(run,
-                        "brlock stayed ahead of pthread_rwlock_t at every write share tried, "
-                        "though its lead shrank from %.1fx to %.1fx as writes grew.",
-                        m[0][rw].st.median > 0 ? m[0][br].st.median / m[0][rw].st.median : 0,
-                        m[npts - 1][rw].st.median > 0
-                            ? m[npts - 1][br].st.median / m[npts - 1][rw].st.median
-                            : 0);
-        else
-            ct_takeaway(run,
-                        "brlock fell behind pthread_rwlock_t at %g%% writes: from there on, its "
-                        "expensive writes (a scan of every reader slot) cost more than its "
-                        "cheap reads save. A read-mostly lock is for data that is read-mostly.",
-                        pts[cross].write_pct);
+        return;
     }
+    ct_takeaway(cfg->run, "From %g%% to %g%% writes, throughput changed by: %s.",
+                pts[0].write_pct, pts[last].write_pct, line);
+    int br = kind_index(cfg, "brlock"), rw = kind_index(cfg, "rwlock");
+    if (br >= 0 && rw >= 0)
+        sweep_brlock(res, br, rw);
 }
 
 /* Classic mode: the guide's numbers, timed its way and with a gate. */
-static void report_classic(struct config *cfg, struct measure *m)
+static void classic_table(const struct config *cfg, const struct measure *m)
 {
-    struct ct_run *run = cfg->run;
     int base = base_kind(cfg);
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
@@ -534,7 +597,7 @@ static void report_classic(struct config *cfg, struct measure *m)
         "kind", "how", "guide_ms|spawn..join ms", "gated_ms|reads only ms",
         "mreads|M reads/s", rel, "spread_pct|spread %", NULL,
     };
-    struct ct_table *t = ct_table_new(run, "classic",
+    struct ct_table *t = ct_table_new(cfg->run, "classic",
                                       "100 threads x 1000 reads, median of the repetitions",
                                       cols);
     for (int k = 0; k < cfg->nkinds; k++)
@@ -543,10 +606,16 @@ static void report_classic(struct config *cfg, struct measure *m)
                      CT_NUM(m[k].st.median, 1),
                      CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
                      CT_NUM(spread_pct(&m[k].st), 0));
-    ct_bars(run, t, "the guide's timing: spawn 100 threads .. join them (shorter is faster)", 0,
-            2, "ms");
-    ct_bars(run, t, "the reads alone, threads released together (shorter is faster)", 0, 3,
+    ct_bars(cfg->run, t, "the guide's timing: spawn 100 threads .. join them (shorter is faster)",
+            0, 2, "ms");
+    ct_bars(cfg->run, t, "the reads alone, threads released together (shorter is faster)", 0, 3,
             "ms");
+}
+
+static void report_classic(const struct config *cfg, const struct measure *m)
+{
+    struct ct_run *run = cfg->run;
+    classic_table(cfg, m);
     /* the spawn-to-join runs and the gated runs are separate runs of the
      * same work, so their difference estimates the cost of spawning and
      * joining 100 threads */
@@ -557,8 +626,6 @@ static void report_classic(struct config *cfg, struct measure *m)
     ct_result_num(run, "spawn_share_pct",
                   "spawn..join time not spent reading (estimate, average of kinds)", share, 0,
                   "%");
-    const char *how_much = share >= 60 ? "mostly" : share >= 35 ? "about as much as the locks"
-                                                                : "a smaller part";
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock");
     if (mu >= 0 && rw >= 0)
         ct_takeaway(run,
@@ -566,14 +633,72 @@ static void report_classic(struct config *cfg, struct measure *m)
                     "(%s); with the threads started first and released together, the reads "
                     "alone took %.2f and %.2f ms.",
                     m[mu].wall.median, m[rw].wall.median,
-                    m[rw].wall.median < m[mu].wall.median ? "the rwlock won" : "the mutex won",
+                    m[rw].wall.min > m[mu].wall.max   ? "the mutex won"
+                    : m[mu].wall.min > m[rw].wall.max ? "the rwlock won"
+                                                      : "no winner: the repetitions overlap",
                     m[mu].span.median, m[rw].span.median);
     ct_takeaway(run,
-                "About %.0f%% of the spawn-to-join time went to creating and joining 100 "
-                "threads, so the guide's timing measures %s: %s. To compare locks, start the "
-                "threads first, release them together, and let each one time itself.",
-                share, how_much,
-                share >= 35 ? "thread start-up, not locking" : "the locks, plus some start-up");
+                "Of the guide's spawn-to-join time, about %.0f%% went to creating and joining "
+                "the 100 threads (spawn-to-join minus the gated reads, averaged over the "
+                "kinds) and %.0f%% to the reads themselves, so the guide's timing measured "
+                "%s. To compare locks, start the threads first, release them together, and "
+                "let each one time itself.",
+                share, 100 - share,
+                share >= 50 ? "thread creation more than locking"
+                            : "locking more than thread creation");
+}
+
+/* The correctness checks and the run's facts, whatever the mode. */
+static void report_facts(const struct result *res)
+{
+    const struct config *cfg = &res->cfg;
+    struct ct_run *run = cfg->run;
+    int cpus = ct_cpus();
+    ct_result_int(run, "cpus", "CPUs online", cpus, NULL);
+    ct_result_int(run, "max_threads", "threads (most at one point)", res->max_threads, NULL);
+    if (res->max_threads > cpus) {
+        char warn[160];
+        snprintf(warn, sizeof warn, "%d threads on %d CPUs: threads take turns, spinning hurts",
+                 res->max_threads, cpus);
+        ct_result_text(run, "warning", "warning", warn);
+    }
+    ct_result_int(run, "reps", "repetitions per measurement", cfg->reps, NULL);
+    if (cfg->cs_iters > 0)
+        ct_result_int(run, "cs_iters", "busy-loop iterations per critical section",
+                      cfg->cs_iters, NULL);
+    for (int k = 0; k < cfg->nkinds; k++)
+        ct_check(run, res->tot[k].verified,
+                 "%s: counter = writes (%lld) in all %lld reps; %lld torn reads",
+                 cfg->kinds[k]->name, res->tot[k].writes, res->tot[k].reps, res->tot[k].torn);
+}
+
+static void report(const struct result *res)
+{
+    const struct config *cfg = &res->cfg;
+    struct ct_run *run = cfg->run;
+    int cpus = ct_cpus();
+    report_facts(res);
+    if (res->classic)
+        report_classic(cfg, res->m[0]);
+    else if (res->npts == 1) {
+        compare_table(cfg, &res->pts[0], res->m[0]);
+        compare_takeaways(cfg, &res->pts[0], res->m[0]);
+    } else {
+        bool by_threads = strcmp(res->mode, "threads") == 0;
+        sweep_table(res, by_threads);
+        sweep_takeaways(res, by_threads);
+    }
+    table_reps(res);
+    if (res->max_threads > cpus && !res->classic)
+        ct_takeaway(run,
+                    "Caution: with more threads (%d) than CPUs (%d) part of every figure is "
+                    "waiting for a core, not for a lock.",
+                    res->max_threads, cpus);
+    else if (cpus <= 2)
+        ct_takeaway(run,
+                    "This machine has %d CPU%s: contention and scaling look very different on "
+                    "16 or 64 cores, where a shared cache line is passed among many more.",
+                    cpus, cpus == 1 ? "" : "s");
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -614,104 +739,87 @@ static int make_points(struct ct_run *run, const char *mode, struct point *pts)
     return n;
 }
 
-static int bench_run(struct ct_run *run)
+/* Read the parameters into res (kinds, mode, points, the calibrated
+ * critical section). */
+static void read_params(struct ct_run *run, struct result *res)
 {
-    struct config cfg = {
+    struct config *cfg = &res->cfg;
+    *cfg = (struct config){
         .run = run,
         .reps = (int)ct_param_int(run, "reps"),
         .ops = ct_param_int(run, "ops"),
         .duration_ns = ct_param_int(run, "duration-ms") * CT_NS_PER_MS,
     };
-    for (size_t i = 0; i < ct_lock_kind_count && cfg.nkinds < MAX_KINDS; i++) {
+    for (size_t i = 0; i < ct_lock_kind_count && cfg->nkinds < MAX_KINDS; i++) {
         if (ct_param_has(run, "kinds", ct_lock_kinds[i].name))
-            cfg.kinds[cfg.nkinds++] = &ct_lock_kinds[i];
+            cfg->kinds[cfg->nkinds++] = &ct_lock_kinds[i];
     }
-    if (cfg.nkinds == 0) {
-        ct_say(run, "no lock kinds chosen: nothing to measure");
-        ct_check(run, false, "at least one lock kind to measure");
-        ct_takeaway(run, "Choose some kinds, e.g. kinds=mutex,rwlock,brlock.");
-        return 0;
-    }
-    const char *mode = ct_param_choice(run, "mode");
-    bool classic = strcmp(mode, "classic") == 0;
-    struct point pts[MAX_POINTS];
-    int npts = make_points(run, mode, pts);
-
+    res->mode = ct_param_choice(run, "mode");
+    res->classic = strcmp(res->mode, "classic") == 0;
+    res->npts = make_points(run, res->mode, res->pts);
+    res->max_threads = 0;
+    for (int p = 0; p < res->npts; p++)
+        res->max_threads = res->pts[p].threads > res->max_threads ? res->pts[p].threads
+                                                                  : res->max_threads;
     long cs_ns = (long)ct_param_int(run, "cs-ns");
-    double per_ns = cs_ns > 0 ? calibrate() : 0;
-    cfg.cs_iters = (long)((double)cs_ns * per_ns + 0.5);
-    int cpus = ct_cpus(), max_threads = 0;
-    for (int p = 0; p < npts; p++)
-        max_threads = pts[p].threads > max_threads ? pts[p].threads : max_threads;
+    cfg->cs_iters = cs_ns > 0 ? (long)((double)cs_ns * calibrate() + 0.5) : 0;
+}
 
-    if (classic)
+/* Say what is about to be measured. */
+static void announce(const struct result *res)
+{
+    const struct config *cfg = &res->cfg;
+    struct ct_run *run = cfg->run;
+    long cs_ns = (long)ct_param_int(run, "cs-ns");
+    if (res->classic)
         ct_say(run, "classic: %d threads x %d reads, no writes, as in the guide (threads, ops, "
                     "duration-ms and write-pct are not used)",
                CLASSIC_THREADS, CLASSIC_OPS);
-    else if (cfg.ops == 0)
+    else if (cfg->ops == 0)
         ct_say(run, "%d point(s) x %d kind(s) x (1 warm-up + %d reps) of %lld ms: about %.1f s",
-               npts, cfg.nkinds, cfg.reps, (long long)(cfg.duration_ns / CT_NS_PER_MS),
-               (double)npts * cfg.nkinds * (cfg.reps + 0.25) * (double)cfg.duration_ns / 1e9);
+               res->npts, cfg->nkinds, cfg->reps, (long long)(cfg->duration_ns / CT_NS_PER_MS),
+               (double)res->npts * cfg->nkinds * (cfg->reps + 0.25) *
+                   (double)cfg->duration_ns / 1e9);
     if (cs_ns > 0)
-        ct_say(run, "critical section: %ld busy-loop iterations for ~%ld ns", cfg.cs_iters, cs_ns);
-    if (max_threads > cpus)
+        ct_say(run, "critical section: %ld busy-loop iterations for ~%ld ns", cfg->cs_iters,
+               cs_ns);
+    if (res->max_threads > ct_cpus())
         ct_say(run, "note: up to %d threads on %d CPUs; threads will take turns on the cores",
-               max_threads, cpus);
+               res->max_threads, ct_cpus());
+}
 
-    struct measure (*m)[MAX_KINDS] = calloc((size_t)npts, sizeof *m);
-    struct kind_total tot[MAX_KINDS];
-    if (!m)
+static int bench_run(struct ct_run *run)
+{
+    struct result *res = calloc(1, sizeof *res);
+    if (!res)
         return -ENOMEM;
-    for (int k = 0; k < cfg.nkinds; k++)
-        tot[k] = (struct kind_total){ .verified = true };
+    read_params(run, res);
+    struct config *cfg = &res->cfg;
     int rc = 0;
-    for (int p = 0; p < npts && rc == 0; p++) {
-        for (int k = 0; k < cfg.nkinds && rc == 0; k++) {
-            rc = measure(&cfg, cfg.kinds[k], &pts[p], classic, &m[p][k], &tot[k]);
-            if (ct_cancelled(run))
-                goto out;
-        }
-    }
-    if (rc)
+    if (cfg->nkinds == 0) {
+        ct_say(run, "no lock kinds chosen: nothing to measure");
+        ct_check(run, false, "at least one lock kind to measure");
+        ct_takeaway(run, "Choose some kinds, e.g. kinds=mutex,rwlock,brlock.");
         goto out;
-
-    ct_result_int(run, "cpus", "CPUs online", cpus, NULL);
-    ct_result_int(run, "max_threads", "threads (most at one point)", max_threads, NULL);
-    if (max_threads > cpus) {
-        char warn[160];
-        snprintf(warn, sizeof warn, "%d threads on %d CPUs: threads take turns, spinning hurts",
-                 max_threads, cpus);
-        ct_result_text(run, "warning", "warning", warn);
     }
-    ct_result_int(run, "reps", "repetitions per measurement", cfg.reps, NULL);
-    if (cs_ns > 0)
-        ct_result_int(run, "cs_iters", "busy-loop iterations per critical section", cfg.cs_iters,
-                      NULL);
-    for (int k = 0; k < cfg.nkinds; k++)
-        ct_check(run, tot[k].verified,
-                 "%s: in all %lld repetitions the counter equalled the writes made (%lld in "
-                 "all) and %lld reads saw it half-updated",
-                 cfg.kinds[k]->name, tot[k].reps, tot[k].writes, tot[k].torn);
-
-    if (classic)
-        report_classic(&cfg, m[0]);
-    else if (npts == 1)
-        report_compare(&cfg, &pts[0], m[0]);
-    else
-        report_sweep(&cfg, pts, npts, m, strcmp(mode, "threads") == 0);
-    table_reps(&cfg, pts, npts, m, classic);
-    if (max_threads > cpus && !classic)
-        ct_takeaway(run,
-                    "Caution: with more threads (%d) than CPUs (%d) part of every figure is "
-                    "waiting for a core, not for a lock.",
-                    max_threads, cpus);
-    else if (cpus <= 2)
-        ct_takeaway(run,
-                    "This machine has %d CPU%s: contention and scaling look very different on "
-                    "16 or 64 cores, where a shared cache line is passed among many more.",
-                    cpus, cpus == 1 ? "" : "s");
+    announce(res);
+    res->m = calloc((size_t)res->npts, sizeof *res->m);
+    if (!res->m) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int k = 0; k < cfg->nkinds; k++)
+        res->tot[k] = (struct kind_total){ .verified = true };
+    for (int p = 0; p < res->npts && rc == 0 && !ct_cancelled(run); p++) {
+        for (int k = 0; k < cfg->nkinds && rc == 0 && !ct_cancelled(run); k++)
+            rc = measure(cfg, cfg->kinds[k], &res->pts[p], res->classic, &res->m[p][k],
+                         &res->tot[k]);
+    }
+    if (rc == 0 && !ct_cancelled(run))
+        report(res);
 out:
-    free(m);
+    free(res->m);
+    free(res);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chan.h"
 #include "clock.h"
@@ -496,6 +497,146 @@ static void test_rendezvous(void **state)
     ct_chan_drop_receiver(&back_rx);
 }
 
+/* Timeouts racing hand-overs: a sender whose wait ends just as a receiver
+ * claims it must either have delivered (0) or still hold its message
+ * (-ETIMEDOUT), never both and never neither.  Short random timeouts on
+ * both sides, small and large messages (the waiter's inline buffer and the
+ * caller's own): the receiver still gets every number exactly once, in
+ * order. */
+struct racer {
+    struct ct_sender tx;
+    struct ct_receiver rx;
+    size_t size;
+    long n;
+    long timeouts, wrong;
+    int rc;
+};
+
+static int64_t short_timeout(uint64_t *seed)
+{
+    *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+    return (int64_t)(*seed >> 33) % 20000;     /* 0 .. 20 us */
+}
+
+static void *timeout_receiver(void *arg)
+{
+    struct racer *r = arg;
+    unsigned char buf[256];
+    uint64_t seed = 7;
+    long next = 0;
+    for (;;) {
+        memset(buf, 0xee, sizeof buf);
+        int rc = ct_chan_recv_timeout(&r->rx, buf, short_timeout(&seed), NULL);
+        if (rc == -ETIMEDOUT) {
+            r->timeouts++;
+            continue;
+        }
+        if (rc != 0) {
+            r->rc = rc;
+            break;
+        }
+        long v;
+        memcpy(&v, buf, sizeof v);
+        r->wrong += v != next || buf[r->size - 1] != (unsigned char)v;
+        next = v + 1;
+    }
+    r->n = next;
+    ct_chan_drop_receiver(&r->rx);
+    return NULL;
+}
+
+static void test_rendezvous_timeouts_race(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = { 16, 200 };
+    for (size_t k = 0; k < 2; k++) {
+        struct racer r = { .size = sizes[k] };
+        assert_int_equal(ct_chan_open(&r.tx, &r.rx, r.size, 0, NULL), 0);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, timeout_receiver, &r), 0);
+        long n = CT_STRESS(20000, 1000), sender_timeouts = 0, kept = 0;
+        uint64_t seed = 3;
+        unsigned char buf[256] = { 0 };
+        for (long i = 0; i < n;) {
+            memcpy(buf, &i, sizeof i);
+            buf[r.size - 1] = (unsigned char)i;
+            int rc = ct_chan_send_timeout(&r.tx, buf, short_timeout(&seed), NULL);
+            if (rc == -ETIMEDOUT) {
+                long v;
+                memcpy(&v, buf, sizeof v);
+                kept += v == i;         /* a failed send leaves the message */
+                sender_timeouts++;
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            assert_int_equal(buf[0], 0);    /* moved out: zeroed */
+            i++;
+        }
+        ct_chan_drop_sender(&r.tx);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(r.rc, -EPIPE);
+        assert_int_equal(r.n, n);
+        assert_int_equal(r.wrong, 0);
+        assert_int_equal(kept, sender_timeouts);
+    }
+}
+
+/* The counters: a receiver that waits long enough to sleep is counted, and
+ * so is the one wake-up its sender makes; an unbounded channel counts the
+ * blocks it allocates. */
+static void *slow_sender(void *arg)
+{
+    struct ct_sender *tx = arg;
+    struct timespec pause = { 0, 30 * 1000 * 1000 };    /* 30 ms: longer than any spin */
+    nanosleep(&pause, NULL);
+    long v = 42;
+    ct_chan_send(tx, &v, NULL);
+    ct_chan_drop_sender(tx);
+    return NULL;
+}
+
+static void test_stats(void **state)
+{
+    (void)state;
+    struct ct_sender tx;
+    struct ct_receiver rx;
+    assert_int_equal(ct_chan_open(&tx, &rx, sizeof(long), 0, NULL), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_sender, &tx), 0);
+    long v = 0;
+    assert_int_equal(ct_chan_recv(&rx, &v, NULL), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    struct ct_chan_stats st;
+    ct_chan_stats(rx.chan, &st);
+    assert_true(st.recv_sleeps >= 1);
+    assert_int_equal(st.send_sleeps, 0);
+    assert_int_equal(st.wakeups, 1);
+    ct_chan_drop_receiver(&rx);
+
+    assert_int_equal(ct_chan_open(&tx, &rx, sizeof(long), CT_CHAN_UNBOUNDED, NULL), 0);
+    for (long i = 0; i < 1000; i++) {
+        v = i;      /* a send zeroes what it moved */
+        assert_int_equal(ct_chan_send(&tx, &v, NULL), 0);
+    }
+    ct_chan_stats(rx.chan, &st);
+    /* 1000 messages at 64 a block, none read yet: nothing to recycle */
+    assert_int_equal(st.blocks, (1000 + 63) / 64);
+    assert_int_equal(st.wakeups, 0);
+    for (long i = 0; i < 1000; i++)
+        assert_int_equal(ct_chan_recv(&rx, &v, NULL), 0);
+    for (long i = 0; i < 1000; i++) {
+        v = i;      /* a send zeroes what it moved */
+        assert_int_equal(ct_chan_send(&tx, &v, NULL), 0);
+    }
+    ct_chan_stats(rx.chan, &st);
+    /* the second thousand crossed 16 block boundaries: the first took
+     * the one recycled spare, the other 15 allocated */
+    assert_int_equal(st.blocks, 16 + 15);
+    ct_chan_drop_sender(&tx);
+    ct_chan_drop_receiver(&rx);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -513,13 +654,27 @@ static void test_bad_arguments(void **state)
     assert_int_equal(ct_chan_try_recv(&rx, &v), -EBADF);
 }
 
-/* Large messages keep every byte through a ring and the list. */
+struct big_send {
+    struct ct_sender *tx;
+    void *msg;
+    int rc;
+};
+
+static void *big_sender(void *arg)
+{
+    struct big_send *bs = arg;
+    bs->rc = ct_chan_send(bs->tx, bs->msg, NULL);
+    return NULL;
+}
+
+/* Large messages keep every byte through a ring, the list and a
+ * rendezvous (too large for a waiter's inline buffer). */
 static void test_large_messages(void **state)
 {
     (void)state;
-    static const long caps[] = { CT_CHAN_UNBOUNDED, 3 };
+    static const long caps[] = { CT_CHAN_UNBOUNDED, 3, 0 };
     enum { SIZE = 1000 };
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < 3; k++) {
         struct ct_sender tx;
         struct ct_receiver rx;
         assert_int_equal(ct_chan_open(&tx, &rx, SIZE, caps[k], NULL), 0);
@@ -527,8 +682,18 @@ static void test_large_messages(void **state)
         for (int round = 0; round < 200; round++) {
             for (int i = 0; i < SIZE; i++)
                 in[i] = (unsigned char)(round * 31 + i);
-            assert_int_equal(ct_chan_send(&tx, in, NULL), 0);
-            assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
+            if (caps[k] == 0) {
+                /* a rendezvous needs a receiver: let a thread send */
+                struct big_send bs = { .tx = &tx, .msg = in };
+                pthread_t t;
+                assert_int_equal(pthread_create(&t, NULL, big_sender, &bs), 0);
+                assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
+                assert_int_equal(pthread_join(t, NULL), 0);
+                assert_int_equal(bs.rc, 0);
+            } else {
+                assert_int_equal(ct_chan_send(&tx, in, NULL), 0);
+                assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
+            }
             for (int i = 0; i < SIZE; i++)
                 assert_int_equal(out[i], (unsigned char)(round * 31 + i));
         }
@@ -550,6 +715,8 @@ int main(void)
         cmocka_unit_test(test_cancel_wakes_blocked),
         cmocka_unit_test(test_drop_wakes_blocked),
         cmocka_unit_test(test_rendezvous),
+        cmocka_unit_test(test_rendezvous_timeouts_race),
+        cmocka_unit_test(test_stats),
         cmocka_unit_test(test_stress_mpsc),
         cmocka_unit_test(test_stress_mpmc),
     };

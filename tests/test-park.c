@@ -47,6 +47,41 @@ static void test_timeout_and_cancel(void **state)
     assert_false(ct_park_has_sleepers(&p));
 }
 
+/* However often a busy notifier calls, a sleeper gets one wake-up system
+ * call: the second and later notifies see it already has one on its way. */
+static void test_one_wake_per_sleeper(void **state)
+{
+    (void)state;
+    struct ct_park p;
+    ct_park_init(&p);
+    uint32_t key = ct_park_prepare(&p);
+    for (int i = 0; i < 100; i++)
+        ct_park_notify_one(&p);
+    assert_int_equal(ct_park_wakes(&p), 1);
+    /* the word moved: the wait returns at once, without sleeping */
+    assert_int_equal(ct_park_wait(&p, key, CT_FOREVER, NULL), 0);
+    assert_int_equal(ct_park_sleeps(&p), 0);
+    assert_false(ct_park_has_sleepers(&p));
+    ct_park_notify_all(&p);
+    assert_int_equal(ct_park_wakes(&p), 1);
+    /* two sleepers: notify_one twice wakes both, a third call nobody */
+    uint32_t k1 = ct_park_prepare(&p), k2 = ct_park_prepare(&p);
+    for (int i = 0; i < 3; i++)
+        ct_park_notify_one(&p);
+    assert_int_equal(ct_park_wakes(&p), 3);
+    assert_int_equal(ct_park_wait(&p, k1, CT_FOREVER, NULL), 0);
+    assert_int_equal(ct_park_wait(&p, k2, CT_FOREVER, NULL), 0);
+    /* an aborted sleeper takes its pending wake-up with it */
+    key = ct_park_prepare(&p);
+    ct_park_notify_one(&p);
+    ct_park_abort(&p);
+    key = ct_park_prepare(&p);
+    ct_park_notify_one(&p);
+    assert_int_equal(ct_park_wakes(&p), 5);
+    ct_park_abort(&p);
+    (void)key;
+}
+
 /* Ping-pong through two event counts guarding two flags: a lost wake-up
  * would hang (the waits have no timeout, so the test's timeout catches it). */
 struct pingpong {
@@ -147,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timeout_and_cancel),
+        cmocka_unit_test(test_one_wake_per_sleeper),
         cmocka_unit_test(test_no_lost_wakeups),
         cmocka_unit_test(test_notify_all),
     };

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -106,6 +107,14 @@ static void test_classic(void **state)
     }
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "results"),
                                                         "max_threads")), 100);
+    /* the takeaway says what share of the guide's timing went to the
+     * threads, and that share is the one reported */
+    double share = dj_num(j, "spawn_share_pct");
+    assert_true(share >= 0 && share <= 100);
+    char want[96];
+    snprintf(want, sizeof want, "about %.0f%% went to creating and joining the 100 threads",
+             share);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "takeaway")), want));
     json_decref(j);
 }
 

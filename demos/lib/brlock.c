@@ -28,32 +28,47 @@
  * the reader's critical section to the writer that then reads the slot as
  * 0 (the writer may modify the data only after that).
  *
- * Sleeping.  Both sides spin briefly and then sleep on a condition
- * variable.  Waking costs a mutex and a broadcast, so it is done only when
- * someone sleeps, and "does anyone sleep?" is the same store-then-load
- * pattern again, again seq_cst on both sides:
+ * The `used` bitmap is part of the same pattern: a reader sets its bit
+ * (once per thread and lock) before it increments its slot, and the writer
+ * reads the bitmap after it raises its flag, all seq_cst.  A reader the
+ * writer does not see (its bit or its slot) is one that will see the flag.
+ *
+ * What a write costs, and what the design does about it.  With readers on
+ * other cores, a write (1) takes the flag's line from every reader's cache
+ * with one compare-and-swap, which is also the writers' lock (a separate
+ * writers' mutex cost a second line and two more atomic operations), (2)
+ * reads the slots of `used` only (scanning all 64 took longer than the
+ * rest of the write together), and (3) lowers the flag, after which each
+ * reader misses on the flag's line once.  Meanwhile every other reader
+ * waits: a write is paid by all threads, not only by the writer.
+ *
+ * Sleeping.  Both sides spin briefly and then sleep.  Threads waiting for
+ * the flag to drop (readers turned away, writers waiting their turn) set a
+ * bit in the flag word and sleep on it as a futex, so the writer's unlock
+ * is one exchange, plus a wake-up only if a bit was set.  The writer
+ * waiting for a slot to drain sleeps on a condition variable; "does it
+ * sleep?" is the store-then-load pattern again, seq_cst on both sides:
  *
  *   reader leaving:   slot -= 1;           then read writer_asleep
  *   writer going to   writer_asleep = 1;   then read the slot (under mu)
  *   sleep:
  *
- *   writer leaving:   writer = 0;          then read sleepers
- *   reader going to   sleepers += 1;       then read writer (under mu)
- *   sleep:
- *
- * Either the waker sees the sleeper's flag and broadcasts (under mu, so the
- * broadcast cannot fall between the sleeper's check and its wait), or the
- * sleeper sees the waker's store and does not sleep.  A lost wake-up would
+ * Either the reader sees the flag and broadcasts (under mu, so the
+ * broadcast cannot fall between the writer's check and its wait), or the
+ * writer sees the slot drained and does not sleep.  A lost wake-up would
  * still end at the next CT_WAIT_SLICE_NS slice, but would show up as a
  * 20 ms stall.
  */
 #include "brlock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "backoff.h"
 #include "check.h"
+#include "clock.h"
+#include "park.h"
 #include "wait.h"
 
 /* How many times a reader re-reads the writer flag before it sleeps: a few
@@ -64,12 +79,28 @@
 static atomic_uint next_slot;
 static _Thread_local int my_slot = -1;
 
-static atomic_int *reader_slot(struct ct_brlock *l)
+/* The first read of this lock by this thread (or the first read of any
+ * lock): pick the thread's slot if it has none, and set the slot's bit in
+ * `used` before the slot is ever incremented. */
+static __attribute__((noinline, cold)) atomic_int *reader_slot_first(struct ct_brlock *l)
 {
     if (my_slot < 0)
         my_slot = (int)(atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
                         CT_BRLOCK_SLOTS);
+    atomic_fetch_or_explicit(&l->used, UINT64_C(1) << my_slot, memory_order_seq_cst);
     return &l->slots[my_slot].readers;
+}
+
+/* Our slot, its bit set in `used`: on the fast path one more load, from
+ * the flag's line, which the reader reads anyway (seq_cst: a plain load on
+ * x86). */
+static inline atomic_int *reader_slot(struct ct_brlock *l)
+{
+    int s = my_slot;
+    if (__builtin_expect(s >= 0, 1) &&
+        __builtin_expect((atomic_load_explicit(&l->used, memory_order_seq_cst) >> s) & 1, 1))
+        return &l->slots[s].readers;
+    return reader_slot_first(l);
 }
 
 int ct_brlock_init(struct ct_brlock *l)
@@ -81,39 +112,50 @@ int ct_brlock_init(struct ct_brlock *l)
         atomic_init(&l->slots[i].readers, 0);
     atomic_init(&l->writer, 0);
     atomic_init(&l->writer_asleep, 0);
-    atomic_init(&l->sleepers, 0);
-    int rc = pthread_mutex_init(&l->writers, NULL);
+    atomic_init(&l->used, 0);
+    int rc = pthread_mutex_init(&l->mu, NULL);
     if (rc != 0) {
-        rc = -rc;
-        goto fail_slots;
+        free(l->slots);
+        return -rc;
     }
-    if ((rc = pthread_mutex_init(&l->mu, NULL)) != 0) {
-        rc = -rc;
-        goto fail_writers;
+    if ((rc = ct_cond_init_monotonic(&l->slot_drained)) != 0) {
+        pthread_mutex_destroy(&l->mu);
+        free(l->slots);
+        return rc;
     }
-    if ((rc = ct_cond_init_monotonic(&l->writer_gone)) != 0)
-        goto fail_mu;
-    if ((rc = ct_cond_init_monotonic(&l->slot_drained)) != 0)
-        goto fail_gone;
     return 0;
-fail_gone:
-    pthread_cond_destroy(&l->writer_gone);
-fail_mu:
-    pthread_mutex_destroy(&l->mu);
-fail_writers:
-    pthread_mutex_destroy(&l->writers);
-fail_slots:
-    free(l->slots);
-    return rc;
 }
 
 void ct_brlock_destroy(struct ct_brlock *l)
 {
     CT_PT(pthread_cond_destroy(&l->slot_drained));
-    CT_PT(pthread_cond_destroy(&l->writer_gone));
     CT_PT(pthread_mutex_destroy(&l->mu));
-    CT_PT(pthread_mutex_destroy(&l->writers));
     free(l->slots);
+}
+
+/* ---- waiting for the flag to drop --------------------------------------- */
+
+/* Sleep until HELD is clear, announcing ourselves with `asleep` (a bit of
+ * the flag word) so that the writer's unlock wakes us.  0, -ETIMEDOUT or
+ * -ECANCELED. */
+static int sleep_while_held(struct ct_brlock *l, uint32_t asleep, int64_t deadline,
+                            struct ct_event *cancel)
+{
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&l->writer, memory_order_seq_cst);
+        if (!(w & CT_BRLOCK_HELD))
+            return 0;
+        if (cancel && ct_event_is_set(cancel))
+            return -ECANCELED;
+        if (ct_clock_ns() >= deadline)
+            return -ETIMEDOUT;
+        if (!(w & asleep) &&
+            !atomic_compare_exchange_weak_explicit(&l->writer, &w, w | asleep,
+                                                   memory_order_seq_cst, memory_order_seq_cst))
+            continue;
+        /* sleeps only while the word still reads w | asleep */
+        ct_futex_wait(&l->writer, w | asleep, deadline, cancel != NULL);
+    }
 }
 
 /* ---- readers ---------------------------------------------------------- */
@@ -132,10 +174,10 @@ static void read_leave(struct ct_brlock *l, atomic_int *slot)
 
 /* One attempt: announce, then look for a writer (see the top of the file
  * for why both are seq_cst).  True if the read lock is now held. */
-static bool read_enter(struct ct_brlock *l, atomic_int *slot)
+static inline bool read_enter(struct ct_brlock *l, atomic_int *slot)
 {
     atomic_fetch_add_explicit(slot, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&l->writer, memory_order_seq_cst) == 0)
+    if (!(atomic_load_explicit(&l->writer, memory_order_seq_cst) & CT_BRLOCK_HELD))
         return true;
     read_leave(l, slot);
     return false;
@@ -144,31 +186,21 @@ static bool read_enter(struct ct_brlock *l, atomic_int *slot)
 /* Wait until no writer is in.  First spin, re-reading the flag: it sits
  * on a line that only writers write, so spinning readers add no traffic
  * and need no backoff, and they see the flag drop at once (writes are
- * usually short).  Then sleep on writer_gone.  0, -ETIMEDOUT or
- * -ECANCELED. */
+ * usually short).  Then sleep on the flag word. */
 static int wait_writer_gone(struct ct_brlock *l, int64_t deadline, struct ct_event *cancel)
 {
     for (int i = 0; i < READER_SPINS; i++) {
-        if (!atomic_load_explicit(&l->writer, memory_order_acquire))
+        if (!(atomic_load_explicit(&l->writer, memory_order_acquire) & CT_BRLOCK_HELD))
             return 0;
         ct_cpu_relax();
     }
-    int rc = 0;
-    CT_PT(pthread_mutex_lock(&l->mu));
-    atomic_fetch_add_explicit(&l->sleepers, 1, memory_order_seq_cst);
-    while (atomic_load_explicit(&l->writer, memory_order_seq_cst) && rc == 0)
-        rc = ct_cond_wait_bounded(&l->writer_gone, &l->mu, deadline, cancel);
-    atomic_fetch_sub_explicit(&l->sleepers, 1, memory_order_relaxed);
-    CT_PT(pthread_mutex_unlock(&l->mu));
-    return rc;
+    return sleep_while_held(l, CT_BRLOCK_READERS_ASLEEP, deadline, cancel);
 }
 
-int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
-                              struct ct_event *cancel)
+/* A writer turned us away: wait for it to leave, and try again. */
+static __attribute__((noinline, cold)) int read_lock_slow(struct ct_brlock *l, atomic_int *slot,
+                                                    int64_t timeout_ns, struct ct_event *cancel)
 {
-    atomic_int *slot = reader_slot(l);
-    if (read_enter(l, slot))
-        return 0;
     int64_t deadline = ct_deadline_after(timeout_ns);
     for (;;) {
         int rc = wait_writer_gone(l, deadline, cancel);
@@ -177,6 +209,19 @@ int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
         if (read_enter(l, slot))
             return 0;
     }
+}
+
+int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
+                              struct ct_event *cancel)
+{
+    atomic_int *slot = reader_slot(l);
+    /* a reader that finds the flag up waits without touching its slot: a
+     * writer then waits only for the readers that were already in (the
+     * load hits the line read_enter loads anyway) */
+    if (!(atomic_load_explicit(&l->writer, memory_order_relaxed) & CT_BRLOCK_HELD) &&
+        read_enter(l, slot))
+        return 0;
+    return read_lock_slow(l, slot, timeout_ns, cancel);
 }
 
 int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)
@@ -191,23 +236,46 @@ bool ct_brlock_try_read_lock(struct ct_brlock *l)
 
 void ct_brlock_read_unlock(struct ct_brlock *l)
 {
-    read_leave(l, reader_slot(l));
+    read_leave(l, &l->slots[my_slot].readers);
 }
 
 /* ---- writers ---------------------------------------------------------- */
 
-/* Lower the flag, wake sleeping readers (if any), and let the next writer
- * in.  The flag goes down before the writers' mutex is released, or the
- * next writer's raised flag could be cleared by this one. */
+/* Raise the flag: one compare-and-swap, which also makes us the only
+ * writer.  `block` false: one attempt.  0, -EBUSY (not blocking),
+ * -ETIMEDOUT or -ECANCELED. */
+static int write_acquire(struct ct_brlock *l, bool block, int64_t deadline,
+                         struct ct_event *cancel)
+{
+    struct ct_backoff b = CT_BACKOFF_INIT;
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&l->writer, memory_order_relaxed);
+        if (!(w & CT_BRLOCK_HELD)) {
+            if (atomic_compare_exchange_weak_explicit(&l->writer, &w, w | CT_BRLOCK_HELD,
+                                                      memory_order_seq_cst,
+                                                      memory_order_relaxed))
+                return 0;
+            continue;
+        }
+        if (!block)
+            return -EBUSY;
+        if (!ct_backoff_is_completed(&b)) {
+            ct_backoff_snooze(&b);
+            continue;
+        }
+        int rc = sleep_while_held(l, CT_BRLOCK_WRITERS_ASLEEP, deadline, cancel);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+/* Lower the flag and wake whoever sleeps on it: one exchange when nobody
+ * does. */
 static void write_release(struct ct_brlock *l)
 {
-    atomic_store_explicit(&l->writer, 0, memory_order_seq_cst);
-    if (atomic_load_explicit(&l->sleepers, memory_order_seq_cst)) {
-        CT_PT(pthread_mutex_lock(&l->mu));
-        CT_PT(pthread_cond_broadcast(&l->writer_gone));
-        CT_PT(pthread_mutex_unlock(&l->mu));
-    }
-    CT_PT(pthread_mutex_unlock(&l->writers));
+    uint32_t old = atomic_exchange_explicit(&l->writer, 0, memory_order_seq_cst);
+    if (old & (CT_BRLOCK_WRITERS_ASLEEP | CT_BRLOCK_READERS_ASLEEP))
+        ct_futex_wake(&l->writer, INT_MAX);
 }
 
 /* Wait until `slot` reads 0 (its readers have left): spin briefly, then
@@ -237,14 +305,14 @@ int ct_brlock_write_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                                struct ct_event *cancel)
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
-    int rc = ct_mutex_lock_bounded(&l->writers, deadline, cancel);
+    int rc = write_acquire(l, true, deadline, cancel);
     if (rc != 0)
         return rc;
-    /* raise the flag (new readers now back off), then wait for the
-     * readers already in to leave, slot by slot */
-    atomic_store_explicit(&l->writer, 1, memory_order_seq_cst);
-    for (int i = 0; i < CT_BRLOCK_SLOTS; i++) {
-        rc = wait_drained(l, &l->slots[i].readers, deadline, cancel);
+    /* the flag is up (new readers now back off): wait for the readers
+     * already in to leave, looking only at slots that have had readers */
+    uint64_t used = atomic_load_explicit(&l->used, memory_order_seq_cst);
+    for (; used; used &= used - 1) {
+        rc = wait_drained(l, &l->slots[__builtin_ctzll(used)].readers, deadline, cancel);
         if (rc != 0) {
             write_release(l);
             return rc;
@@ -260,11 +328,12 @@ int ct_brlock_write_lock(struct ct_brlock *l, struct ct_event *cancel)
 
 bool ct_brlock_try_write_lock(struct ct_brlock *l)
 {
-    if (pthread_mutex_trylock(&l->writers) != 0)
+    if (write_acquire(l, false, 0, NULL) != 0)
         return false;
-    atomic_store_explicit(&l->writer, 1, memory_order_seq_cst);
-    for (int i = 0; i < CT_BRLOCK_SLOTS; i++) {
-        if (atomic_load_explicit(&l->slots[i].readers, memory_order_seq_cst) != 0) {
+    uint64_t used = atomic_load_explicit(&l->used, memory_order_seq_cst);
+    for (; used; used &= used - 1) {
+        if (atomic_load_explicit(&l->slots[__builtin_ctzll(used)].readers,
+                                 memory_order_seq_cst) != 0) {
             write_release(l);
             return false;
         }

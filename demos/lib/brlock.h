@@ -13,22 +13,31 @@
  *
  * How:
  *   reader:  slot += 1; if no writer -> in.  Otherwise slot -= 1, wait for
- *            the writer to leave, and try again.  Unlock: slot -= 1.
- *   writer:  take the writers' mutex (one writer at a time), set `writer`,
- *            then wait until every slot reads 0.  Unlock: clear `writer`.
+ *            the writer to leave, and try again.  Unlock: slot -= 1.  (A
+ *            reader that sees the flag up before it starts waits without
+ *            touching its slot, so the writer need not wait for it.)
+ *   writer:  raise the `writer` flag with a compare-and-swap (one writer at
+ *            a time: the flag is also the writers' lock), then wait until
+ *            every slot that a reader has ever used reads 0.  Unlock: lower
+ *            the flag.
  * A thread picks its slot once (thread ids handed out in turn, modulo the
  * slot count); the slots are counters, so two threads that share a slot
- * are still counted correctly, they just share a cache line again.
+ * are still counted correctly, they just share a cache line again.  A
+ * reader also sets its slot's bit in `used` the first time it reads the
+ * lock, so that a writer looks only at those slots (as BRAVO and folly's
+ * SharedMutex do), not at all CT_BRLOCK_SLOTS.
  *
- * The trade-off: reads are cheap and writes are expensive.  A writer scans
- * all CT_BRLOCK_SLOTS slots (a cache miss for each slot in use elsewhere)
- * and, while it is in or waiting, new readers back off.  The lock also
- * costs CT_BRLOCK_SLOTS cache lines of memory.  Use it for data that is
- * read constantly and written rarely (configuration, routing tables).
+ * The trade-off: reads are cheap and writes are expensive.  A writer
+ * invalidates the flag's cache line in every reader's cache twice (raise,
+ * lower), reads each used slot (a cache miss for each one in use on
+ * another core), and while it is in or waiting, new readers back off.  The
+ * lock also costs CT_BRLOCK_SLOTS cache lines of memory.  Use it for data
+ * that is read constantly and written rarely (configuration, routing
+ * tables).
  *
  * Policy: writer-preferring.  Once a writer has raised its flag, new
  * readers back off until it is done, so readers cannot starve it (writers
- * queued behind it on the writers' mutex do not hold readers back yet).
+ * waiting for the flag to drop do not hold readers back yet).
  * Not recursive: a thread that holds the read lock and asks for it again
  * deadlocks if a writer raised its flag in between.  Unlock on the thread
  * that locked (the slot is the thread's).
@@ -57,17 +66,21 @@ struct ct_brlock_slot {
 
 struct ct_brlock {
     /* read by every reader on every lock and unlock; written only by
-     * writers, so the line stays shared in all caches between writes */
-    _Alignas(CT_BRLOCK_SLOT_BYTES) atomic_int writer;   /* 1: a writer is in or draining */
+     * writers (and by readers about to sleep), so the line stays shared in
+     * all caches between writes */
+    _Alignas(CT_BRLOCK_SLOT_BYTES) _Atomic uint32_t writer;  /* CT_BRLOCK_* bits */
     atomic_int writer_asleep;           /* the draining writer sleeps: wake it */
+    _Atomic uint64_t used;              /* bit i: slot i has had a reader */
     struct ct_brlock_slot *slots;       /* CT_BRLOCK_SLOTS, own allocation */
-    /* the writers' side and the slow paths, on lines of their own */
-    _Alignas(CT_BRLOCK_SLOT_BYTES) pthread_mutex_t writers;    /* one writer at a time */
-    atomic_int sleepers;                /* readers asleep on writer_gone */
-    pthread_mutex_t mu;                 /* guards the sleeps */
-    pthread_cond_t writer_gone;         /* readers sleep here */
+    /* the draining writer's sleep, on a line of its own */
+    _Alignas(CT_BRLOCK_SLOT_BYTES) pthread_mutex_t mu;
     pthread_cond_t slot_drained;        /* the writer sleeps here */
 };
+
+/* The bits of `writer` (also the futex that waiting threads sleep on). */
+#define CT_BRLOCK_HELD 1u               /* a writer is in or draining */
+#define CT_BRLOCK_WRITERS_ASLEEP 2u     /* a writer sleeps until HELD drops */
+#define CT_BRLOCK_READERS_ASLEEP 4u     /* a reader sleeps until HELD drops */
 
 /* 0 or a negative errno (-ENOMEM). */
 int ct_brlock_init(struct ct_brlock *l);

@@ -6,7 +6,6 @@
 #ifndef CT_CHAN_IMPL_H
 #define CT_CHAN_IMPL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,15 +39,22 @@ struct block {
 
 /* ---- rendezvous waiters ------------------------------------------------- */
 
-enum { W_WAITING, W_CLAIMED, W_DONE, W_CLOSED };
+/* A waiter's state, which is also the futex it sleeps on: W_WAITING (with
+ * W_ASLEEP once it sleeps or is about to), then W_DONE or W_CLOSED, written
+ * once by whoever took it off its queue. */
+enum { W_WAITING = 0, W_DONE = 1, W_CLOSED = 2, W_ASLEEP = 4 };
 
-/* A thread blocked in a rendezvous; lives on its own stack.  All fields are
- * guarded by the channel's mutex. */
+/* A thread blocked in a rendezvous; lives on its own stack.  `next` and
+ * `queued` are guarded by the channel's queue lock.  A message that fits
+ * travels in `small`, on the same cache line as the state word, so a
+ * hand-over moves one line between the cores instead of two. */
+#define W_SMALL 40
 struct waiter {
+    _Alignas(CACHE_LINE) _Atomic uint32_t state;
+    bool queued;                /* still on its queue: nobody has claimed it */
     struct waiter *next;
     void *buf;                  /* sender: its message; receiver: where to put one */
-    int state;
-    pthread_cond_t cv;
+    unsigned char small[W_SMALL];
 };
 
 struct waitq {
@@ -81,18 +87,32 @@ struct ct_chan {
     _Alignas(CACHE_LINE) struct ct_park recv_park;  /* receivers wait for messages */
     _Alignas(CACHE_LINE) struct ct_park send_park;  /* senders wait for room */
 
+    /* read on every send and receive, written only when handles come and go */
     _Alignas(CACHE_LINE) atomic_int senders;
     atomic_int receivers;
     atomic_int handles;         /* senders + receivers; the last one frees */
-    _Atomic(struct block *) spare;          /* LIST: one recycled block */
 
-    /* ZERO */
-    pthread_mutex_t mu;
+    /* touched once per block or per slow wait: kept off the lines above */
+    _Alignas(CACHE_LINE) _Atomic(struct block *) spare;    /* LIST: one recycled block */
+    _Atomic uint64_t yields;                /* slow-path counters (ct_chan_stats) */
+    _Atomic uint64_t blocks;                /* LIST: blocks allocated */
+
+    /* ZERO: the waiters, under a spinlock held for a few instructions */
+    _Alignas(CACHE_LINE) atomic_bool qlock;
     struct waitq sendq, recvq;
+    _Atomic int64_t spin_ns[2];             /* how long a sender / receiver spins */
+    _Atomic uint64_t zero_sleeps[2];        /* [0] senders, [1] receivers */
+    _Atomic uint64_t zero_wakes;
+    _Atomic int64_t woken_ns[2];            /* when a sleeping sender / receiver was last woken */
 };
 
-/* One round of waiting before trying again: spin 2^round pauses, or yield
- * the CPU once the spins are used up (the thread we wait for may need it). */
+/* Count a slow-path event (relaxed: a statistic, not a synchronisation). */
+static inline void chan_count(_Atomic uint64_t *counter, uint64_t n)
+{
+    if (n)
+        atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
 static inline struct slot *slot_at(unsigned char *base, size_t stride, uint64_t i)
 {
     return (struct slot *)(base + i * stride);
@@ -125,16 +145,17 @@ int ct_chan_list_try_send(struct ct_chan *ch, const void *msg);
 int ct_chan_list_try_recv(struct ct_chan *ch, void *out);
 size_t ct_chan_list_len(const struct ct_chan *ch);
 
-/* Rendezvous: the whole operation, waiting included (it waits on a
- * condition variable under the channel's mutex, not on a park).
- * `deadline` is absolute (wait.h); with `block` false it only pairs with a
- * partner already waiting. */
+/* Rendezvous: the whole operation, waiting included (a waiter spins, then
+ * sleeps on a futex of its own, not on a park).  `deadline` is absolute
+ * (wait.h); with `block` false it only pairs with a partner already
+ * waiting. */
 int ct_chan_zero_send(struct ct_chan *ch, void *msg, int64_t deadline, struct ct_event *cancel,
                       bool block);
 int ct_chan_zero_recv(struct ct_chan *ch, void *out, int64_t deadline, struct ct_event *cancel,
                       bool block);
+void ct_chan_zero_open(struct ct_chan *ch);
 /* The last handle of one side is gone: wake everyone waiting in `q` with
- * -EPIPE.  Call with ch->mu held. */
-void ct_chan_zero_close_queue(struct waitq *q);
+ * -EPIPE. */
+void ct_chan_zero_close_queue(struct ct_chan *ch, struct waitq *q);
 
 #endif

@@ -31,6 +31,7 @@ static struct block *block_new(struct ct_chan *ch)
         b = aligned_alloc(CACHE_LINE, bytes);
         if (!b)
             return NULL;
+        chan_count(&ch->blocks, 1);
     }
     atomic_init(&b->next, NULL);
     atomic_init(&b->reads, 0);

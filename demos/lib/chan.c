@@ -41,6 +41,14 @@ static size_t queued(const struct ct_chan *ch)
     return 0;
 }
 
+/* One backoff step, counting the ones that give the CPU away. */
+static void snooze(struct ct_chan *ch, struct ct_backoff *wait)
+{
+    if (wait->step > CT_BACKOFF_SPIN_LIMIT)
+        chan_count(&ch->yields, 1);
+    ct_backoff_snooze(wait);
+}
+
 static int queue_send(struct ct_chan *ch, const void *msg, int64_t deadline, struct ct_event *cancel,
                       bool block)
 {
@@ -54,7 +62,7 @@ static int queue_send(struct ct_chan *ch, const void *msg, int64_t deadline, str
         if (rc == -EAGAIN && !block)
             return rc;
         if (rc == -EBUSY || !ct_backoff_is_completed(&wait)) {
-            ct_backoff_snooze(&wait);
+            snooze(ch, &wait);
             continue;
         }
         uint32_t key = ct_park_prepare(&ch->send_park);
@@ -90,7 +98,7 @@ static int queue_recv(struct ct_chan *ch, void *out, int64_t deadline, struct ct
         if (rc == -EAGAIN && !block)
             return rc;
         if (rc == -EBUSY || !ct_backoff_is_completed(&wait)) {
-            ct_backoff_snooze(&wait);
+            snooze(ch, &wait);
             continue;
         }
         uint32_t key = ct_park_prepare(&ch->recv_park);
@@ -134,14 +142,13 @@ int ct_chan_open(struct ct_sender *tx, struct ct_receiver *rx, size_t msg_size,
     atomic_init(&ch->senders, 1);
     atomic_init(&ch->receivers, 1);
     atomic_init(&ch->handles, 2);
-    int rc = pthread_mutex_init(&ch->mu, NULL);
-    if (rc != 0) {
-        free(ch);
-        return -rc;
+    int rc = 0;
+    switch (ch->kind) {
+    case RING: rc = ct_chan_array_open(ch); break;
+    case LIST: rc = ct_chan_list_open(ch); break;
+    case ZERO: ct_chan_zero_open(ch); break;
     }
-    rc = ch->kind == RING ? ct_chan_array_open(ch) : ch->kind == LIST ? ct_chan_list_open(ch) : 0;
     if (rc < 0) {
-        CT_PT(pthread_mutex_destroy(&ch->mu));
         free(ch);
         return rc;
     }
@@ -159,7 +166,6 @@ static void release(struct ct_chan *ch)
     case LIST: ct_chan_list_free(ch); break;
     case ZERO: break;
     }
-    CT_PT(pthread_mutex_destroy(&ch->mu));
     free(ch);
 }
 
@@ -191,11 +197,8 @@ void ct_chan_drop_sender(struct ct_sender *tx)
     tx->chan = NULL;
     if (atomic_fetch_sub_explicit(&ch->senders, 1, memory_order_seq_cst) == 1) {
         /* closed: wake every receiver so it can drain and see it */
-        if (ch->kind == ZERO) {
-            CT_PT(pthread_mutex_lock(&ch->mu));
-            ct_chan_zero_close_queue(&ch->recvq);
-            CT_PT(pthread_mutex_unlock(&ch->mu));
-        }
+        if (ch->kind == ZERO)
+            ct_chan_zero_close_queue(ch, &ch->recvq);
         ct_park_notify_all(&ch->recv_park);
     }
     release(ch);
@@ -208,11 +211,8 @@ void ct_chan_drop_receiver(struct ct_receiver *rx)
         return;
     rx->chan = NULL;
     if (atomic_fetch_sub_explicit(&ch->receivers, 1, memory_order_seq_cst) == 1) {
-        if (ch->kind == ZERO) {
-            CT_PT(pthread_mutex_lock(&ch->mu));
-            ct_chan_zero_close_queue(&ch->sendq);
-            CT_PT(pthread_mutex_unlock(&ch->mu));
-        }
+        if (ch->kind == ZERO)
+            ct_chan_zero_close_queue(ch, &ch->sendq);
         ct_park_notify_all(&ch->send_park);
     }
     release(ch);
@@ -283,6 +283,21 @@ size_t ct_chan_len(const struct ct_chan *ch)
 long ct_chan_capacity(const struct ct_chan *ch)
 {
     return ch->capacity;
+}
+
+void ct_chan_stats(const struct ct_chan *c, struct ct_chan_stats *out)
+{
+    struct ct_chan *ch = (struct ct_chan *)c;
+    *out = (struct ct_chan_stats){
+        .send_sleeps = ct_park_sleeps(&ch->send_park) +
+                       atomic_load_explicit(&ch->zero_sleeps[0], memory_order_relaxed),
+        .recv_sleeps = ct_park_sleeps(&ch->recv_park) +
+                       atomic_load_explicit(&ch->zero_sleeps[1], memory_order_relaxed),
+        .wakeups = ct_park_wakes(&ch->send_park) + ct_park_wakes(&ch->recv_park) +
+                   atomic_load_explicit(&ch->zero_wakes, memory_order_relaxed),
+        .yields = atomic_load_explicit(&ch->yields, memory_order_relaxed),
+        .blocks = atomic_load_explicit(&ch->blocks, memory_order_relaxed),
+    };
 }
 
 int ct_chan_senders(const struct ct_chan *ch)

@@ -51,7 +51,11 @@
  * separate cache lines) and copy the message with no lock held; a slot's
  * stamp tells the other side when the copy is complete.  A thread that must
  * wait spins briefly, then yields, then sleeps on a futex (park.h); a send
- * or receive with nobody asleep makes no system call.
+ * or receive with nobody asleep makes no system call.  In a rendezvous the
+ * first waiter in line spins on a word of its own for an adaptive bound
+ * before it sleeps (chan-zero.c says why), so two running threads hand
+ * messages over without the scheduler.  ct_chan_stats counts the sleeps,
+ * wake-ups, yields and allocations.
  */
 #ifndef CT_CHAN_H
 #define CT_CHAN_H
@@ -122,5 +126,19 @@ size_t ct_chan_len(const struct ct_chan *ch);
 long ct_chan_capacity(const struct ct_chan *ch);
 int ct_chan_senders(const struct ct_chan *ch);
 int ct_chan_receivers(const struct ct_chan *ch);
+
+/* Where a channel's time went, counted on the slow paths only (the fast
+ * paths stay free of shared writes): every sleep and wake-up is a system
+ * call, and so is every yield. */
+struct ct_chan_stats {
+    uint64_t send_sleeps;       /* senders put to sleep (full, or no partner) */
+    uint64_t recv_sleeps;       /* receivers put to sleep (empty) */
+    uint64_t wakeups;           /* wake-up system calls made for sleepers */
+    uint64_t yields;            /* sched_yield() calls while waiting */
+    uint64_t blocks;            /* unbounded: blocks allocated (not recycled) */
+};
+
+/* A snapshot of the counters since the channel was opened. */
+void ct_chan_stats(const struct ct_chan *ch, struct ct_chan_stats *out);
 
 #endif

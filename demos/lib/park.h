@@ -29,6 +29,14 @@
  * sleeper has not gone to sleep yet) or the sleeper's second look sees the
  * condition.  Conditions must be read with seq_cst loads for this to hold.
  *
+ * One wake-up per sleeper.  A woken thread takes tens of microseconds to
+ * run again (longer on a virtual machine), and meanwhile a busy notifier
+ * calls notify again and again.  So the count of sleepers comes with a
+ * count of wake-ups already sent to them, in one word: a notify with a
+ * wake-up on its way to every sleeper makes no system call.  A sleeper
+ * takes itself and one pending wake-up off the counts when it leaves,
+ * before it looks at its condition again.
+ *
  * Linux only: it calls futex(2) directly.
  */
 #ifndef CT_PARK_H
@@ -43,7 +51,13 @@
 
 struct ct_park {
     _Atomic uint32_t word;      /* the futex: changes on every notify that wakes */
-    atomic_uint sleepers;       /* threads between prepare and wait/abort */
+    /* (sleepers << 32) | woken: threads between prepare and the end of
+     * wait/abort, and wake-ups sent to them and not yet taken (<= sleepers) */
+    _Atomic uint64_t state;
+    /* what the slow paths cost, for reports (relaxed counters, touched
+     * only where a system call is made anyway) */
+    _Atomic uint64_t sleeps;    /* futex waits entered */
+    _Atomic uint64_t wakes;     /* futex wakes issued */
 };
 
 void ct_park_init(struct ct_park *p);
@@ -64,14 +78,37 @@ void ct_park_abort(struct ct_park *p);
 int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,
                  struct ct_event *cancel);
 
-/* Wake one sleeper / every sleeper.  One atomic load when nobody sleeps. */
+/* Wake one sleeper / every sleeper.  One atomic load when nobody sleeps,
+ * or when every sleeper already has a wake-up on its way. */
 void ct_park_notify_one(struct ct_park *p);
 void ct_park_notify_all(struct ct_park *p);
+
+/* The bare futex, for a waiter that sleeps on a word of its own (the
+ * rendezvous channel).  Sleep while *word == val: until woken, until the
+ * absolute `deadline_ns` (CT_FOREVER: none), and with `sliced` for at most
+ * CT_WAIT_SLICE_NS (so the caller can look at a cancel event).  0 (woken,
+ * the word had changed, a slice ended, or spuriously: re-check) or
+ * -ETIMEDOUT once the deadline has passed. */
+int ct_futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t deadline_ns, bool sliced);
+/* Wake up to n threads sleeping on `word`. */
+void ct_futex_wake(_Atomic uint32_t *word, int n);
+
+/* How many futex waits were entered and futex wakes issued so far: each
+ * is one system call (a snapshot). */
+static inline uint64_t ct_park_sleeps(const struct ct_park *p)
+{
+    return atomic_load_explicit(&((struct ct_park *)p)->sleeps, memory_order_relaxed);
+}
+
+static inline uint64_t ct_park_wakes(const struct ct_park *p)
+{
+    return atomic_load_explicit(&((struct ct_park *)p)->wakes, memory_order_relaxed);
+}
 
 /* Whether anyone is between prepare and the end of a wait (a snapshot). */
 static inline bool ct_park_has_sleepers(struct ct_park *p)
 {
-    return atomic_load_explicit(&p->sleepers, memory_order_seq_cst) != 0;
+    return (atomic_load_explicit(&p->state, memory_order_seq_cst) >> 32) != 0;
 }
 
 #endif

@@ -446,9 +446,13 @@ static int server_child(int argc, char **argv)
         left = tserver_stop();
     else
         ct_exec_free(ex);       /* drops the accept loop and every connection */
-    printf("stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d\n",
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    printf("stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d cpu_ms=%.1f\n",
            atomic_load(&sv.open), atomic_load(&sv.accepted), atomic_load(&sv.pings),
-           atomic_load(&sv.errors), left);
+           atomic_load(&sv.errors), left, cpu_ms);
     fflush(stdout);
     return left == 0 ? 0 : 1;
 }
@@ -549,32 +553,52 @@ static struct proc_snap proc_snap(int pid)
 
 /* ==== the clients ======================================================== */
 
-/* What one round shares with its clients. */
+#define MAX_ROUNDS (2 * MAX_REPS)
+
+/* One round of requests, as the clients see it. */
 struct round {
-    int port, fast, slow, requests, total;
-    atomic_int settled;         /* clients greeted, or failed to be */
-    atomic_int failed;          /* clients that could not finish */
+    bool with_slow;             /* do the slow clients dribble this round? */
+    struct ct_aevent go, done, stop, slow_done;
+    atomic_int finished, slow_finished;     /* clients through this round */
     atomic_llong pongs, slow_pongs, bad;
-    atomic_llong connected_ns, done_ns;
-    int first_error;            /* of a failed client (relaxed: any one will do) */
-    struct ct_aevent all_ready, go, stop;
+    atomic_llong done_ns;       /* when the last fast client finished */
     double *lat;                /* fast * requests answer times, us; < 0 unset */
 };
 
-static void client_settled(struct round *r)
+/* What one server's clients share.  They connect once and stay connected
+ * for every round. */
+struct load {
+    int port, fast, slow, requests, nrounds;
+    atomic_int settled;         /* clients greeted, or failed to be */
+    atomic_int failed;          /* clients that could not finish */
+    atomic_int first_error;
+    atomic_llong connected_ns;
+    struct ct_aevent all_ready;
+    struct round round[MAX_ROUNDS];
+};
+
+static void client_settled(struct load *ld)
 {
-    if (atomic_fetch_add(&r->settled, 1) + 1 == r->total) {
-        atomic_store(&r->connected_ns, ct_clock_ns());
-        ct_aevent_set(&r->all_ready);
+    if (atomic_fetch_add(&ld->settled, 1) + 1 == ld->fast + ld->slow) {
+        atomic_store(&ld->connected_ns, ct_clock_ns());
+        ct_aevent_set(&ld->all_ready);
     }
 }
 
-static void client_failed(struct round *r, int err, bool settled)
+static void fast_finished(struct load *ld, int k)
 {
-    atomic_fetch_add(&r->failed, 1);
-    r->first_error = err ? err : -EPROTO;
-    if (!settled)
-        client_settled(r);
+    struct round *r = &ld->round[k];
+    if (atomic_fetch_add(&r->finished, 1) + 1 == ld->fast) {
+        atomic_store(&r->done_ns, ct_clock_ns());
+        ct_aevent_set(&r->done);
+    }
+}
+
+static void slow_finished(struct load *ld, int k)
+{
+    struct round *r = &ld->round[k];
+    if (atomic_fetch_add(&r->slow_finished, 1) + 1 == ld->slow)
+        ct_aevent_set(&r->slow_done);
 }
 
 /* async fn greet(port) -> stream: connect, send HELLO, expect HI. */
@@ -626,11 +650,11 @@ static const struct ct_future_ops greet_ops = { "greet", greet_poll, greet_drop 
 
 struct client {
     struct ct_future base;
-    int pc, id, i;
-    bool stopping;
+    int pc, id, k, i;           /* k: the round it is in */
+    bool slow, stopping;
     size_t len, sent;
     int64_t t0;
-    struct round *r;
+    struct load *ld;
     struct greet g;
     struct ct_tcp_stream *s;    /* owned: closed by the drop */
     struct ct_tcp_op op;
@@ -639,6 +663,26 @@ struct client {
     char req[32], line[64];
 };
 
+#define ROUND(c) (&(c)->ld->round[(c)->k])
+
+/* A client that gives up counts as through this round and every later
+ * one, so that nobody waits for it. */
+static enum ct_poll client_failed(struct client *c, int err, bool settled)
+{
+    struct load *ld = c->ld;
+    atomic_fetch_add(&ld->failed, 1);
+    atomic_store(&ld->first_error, err ? err : -EPROTO);
+    if (!settled)
+        client_settled(ld);
+    for (int k = c->k; k < ld->nrounds; k++) {
+        if (!c->slow)
+            fast_finished(ld, k);
+        else if (ld->round[k].with_slow)
+            slow_finished(ld, k);
+    }
+    return CT_READY;
+}
+
 static bool pong_matches(const struct client *c)
 {
     char want[48];
@@ -646,84 +690,85 @@ static bool pong_matches(const struct client *c)
     return strcmp(c->line, want) == 0;
 }
 
-/* A fast client: greet, wait for the go, then PING after PING, timed. */
+/* Connect and greet (returns only on error). */
+#define CLIENT_START(c, cx)                                                 \
+    do {                                                                    \
+        (c)->g = (struct greet){ .base = { .ops = &greet_ops }, .port = (c)->ld->port }; \
+        CT_AWAIT((c)->pc, &(c)->g.base, (cx));                              \
+        if (!((c)->s = ct_tcp_stream_of(&(c)->g.base)))                     \
+            return client_failed((c), (c)->g.base.error, false);            \
+        client_settled((c)->ld);                                            \
+    } while (0)
+
+/* A fast client: in each round, PING after PING, each one timed. */
 static enum ct_poll fast_poll(struct ct_future *f, struct ct_cx *cx)
 {
     struct client *c = (struct client *)f;
-    struct round *r = c->r;
     CT_ASYNC_BEGIN(c->pc);
-    c->g = (struct greet){ .base = { .ops = &greet_ops }, .port = r->port };
-    CT_AWAIT(c->pc, &c->g.base, cx);
-    if (!(c->s = ct_tcp_stream_of(&c->g.base))) {
-        client_failed(r, c->g.base.error, false);
-        return CT_READY;
-    }
-    client_settled(r);
-    ct_aevent_wait_init(&c->wait, &r->go);
-    CT_AWAIT(c->pc, &c->wait.base, cx);
-    for (c->i = 0; c->i < r->requests; c->i++) {
-        c->len = (size_t)snprintf(c->req, sizeof c->req, "PING %d\n",
-                                  c->id * r->requests + c->i);
-        c->t0 = ct_clock_ns();
-        ct_tcp_write_all_init(&c->op, c->s, c->req, c->len);
-        CT_AWAIT(c->pc, &c->op.base, cx);
-        if (!c->op.base.error) {
-            ct_tcp_read_line_init(&c->op, c->s, c->line, sizeof c->line);
+    CLIENT_START(c, cx);
+    for (c->k = 0; c->k < c->ld->nrounds; c->k++) {
+        ct_aevent_wait_init(&c->wait, &ROUND(c)->go);
+        CT_AWAIT(c->pc, &c->wait.base, cx);
+        for (c->i = 0; c->i < c->ld->requests; c->i++) {
+            c->len = (size_t)snprintf(c->req, sizeof c->req, "PING %d\n",
+                                      c->id * c->ld->requests + c->i);
+            c->t0 = ct_clock_ns();
+            ct_tcp_write_all_init(&c->op, c->s, c->req, c->len);
             CT_AWAIT(c->pc, &c->op.base, cx);
+            if (!c->op.base.error) {
+                ct_tcp_read_line_init(&c->op, c->s, c->line, sizeof c->line);
+                CT_AWAIT(c->pc, &c->op.base, cx);
+            }
+            if (c->op.base.error || c->op.base.value == 0)
+                return client_failed(c, c->op.base.error ? c->op.base.error : -ECONNRESET,
+                                     true);
+            ROUND(c)->lat[c->id * c->ld->requests + c->i] =
+                (double)(ct_clock_ns() - c->t0) / 1e3;
+            atomic_fetch_add(pong_matches(c) ? &ROUND(c)->pongs : &ROUND(c)->bad, 1);
         }
-        if (c->op.base.error || c->op.base.value == 0) {
-            client_failed(r, c->op.base.error ? c->op.base.error : -ECONNRESET, true);
-            return CT_READY;
-        }
-        r->lat[c->id * r->requests + c->i] = (double)(ct_clock_ns() - c->t0) / 1e3;
-        atomic_fetch_add(pong_matches(c) ? &r->pongs : &r->bad, 1);
+        fast_finished(c->ld, c->k);
     }
-    for (long long d = atomic_load(&r->done_ns), now = ct_clock_ns();
-         now > d && !atomic_compare_exchange_weak(&r->done_ns, &d, now);)
-        ;
     CT_ASYNC_END(c->pc);
     return CT_READY;
 }
 
-/* A slow client: greet, then send its PING one byte every 100 ms, over and
- * over, until told to stop; then it sends the rest of its line at once and
- * reads the answer. */
+/* A slow client: in the rounds with slow clients, it sends its PING one
+ * byte every 100 ms, over and over, until told to stop; then it sends the
+ * rest of its line at once and reads the answer.  Silent in the others. */
 static enum ct_poll slow_poll(struct ct_future *f, struct ct_cx *cx)
 {
     struct client *c = (struct client *)f;
-    struct round *r = c->r;
     CT_ASYNC_BEGIN(c->pc);
-    c->g = (struct greet){ .base = { .ops = &greet_ops }, .port = r->port };
-    CT_AWAIT(c->pc, &c->g.base, cx);
-    if (!(c->s = ct_tcp_stream_of(&c->g.base))) {
-        client_failed(r, c->g.base.error, false);
-        return CT_READY;
-    }
-    client_settled(r);
-    while (!c->stopping) {
-        c->len = (size_t)snprintf(c->req, sizeof c->req, "PING %d\n", SLOW_BASE + c->id);
-        for (c->sent = 0; c->sent < c->len; c->sent += (size_t)c->op.base.value) {
-            if (!c->stopping) {
-                ct_aevent_wait_init(&c->wait, &r->stop);
+    CLIENT_START(c, cx);
+    for (c->k = 0; c->k < c->ld->nrounds; c->k++) {
+        ct_aevent_wait_init(&c->wait, &ROUND(c)->go);
+        CT_AWAIT(c->pc, &c->wait.base, cx);
+        for (c->stopping = !ROUND(c)->with_slow; !c->stopping;) {
+            c->len = (size_t)snprintf(c->req, sizeof c->req, "PING %d\n", SLOW_BASE + c->id);
+            for (c->sent = 0; c->sent < c->len - 1; c->sent++) {
+                ct_aevent_wait_init(&c->wait, &ROUND(c)->stop);
                 ct_timeout_init(&c->to, &c->wait.base, SLOW_GAP_MS * CT_NS_PER_MS);
                 CT_AWAIT(c->pc, &c->to.base, cx);
-                c->stopping = c->to.base.error != -ETIMEDOUT;
+                if ((c->stopping = c->to.base.error != -ETIMEDOUT))
+                    break;
+                ct_tcp_write_all_init(&c->op, c->s, c->req + c->sent, 1);
+                CT_AWAIT(c->pc, &c->op.base, cx);
+                if (c->op.base.error)
+                    return client_failed(c, c->op.base.error, true);
             }
-            ct_tcp_write_all_init(&c->op, c->s, c->req + c->sent,
-                                  c->stopping ? c->len - c->sent : 1);
-            CT_AWAIT(c->pc, &c->op.base, cx);
-            if (c->op.base.error)
-                break;
+            ct_tcp_write_all_init(&c->op, c->s, c->req + c->sent, c->len - c->sent);
+            CT_AWAIT(c->pc, &c->op.base, cx);   /* the rest at once */
+            if (!c->op.base.error) {
+                ct_tcp_read_line_init(&c->op, c->s, c->line, sizeof c->line);
+                CT_AWAIT(c->pc, &c->op.base, cx);
+            }
+            if (c->op.base.error || c->op.base.value == 0)
+                return client_failed(c, c->op.base.error ? c->op.base.error : -ECONNRESET,
+                                     true);
+            atomic_fetch_add(pong_matches(c) ? &ROUND(c)->slow_pongs : &ROUND(c)->bad, 1);
         }
-        if (!c->op.base.error) {
-            ct_tcp_read_line_init(&c->op, c->s, c->line, sizeof c->line);
-            CT_AWAIT(c->pc, &c->op.base, cx);
-        }
-        if (c->op.base.error || c->op.base.value == 0) {
-            client_failed(r, c->op.base.error ? c->op.base.error : -ECONNRESET, true);
-            return CT_READY;
-        }
-        atomic_fetch_add(pong_matches(c) ? &r->slow_pongs : &r->bad, 1);
+        if (ROUND(c)->with_slow)
+            slow_finished(c->ld, c->k);
     }
     CT_ASYNC_END(c->pc);
     return CT_READY;
@@ -734,23 +779,19 @@ static void client_drop(struct ct_future *f)
     struct client *c = (struct client *)f;
     ct_future_drop(&c->g.base);
     ct_future_drop(&c->op.base);
-    ct_future_drop(&c->wait.base);
     ct_future_drop(&c->to.base);
+    ct_future_drop(&c->wait.base);
     ct_tcp_close(c->s);
 }
 
 static const struct ct_future_ops fast_ops = { "fast client", fast_poll, client_drop };
 static const struct ct_future_ops slow_ops = { "slow client", slow_poll, client_drop };
 
-/* ==== one round: connect everyone, snapshot, load, tally ================= */
+/* ==== one server's load: connect everyone, snapshot, rounds ============== */
 
 struct round_result {
-    double conn_per_s, req_per_s, p50_ms, p99_ms, max_ms;
-    long long pongs, slow_pongs, bad, connections;
-    int failed, first_error;
-    bool snapped;
-    struct proc_snap at_peak;
-    struct remote_stats stats_at_peak;
+    double req_per_s, p50_ms, p99_ms, max_ms;
+    long long pongs, slow_pongs, bad;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -784,19 +825,6 @@ struct session {
     bool spawned;
 };
 
-static int round_spawn(struct ct_exec *ex, struct round *r, struct ct_join_handle *h, int *n)
-{
-    for (*n = 0; *n < r->total; ++*n) {
-        bool slow = *n >= r->fast;
-        struct client c = { .base = { .ops = slow ? &slow_ops : &fast_ops },
-                            .id = slow ? *n - r->fast : *n, .r = r };
-        int rc = ct_spawn(ex, &c, &h[*n]);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* From main: wait for `ev`, up to 30 s (or until the run is cancelled). */
 static int await_event(struct ct_exec *ex, struct ct_aevent *ev)
 {
@@ -818,92 +846,58 @@ static int await_handles(struct ct_exec *ex, struct ct_join_handle *h, int n)
     return rc;
 }
 
-/* Run the round's clients against the server: all connect and greet, the
- * server is measured (if `snap`), the fast clients are let go and awaited,
- * then the slow ones are told to stop and awaited. */
-static int round_go(struct ct_run *run, const struct session *s, struct round *r,
-                    struct ct_join_handle *h, bool snap, struct round_result *res)
+static int load_spawn(struct ct_exec *ex, struct load *ld, struct ct_join_handle *h, int *n)
 {
-    struct ct_exec *ex;
-    int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, 0, &ex);
-    if (rc)
-        return rc;
-    int spawned = 0;
-    int64_t t0 = ct_clock_ns();
-    rc = round_spawn(ex, r, h, &spawned);
-    if (rc == 0)
-        rc = await_event(ex, &r->all_ready);
-    if (rc == 0 && snap) {
-        res->at_peak = proc_snap(s->child.pid);
-        rc = ctl_stats(s->ctl, &res->stats_at_peak);
-        res->snapped = rc == 0;
+    for (*n = 0; *n < ld->fast + ld->slow; ++*n) {
+        bool slow = *n >= ld->fast;
+        struct client c = { .base = { .ops = slow ? &slow_ops : &fast_ops },
+                            .id = slow ? *n - ld->fast : *n, .slow = slow, .ld = ld };
+        int rc = ct_spawn(ex, &c, &h[*n]);
+        if (rc)
+            return rc;
     }
+    return 0;
+}
+
+/* Round k: let everyone go, wait for the fast clients, stop the slow. */
+static int round_go(struct ct_exec *ex, struct load *ld, int k, struct round_result *res)
+{
+    struct round *r = &ld->round[k];
     int64_t t_go = ct_clock_ns();
     ct_aevent_set(&r->go);
-    if (rc == 0)
-        rc = await_handles(ex, h, r->fast);
+    int rc = await_event(ex, &r->done);
     ct_aevent_set(&r->stop);
-    if (rc == 0)
-        rc = await_handles(ex, h + r->fast, r->slow);
-    for (int i = 0; i < spawned; i++)
-        ct_future_drop(&h[i].base);
-    ct_exec_free(ex);           /* drops what is left: every client socket closed */
-    int64_t t_conn = atomic_load(&r->connected_ns), t_done = atomic_load(&r->done_ns);
-    res->conn_per_s = t_conn > t0 ? r->total / ((double)(t_conn - t0) / 1e9) : NAN;
+    if (rc == 0 && r->with_slow)
+        rc = await_event(ex, &r->slow_done);
+    int64_t t_done = atomic_load(&r->done_ns);
     res->pongs = atomic_load(&r->pongs);
     res->slow_pongs = atomic_load(&r->slow_pongs);
     res->bad = atomic_load(&r->bad);
-    res->failed = atomic_load(&r->failed);
-    res->first_error = r->first_error;
-    res->connections = r->total;
     res->req_per_s = t_done > t_go ? (double)res->pongs / ((double)(t_done - t_go) / 1e9) : NAN;
-    latencies(r->lat, (size_t)r->fast * (size_t)r->requests, res);
+    latencies(r->lat, (size_t)ld->fast * (size_t)ld->requests, res);
     return rc;
 }
+/* ==== one server, start to end =========================================== */
 
 struct config {
     int clients, slow, requests, reps, workers, port;
     bool run[NSERVERS];
 };
 
-static int round_run(struct ct_run *run, const struct config *c, const struct session *s,
-                     bool with_slow, bool snap, struct round_result *res)
-{
-    struct round r = { .port = s->port, .fast = c->clients - c->slow,
-                       .slow = with_slow ? c->slow : 0, .requests = c->requests };
-    r.total = r.fast + r.slow;
-    size_t nlat = (size_t)r.fast * (size_t)r.requests;
-    r.lat = malloc(nlat * sizeof *r.lat);
-    struct ct_join_handle *h = calloc((size_t)r.total, sizeof *h);
-    int rc = r.lat && h ? 0 : -ENOMEM;
-    struct ct_aevent *evs[] = { &r.all_ready, &r.go, &r.stop };
-    int ev = 0;
-    while (rc == 0 && ev < 3 && (rc = ct_aevent_init(evs[ev])) == 0)
-        ev++;
-    for (size_t i = 0; rc == 0 && i < nlat; i++)
-        r.lat[i] = -1;
-    if (rc == 0)
-        rc = round_go(run, s, &r, h, snap, res);
-    while (ev-- > 0)
-        ct_aevent_destroy(evs[ev]);
-    free(h);
-    free(r.lat);
-    return rc;
-}
-
-/* ==== one server, start to end =========================================== */
-
 struct server_result {
     bool ran, stopped;
+    double cpu_ms;              /* the server process's CPU time, all told */
+    double client_cpu_ms;       /* this process's, meanwhile */
     int nalone, nslow, exit_status, left;
     struct round_result alone[MAX_REPS], slow[MAX_REPS];  /* without, with slow clients */
-    struct round_result first;  /* the first round: all clients, measured at peak */
-    struct proc_snap idle;
-    struct remote_stats final;  /* after the last round had drained */
+    double conn_s;              /* connected and greeted, per second */
+    struct proc_snap idle, peak;
+    struct remote_stats at_peak;  /* with every client connected */
+    struct remote_stats final;  /* after the clients had all gone */
     long long pongs, slow_pongs, bad, connections;
     int failed, first_error;
-    /* medians over the rounds with every client (with slow ones, if any) */
-    double conn_s, req_s, p50, p99, max;
+    /* medians over the rounds with every client busy (with slow ones) */
+    double req_s, p50, p99, max;
     double alone_p50, alone_p99, slow_p50, slow_p99, req_lo, req_hi;
     double rss_per, vm_per, kstack_per, mem_per;      /* bytes per connection */
 };
@@ -944,10 +938,18 @@ static void session_stop(struct ct_run *run, struct session *s, struct server_re
     int open;
     long long acc, pings, errs;
     if (ct_child_readline(run, &s->child, line, sizeof line, 10000) == 1 &&
-        sscanf(line, "stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d", &open,
-               &acc, &pings, &errs, &sr->left) == 5)
+        sscanf(line, "stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d cpu_ms=%lf",
+               &open, &acc, &pings, &errs, &sr->left, &sr->cpu_ms) == 6)
         sr->stopped = true;
     sr->exit_status = ct_child_wait(run, &s->child, 5000);
+}
+
+static double cpu_ms_self(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 static void tally(struct server_result *sr, const struct round_result *res)
@@ -955,69 +957,150 @@ static void tally(struct server_result *sr, const struct round_result *res)
     sr->pongs += res->pongs;
     sr->slow_pongs += res->slow_pongs;
     sr->bad += res->bad;
-    sr->connections += res->connections;
-    sr->failed += res->failed;
-    if (res->failed && !sr->first_error)
-        sr->first_error = res->first_error;
 }
 
-static void round_say(struct ct_run *run, int kind, const struct round_result *res,
-                      int slow)
+static void round_say(struct ct_run *run, const struct load *ld, int k,
+                      const struct round_result *res)
 {
     char rate[32];
     ct_group_digits(llround(res->req_per_s), rate, sizeof rate);
-    ct_say(run, "%s, %lld clients%s: %s req/s, p99 %.2f ms", server_name[kind],
-           res->connections, slow ? " (slow too)" : "", rate, res->p99_ms);
+    ct_say(run, "round %d, %s: %s req/s, p99 %.2f ms", k + 1,
+           ld->round[k].with_slow ? "slow ones too" : "fast only", rate, res->p99_ms);
 }
 
-static void peak_say(struct ct_run *run, int kind, const struct server_result *sr)
+/* Everyone connects and greets; the server is measured; then the rounds. */
+static int load_rounds(struct ct_run *run, const struct session *s, struct load *ld,
+                       struct ct_exec *ex, struct server_result *sr)
 {
-    const struct proc_snap *p = &sr->first.at_peak;
-    ct_say(run, "%s: %d connections held: %lld threads, RSS +%.1f MiB", server_name[kind],
-           sr->first.stats_at_peak.open - 1, p->threads,
-           (double)(p->rss - sr->idle.rss) / (KIB * KIB));
+    int rc = await_event(ex, &ld->all_ready);
+    if (rc)
+        return rc;
+    sr->peak = proc_snap(s->child.pid);
+    if ((rc = ctl_stats(s->ctl, &sr->at_peak)) != 0)
+        return rc;
+    ct_say(run, "%d connected: %lld threads, RSS +%.1f MiB", sr->at_peak.open - 1,
+           sr->peak.threads, (double)(sr->peak.rss - sr->idle.rss) / (KIB * KIB));
+    for (int k = 0; k < ld->nrounds && rc == 0; k++) {
+        bool slow = ld->round[k].with_slow;
+        struct round_result *res = slow ? &sr->slow[sr->nslow++] : &sr->alone[sr->nalone++];
+        if ((rc = round_go(ex, ld, k, res)) == 0)
+            round_say(run, ld, k, res);
+        tally(sr, res);
+    }
+    return rc;
+}
+
+/* The clients, on an executor of their own in this process. */
+static int load_run(struct ct_run *run, const struct session *s, struct load *ld,
+                    struct server_result *sr)
+{
+    int n = ld->fast + ld->slow, spawned = 0;
+    struct ct_join_handle *h = calloc((size_t)n, sizeof *h);
+    struct ct_exec *ex = NULL;
+    int rc = h ? ct_demo_executor(run, CT_EXEC_MULTI_THREAD, 0, &ex) : -ENOMEM;
+    int64_t t0 = ct_clock_ns();
+    if (rc == 0)
+        rc = load_spawn(ex, ld, h, &spawned);
+    if (rc == 0)
+        rc = load_rounds(run, s, ld, ex, sr);
+    if (rc == 0)
+        rc = await_handles(ex, h, n);
+    for (int i = 0; i < spawned; i++)
+        ct_future_drop(&h[i].base);
+    if (ex)
+        ct_exec_free(ex);       /* drops what is left: every client socket closed */
+    free(h);
+    int64_t t1 = atomic_load(&ld->connected_ns);
+    sr->conn_s = t1 > t0 ? n / ((double)(t1 - t0) / 1e9) : NAN;
+    sr->failed = atomic_load(&ld->failed);
+    sr->first_error = atomic_load(&ld->first_error);
+    sr->connections = n;
+    return rc;
+}
+
+static int load_init(const struct config *c, int port, struct load *ld, int *nev)
+{
+    *ld = (struct load){ .port = port, .fast = c->clients - c->slow, .slow = c->slow,
+                         .requests = c->requests,
+                         .nrounds = c->slow > 0 ? 2 * c->reps : c->reps };
+    size_t nlat = (size_t)ld->fast * (size_t)c->requests;
+    int rc = ct_aevent_init(&ld->all_ready);
+    if (rc)
+        return rc;
+    *nev = 0;
+    for (int k = 0; k < ld->nrounds; k++) {
+        struct round *r = &ld->round[k];
+        r->with_slow = c->slow > 0 && k % 2 == 1;
+        if (!(r->lat = malloc(nlat * sizeof *r->lat)))
+            return -ENOMEM;
+        for (size_t i = 0; i < nlat; i++)
+            r->lat[i] = -1;
+        struct ct_aevent *ev[] = { &r->go, &r->done, &r->stop, &r->slow_done };
+        for (int e = 0; e < 4; e++) {
+            if ((rc = ct_aevent_init(ev[e])) != 0) {
+                while (e-- > 0)
+                    ct_aevent_destroy(ev[e]);
+                return rc;
+            }
+        }
+        ++*nev;
+    }
+    return 0;
+}
+
+/* nev: rounds whose events were all made (-1: not even all_ready). */
+static void load_destroy(struct load *ld, int nev)
+{
+    for (int k = 0; k < ld->nrounds; k++) {
+        struct round *r = &ld->round[k];
+        if (k < nev) {
+            ct_aevent_destroy(&r->go);
+            ct_aevent_destroy(&r->done);
+            ct_aevent_destroy(&r->stop);
+            ct_aevent_destroy(&r->slow_done);
+        }
+        free(r->lat);
+    }
+    if (nev >= 0)
+        ct_aevent_destroy(&ld->all_ready);
 }
 
 static int run_server(struct ct_run *run, const struct config *c, int kind,
                       struct server_result *sr)
 {
+    double cpu0 = cpu_ms_self();
     struct session s;
-    int rc = session_start(run, c, kind, &s);
+    struct load *ld = calloc(1, sizeof *ld);
+    int rc = ld ? session_start(run, c, kind, &s) : -ENOMEM;
+    int nev = -1;
     if (rc == 0) {
-        rc = ctl_stats(s.ctl, &sr->final);     /* its connection has its thread now */
+        rc = ctl_stats(s.ctl, &sr->final);      /* its connection has its thread now */
         sr->idle = proc_snap(s.child.pid);
-        ct_say(run, "%s server: pid %d on 127.0.0.1:%d, %lld threads", server_name[kind],
-               s.child.pid, s.port, sr->idle.threads);
+        ct_say(run, "pid %d, port %d, %lld threads", s.child.pid, s.port, sr->idle.threads);
     }
-    int rounds = c->slow > 0 ? 2 * c->reps : c->reps;
-    for (int k = 0; rc == 0 && k < rounds; k++) {
-        bool with_slow = c->slow > 0 && k % 2 == 0;
-        struct round_result *res = with_slow ? &sr->slow[sr->nslow++] : &sr->alone[sr->nalone++];
-        *res = (struct round_result){ 0 };
-        rc = round_run(run, c, &s, with_slow, k == 0, res);
-        if (rc == 0)
-            rc = ctl_drained(run, s.ctl, &sr->final);
-        if (rc == 0 && k == 0) {
-            sr->first = *res;
-            peak_say(run, kind, sr);
-        }
-        if (rc == 0)
-            round_say(run, kind, res, with_slow);
-        tally(sr, res);
-    }
-    session_stop(run, &s, sr);
+    if (rc == 0)
+        rc = load_init(c, s.port, ld, &nev);
+    if (rc == 0)
+        rc = load_run(run, &s, ld, sr);
+    if (rc == 0)
+        rc = ctl_drained(run, s.ctl, &sr->final);
+    if (ld)
+        session_stop(run, &s, sr);
+    sr->client_cpu_ms = cpu_ms_self() - cpu0;
+    if (ld)
+        load_destroy(ld, nev);
+    free(ld);
     sr->ran = rc == 0;
     return rc;
 }
 
 /* ==== the figures ======================================================== */
 
-enum fig { F_CONN, F_REQ, F_P50, F_P99, F_MAX };
+enum fig { F_REQ, F_P50, F_P99, F_MAX };
 
 static double fig(const struct round_result *r, enum fig f)
 {
     switch (f) {
-    case F_CONN: return r->conn_per_s;
     case F_REQ: return r->req_per_s;
     case F_P50: return r->p50_ms;
     case F_P99: return r->p99_ms;
@@ -1044,7 +1127,6 @@ static void summarise(const struct config *c, struct server_result *sr)
     sr->req_s = req.median;
     sr->req_lo = req.min;
     sr->req_hi = req.max;
-    sr->conn_s = stats_of(all, n, F_CONN).median;
     sr->p50 = stats_of(all, n, F_P50).median;
     sr->p99 = stats_of(all, n, F_P99).median;
     sr->max = stats_of(all, n, F_MAX).median;
@@ -1052,7 +1134,7 @@ static void summarise(const struct config *c, struct server_result *sr)
     sr->alone_p99 = stats_of(sr->alone, sr->nalone, F_P99).median;
     sr->slow_p50 = stats_of(sr->slow, sr->nslow, F_P50).median;
     sr->slow_p99 = stats_of(sr->slow, sr->nslow, F_P99).median;
-    const struct proc_snap *p = &sr->first.at_peak, *i = &sr->idle;
+    const struct proc_snap *p = &sr->peak, *i = &sr->idle;
     sr->rss_per = (double)(p->rss - i->rss) / c->clients;
     sr->vm_per = (double)(p->vm - i->vm) / c->clients;
     /* kernel stacks: the system's total moves with every process; charge it
@@ -1126,9 +1208,9 @@ static void report_tables(struct ct_run *run, const struct config *c, const stru
             continue;
         ct_table_row(t, CT_TEXT(server_name[k]), CT_NUM(s->conn_s, 0), CT_NUM(s->req_s, 0),
                      CT_NUM(s->p50, 2), CT_NUM(s->p99, 2), CT_NUM(s->max, 2),
-                     CT_INT(s->first.at_peak.threads), CT_NUM(s->mem_per / KIB, 2));
+                     CT_INT(s->peak.threads), CT_NUM(s->mem_per / KIB, 2));
         ct_table_row(m, CT_TEXT(server_name[k]), CT_INT(s->idle.threads),
-                     CT_INT(s->first.at_peak.threads), CT_NUM(s->rss_per / KIB, 2),
+                     CT_INT(s->peak.threads), CT_NUM(s->rss_per / KIB, 2),
                      CT_NUM(s->kstack_per / KIB, 2), CT_NUM(s->vm_per / KIB, 1));
     }
     ct_bars(run, t, "requests/s (median)", 0, 2, "req/s");
@@ -1187,10 +1269,10 @@ static void report_checks(struct ct_run *run, const struct config *c, const stru
         ct_check(run, s->final.accepted - 1 == s->connections,
                  "%s: it accepted all %lld connections (%lld)", n, s->connections,
                  s->final.accepted - 1);
-        ct_check(run, s->first.stats_at_peak.open - 1 == c->clients,
+        ct_check(run, s->at_peak.open - 1 == c->clients,
                  "%s: all %d clients were connected at once (%d)", n, c->clients,
-                 s->first.stats_at_peak.open - 1);
-        long long added = s->first.at_peak.threads - s->idle.threads;
+                 s->at_peak.open - 1);
+        long long added = s->peak.threads - s->idle.threads;
         ct_check(run, added == (k == THREADS ? c->clients : 0),
                  "%s: %lld threads added for %d connections", n, added, c->clients);
         ct_check(run, s->stopped && s->left == 0 && s->exit_status == 0,
@@ -1220,7 +1302,7 @@ static void report_takeaway(struct ct_run *run, const struct config *c,
                     "socket, no thread: %lld threads for all %d), and the threaded server "
                     "%.2f KiB (%.2f resident plus %.2f of kernel stack) and %.0f KiB of "
                     "address space for its stack: %.0fx more.",
-                    x->mem_per / KIB, x->first.at_peak.threads, c->clients, t->mem_per / KIB,
+                    x->mem_per / KIB, x->peak.threads, c->clients, t->mem_per / KIB,
                     t->rss_per / KIB, t->kstack_per / KIB, t->vm_per / KIB,
                     t->mem_per / x->mem_per);
     }

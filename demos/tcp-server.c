@@ -146,8 +146,9 @@ static enum ct_poll xconn_poll(struct ct_future *f, struct ct_cx *cx)
         if (c->op.base.error == -EMSGSIZE) {
             c->outlen = too_long(c->out, sizeof c->out);
             c->bye = true;
-        } else if (c->op.base.error || c->op.base.value == 0) {
-            break;              /* reset, or the client closed */
+        } else if (c->op.base.error || c->op.base.value == 0 ||
+                   c->line[c->op.base.value - 1] != '\n') {
+            break;              /* reset, or the client closed (mid-line, maybe) */
         } else {
             c->outlen = answer(c->line, (size_t)c->op.base.value, c->out, sizeof c->out,
                                &c->bye);

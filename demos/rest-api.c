@@ -1005,7 +1005,7 @@ static int api_run(struct ct_run *run)
 static const struct ct_param_spec api_params[] = {
     { "clients", CT_PARAM_INT, "16", 1, 1000, NULL,
       "concurrent keep-alive connections in the load phase" },
-    { "requests", CT_PARAM_INT, "6000", 1, 10000000, NULL, "requests per rep of the load" },
+    { "requests", CT_PARAM_INT, "4000", 1, 10000000, NULL, "requests per rep of the load" },
     { "reps", CT_PARAM_INT, "3", 1, MAX_REPS, NULL, "repetitions of the load per server" },
     { "threads", CT_PARAM_INT, "0", 0, 64, NULL, "the pool's threads (0: one per CPU)" },
     { "servers", CT_PARAM_SET, "pool,single", 0, 0, "pool,single,per-connection",

@@ -597,7 +597,12 @@ static void run_walk(struct ct_run *run, int port, struct walk_result *w)
             snprintf(shown, sizeof shown, "(%zu bytes of JSON)", s->big);
         ct_say(run, "%s %s %s", s->method, s->path, s->big ? shown : s->body ? s->body : "");
         long st = call(h, port, s, &r);
-        ct_say(run, "-> %ld %s", st, r.text);
+        /* the body as sent, but with spaces after its commas, so it wraps */
+        json_t *j = json_loadb(r.text, r.len, 0, NULL);
+        char *spaced = j ? json_dumps(j, JSON_PRESERVE_ORDER) : NULL;
+        ct_say(run, "-> %ld %s", st, spaced ? spaced : r.text);
+        free(spaced);
+        json_decref(j);
         w->status[w->steps++] = st;
         w->as_promised += st == s->expect;
     }
@@ -1020,7 +1025,7 @@ const struct ct_demo ct_demo_rest_api = {
     .name = "rest-api",
     .chapter = 8,
     .title = "A REST API with shared state",
-    .summary = "An items API on libmicrohttpd over one store behind a rwlock, driven by libcurl",
+    .summary = "An HTTP items API over a store behind a rwlock; libcurl as the client",
     .intro = "An items API (list, get, create, update, delete) is served on 127.0.0.1 by "
              "libmicrohttpd; every handler goes through one store behind a reader-writer "
              "lock. libcurl walks through the API, wrong requests included, then loads it "

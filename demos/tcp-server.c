@@ -901,6 +901,7 @@ struct server_result {
     double req_s, p50, p99, max;
     double alone_p50, alone_p99, slow_p50, slow_p99, req_lo, req_hi;
     double rss_per, vm_per, kstack_per, mem_per;      /* bytes per connection */
+    double cpu_us;              /* the server's CPU time per request, us */
 };
 
 static int session_start(struct ct_run *run, const struct config *c, int kind,
@@ -1142,6 +1143,8 @@ static void summarise(const struct config *c, struct server_result *sr)
      * to the server only when the server itself added threads */
     sr->kstack_per = p->threads > i->threads ? (double)(p->kstack - i->kstack) / c->clients : 0;
     sr->mem_per = sr->rss_per + sr->kstack_per;
+    /* every PING, and the HELLO that opened each connection */
+    sr->cpu_us = sr->cpu_ms * 1e3 / (double)(sr->final.pings + sr->connections);
 }
 
 /* ==== the descriptor limit =============================================== */
@@ -1201,8 +1204,10 @@ static void report_tables(struct ct_run *run, const struct config *c, const stru
     struct ct_table *t = ct_table_new(run, "servers", NULL, cols);
     static const char *const mcols[] = { "server", "threads_idle|threads idle",
                                          "threads_peak|at peak", "rss_kib|RSS KiB",
-                                         "kstack_kib|kstack KiB", "vm_kib|VM KiB", NULL };
-    struct ct_table *m = ct_table_new(run, "memory", "per connection, at peak", mcols);
+                                         "kstack_kib|kstack KiB", "vm_kib|VM KiB",
+                                         "cpu_us|CPU us/req", NULL };
+    struct ct_table *m = ct_table_new(run, "memory", "per connection at peak; CPU per request",
+                                      mcols);
     for (int k = 0; k < NSERVERS; k++) {
         const struct server_result *s = &r->s[k];
         if (!s->ran)
@@ -1212,7 +1217,8 @@ static void report_tables(struct ct_run *run, const struct config *c, const stru
                      CT_INT(s->peak.threads), CT_NUM(s->mem_per / KIB, 2));
         ct_table_row(m, CT_TEXT(server_name[k]), CT_INT(s->idle.threads),
                      CT_INT(s->peak.threads), CT_NUM(s->rss_per / KIB, 2),
-                     CT_NUM(s->kstack_per / KIB, 2), CT_NUM(s->vm_per / KIB, 1));
+                     CT_NUM(s->kstack_per / KIB, 2), CT_NUM(s->vm_per / KIB, 1),
+                     CT_NUM(s->cpu_us, 1));
     }
     ct_bars(run, t, "requests/s (median)", 0, 2, "req/s");
     if (c->slow == 0)

@@ -107,7 +107,7 @@ static inline void pty_send(struct pty *t, const char *keys)
  * (keys sent before that are read in cooked mode). */
 static inline void pty_prompt(struct pty *t)
 {
-    pty_expect(t, "concur> ", 10000);
+    pty_expect(t, "concur> ", 30000);       /* not a timing test: a loaded machine */
     struct timespec ms = { 0, 50 * 1000000L };
     nanosleep(&ms, NULL);
 }

@@ -6,6 +6,8 @@
 #define CT_TEST_TUTOR_PTY_H
 
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <signal.h>
@@ -70,6 +72,30 @@ static inline void pty_take(struct pty *t, const char *buf, size_t n)
             s[t->len++] = c;
     }
     s[t->len] = '\0';
+}
+
+/* Read until `want` shows up after the mark (the mark moves past it);
+ * false if it has not after `ms`. */
+static inline bool pty_wait_for(struct pty *t, const char *want, double ms)
+{
+    double deadline = pty_now_ms() + ms;
+    for (;;) {
+        char *hit = strstr(t->seen + t->mark, want);
+        if (hit) {
+            t->mark = (size_t)(hit - t->seen) + strlen(want);
+            return true;
+        }
+        double left = deadline - pty_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = { t->fd, POLLIN, 0 };
+        char buf[4096];
+        ssize_t n;
+        if (poll(&p, 1, (int)left + 1) > 0 && (n = read(t->fd, buf, sizeof buf)) > 0)
+            pty_take(t, buf, (size_t)n);
+        else if (p.revents & (POLLHUP | POLLERR))
+            return false;
+    }
 }
 
 /* Read until `want` shows up after the mark (the mark moves past it), or

@@ -1396,7 +1396,7 @@ static const struct ct_param_spec tcp_params[] = {
       "connections open at once, slow ones included" },
     { "slow", CT_PARAM_INT, "100", 0, 9999, NULL,
       "of them, clients that send one byte every 100 ms" },
-    { "requests", CT_PARAM_INT, "5", 1, 100000, NULL, "PINGs per fast client per round" },
+    { "requests", CT_PARAM_INT, "4", 1, 100000, NULL, "PINGs per fast client per round" },
     { "reps", CT_PARAM_INT, "3", 1, MAX_REPS, NULL,
       "rounds with the slow clients, and as many without" },
     { "workers", CT_PARAM_INT, "0", 0, CT_EXEC_MAX_WORKERS, NULL,

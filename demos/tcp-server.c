@@ -939,10 +939,16 @@ static void session_stop(struct ct_run *run, struct session *s, struct server_re
     char line[200];
     int open;
     long long acc, pings, errs;
-    if (ct_child_readline(run, &s->child, line, sizeof line, 10000) == 1 &&
-        sscanf(line, "stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d cpu_ms=%lf",
-               &open, &acc, &pings, &errs, &sr->left, &sr->cpu_ms) == 6)
-        sr->stopped = true;
+    /* anything else it says (a sanitizer's report, say) is shown */
+    for (int n = 0; n < 60 && ct_child_readline(run, &s->child, line, sizeof line, 10000) == 1;
+         n++) {
+        if (sscanf(line, "stopped open=%d accepted=%lld pings=%lld errors=%lld left=%d cpu_ms=%lf",
+                   &open, &acc, &pings, &errs, &sr->left, &sr->cpu_ms) == 6) {
+            sr->stopped = true;
+            break;
+        }
+        ct_say(run, "server: %s", line);
+    }
     sr->exit_status = ct_child_wait(run, &s->child, 5000);
 }
 

@@ -7,6 +7,7 @@
 #define CT_TEST_RESOURCES_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,22 @@ static inline int res_files(const char *dir, const char *prefix)
         n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
     closedir(d);
     return n;
+}
+
+/* Start and join one thread that does nothing.  Call it before the first
+ * snapshot of this process: ThreadSanitizer starts a helper thread of its
+ * own with the process's first thread, and it should count as there
+ * before. */
+static inline void *res_nothing(void *arg)
+{
+    return arg;
+}
+
+static inline void res_settle_threads(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, res_nothing, NULL) == 0)
+        pthread_join(t, NULL);
 }
 
 /* Everything above for one process, to compare before and after. */

@@ -30,6 +30,7 @@ extern char **environ;
 static void test_small_run(void **state)
 {
     (void)state;
+    res_settle_threads();
     struct res_snap before = res_snapshot(0);
     int code;
     json_t *j = ct_demo_json("rest-api",
@@ -184,12 +185,15 @@ static void test_serve_under_bad_input(void **state)
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     serving = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "status %d; it printed:\n%s\n", status, out);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     json_t *j = ct_json_parse(out);
     assert_non_null(j);
     dj_assert_checks(j);
-    assert_int_equal(dj_int(j, "walk_as_promised"), 14);
+    /* the walk may still have been going when the Ctrl-C came */
+    assert_int_equal(dj_int(j, "walk_as_promised"), dj_int(j, "walk_steps"));
     json_decref(j);
     free(out);
 }
@@ -208,6 +212,7 @@ static void test_ctrl_c_leaves_nothing(void **state)
     assert_non_null(dir);
     pty_open(&t, 100, dir);
     pty_prompt(&t);
+    pty_settle(&t);
     struct res_snap before = res_snapshot(t.pid);
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         pty_send(&t, i + 1 < sizeof points / sizeof points[0]

@@ -31,6 +31,7 @@ extern char **environ;
 static void test_small_run(void **state)
 {
     (void)state;
+    res_settle_threads();
     struct res_snap before = res_snapshot(0);
     int code;
     json_t *j = ct_demo_json("tcp-server",
@@ -220,9 +221,10 @@ static void test_ctrl_c_leaves_nothing(void **state)
     assert_non_null(dir);
     pty_open(&t, 100, dir);
     pty_prompt(&t);
+    pty_settle(&t);
     struct res_snap before = res_snapshot(t.pid);
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
-        pty_send(&t, "run tcp-server clients=100 slow=10 requests=300 reps=1\r");
+        pty_send(&t, "run tcp-server clients=100 slow=10 requests=100 reps=1\r");
         pty_expect(&t, points[i], 60000);
         pty_send(&t, "\x03");
         pty_expect(&t, "Cancelled after", 10000);

@@ -138,6 +138,16 @@ static inline void pty_prompt(struct pty *t)
     nanosleep(&ms, NULL);
 }
 
+/* Run a small demo that starts threads, and wait for the prompt again:
+ * then the tutor has whatever threads a sanitizer adds for good (see
+ * res_settle_threads in resources.h), and a snapshot can be taken. */
+static inline void pty_settle(struct pty *t)
+{
+    pty_send(t, "run race threads=2 iters=20000\r");
+    pty_expect(t, "Takeaway", 60000);
+    pty_prompt(t);
+}
+
 /* Quit and reap; the exit status. */
 static inline int pty_close(struct pty *t)
 {

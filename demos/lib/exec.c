@@ -612,8 +612,10 @@ static struct ct_task *find_work(struct worker *w)
 
 /* Back from the reactor without being notified: this worker is still on
  * the sleepers list and counted as parked.  Take it off as notify_parked
- * would have (it wakes up searching); if a notifier got there first, that
- * notifier counted it already and its flag is ours to clear. */
+ * would have (it wakes up searching).  If a notifier got there first, it
+ * has counted us already and is about to call unpark(): wait for that
+ * flag and consume it, for a flag left behind would later be taken for a
+ * notification that took us off the list when it had not. */
 static void unsleep(struct worker *w)
 {
     struct ct_exec *ex = w->ex;
@@ -628,6 +630,8 @@ static void unsleep(struct worker *w)
     CT_PT(pthread_mutex_unlock(&ex->sleep_mu));
     if (!found) {
         CT_PT(pthread_mutex_lock(&w->park_mu));
+        while (!w->notified && !atomic_load(&ex->shutdown))
+            CT_PT(pthread_cond_wait(&w->park_cv, &w->park_mu));
         w->notified = false;
         CT_PT(pthread_mutex_unlock(&w->park_mu));
     }

@@ -424,6 +424,9 @@ static int server_child(int argc, char **argv)
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the demo */
     if (getppid() != parent)
         return 1;
+    /* Ctrl-C is the demo's to handle (it stops or kills us); dying of it
+     * here would only race the demo's own cancel with a reset connection */
+    signal(SIGINT, SIG_IGN);
     sigset_t term;
     sigemptyset(&term);
     sigaddset(&term, SIGTERM);
@@ -870,6 +873,8 @@ static int round_go(struct ct_exec *ex, struct load *ld, int k, struct round_res
     ct_aevent_set(&r->stop);
     if (rc == 0 && r->with_slow)
         rc = await_event(ex, &r->slow_done);
+    if (rc)
+        return rc;              /* cancelled: the clients may still be writing */
     int64_t t_done = atomic_load(&r->done_ns);
     res->pongs = atomic_load(&r->pongs);
     res->slow_pongs = atomic_load(&r->slow_pongs);
@@ -1310,6 +1315,12 @@ static void report_takeaway(struct ct_run *run, const struct config *c,
                     clear ? "The ranges of the rounds do not overlap."
                           : "The ranges of the rounds overlap, so the order is not settled "
                             "by this run: raise reps and requests, on a quieter machine.");
+        ct_takeaway(run,
+                    "CPU: the executor server spent %.1f us per request, the threaded one "
+                    "%.1f us (its process's CPU time over every PING and HELLO it "
+                    "answered). On this %d-CPU machine the clients run here too and take "
+                    "their share, so requests/s moves less than CPU per request.",
+                    x->cpu_us, t->cpu_us, ct_cpus());
         ct_takeaway(run,
                     "Memory: a connection cost the executor server %.2f KiB (a task and a "
                     "socket, no thread: %lld threads for all %d), and the threaded server "

@@ -119,7 +119,8 @@ static inline void pty_expect(struct pty *t, const char *want, double ms)
         if (poll(&p, 1, (int)left + 1) > 0 && (n = read(t->fd, buf, sizeof buf)) > 0)
             pty_take(t, buf, (size_t)n);
         else if (p.revents & (POLLHUP | POLLERR))
-            fail_msg("the program closed the terminal while we waited for \"%s\"", want);
+            fail_msg("the program closed the terminal while we waited for \"%s\":\n%s", want,
+                     t->len > 3000 ? t->seen + t->len - 3000 : t->seen);
     }
 }
 

@@ -12,8 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "aevent.h"
 #include "exec.h"
+#include "net.h"
+#include "stress.h"
 #include "testfut.h"
 #include "timer.h"
 
@@ -513,6 +518,101 @@ static void test_block_on_inside_task(void **state)
     }
 }
 
+/* ---- workers that wait in the reactor -------------------------------------
+ *
+ * Echo tasks on socketpairs: each waits to read a byte, then writes it
+ * back.  Main plays the other ends with blocking calls and meanwhile
+ * spawns trivial tasks from outside, so that workers keep parking in the
+ * reactor, coming back from it with I/O, and being picked by notifiers at
+ * the same time.  Every byte must come back, and (under the sanitizers)
+ * the sleepers list must never be written past its end. */
+
+struct echo {
+    struct ct_future base;
+    int pc, left;
+    struct ct_tcp_stream *s;
+    struct ct_tcp_op op;
+    char b;
+};
+
+static enum ct_poll echo_poll(struct ct_future *f, struct ct_cx *cx)
+{
+    struct echo *e = (struct echo *)f;
+    CT_ASYNC_BEGIN(e->pc);
+    for (; e->left > 0; e->left--) {
+        ct_tcp_read_exact_init(&e->op, e->s, &e->b, 1);
+        CT_AWAIT(e->pc, &e->op.base, cx);
+        if (e->op.base.error)
+            break;
+        ct_tcp_write_all_init(&e->op, e->s, &e->b, 1);
+        CT_AWAIT(e->pc, &e->op.base, cx);
+        if (e->op.base.error)
+            break;
+    }
+    f->error = e->op.base.error;
+    CT_ASYNC_END(e->pc);
+    return CT_READY;
+}
+
+static void echo_drop(struct ct_future *f)
+{
+    struct echo *e = (struct echo *)f;
+    ct_future_drop(&e->op.base);
+    ct_tcp_close(e->s);
+}
+
+static const struct ct_future_ops echo_ops = { "echo", echo_poll, echo_drop };
+
+static enum ct_poll nothing_poll(struct ct_future *f, struct ct_cx *cx)
+{
+    (void)f, (void)cx;
+    return CT_READY;
+}
+
+static const struct ct_future_ops nothing_ops = { "nothing", nothing_poll, NULL };
+
+static void test_workers_in_the_reactor(void **state)
+{
+    (void)state;
+    enum { PAIRS = 16 };
+    int rounds = CT_STRESS(400, 60);
+    struct ct_exec *ex;
+    struct ct_exec_config cfg = { .flavor = CT_EXEC_MULTI_THREAD, .workers = 2 };
+    assert_int_equal(ct_exec_new(&ex, &cfg), 0);
+    int fd[PAIRS][2];
+    struct ct_join_handle h[PAIRS];
+    for (int i = 0; i < PAIRS; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fd[i]), 0);
+        struct echo e = { .base = { .ops = &echo_ops }, .left = rounds };
+        assert_int_equal(ct_tcp_stream_from_fd(&e.s, fd[i][0]), 0);
+        assert_int_equal(ct_spawn(ex, &e, &h[i]), 0);
+    }
+    int echoed = 0;
+    for (int r = 0; r < rounds; r++) {
+        for (int i = 0; i < PAIRS; i++) {
+            char c = (char)('a' + (r + i) % 26);
+            assert_int_equal(write(fd[i][1], &c, 1), 1);
+            struct ct_future nothing = { .ops = &nothing_ops };
+            assert_int_equal(ct_spawn_(ex, &nothing, sizeof nothing, NULL), 0);
+        }
+        for (int i = 0; i < PAIRS; i++) {
+            char c = 0;
+            assert_int_equal(read(fd[i][1], &c, 1), 1);
+            echoed += c == (char)('a' + (r + i) % 26);
+        }
+    }
+    struct ct_await_all all;
+    ct_await_all_init(&all, h, PAIRS);
+    assert_int_equal(ct_block_on(ex, &all.base), 0);
+    for (int i = 0; i < PAIRS; i++) {
+        assert_int_equal(h[i].status, CT_JOIN_OK);
+        ct_future_drop(&h[i].base);
+        close(fd[i][1]);
+    }
+    ct_exec_free(ex);
+    assert_int_equal(echoed, PAIRS * rounds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_waker_outlives_executor),
         cmocka_unit_test(test_block_on_cancel),
         cmocka_unit_test(test_block_on_inside_task),
+        cmocka_unit_test(test_workers_in_the_reactor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

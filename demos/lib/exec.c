@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "blocking.h"
@@ -171,6 +172,7 @@ struct worker {
     pthread_mutex_t park_mu;
     pthread_cond_t park_cv;
     bool notified;              /* guarded by park_mu */
+    bool driving;               /* parked in the reactor, not on park_cv (park_mu) */
     bool searching;             /* this worker's own view */
     unsigned tick;
     uint32_t rng;
@@ -197,6 +199,7 @@ struct ct_exec {
     struct taskq inject;
     struct ct_reactor reactor;
     void *reactor_thread;
+    atomic_bool driver;         /* someone is turning the reactor (multi-thread) */
     atomic_bool shutdown;
     atomic_bool driving;        /* current-thread: a block_on is running */
     /* sleeping workers */
@@ -236,7 +239,10 @@ static void unpark(struct worker *w)
 {
     CT_PT(pthread_mutex_lock(&w->park_mu));
     w->notified = true;
-    CT_PT(pthread_cond_signal(&w->park_cv));
+    if (w->driving)
+        ct_reactor_unpark(&w->ex->reactor);     /* it sleeps in epoll_wait */
+    else
+        CT_PT(pthread_cond_signal(&w->park_cv));
     CT_PT(pthread_mutex_unlock(&w->park_mu));
 }
 
@@ -604,6 +610,64 @@ static struct ct_task *find_work(struct worker *w)
     return pull_injector(w);
 }
 
+/* Back from the reactor without being notified: this worker is still on
+ * the sleepers list and counted as parked.  Take it off as notify_parked
+ * would have (it wakes up searching).  If a notifier got there first, it
+ * has counted us already and is about to call unpark(): wait for that
+ * flag and consume it, for a flag left behind would later be taken for a
+ * notification that took us off the list when it had not. */
+static void unsleep(struct worker *w)
+{
+    struct ct_exec *ex = w->ex;
+    bool found = false;
+    CT_PT(pthread_mutex_lock(&ex->sleep_mu));
+    for (int i = 0; i < ex->nsleepers && !found; i++) {
+        if ((found = ex->sleepers[i] == w->index))
+            ex->sleepers[i] = ex->sleepers[--ex->nsleepers];
+    }
+    if (found)
+        atomic_fetch_add(&ex->idle_state, UNPARKED_ONE + SEARCHING_ONE);
+    CT_PT(pthread_mutex_unlock(&ex->sleep_mu));
+    if (!found) {
+        CT_PT(pthread_mutex_lock(&w->park_mu));
+        while (!w->notified && !atomic_load(&ex->shutdown))
+            CT_PT(pthread_cond_wait(&w->park_cv, &w->park_mu));
+        w->notified = false;
+        CT_PT(pthread_mutex_unlock(&w->park_mu));
+    }
+    w->searching = true;
+}
+
+/* Park in the reactor instead of on park_cv, if no other thread is in it:
+ * the tasks this turn wakes go to this worker's own queue and run on the
+ * thread that saw their sockets become ready, with no hand-off through
+ * the shared queue and no second thread to wake (tokio's workers drive
+ * their I/O driver the same way).  unpark() interrupts the turn.  Returns
+ * false if another thread is driving (park on park_cv then). */
+static bool park_in_reactor(struct worker *w)
+{
+    struct ct_exec *ex = w->ex;
+    if (atomic_exchange(&ex->driver, true))
+        return false;
+    CT_PT(pthread_mutex_lock(&w->park_mu));
+    bool go = !w->notified && !atomic_load(&ex->shutdown);
+    w->driving = go;
+    CT_PT(pthread_mutex_unlock(&w->park_mu));
+    if (go)
+        ct_reactor_turn(&ex->reactor, -1);
+    CT_PT(pthread_mutex_lock(&w->park_mu));
+    w->driving = false;
+    bool notified = w->notified;
+    w->notified = false;
+    CT_PT(pthread_mutex_unlock(&w->park_mu));
+    atomic_store(&ex->driver, false);
+    if (notified)
+        w->searching = true;    /* notify_parked counted us as searching */
+    else
+        unsleep(w);
+    return true;
+}
+
 static void park_worker(struct worker *w)
 {
     struct ct_exec *ex = w->ex;
@@ -618,6 +682,8 @@ static void park_worker(struct worker *w)
         notify_parked(ex);      /* may pick this very worker */
 
     STAT_INC(w->st.parks, 1);
+    if (park_in_reactor(w))
+        return;
     CT_PT(pthread_mutex_lock(&w->park_mu));
     /* no timeout: shutdown wakes every worker */
     while (!w->notified && !atomic_load(&ex->shutdown))
@@ -627,6 +693,18 @@ static void park_worker(struct worker *w)
     CT_PT(pthread_mutex_unlock(&w->park_mu));
     if (notified)
         w->searching = true;    /* notify_parked counted us as searching */
+}
+
+/* A busy worker looks at the reactor, without waiting, every
+ * INJECT_EVERY picks, if nobody else is in it: sockets get served even
+ * when no worker runs out of work. */
+static void poll_reactor(struct worker *w)
+{
+    struct ct_exec *ex = w->ex;
+    if (w->tick % INJECT_EVERY == 0 && !atomic_exchange(&ex->driver, true)) {
+        ct_reactor_turn(&ex->reactor, 0);
+        atomic_store(&ex->driver, false);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -643,17 +721,31 @@ static void *worker_main(void *arg)
         if (w->searching)
             end_search(w);
         run_task(ex, t, w);
+        poll_reactor(w);
     }
     tls_worker = NULL;
     return NULL;
 }
 
+/* The reactor's fallback: normally a parked worker waits in the reactor
+ * and busy ones look at it now and then; this thread turns it (without
+ * waiting) every REACTOR_SLICE_NS that nobody else is in it, so that
+ * timers fire and sockets are served even while every worker is stuck in
+ * a long poll. */
+#define REACTOR_SLICE_NS (1 * CT_NS_PER_MS)
 static void *reactor_main(void *arg)
 {
     struct ct_exec *ex = arg;
-    /* blocks until a timer is due; shutdown unparks it */
-    while (!atomic_load_explicit(&ex->shutdown, memory_order_acquire))
-        ct_reactor_turn(&ex->reactor, -1);
+    while (!atomic_load_explicit(&ex->shutdown, memory_order_acquire)) {
+        struct timespec slice = { 0, REACTOR_SLICE_NS };
+        if (atomic_load(&ex->driver))
+            slice.tv_nsec *= 5;         /* someone is in it: look again later */
+        nanosleep(&slice, NULL);
+        if (!atomic_exchange(&ex->driver, true)) {
+            ct_reactor_turn(&ex->reactor, 0);
+            atomic_store(&ex->driver, false);
+        }
+    }
     return NULL;
 }
 

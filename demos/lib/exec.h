@@ -16,9 +16,12 @@
  *  - CT_EXEC_MULTI_THREAD: N worker threads, each with its own bounded
  *    run queue (a ring that only its owner pushes to), a shared injection
  *    queue for tasks spawned or woken from outside, and work stealing: a
- *    worker whose queue is empty takes half of another worker's.  Idle
- *    workers sleep and are woken when work appears.  A reactor thread fires
- *    the timers.
+ *    worker whose queue is empty takes half of another worker's.  An idle
+ *    worker waits in the reactor itself if no other thread is in it (so
+ *    the tasks its sockets wake run where the event was seen); the other
+ *    idle workers sleep until work appears.  Busy workers look at the
+ *    reactor now and then, and a reactor thread turns it whenever nobody
+ *    has for a millisecond, so timers fire even if every worker is stuck.
  *
  * Both own a blocking pool (blocking.h) for work that must block.
  *

@@ -27,9 +27,12 @@ struct ct_tcp_stream {
     struct ct_io io;
     int peer_port;
     /* bytes read from the socket but not yet given out: read_line reads
-     * ahead, and the other reads take from here first */
+     * ahead, and the other reads take from here first.  The buffer
+     * (CT_TCP_LINE_MAX bytes) exists only while read_line needs it: it is
+     * freed whenever read_line parks with nothing in it, so an idle
+     * connection costs this struct and not a page more. */
     size_t rpos, rlen;
-    char rbuf[CT_TCP_LINE_MAX];
+    char *rbuf;
 };
 
 /* ---- waiting ------------------------------------------------------------- */
@@ -127,6 +130,7 @@ static struct ct_tcp_stream *stream_new(int fd, int peer_port)
     ct_io_init(&s->io, fd);
     s->peer_port = peer_port;
     s->rpos = s->rlen = 0;
+    s->rbuf = NULL;
     return s;
 }
 
@@ -152,6 +156,7 @@ void ct_tcp_close(struct ct_tcp_stream *s)
         return;
     ct_io_deregister(&s->io);
     close(s->io.fd);
+    free(s->rbuf);
     free(s);
 }
 
@@ -329,6 +334,8 @@ static size_t take_buffered(struct ct_tcp_stream *s, void *dst, size_t len)
     size_t n = s->rlen - s->rpos;
     if (n > len)
         n = len;
+    if (n == 0)
+        return 0;               /* the buffer may not even exist */
     memcpy(dst, s->rbuf + s->rpos, n);
     s->rpos += n;
     if (s->rpos == s->rlen)
@@ -426,7 +433,7 @@ static enum ct_poll read_line_poll(struct ct_future *f, struct ct_cx *cx)
     size_t max = op->len - 1 < CT_TCP_LINE_MAX ? op->len - 1 : CT_TCP_LINE_MAX;
     for (;;) {
         size_t have = s->rlen - s->rpos;
-        const char *nl = memchr(s->rbuf + s->rpos, '\n', have);
+        const char *nl = have ? memchr(s->rbuf + s->rpos, '\n', have) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - (s->rbuf + s->rpos)) + 1;
             return n > max ? read_done(op, 0, -EMSGSIZE) : line_done(op, n);
@@ -438,9 +445,16 @@ static enum ct_poll read_line_poll(struct ct_future *f, struct ct_cx *cx)
             s->rpos = 0;
             s->rlen = have;
         }
-        ssize_t n = recv_step(op, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, cx);
-        if (n == STEP_PENDING)
+        if (!s->rbuf && !(s->rbuf = malloc(CT_TCP_LINE_MAX)))
+            return read_done(op, 0, -ENOMEM);
+        ssize_t n = recv_step(op, s->rbuf + s->rlen, CT_TCP_LINE_MAX - s->rlen, cx);
+        if (n == STEP_PENDING) {
+            if (s->rlen == 0) { /* nothing kept: give the buffer back while idle */
+                free(s->rbuf);
+                s->rbuf = NULL;
+            }
             return CT_PENDING;
+        }
         if (n == STEP_RETRY)
             continue;
         if (n < 0)

@@ -11,7 +11,8 @@
  * tasks concerned.
  *
  * A current-thread executor turns the loop itself whenever it has nothing
- * to run; a multi-threaded one gives it a thread of its own.  Timers are
+ * to run; in a multi-threaded one an idle worker waits in it, one thread
+ * at a time, with a reactor thread as the fallback (exec.h).  Timers are
  * normally used through the sleep future (timer.h), descriptors through
  * the socket futures (net.h).
  *

@@ -23,6 +23,8 @@
 #include "clock.h"
 #include "event.h"
 #include "locks.h"
+#include "params.h"
+#include "registry.h"
 #include "rwlock.h"
 #include "stats.h"
 
@@ -397,6 +399,32 @@ static size_t add_test(struct CMUnitTest *tests, size_t n, char (*names)[64], co
     return n + 1;
 }
 
+/* The names typed on the command line are the table's names: the list in
+ * locks.h that rwlock-bench offers, and the kinds the rwlock demo takes. */
+static void test_kind_names_match_the_table(void **state)
+{
+    (void)state;
+    char w[64];
+    size_t i = 0;
+    for (; ct_choice_word(CT_LOCK_KIND_NAMES, (int)i, w, sizeof w); i++) {
+        if (i >= ct_lock_kind_count || strcmp(w, ct_lock_kinds[i].name) != 0)
+            fail_msg("CT_LOCK_KIND_NAMES word %zu is '%s', the table says '%s'", i, w,
+                     i < ct_lock_kind_count ? ct_lock_kinds[i].name : "(nothing)");
+    }
+    assert_int_equal(i, ct_lock_kind_count);
+    const struct ct_demo *rw = ct_demo_find("rwlock");
+    assert_non_null(rw);
+    for (const struct ct_param_spec *sp = rw->params; sp->name; sp++) {
+        if (strcmp(sp->name, "lock") != 0)
+            continue;
+        for (int k = 0; ct_choice_word(sp->choices, k, w, sizeof w); k++) {
+            const struct ct_lock_kind *kind = ct_lock_kind_find(w);
+            if (!kind || !kind->shared_reads)
+                fail_msg("the rwlock demo offers '%s', not a reader-writer kind of the table", w);
+        }
+    }
+}
+
 int main(void)
 {
     static struct CMUnitTest tests[64];
@@ -411,5 +439,6 @@ int main(void)
     n = add_test(tests, n, names, "writer preference", test_writer_preference,
                  ct_lock_kind_find("brlock"));
     n = add_test(tests, n, names, "brlock shared slots", test_brlock_shared_slots, NULL);
+    n = add_test(tests, n, names, "kind names", test_kind_names_match_the_table, NULL);
     return _cmocka_run_group_tests("locks", tests, n, NULL, NULL);
 }

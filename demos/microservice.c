@@ -1,0 +1,895 @@
+/* microservice.c - demo `microservice`: the guide's orders service, built
+ * from the parts of chapters 4 to 9, serving HTTP on loopback under load.
+ *
+ * Shows: an HTTP API (libmicrohttpd's server threads) over SQLite (a pool
+ * of connections, chapter 8), a read-through cache behind a reader-writer
+ * lock with invalidation on every status change, and a bounded job channel
+ * drained by worker threads that move each order pending -> processing ->
+ * completed or failed.  The demo first sends bad requests (each must get
+ * its 4xx and change nothing), then drives the service with `clients`
+ * concurrent connections of its own (libcurl's multi interface), with the
+ * cache on and then off, and stops it gracefully: a broadcast, the client
+ * finishing what it sent, the server closing, the job channel draining.
+ * Last it audits the database: every order the clients were promised is
+ * there, in exactly one final state, settled exactly once.
+ * Watch for: requests per second and p99 against the cache's effect on
+ * reads; the job latency against work-ms; the drain after the stop in the
+ * timeline.  Ctrl-C once stops it gracefully (and still audits), twice
+ * cancels; with db=PATH, the next run recovers what a cancel left behind.
+ * serve=true keeps it up for curl and wrk.
+ * Lesson: microservice (chapter 10).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "demo.h"
+#include "service.h"
+
+#define BAD_MAX 16
+
+struct config {
+    int clients, load_ms, write_pct, threads, pool, workers, fail_pct, port;
+    long queue;
+    double work_ms;
+    bool serve;
+    bool cache_on[LOAD_PHASES];
+    int phases;
+    const char *db;
+    uint64_t seed;
+};
+
+/* Counters of the server's, read by main at the edges of each phase. */
+struct snap {
+    int64_t t;
+    long long hits, misses, hit_ns, hit_n, db_ns, db_n;
+};
+
+struct phase_figs {
+    bool cache_on;
+    long long req;
+    double ms, rps, p50, p99, get_p50, get_p99, write_p99;
+    double hit_rate, hit_us, db_us;
+    long long hit_n, db_n;
+};
+
+struct bad_row {
+    char what[28];
+    long expect, got;
+};
+
+struct worker_row {
+    char name[CT_LABEL_MAX];
+    long long done, completed, failed, skipped, after_stop;
+};
+
+struct micro_result {
+    int port, clients, nworkers;
+    double work_ms;
+    bool temp, removed, ctrl_c, serve;
+    double loadavg;
+    int64_t before_id;
+    long long reset;
+    size_t recovered;
+    /* bad input */
+    bool bad_ran, bad_db_ok;
+    int bad_n, bad_ok;
+    struct bad_row bad[BAD_MAX];
+    /* load */
+    int nph;
+    struct phase_figs ph[LOAD_PHASES];
+    long long conflicts, rejected_seen, errors, unexpected, abandoned, client_settled[ST_COUNT];
+    size_t accepted;
+    char first_bad[120];
+    /* shutdown, in ms from the stop broadcast */
+    double stop_at_ms, client_ms, server_ms, drain_ms;
+    int conns_at_stop;
+    /* jobs */
+    long long queued, done, skipped, raced, w_settled[ST_COUNT], w_recovered, after_stop;
+    int drained;
+    double job_p50, job_p99, job_max;
+    struct worker_row w[MICRO_MAX_WORKERS];
+    double hit_us, db_us;
+    /* the audit */
+    long long db_new[ST_COUNT], db_new_total, db_unfinished;
+    size_t accepted_final, accepted_missing;
+    size_t cached, stale;
+    struct ct_pool_stats pool;
+    long long created, rejected, settled[ST_COUNT], requests;
+    long long hits, misses, refused, invalidations, busy_waits;
+};
+
+struct micro {
+    struct ct_run *run;
+    struct config cfg;
+    struct service svc;
+    struct loadgen lg;
+    bool store_up, cache_up, chan_up, bcast_up;
+    int64_t *recover_ids;
+    struct snap snaps[LOAD_PHASES + 1];
+    struct micro_result r;
+};
+
+static double ms_since(int64_t t0)
+{
+    return (double)(ct_clock_ns() - t0) / 1e6;
+}
+
+static void take_snap(struct service *svc, struct snap *s)
+{
+    struct api *a = &svc->api;
+    *s = (struct snap){ .t = ct_clock_ns(), .hits = atomic_load(&svc->cache.hits),
+                        .misses = atomic_load(&svc->cache.misses),
+                        .hit_ns = atomic_load(&a->hit_ns), .hit_n = atomic_load(&a->hit_n),
+                        .db_ns = atomic_load(&a->db_ns), .db_n = atomic_load(&a->db_n) };
+}
+
+static double read_loadavg(void)
+{
+    double v = -1;
+    FILE *f = fopen("/proc/loadavg", "re");
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+/* ---- bringing the service up --------------------------------------------- */
+
+/* The database (and what an earlier, cancelled run left unfinished), the
+ * cache, the job channel and the stop broadcast. */
+static int parts_up(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    const struct config *cfg = &m->cfg;
+    int rc = store_open(&svc->store, m->run, cfg->db, cfg->pool, 1000);
+    m->store_up = true;
+    m->r.temp = svc->store.dir[0] != '\0';
+    if (rc)
+        return rc;
+    ct_say(m->run, "database: %s", svc->store.path);
+    struct db *db;
+    if ((rc = store_acquire(&svc->store, &db, ct_cancel_event(m->run))) != 0)
+        return rc;
+    rc = db_max_id(db, &m->r.before_id);
+    if (rc == 0)
+        rc = db_recover(db, &m->r.reset, &m->recover_ids, &m->r.recovered);
+    store_release(&svc->store, db);
+    if (rc)
+        return rc;
+    if (m->r.recovered)
+        ct_say(m->run, "recovered %zu unfinished orders from an earlier run (%lld mid-job)",
+               m->r.recovered, m->r.reset);
+    if ((rc = cache_init(&svc->cache)) != 0)
+        return rc;
+    m->cache_up = true;
+    rc = ct_chan_open(&svc->jobs_tx, &svc->jobs_rx, sizeof(struct job), cfg->queue, NULL);
+    m->chan_up = rc == 0;
+    if (rc == 0)
+        rc = ct_bcast_open(&svc->stop_tx, 1, 1);
+    m->bcast_up = m->chan_up && rc == 0;
+    return rc;
+}
+
+static int service_up(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    svc->run = m->run;
+    svc->work_ms = m->cfg.work_ms;
+    svc->fail_pct = m->cfg.fail_pct;
+    svc->queue_cap = m->cfg.queue;
+    svc->start_ns = ct_clock_ns();
+    int rc = parts_up(m);
+    if (rc == 0)
+        rc = api_start(svc, m->cfg.port, m->cfg.threads);
+    if (rc == 0) {
+        m->r.port = svc->api.port;
+        ct_say(m->run, "listening on http://127.0.0.1:%d (%d server threads)", m->r.port,
+               m->cfg.threads);
+    }
+    return rc;
+}
+
+/* Workers, then the jobs of recovered orders (which may outnumber the
+ * queue's slots: the workers make room). */
+static int workers_up(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    int rc = jobs_start(svc, m->cfg.workers);
+    if (rc)
+        return rc;
+    ct_say(m->run, "%d job workers started, queue of %ld", m->cfg.workers, m->cfg.queue);
+    for (size_t i = 0; i < m->r.recovered && rc == 0; i++)
+        rc = jobs_send(svc, &svc->jobs_tx, m->recover_ids[i], true, -1);
+    return rc == -ECANCELED ? 0 : rc;
+}
+
+/* ---- bad input -------------------------------------------------------------- */
+
+/* Send the bad requests around order `id` (made for them, still pending:
+ * the workers have not started), recording what each got. */
+static int send_bad(struct micro *m, long long id)
+{
+    char big[5000];
+    memset(big, ' ', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    char own[40], own_status[48];
+    snprintf(own, sizeof own, "/orders/%lld", id);
+    snprintf(own_status, sizeof own_status, "/orders/%lld/status", id);
+    const struct { const char *what, *method, *path, *body; long expect; } cases[] = {
+        { "malformed JSON", "POST", "/orders", "{\"user_id\": 1, \"product_id\": ", 400 },
+        { "a missing field", "POST", "/orders", "{\"user_id\":1,\"product_id\":2}", 422 },
+        { "quantity 0", "POST", "/orders", "{\"user_id\":1,\"product_id\":2,\"quantity\":0}",
+          422 },
+        { "not an object", "POST", "/orders", "[1, 2, 3]", 422 },
+        { "a 5 kB body", "POST", "/orders", big, 413 },
+        { "id not a number", "GET", "/orders/abc", NULL, 400 },
+        { "unknown id", "GET", "/orders/999999999", NULL, 404 },
+        { "unknown path", "GET", "/order", NULL, 404 },
+        { "DELETE an order", "DELETE", own, NULL, 405 },
+        { "unknown status", "POST", own_status, "\"shipped\"", 422 },
+        { "back to pending", "POST", own_status, "\"pending\"", 409 },
+        { "cancel: allowed", "POST", own_status, "{\"status\":\"failed\"}", 200 },
+        { "complete it now", "POST", own_status, "\"completed\"", 409 },
+        { "unknown id status", "POST", "/orders/999999999/status", "\"failed\"", 404 },
+    };
+    char resp[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !ct_stop_requested(m->run); i++) {
+        struct bad_row *b = &m->r.bad[m->r.bad_n++];
+        snprintf(b->what, sizeof b->what, "%s", cases[i].what);
+        b->expect = cases[i].expect;
+        micro_call(m->r.port, cases[i].method, cases[i].path, cases[i].body, &b->got, resp,
+                   sizeof resp);
+        m->r.bad_ok += b->got == b->expect;
+    }
+    return (int)(sizeof cases / sizeof cases[0]);
+}
+
+/* One good order, the bad requests, then a look at the database: the
+ * only change is that order, created and cancelled once. */
+static void bad_input(struct micro *m)
+{
+    struct micro_result *r = &m->r;
+    ct_section(m->run, "bad input: each must get its 4xx and change nothing");
+    long code;
+    char resp[256];
+    micro_call(r->port, "POST", "/orders", "{\"user_id\":1,\"product_id\":7,\"quantity\":2}",
+               &code, resp, sizeof resp);
+    char *at = strstr(resp, "\"id\":");
+    long long id = at ? strtoll(at + 5, NULL, 10) : 0;
+    if (code != 201 || id <= 0) {
+        ct_say(m->run, "POST /orders answered %ld: %s", code, resp);
+        return;
+    }
+    r->bad_ran = send_bad(m, id) == r->bad_n;
+    struct db *db;
+    struct order o = { 0 };
+    long long counts[ST_COUNT];
+    if (store_acquire(&m->svc.store, &db, ct_cancel_event(m->run)) != 0)
+        return;
+    int rc = db_count(db, r->before_id, counts);
+    if (rc == 0)
+        rc = db_get(db, id, &o);
+    store_release(&m->svc.store, db);
+    long long total = counts[0] + counts[1] + counts[2] + counts[3];
+    r->bad_db_ok = rc == 0 && total == 1 && o.status == ST_FAILED && o.version == 1;
+    ct_say(m->run, "%d bad requests: %d got the expected status; order %lld is %s, "
+           "version %lld", r->bad_n, r->bad_ok, id, micro_status_name[o.status],
+           (long long)o.version);
+}
+
+/* ---- load, or serving ----------------------------------------------------- */
+
+/* Wait out one phase, a progress line every 250 ms.  False on a stop. */
+static bool wait_phase(struct micro *m, int p)
+{
+    struct loadgen *lg = &m->lg;
+    struct service *svc = &m->svc;
+    int64_t t0 = ct_clock_ns(), last = t0;
+    long long done0 = atomic_load(&lg->completed), h0 = atomic_load(&svc->cache.hits);
+    long long miss0 = atomic_load(&svc->cache.misses);
+    for (;;) {
+        double left = m->cfg.load_ms - ms_since(t0);
+        if (left <= 0)
+            return true;
+        if (ct_wait_stop_ms(m->run, left < 250 ? left : 250))
+            return false;
+        if (ms_since(t0) > m->cfg.load_ms - 1)
+            return true;
+        long long done = atomic_load(&lg->completed), h = atomic_load(&svc->cache.hits);
+        long long miss = atomic_load(&svc->cache.misses);
+        double dt = (double)(ct_clock_ns() - last) / 1e9;
+        char hit[32] = "cache off";
+        if (m->cfg.cache_on[p])
+            snprintf(hit, sizeof hit, "%.0f%% cache hits",
+                     h + miss > h0 + miss0 ? 100.0 * (double)(h - h0) /
+                                                 (double)(h + miss - h0 - miss0) : 0.0);
+        ct_say(m->run, "%6.0f req/s, %s, %zu jobs queued", (double)(done - done0) / dt, hit,
+               ct_chan_len(svc->jobs_rx.chan));
+        last = ct_clock_ns();
+        done0 = done;
+        h0 = h;
+        miss0 = miss;
+    }
+}
+
+static void run_load(struct micro *m)
+{
+    struct config *cfg = &m->cfg;
+    struct loadgen *lg = &m->lg;
+    *lg = (struct loadgen){ .port = m->r.port, .clients = cfg->clients,
+                            .write_pct = cfg->write_pct, .rng = cfg->seed * 2 + 1,
+                            .grace_ms = 1000 };
+    atomic_store(&m->svc.cache.on, cfg->cache_on[0]);
+    ct_section(m->run, "load: %d clients, %d ms, cache %s", cfg->clients, cfg->load_ms,
+               cfg->cache_on[0] ? "on" : "off");
+    take_snap(&m->svc, &m->snaps[0]);
+    if (load_start(m->run, lg, &m->svc.stop_tx) != 0)
+        return;
+    ct_mark(m->run, CT_SLEEP);
+    for (int p = 0; p < cfg->phases; p++) {
+        if (p > 0) {
+            ct_section(m->run, "the same load, cache %s", cfg->cache_on[p] ? "on" : "off");
+            atomic_store(&m->svc.cache.on, cfg->cache_on[p]);
+            atomic_store(&lg->phase, p);
+        }
+        m->r.nph = p + 1;
+        bool full = wait_phase(m, p);
+        take_snap(&m->svc, &m->snaps[p + 1]);
+        if (!full)
+            break;
+    }
+}
+
+static void serve(struct micro *m)
+{
+    struct ct_run *run = m->run;
+    ct_section(run, "serving on 127.0.0.1:%d until Ctrl-C; try:", m->r.port);
+    ct_say(run, "S=127.0.0.1:%d", m->r.port);
+    ct_say(run, "curl $S/health");
+    ct_say(run, "B='{\"user_id\":1,\"product_id\":7,\"quantity\":2}'");
+    ct_say(run, "curl -d \"$B\" $S/orders");
+    ct_say(run, "curl $S/orders/1");
+    ct_say(run, "curl -d '\"failed\"' $S/orders/1/status");
+    ct_say(run, "curl $S/orders; curl $S/metrics");
+    ct_say(run, "wrk -t2 -c32 -d5s http://$S/orders/1");
+    ct_mark(run, CT_SLEEP);
+    while (!ct_wait_stop_ms(run, 1000))
+        ;
+}
+
+/* ---- stopping -------------------------------------------------------------- */
+
+/* The graceful stop: broadcast, the client finishes what it sent, the
+ * server stops accepting and then closes, the job channel is closed and
+ * the workers drain it.  After a cancel the same steps just go fast. */
+static void service_down(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    struct micro_result *r = &m->r;
+    struct ct_run *run = m->run;
+    int64_t t0 = ct_clock_ns();
+    r->stop_at_ms = ct_elapsed_ms(run);
+    if (m->bcast_up) {
+        ct_mark(run, CT_RUN);
+        ct_point(run, 'B');
+        ct_bcast_send(&svc->stop_tx, "s");
+        if (!ct_cancelled(run))
+            ct_say(run, "stop: broadcast to the client and %d workers", svc->nworkers);
+    }
+    load_join(&m->lg);
+    r->client_ms = ms_since(t0);
+    if (svc->api.d) {
+        api_quiesce(svc);
+        r->conns_at_stop = api_connections(svc);
+        for (int i = 0; i < 100 && api_connections(svc) > 0 && !ct_cancelled(run); i++)
+            ct_sleep_ms(run, 5 / ct_scale(run));
+        api_stop(svc);
+        ct_point(run, 'X');
+    }
+    r->server_ms = ms_since(t0);
+    if (m->chan_up)
+        ct_chan_drop_sender(&svc->jobs_tx);
+    ct_mark(run, CT_WAIT);
+    jobs_join(svc);
+    r->drain_ms = ms_since(t0);
+    ct_mark(run, CT_IDLE);
+    if (m->bcast_up)
+        ct_bcast_drop_sender(&svc->stop_tx);
+    if (!ct_cancelled(run) && svc->nworkers > 0)
+        ct_say(run, "server closed after %.1f ms, jobs drained after %.1f ms", r->server_ms,
+               r->drain_ms);
+}
+
+static void service_free(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    if (m->chan_up)
+        ct_chan_drop_receiver(&svc->jobs_rx);
+    if (m->cache_up)
+        cache_destroy(&svc->cache);
+    if (m->store_up) {
+        store_stats(&svc->store, &m->r.pool);
+        m->r.busy_waits = atomic_load(&svc->store.busy_waits);
+        m->r.removed = store_close(&svc->store);
+    }
+    for (int i = 0; i < svc->nworkers; i++)
+        free(svc->workers[i].lat_ms);
+    load_free(&m->lg);
+    free(m->recover_ids);
+}
+
+/* ---- the audit ------------------------------------------------------------- */
+
+/* Every order a client got a 201 for: in the database, settled. */
+static int audit_accepted(struct micro *m, struct db *db)
+{
+    struct micro_result *r = &m->r;
+    for (size_t i = 0; i < m->lg.nids; i++) {
+        struct order o;
+        int rc = db_get(db, m->lg.ids[i], &o);
+        if (rc == -ENOENT)
+            r->accepted_missing++;
+        else if (rc)
+            return rc;
+        else
+            r->accepted_final += o.status == ST_COMPLETED || o.status == ST_FAILED;
+    }
+    return 0;
+}
+
+/* Every valid cache entry against its row. */
+static int audit_cache(struct micro *m, struct db *db)
+{
+    struct order *v;
+    size_t n;
+    int rc = cache_snapshot(&m->svc.cache, &v, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct order o;
+        rc = db_get(db, v[i].id, &o);
+        m->r.stale += rc == 0 && (o.status != v[i].status || o.version != v[i].version);
+    }
+    m->r.cached = n;
+    free(v);
+    return rc;
+}
+
+static int audit(struct micro *m)
+{
+    struct micro_result *r = &m->r;
+    struct db *db;
+    long long all[ST_COUNT];
+    int rc = store_acquire(&m->svc.store, &db, ct_cancel_event(m->run));
+    if (rc)
+        return rc;
+    rc = db_count(db, r->before_id, r->db_new);
+    if (rc == 0)
+        rc = db_count(db, 0, all);
+    if (rc == 0)
+        rc = audit_accepted(m, db);
+    if (rc == 0)
+        rc = audit_cache(m, db);
+    store_release(&m->svc.store, db);
+    for (int s = 0; s < ST_COUNT; s++)
+        r->db_new_total += r->db_new[s];
+    r->db_unfinished = all[ST_PENDING] + all[ST_PROCESSING];
+    ct_say(m->run, "audit: %lld new orders, %lld completed, %lld failed, %lld unfinished",
+           r->db_new_total, r->db_new[ST_COMPLETED], r->db_new[ST_FAILED],
+           r->db_new[ST_PENDING] + r->db_new[ST_PROCESSING]);
+    return rc;
+}
+
+/* ---- figures ---------------------------------------------------------------- */
+
+static int by_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The p-th percentile (nearest rank) of sorted v[0..n-1], in ms. */
+static double pct_ms(const uint32_t *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t k = (size_t)(p / 100.0 * (double)n);
+    return (double)v[k < n ? k : n - 1] / 1000.0;
+}
+
+/* Latencies of phase p whose route is in `routes` (a bit per route),
+ * sorted, into v; their number. */
+static size_t pick(const struct loadgen *lg, int p, unsigned routes, uint32_t *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < lg->nlat; i++)
+        if (lg->lat[i].phase == p && (routes >> lg->lat[i].route & 1u))
+            v[n++] = lg->lat[i].us;
+    qsort(v, n, sizeof *v, by_u32);
+    return n;
+}
+
+static void phase_figures(struct micro *m, int p, uint32_t *v)
+{
+    const struct loadgen *lg = &m->lg;
+    struct phase_figs *f = &m->r.ph[p];
+    const struct snap *a = &m->snaps[p], *b = &m->snaps[p + 1];
+    f->cache_on = m->cfg.cache_on[p];
+    f->req = lg->phase_req[p];
+    f->ms = (double)(lg->phase_t1[p] - lg->phase_t0[p]) / 1e6;
+    f->rps = f->ms > 0 ? (double)f->req / (f->ms / 1e3) : 0;
+    size_t n = pick(lg, p, ~0u, v);
+    f->p50 = pct_ms(v, n, 50);
+    f->p99 = pct_ms(v, n, 99);
+    n = pick(lg, p, 1u << RT_GET, v);
+    f->get_p50 = pct_ms(v, n, 50);
+    f->get_p99 = pct_ms(v, n, 99);
+    n = pick(lg, p, 1u << RT_CREATE | 1u << RT_STATUS, v);
+    f->write_p99 = pct_ms(v, n, 99);
+    long long h = b->hits - a->hits, mi = b->misses - a->misses;
+    f->hit_rate = h + mi ? 100.0 * (double)h / (double)(h + mi) : 0;
+    f->hit_n = b->hit_n - a->hit_n;
+    f->db_n = b->db_n - a->db_n;
+    f->hit_us = f->hit_n ? (double)(b->hit_ns - a->hit_ns) / (double)f->hit_n / 1e3 : 0;
+    f->db_us = f->db_n ? (double)(b->db_ns - a->db_ns) / (double)f->db_n / 1e3 : 0;
+}
+
+static void job_figures(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    struct micro_result *r = &m->r;
+    size_t n = 0;
+    for (int i = 0; i < svc->nworkers; i++)
+        n += svc->workers[i].nlat;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    r->nworkers = svc->nworkers;
+    for (int i = 0; v && i < svc->nworkers; i++) {
+        const struct worker *w = &svc->workers[i];
+        struct worker_row *row = &r->w[i];
+        *row = (struct worker_row){ .done = w->done, .completed = w->settled[ST_COMPLETED],
+                                    .failed = w->settled[ST_FAILED], .skipped = w->skipped,
+                                    .after_stop = w->got_stop ? w->done - w->done_at_stop : 0 };
+        snprintf(row->name, sizeof row->name, "%s", w->thread.label);
+        r->after_stop += row->after_stop;
+        memcpy(v + k, w->lat_ms, w->nlat * sizeof *v);
+        k += w->nlat;
+        r->done += w->done;
+        r->skipped += w->skipped;
+        r->raced += w->raced;
+        r->w_recovered += w->recovered;
+        r->drained += w->drained;
+        for (int s = 0; s < ST_COUNT; s++)
+            r->w_settled[s] += w->settled[s];
+    }
+    qsort(v, k, sizeof *v, by_double);
+    r->job_p50 = k ? v[k / 2] : 0;
+    r->job_p99 = k ? v[(size_t)(0.99 * (double)k) < k ? (size_t)(0.99 * (double)k) : k - 1] : 0;
+    r->job_max = k ? v[k - 1] : 0;
+    free(v);
+}
+
+static void figures(struct micro *m)
+{
+    struct service *svc = &m->svc;
+    struct micro_result *r = &m->r;
+    const struct loadgen *lg = &m->lg;
+    uint32_t *v = malloc((lg->nlat ? lg->nlat : 1) * sizeof *v);
+    for (int p = 0; v && p < r->nph; p++)
+        phase_figures(m, p, v);
+    free(v);
+    job_figures(m);
+    r->accepted = lg->nids;
+    r->conflicts = lg->conflicts;
+    r->rejected_seen = lg->rejected;
+    r->errors = lg->errors;
+    r->unexpected = lg->unexpected;
+    r->abandoned = lg->abandoned;
+    memcpy(r->client_settled, lg->settled, sizeof r->client_settled);
+    snprintf(r->first_bad, sizeof r->first_bad, "%s", lg->first_bad);
+    r->queued = atomic_load(&svc->jobs_queued);
+    r->created = atomic_load(&svc->api.created);
+    r->rejected = atomic_load(&svc->api.rejected);
+    for (int s = 0; s < ST_COUNT; s++)
+        r->settled[s] = atomic_load(&svc->api.settled[s]);
+    for (int i = 0; i < RT_COUNT; i++)
+        r->requests += atomic_load(&svc->api.req[i]);
+    r->hits = atomic_load(&svc->cache.hits);
+    r->misses = atomic_load(&svc->cache.misses);
+    r->refused = atomic_load(&svc->cache.refused);
+    r->invalidations = atomic_load(&svc->cache.invalidations);
+    long long hn = atomic_load(&svc->api.hit_n), dn = atomic_load(&svc->api.db_n);
+    r->hit_us = hn ? (double)atomic_load(&svc->api.hit_ns) / (double)hn / 1e3 : 0;
+    r->db_us = dn ? (double)atomic_load(&svc->api.db_ns) / (double)dn / 1e3 : 0;
+}
+
+/* ---- the report ------------------------------------------------------------ */
+
+static void report_tables(struct ct_run *run, const struct micro_result *r)
+{
+    static const char *const bad_cols[] = { "request", "expected", "got", NULL };
+    static const char *const ph_cols[] = { "cache", "requests", "rps|req/s", "p50_ms|p50 ms",
+                                           "p99_ms|p99 ms", "get_p99_ms|GET p99",
+                                           "hits|hits %", NULL };
+    static const char *const w_cols[] = { "worker", "jobs", "completed", "failed", "skipped",
+                                          "after_stop|after stop", NULL };
+    if (r->bad_n) {
+        struct ct_table *t = ct_table_new(run, "bad_input", "bad input", bad_cols);
+        for (int i = 0; i < r->bad_n; i++)
+            ct_table_row(t, CT_TEXT(r->bad[i].what), CT_INT(r->bad[i].expect),
+                         CT_INT(r->bad[i].got));
+    }
+    if (r->nph) {
+        struct ct_table *t = ct_table_new(run, "load", "load, per phase", ph_cols);
+        for (int p = 0; p < r->nph; p++) {
+            const struct phase_figs *f = &r->ph[p];
+            ct_table_row(t, CT_TEXT(f->cache_on ? "on" : "off"), CT_INT(f->req),
+                         CT_NUM(f->rps, 0), CT_NUM(f->p50, 2), CT_NUM(f->p99, 2),
+                         CT_NUM(f->get_p99, 2), CT_NUM(f->hit_rate, 1));
+        }
+    }
+    struct ct_table *t = ct_table_new(run, "workers", "job workers", w_cols);
+    for (int i = 0; i < r->nworkers; i++) {
+        const struct worker_row *w = &r->w[i];
+        ct_table_row(t, CT_TEXT(w->name), CT_INT(w->done), CT_INT(w->completed),
+                     CT_INT(w->failed), CT_INT(w->skipped), CT_INT(w->after_stop));
+    }
+}
+
+static void report_results(struct ct_run *run, const struct micro_result *r)
+{
+    if (r->nph) {
+        const struct phase_figs *f = &r->ph[0];
+        ct_result_num(run, "rps", "requests per second (first phase)", f->rps, 0, NULL);
+        ct_result_num(run, "p50_ms", "latency p50", f->p50, 2, "ms");
+        ct_result_num(run, "p99_ms", "latency p99", f->p99, 2, "ms");
+        ct_result_num(run, "hit_rate", "cache hits among reads by id", f->hit_rate, 1, "%");
+    }
+    ct_result_num(run, "hit_us", "handler time of a GET, cache hit", r->hit_us, 1, "us");
+    ct_result_num(run, "db_us", "handler time of a GET from SQLite", r->db_us, 1, "us");
+    ct_result_int(run, "refused", "stale cache fills refused", r->refused, NULL);
+    ct_result_int(run, "requests", "requests the server answered", r->requests, NULL);
+    ct_result_int(run, "accepted", "orders accepted (201)", (long long)r->accepted, NULL);
+    ct_result_int(run, "conflicts", "status moves refused (409)", r->conflicts, NULL);
+    ct_result_int(run, "rejected", "creates refused, queue full (503)", r->rejected, NULL);
+    ct_result_int(run, "completed", "new orders completed", r->db_new[ST_COMPLETED], NULL);
+    ct_result_int(run, "failed", "new orders failed or cancelled", r->db_new[ST_FAILED], NULL);
+    ct_result_int(run, "unfinished", "orders left pending or processing", r->db_unfinished,
+                  NULL);
+    ct_result_int(run, "recovered", "orders recovered from an earlier run",
+                  (long long)r->recovered, NULL);
+    ct_result_int(run, "jobs", "jobs done", r->done, NULL);
+    ct_result_num(run, "job_p50_ms", "job latency p50, queued to settled", r->job_p50, 1, "ms");
+    ct_result_num(run, "job_p99_ms", "job latency p99", r->job_p99, 1, "ms");
+    ct_result_int(run, "after_stop", "jobs done after the stop", r->after_stop, NULL);
+    ct_result_num(run, "drain_ms", "stop to last worker out", r->drain_ms, 1, "ms");
+    ct_result_num(run, "loadavg", "load average at the start", r->loadavg, 2, NULL);
+}
+
+static void report_checks(struct ct_run *run, const struct micro_result *r)
+{
+    if (r->bad_ran) {
+        ct_check(run, r->bad_ok == r->bad_n, "bad input: %d of %d requests got the expected "
+                 "status", r->bad_ok, r->bad_n);
+        ct_check(run, r->bad_db_ok, "bad input changed nothing: one order made, cancelled once");
+    }
+    if (r->nph)
+        ct_check(run, r->errors == 0 && r->unexpected == 0,
+                 "every answer was one its route allows (%lld errors, %lld unexpected%s%s)",
+                 r->errors, r->unexpected, r->first_bad[0] ? ": " : "", r->first_bad);
+    ct_check(run, r->accepted_final == r->accepted,
+             "all %zu accepted orders are in the database and settled (%zu missing)",
+             r->accepted, r->accepted_missing);
+    ct_check(run, r->db_unfinished == 0, "no order in the database is left pending or "
+             "processing (%lld are)", r->db_unfinished);
+    long long done_c = r->w_settled[ST_COMPLETED] + r->settled[ST_COMPLETED];
+    long long done_f = r->w_settled[ST_FAILED] + r->settled[ST_FAILED] + r->rejected;
+    ct_check(run, r->db_new[ST_COMPLETED] == done_c && r->db_new[ST_FAILED] == done_f,
+             "each order settled once: %lld completed = %lld by workers + %lld by clients; "
+             "%lld failed = %lld + %lld + %lld refused", r->db_new[ST_COMPLETED],
+             r->w_settled[ST_COMPLETED], r->settled[ST_COMPLETED], r->db_new[ST_FAILED],
+             r->w_settled[ST_FAILED], r->settled[ST_FAILED], r->rejected);
+    ct_check(run, r->db_new_total == r->created + r->rejected,
+             "%lld rows added = %lld created (201) + %lld refused (503)", r->db_new_total,
+             r->created, r->rejected);
+    if (!r->serve && r->abandoned == 0)
+        ct_check(run, (long long)r->accepted + (r->bad_ran ? 1 : 0) == r->created,
+                 "the clients got every 201 the server sent (%lld)", r->created);
+    ct_check(run, r->stale == 0, "all %zu cached orders match the database (%zu stale)",
+             r->cached, r->stale);
+    ct_check(run, r->queued == r->done + r->skipped && r->drained == r->nworkers,
+             "every queued job was taken (%lld = %lld done + %lld skipped) and all %d workers "
+             "left an empty, closed channel", r->queued, r->done, r->skipped, r->nworkers);
+    ct_check(run, r->pool.in_use == 0 && r->pool.acquired == r->pool.released,
+             "every pool connection came back (%llu lent, %llu returned)",
+             (unsigned long long)r->pool.acquired, (unsigned long long)r->pool.released);
+    if (r->temp)
+        ct_check(run, r->removed, "the temporary database was removed");
+}
+
+static void takeaway_load(struct ct_run *run, const struct micro_result *r)
+{
+    const struct phase_figs *on = &r->ph[0];
+    ct_takeaway(run,
+                "%d clients on %d CPUs (load average %.1f at the start) got %.0f requests/s "
+                "with the cache %s, p50 %.2f ms and p99 %.2f ms; writes had p99 %.2f ms. "
+                "Reads by id found the cache %.0f%% of the time.",
+                r->clients, ct_cpus(), r->loadavg, on->rps, on->cache_on ? "on" : "off",
+                on->p50, on->p99, on->write_p99, on->hit_rate);
+    if (r->nph < 2 || !on->cache_on || r->ph[1].cache_on)
+        return;
+    const struct phase_figs *off = &r->ph[1];
+    double gain = off->rps > 0 ? on->rps / off->rps : 0;
+    ct_takeaway(run,
+                "In the handler, a cache hit took %.1f us and a read from SQLite through the "
+                "pool %.1f us. End to end, GET p50 was %.2f ms with the cache and %.2f ms "
+                "without, and throughput %.0f against %.0f requests/s (x%.2f). %s",
+                r->hit_us, r->db_us, on->get_p50, off->get_p50, on->rps, off->rps, gain,
+                gain > 1.1 ? "The cache's saving shows through the whole request."
+                : gain < 0.9 ? "The phase without it was faster: on a busy machine the "
+                               "spread between phases is wider than the saving; rerun "
+                               "with load-ms=3000 on a quieter machine for a steadier figure."
+                             : "The saving is small against the rest of a request here (the "
+                               "HTTP round trip, JSON, the client itself): the database read "
+                               "it removes is already fast on a local SQLite file.");
+}
+
+static void takeaway_rest(struct ct_run *run, const struct micro_result *r)
+{
+    ct_takeaway(run,
+                "%lld reads lost the race against an update (they fetched a row, an update "
+                "invalidated it, then they tried to cache it) and were refused by the version "
+                "check: a plain remove-on-update would have kept %s stale.",
+                r->refused, r->refused == 1 ? "that row" : "those rows");
+    ct_takeaway(run,
+                "The workers settled %lld orders, from queued to final p50 %.1f ms and p99 "
+                "%.1f ms (work-ms is %.0f). After the stop broadcast they settled %lld more: "
+                "the server had closed %.1f ms after the stop and dropped the last job "
+                "senders, and the channel was empty and closed %.1f ms after it.",
+                r->done, r->job_p50, r->job_p99, r->work_ms, r->after_stop, r->server_ms,
+                r->drain_ms);
+    ct_takeaway(run,
+                "The audit found every one of the %zu orders the clients were promised in the "
+                "database, settled once: %lld completed and %lld failed among the %lld new "
+                "rows. %lld status moves were refused with 409 where a worker or an earlier "
+                "move had settled the order first: the conditional UPDATE, not a lock held "
+                "across requests, decides who wins.",
+                r->accepted, r->db_new[ST_COMPLETED], r->db_new[ST_FAILED], r->db_new_total,
+                r->conflicts);
+}
+
+static void report(struct ct_run *run, struct micro_result *r, const struct config *cfg)
+{
+    r->clients = cfg->clients;
+    r->work_ms = cfg->work_ms;
+    report_tables(run, r);
+    report_results(run, r);
+    report_checks(run, r);
+    if (r->nph)
+        takeaway_load(run, r);
+    takeaway_rest(run, r);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static void read_config(struct ct_run *run, struct config *c)
+{
+    *c = (struct config){
+        .clients = (int)ct_param_int(run, "clients"),
+        .load_ms = (int)(ct_param_int(run, "load-ms") * ct_scale(run)),
+        .write_pct = (int)ct_param_int(run, "write-pct"),
+        .threads = (int)ct_param_int(run, "threads"),
+        .pool = (int)ct_param_int(run, "pool"),
+        .workers = (int)ct_param_int(run, "workers"),
+        .fail_pct = (int)ct_param_int(run, "fail-pct"),
+        .port = (int)ct_param_int(run, "port"),
+        .queue = (long)ct_param_int(run, "queue"),
+        .work_ms = (double)ct_param_int(run, "work-ms"),
+        .serve = ct_param_bool(run, "serve"),
+        .db = ct_param_text(run, "db"),
+        .seed = (uint64_t)ct_param_int(run, "seed"),
+    };
+    const char *cache = ct_param_choice(run, "cache");
+    c->cache_on[0] = strcmp(cache, "off") != 0;
+    c->cache_on[1] = false;
+    c->phases = strcmp(cache, "both") == 0 ? 2 : 1;
+}
+
+static void legends(struct ct_run *run)
+{
+    ct_legend(run, CT_RUN, "client: load, cache on; worker: an order; main: stopping");
+    ct_legend(run, CT_HOLD, "client: load, cache off");
+    ct_legend(run, CT_WAIT, "waiting: client for answers, worker for a job, main for them");
+    ct_legend(run, CT_SLEEP, "main: letting the load run");
+    ct_point_legend(run, 'B', "stop broadcast");
+    ct_point_legend(run, 'S', "stop received");
+    ct_point_legend(run, 'X', "server closed: no job sender left but main's, dropped");
+    ct_point_legend(run, 'E', "job channel closed and empty: worker exits");
+}
+
+static int micro_run(struct ct_run *run)
+{
+    struct micro *m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->run = run;
+    read_config(run, &m->cfg);
+    m->r.serve = m->cfg.serve;
+    m->r.loadavg = read_loadavg();
+    legends(run);
+    int rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+    if (rc == 0)
+        rc = service_up(m);
+    if (rc == 0 && !ct_stop_requested(run))
+        bad_input(m);
+    if (rc == 0)
+        rc = workers_up(m);
+    if (rc == 0 && !ct_stop_requested(run)) {
+        if (m->cfg.serve)
+            serve(m);
+        else
+            run_load(m);
+    }
+    m->r.ctrl_c = ct_stop_requested(run);
+    service_down(m);
+    if (rc == 0 && !ct_cancelled(run))
+        rc = audit(m);
+    if (rc == 0 && !ct_cancelled(run))
+        figures(m);
+    service_free(m);
+    if (rc == 0 && m->r.temp && m->r.removed && !ct_cancelled(run))
+        ct_say(run, "removed the temporary database");
+    if (rc == 0 && !ct_cancelled(run))
+        report(run, &m->r, &m->cfg);
+    curl_global_cleanup();
+    free(m);
+    return rc == -ECANCELED ? 0 : rc;
+}
+
+static const struct ct_param_spec micro_params[] = {
+    { "clients", CT_PARAM_INT, "32", 1, 512, NULL, "concurrent client connections" },
+    { "load-ms", CT_PARAM_INT, "800", 0, 600000, NULL, "ms of load in each phase" },
+    { "cache", CT_PARAM_CHOICE, "both", 0, 0, "both,on,off",
+      "both: a phase with the cache, then one without" },
+    { "write-pct", CT_PARAM_INT, "20", 0, 100, NULL,
+      "% of requests that write: 2/3 creates, 1/3 status moves" },
+    { "threads", CT_PARAM_INT, "4", 1, 64, NULL, "server threads" },
+    { "pool", CT_PARAM_INT, "8", 1, 64, NULL, "SQLite connections in the pool" },
+    { "workers", CT_PARAM_INT, "4", 1, MICRO_MAX_WORKERS, NULL, "job workers" },
+    { "work-ms", CT_PARAM_INT, "1", 0, 10000, NULL, "ms a worker spends on one order" },
+    { "fail-pct", CT_PARAM_INT, "10", 0, 100, NULL, "% of orders whose processing fails" },
+    { "queue", CT_PARAM_INT, "1000", 1, 1000000, NULL, "job channel capacity" },
+    { "port", CT_PARAM_INT, "0", 0, 65535, NULL, "port on 127.0.0.1; 0: any free one" },
+    { "db", CT_PARAM_TEXT, "temp", 0, 0, NULL,
+      "database file (kept); temp: a new one, removed at the end" },
+    { "serve", CT_PARAM_BOOL, "false", 0, 0, NULL,
+      "no load: serve until Ctrl-C, for curl and wrk" },
+    { "seed", CT_PARAM_INT, "1", 0, 1000000000, NULL, "seed of the clients' request mix" },
+    CT_PARAMS_END,
+};
+
+const struct ct_demo ct_demo_microservice = {
+    .name = "microservice",
+    .chapter = 10,
+    .title = "An orders service under load",
+    .summary = "HTTP API, SQLite pool, rwlock cache and job workers, driven by 32 clients",
+    .intro = "An orders service on 127.0.0.1: an HTTP API over SQLite through a connection "
+             "pool, a cache behind a reader-writer lock, and a job channel drained by "
+             "workers that settle each order. The demo sends it bad requests, then load "
+             "with the cache on and off, then stops it gracefully and checks every order "
+             "against the database. Ctrl-C stops it the same way.",
+    .params = micro_params,
+    .smoke = "clients=4 load-ms=150 threads=2 pool=4 workers=2",
+    .flags = CT_DEMO_GRACEFUL,
+    .run = micro_run,
+};

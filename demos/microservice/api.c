@@ -225,7 +225,7 @@ static unsigned create_order(struct call *k)
 {
     struct service *svc = k->svc;
     json_error_t err;
-    json_t *j = json_loadb(k->rq->body, k->rq->len, 0, &err);
+    json_t *j = json_loadb(k->rq->body, k->rq->len, JSON_DECODE_ANY, &err);
     if (!j) {
         k->res = reply_error(k->c, MHD_HTTP_BAD_REQUEST, "malformed JSON: %s", err.text);
         return MHD_HTTP_BAD_REQUEST;
@@ -506,13 +506,13 @@ int api_start(struct service *svc, int port, int threads)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     api->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_log, api,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                               MHD_OPTION_CONNECTION_LIMIT, 1000u,
                               MHD_OPTION_CONNECTION_TIMEOUT, 10u,
                               MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_log, api,
                               MHD_OPTION_END);
     if (!api->d) {
         ct_say(svc->run, "cannot listen on 127.0.0.1:%d", port);

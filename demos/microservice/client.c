@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "service.h"
@@ -267,6 +268,14 @@ static void slots_close(struct loadgen *lg, CURLM *m, struct slot *slots)
     }
 }
 
+/* CPU time this thread has used, in ns. */
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
+}
+
 /* Has main moved the phase on, or broadcast the stop?  Marks both. */
 static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
 {
@@ -274,11 +283,14 @@ static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
     int p = atomic_load(&lg->phase);
     int64_t now = ct_clock_ns();
     if (p != *phase && p < LOAD_PHASES) {
+        int64_t cpu = thread_cpu_ns();
         lg->phase_t1[*phase] = now;
+        lg->phase_cpu1[*phase] = cpu;
         *phase = p;
         lg->phase_t0[p] = now;
+        lg->phase_cpu0[p] = cpu;
         lg->phases_run = p + 1;
-        ct_mark(run, CT_HOLD);
+        ct_mark(run, lg->cache_off[p] ? CT_HOLD : CT_RUN);
     }
     char msg;
     int rc = ct_bcast_try_recv(&lg->stop, &msg, NULL);
@@ -286,6 +298,7 @@ static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
         *stopping = lg->got_stop = true;
         lg->stop_ns = now;
         lg->phase_t1[*phase] = now;
+        lg->phase_cpu1[*phase] = thread_cpu_ns();
         ct_point(run, 'S');
         ct_mark(run, CT_WAIT);
     }
@@ -299,8 +312,9 @@ static void drive(struct loadgen *lg, CURLM *m, struct slot *slots)
     int phase = 0, busy = 0, running;
     bool stopping = false;
     lg->phase_t0[0] = ct_clock_ns();
+    lg->phase_cpu0[0] = thread_cpu_ns();
     lg->phases_run = 1;
-    ct_mark(run, CT_RUN);
+    ct_mark(run, lg->cache_off[0] ? CT_HOLD : CT_RUN);
     for (int i = 0; i < lg->clients; i++)
         busy += start(lg, m, &slots[i], 0) == 0;
     while (!ct_cancelled(run)) {
@@ -320,8 +334,10 @@ static void drive(struct loadgen *lg, CURLM *m, struct slot *slots)
         }
         curl_multi_poll(m, NULL, 0, 10, NULL);
     }
-    if (!lg->got_stop)
+    if (!lg->got_stop) {
         lg->phase_t1[phase] = ct_clock_ns();
+        lg->phase_cpu1[phase] = thread_cpu_ns();
+    }
 }
 
 static void *load_main(void *arg)

@@ -216,17 +216,18 @@ struct sample {
     uint8_t phase;
 };
 
-#define LOAD_PHASES 2
+#define LOAD_PHASES 8
 
 struct loadgen {
     struct ct_run *run;
     int port, clients, write_pct;
     uint64_t rng;
     double grace_ms;            /* after the stop, how long in-flight requests get */
+    bool cache_off[LOAD_PHASES];    /* for its timeline lane only */
     struct ct_thread thread;
     struct ct_bcast_sub stop;
     bool up;
-    atomic_int phase;           /* main moves it on: 0, 1 */
+    atomic_int phase;           /* main moves it on: 0, 1, ... */
     atomic_llong completed;     /* answers so far, for live progress */
     /* results, read after the join */
     int rc;
@@ -238,6 +239,7 @@ struct loadgen {
     long long settled[ST_COUNT];
     long long phase_req[LOAD_PHASES];
     int64_t phase_t0[LOAD_PHASES], phase_t1[LOAD_PHASES];
+    int64_t phase_cpu0[LOAD_PHASES], phase_cpu1[LOAD_PHASES];  /* its own CPU time */
     int phases_run;
     bool got_stop;
     int64_t stop_ns, exit_ns;

@@ -300,8 +300,8 @@ static void bad_input(struct micro *m)
 
 /* ---- load, or serving ----------------------------------------------------- */
 
-/* The phase just over, in one line. */
-static void say_phase(struct micro *m, int p)
+/* The phase just over (or cut short by a stop), in one line. */
+static void say_phase(struct micro *m, int p, bool cut)
 {
     const struct snap *a = &m->snaps[p], *b = &m->snaps[p + 1];
     double sec = (double)(b->t - a->t) / 1e9;
@@ -310,7 +310,8 @@ static void say_phase(struct micro *m, int p)
     if (m->cfg.cache_on[p])
         snprintf(hits, sizeof hits, ", %.0f%% cache hits", n ? 100.0 * (double)h / (double)n : 0);
     ct_say(m->run, "%s, cache %s: %.0f req/s%s, %zu jobs queued",
-           m->cfg.warm[p] ? "warm-up" : "phase", m->cfg.cache_on[p] ? "on" : "off",
+           cut ? "cut short" : m->cfg.warm[p] ? "warm-up" : "phase",
+           m->cfg.cache_on[p] ? "on" : "off",
            sec > 0 ? (double)(b->done - a->done) / sec : 0, hits,
            ct_chan_len(m->svc.jobs_rx.chan));
 }
@@ -340,7 +341,7 @@ static void run_load(struct micro *m)
         bool stop = ct_wait_stop_ms(m->run, cfg->phase_ms[p]);
         take_snap(m, &m->snaps[p + 1]);
         if (!ct_cancelled(m->run))
-            say_phase(m, p);
+            say_phase(m, p, stop);
         if (stop)
             break;
     }
@@ -597,7 +598,8 @@ static void job_figures(struct micro *m)
                                     .after_stop = w->got_stop ? w->done - w->done_at_stop : 0 };
         snprintf(row->name, sizeof row->name, "%s", w->thread.label);
         r->after_stop += row->after_stop;
-        memcpy(v + k, w->lat_ms, w->nlat * sizeof *v);
+        if (w->nlat)
+            memcpy(v + k, w->lat_ms, w->nlat * sizeof *v);
         k += w->nlat;
         r->done += w->done;
         r->skipped += w->skipped;

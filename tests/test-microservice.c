@@ -49,6 +49,21 @@ static double now_ms(void)
 
 /* ---- the database, read by the test ------------------------------------ */
 
+/* A database file in a scratch directory, and the db= parameter for it. */
+struct dbfile {
+    char *dir;
+    char path[512];
+    char arg[600];
+};
+
+static void dbfile_new(struct dbfile *f)
+{
+    f->dir = ct_tmpdir();
+    assert_non_null(f->dir);
+    snprintf(f->path, sizeof f->path, "%s/orders.db", f->dir);
+    snprintf(f->arg, sizeof f->arg, "db=%s", f->path);
+}
+
 struct db_counts {
     long long total, pending, processing, completed, failed;
 };
@@ -296,16 +311,13 @@ static void check_bad_input(json_t *j)
 static void test_counts_against_database(void **state)
 {
     (void)state;
-    char *dir = ct_tmpdir();
-    assert_non_null(dir);
-    char path[512], arg[600];
-    snprintf(path, sizeof path, "%s/orders.db", dir);
-    snprintf(arg, sizeof arg, "db=%s", path);
+    struct dbfile f;
+    dbfile_new(&f);
     const char *args[16];
     int n = 0;
     for (const char *const *a = SMALL; *a; a++)
         args[n++] = *a;
-    args[n++] = arg;
+    args[n++] = f.arg;
     args[n] = NULL;
     struct resources r;
     res_begin(&r);
@@ -316,7 +328,7 @@ static void test_counts_against_database(void **state)
     assert_int_equal(code, 0);
     dj_assert_checks(j);
     check_bad_input(j);
-    struct db_counts c = db_counts(path);
+    struct db_counts c = db_counts(f.path);
     long long accepted = dj_int(j, "accepted"), rejected = dj_int(j, "rejected");
     assert_true(accepted > 0);
     /* the bad-input phase adds one order of its own, cancelled */
@@ -327,7 +339,7 @@ static void test_counts_against_database(void **state)
     assert_int_equal(dj_int(j, "unfinished"), 0);
     assert_int_equal(dj_int(j, "recovered"), 0);
     json_decref(j);
-    ct_tmpdir_remove(dir);
+    ct_tmpdir_remove(f.dir);
 }
 
 /* The default database: a temporary directory, gone afterwards, with
@@ -454,19 +466,16 @@ static void status_moves(int port, long long a, long long b_id)
 static void test_bad_input_from_outside(void **state)
 {
     (void)state;
-    char *dir = ct_tmpdir();
-    assert_non_null(dir);
-    char path[512], arg[600];
-    snprintf(path, sizeof path, "%s/orders.db", dir);
-    snprintf(arg, sizeof arg, "db=%s", path);
+    struct dbfile f;
+    dbfile_new(&f);
     /* one worker, slow: order a stays `processing` while the test works */
-    const char *args[] = { "serve=true", "workers=1", "work-ms=3000", "threads=2", arg, NULL };
+    const char *args[] = { "serve=true", "workers=1", "work-ms=3000", "threads=2", f.arg, NULL };
     struct live *l = malloc(sizeof *l);
     assert_non_null(l);
     live_start(l, args, NULL);
     int port = live_port(l);
     live_wait_for(l, "job workers started");
-    long long before = db_counts(path).total;   /* the demo's own bad-input order */
+    long long before = db_counts(f.path).total;   /* the demo's own bad-input order */
     bad_requests(port);
     long long a = create(port);
     wait_status(port, a, "processing");
@@ -477,19 +486,19 @@ static void test_bad_input_from_outside(void **state)
     int st = live_finish(l);
     if (st != 0)
         fail_msg("exit %d after one Ctrl-C:\n%s", st, l->out);
-    struct db_counts c = db_counts(path);
+    struct db_counts c = db_counts(f.path);
     assert_int_equal(c.total, before + 2);
     assert_int_equal(c.pending + c.processing, 0);
     char s[32];
     long long v;
-    db_order(path, a, s, sizeof s, &v);
+    db_order(f.path, a, s, sizeof s, &v);
     assert_string_equal(s, "completed");
     assert_int_equal(v, 2);             /* processing, then completed: no more */
-    db_order(path, b, s, sizeof s, &v);
+    db_order(f.path, b, s, sizeof s, &v);
     assert_string_equal(s, "failed");
     assert_int_equal(v, 1);
     free(l);
-    ct_tmpdir_remove(dir);
+    ct_tmpdir_remove(f.dir);
 }
 
 /* ---- Ctrl-C -------------------------------------------------------------------- */
@@ -501,12 +510,9 @@ static void test_sigint_during_load(void **state)
     (void)state;
     static const double at_ms[] = { 250, 500 };
     for (size_t k = 0; k < sizeof at_ms / sizeof at_ms[0]; k++) {
-        char *dir = ct_tmpdir();
-        assert_non_null(dir);
-        char path[512], arg[600];
-        snprintf(path, sizeof path, "%s/orders.db", dir);
-        snprintf(arg, sizeof arg, "db=%s", path);
-        const char *params[] = { "load-ms=2000", "threads=2", "workers=2", arg, NULL };
+        struct dbfile f;
+        dbfile_new(&f);
+        const char *params[] = { "load-ms=2000", "threads=2", "workers=2", f.arg, NULL };
         struct ct_proc p;
         res_run_demo(&p, "microservice", params, NULL, at_ms[k]);
         if (p.status != 0)
@@ -514,12 +520,12 @@ static void test_sigint_during_load(void **state)
         json_t *j = ct_json_parse(p.out);
         assert_non_null(j);
         dj_assert_checks(j);
-        struct db_counts c = db_counts(path);
+        struct db_counts c = db_counts(f.path);
         assert_int_equal(c.pending + c.processing, 0);
         assert_int_equal(c.total, dj_int(j, "accepted") + 1 + dj_int(j, "rejected"));
         json_decref(j);
         ct_proc_free(&p);
-        ct_tmpdir_remove(dir);
+        ct_tmpdir_remove(f.dir);
     }
 }
 
@@ -596,12 +602,9 @@ static int creator_run(struct creator *c, double ms, bool more)
 static void test_cancel_then_recover(void **state)
 {
     (void)state;
-    char *dir = ct_tmpdir();
-    assert_non_null(dir);
-    char path[512], arg[600];
-    snprintf(path, sizeof path, "%s/orders.db", dir);
-    snprintf(arg, sizeof arg, "db=%s", path);
-    const char *args[] = { "serve=true", "workers=1", "work-ms=100", "threads=2", arg, NULL };
+    struct dbfile f;
+    dbfile_new(&f);
+    const char *args[] = { "serve=true", "workers=1", "work-ms=100", "threads=2", f.arg, NULL };
     struct live *l = malloc(sizeof *l);
     struct creator *c = calloc(1, sizeof *c);
     assert_true(l && c);
@@ -624,12 +627,12 @@ static void test_cancel_then_recover(void **state)
     int st = live_finish(l);
     if (st != 130)
         fail_msg("exit %d after two Ctrl-Cs:\n%s", st, l->out);
-    struct db_counts before = db_counts(path);
+    struct db_counts before = db_counts(f.path);
     /* one worker at 100 ms an order cannot have kept up with 40 */
     assert_true(before.pending + before.processing > 0);
 
     const char *again[] = { "clients=2", "load-ms=40", "threads=2", "workers=4", "work-ms=0",
-                            arg, NULL };
+                            f.arg, NULL };
     struct ct_proc p;
     res_run_demo(&p, "microservice", again, NULL, 0);
     assert_int_equal(p.status, 0);
@@ -639,12 +642,12 @@ static void test_cancel_then_recover(void **state)
     assert_int_equal(dj_int(j, "recovered"), before.pending + before.processing);
     json_decref(j);
     ct_proc_free(&p);
-    struct db_counts after = db_counts(path);
+    struct db_counts after = db_counts(f.path);
     assert_int_equal(after.pending + after.processing, 0);
     for (size_t i = 0; i < c->n; i++) {
         char s[32];
         long long v;
-        db_order(path, c->ids[i], s, sizeof s, &v);
+        db_order(f.path, c->ids[i], s, sizeof s, &v);
         if (strcmp(s, "completed") != 0 && strcmp(s, "failed") != 0)
             fail_msg("accepted order %lld is '%s' after the restart", c->ids[i], s);
     }
@@ -657,7 +660,7 @@ static void test_cancel_then_recover(void **state)
     free(c->ids);
     free(c);
     free(l);
-    ct_tmpdir_remove(dir);
+    ct_tmpdir_remove(f.dir);
 }
 
 /* ---- a port already taken -------------------------------------------------- */

@@ -81,6 +81,7 @@ struct micro_result {
     size_t recovered;
     /* bad input */
     bool bad_ran, bad_db_ok;
+    int bad_created;            /* the one good order it made (201) */
     int bad_n, bad_ok;
     struct bad_row bad[BAD_MAX];
     /* load */
@@ -277,6 +278,7 @@ static void bad_input(struct micro *m)
                &code, resp, sizeof resp);
     char *at = strstr(resp, "\"id\":");
     long long id = at ? strtoll(at + 5, NULL, 10) : 0;
+    r->bad_created = code == 201;
     if (code != 201 || id <= 0) {
         ct_say(m->run, "POST /orders answered %ld: %s", code, resp);
         return;
@@ -391,7 +393,6 @@ static void service_down(struct micro *m)
         for (int i = 0; i < 100 && api_connections(svc) > 0 && !ct_cancelled(run); i++)
             ct_sleep_ms(run, 5 / ct_scale(run));
         api_stop(svc);
-        ct_point(run, 'X');
     }
     r->server_ms = ms_since(t0);
     if (m->chan_up)
@@ -554,7 +555,9 @@ static void pool_figures(struct micro *m, unsigned phases, uint32_t *v, struct p
     f->get_p99 = pct_ms(v, n, 99);
     n = pick(lg, phases, 1u << RT_CREATE | 1u << RT_STATUS, v);
     f->write_p99 = pct_ms(v, n, 99);
-    f->hit_rate = h + mi ? 100.0 * (double)h / (double)(h + mi) : 0;
+    /* with the cache off nothing is looked up: a hit or two counted there
+     * came in before the client saw the switch */
+    f->hit_rate = f->cache_on && h + mi ? 100.0 * (double)h / (double)(h + mi) : 0;
     f->srv_us = f->req ? (cpu_ns - client_ns) / (double)f->req / 1e3 : 0;
     f->client_pct = f->ms > 0 ? client_ns / 1e6 / f->ms * 100 : 0;
     f->hit_us = hit_n ? (double)hit_ns / (double)hit_n / 1e3 : 0;
@@ -573,6 +576,8 @@ static void load_figures(struct micro *m)
         if (!m->cfg.warm[p])
             *(m->cfg.cache_on[p] ? &on : &off) |= 1u << p;
     }
+    if (!on && !off)            /* stopped during the warm-up: it is all there is */
+        *(m->cfg.cache_on[0] ? &on : &off) = 1u;
     if (off)
         pool_figures(m, off, v, &r->mode[0]);
     if (on)
@@ -749,9 +754,10 @@ static void report_checks(struct ct_run *run, const struct micro_result *r)
         ct_check(run, r->errors == 0 && r->unexpected == 0,
                  "every answer was one its route allows (%lld errors, %lld unexpected%s%s)",
                  r->errors, r->unexpected, r->first_bad[0] ? ": " : "", r->first_bad);
-    ct_check(run, r->accepted_final == r->accepted,
-             "all %zu accepted orders are in the database and settled (%zu missing)",
-             r->accepted, r->accepted_missing);
+    if (!r->serve && r->accepted > 0)
+        ct_check(run, r->accepted_final == r->accepted,
+                 "all %zu accepted orders are in the database and settled (%zu missing)",
+                 r->accepted, r->accepted_missing);
     ct_check(run, r->db_unfinished == 0, "no order in the database is left pending or "
              "processing (%lld are)", r->db_unfinished);
     long long done_c = r->w_settled[ST_COMPLETED] + r->settled[ST_COMPLETED];
@@ -765,10 +771,11 @@ static void report_checks(struct ct_run *run, const struct micro_result *r)
              "%lld rows added = %lld created (201) + %lld refused (503)", r->db_new_total,
              r->created, r->rejected);
     if (!r->serve && r->abandoned == 0)
-        ct_check(run, (long long)r->accepted + (r->bad_ran ? 1 : 0) == r->created,
+        ct_check(run, (long long)r->accepted + r->bad_created == r->created,
                  "the clients got every 201 the server sent (%lld)", r->created);
-    ct_check(run, r->stale == 0, "all %zu cached orders match the database (%zu stale)",
-             r->cached, r->stale);
+    if (r->cached > 0)
+        ct_check(run, r->stale == 0, "all %zu cached orders match the database (%zu stale)",
+                 r->cached, r->stale);
     ct_check(run, r->queued == r->done + r->skipped && r->drained == r->nworkers,
              "every queued job was taken (%lld = %lld done + %lld skipped) and all %d workers "
              "left an empty, closed channel", r->queued, r->done, r->skipped, r->nworkers);
@@ -808,28 +815,49 @@ static void takeaway_load(struct ct_run *run, const struct micro_result *r)
                                "not the database read the cache removes, set the pace here.");
 }
 
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static void takeaway_rest(struct ct_run *run, const struct micro_result *r)
 {
+    if (r->refused)
+        ct_takeaway(run,
+                    "%lld read%s lost the race against an update: fetched a row, saw an "
+                    "update invalidate it, then tried to cache the old row. The version check "
+                    "refused %s; a plain remove-on-update would have served a stale order "
+                    "until its next change.",
+                    r->refused, plural(r->refused), r->refused == 1 ? "it" : "them");
+    else
+        ct_takeaway(run,
+                    "No read lost the race against an update in this run (fetch a row, an "
+                    "update invalidates it, cache the old row); more clients or a higher "
+                    "write-pct make it likelier, and the version check then refuses the "
+                    "stale fill.");
     ct_takeaway(run,
-                "%lld reads lost the race against an update (they fetched a row, an update "
-                "invalidated it, then they tried to cache it) and were refused by the version "
-                "check: a plain remove-on-update would have kept %s stale.",
-                r->refused, r->refused == 1 ? "that row" : "those rows");
-    ct_takeaway(run,
-                "The workers settled %lld orders, from queued to final p50 %.1f ms and p99 "
+                "The workers settled %lld order%s, from queued to final p50 %.1f ms and p99 "
                 "%.1f ms (work-ms is %.0f). After the stop broadcast they settled %lld more: "
-                "the server had closed %.1f ms after the stop and dropped the last job "
-                "senders, and the channel was empty and closed %.1f ms after it.",
-                r->done, r->job_p50, r->job_p99, r->work_ms, r->after_stop, r->server_ms,
-                r->drain_ms);
-    ct_takeaway(run,
-                "The audit found every one of the %zu orders the clients were promised in the "
-                "database, settled once: %lld completed and %lld failed among the %lld new "
-                "rows. %lld status moves were refused with 409 where a worker or an earlier "
-                "move had settled the order first: the conditional UPDATE, not a lock held "
-                "across requests, decides who wins.",
-                r->accepted, r->db_new[ST_COMPLETED], r->db_new[ST_FAILED], r->db_new_total,
-                r->conflicts);
+                "the server had closed %.1f ms after the stop, dropping the last job senders "
+                "but main's, and the channel was closed and empty %.1f ms after it.",
+                r->done, plural(r->done), r->job_p50, r->job_p99, r->work_ms, r->after_stop,
+                r->server_ms, r->drain_ms);
+    if (r->serve)
+        ct_takeaway(run,
+                    "While serving, the server answered %lld requests and created %lld "
+                    "order%s; the audit found every new order settled once: %lld completed, "
+                    "%lld failed.",
+                    r->requests, r->created, plural(r->created), r->db_new[ST_COMPLETED],
+                    r->db_new[ST_FAILED]);
+    else
+        ct_takeaway(run,
+                    "The audit found all %zu orders the clients were promised in the "
+                    "database, each settled once: %lld completed and %lld failed among the "
+                    "%lld new rows. %lld status change%s got 409 because a worker or an "
+                    "earlier change had settled the order first: the conditional UPDATE, not "
+                    "a lock held across requests, decides who wins.",
+                    r->accepted, r->db_new[ST_COMPLETED], r->db_new[ST_FAILED],
+                    r->db_new_total, r->conflicts, plural(r->conflicts));
 }
 
 static void report(struct ct_run *run, struct micro_result *r, const struct config *cfg)
@@ -886,7 +914,6 @@ static void legends(struct ct_run *run)
     ct_legend(run, CT_SLEEP, "main: letting the load run");
     ct_point_legend(run, 'B', "stop broadcast");
     ct_point_legend(run, 'S', "stop received");
-    ct_point_legend(run, 'X', "server closed: no job sender left but main's, dropped");
     ct_point_legend(run, 'E', "job channel closed and empty: worker exits");
 }
 

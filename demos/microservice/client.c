@@ -158,10 +158,12 @@ static int start(struct loadgen *lg, CURLM *m, struct slot *s, int phase)
     return 0;
 }
 
-static void note_bad(struct loadgen *lg, const char *fmt, const char *a, long b)
+/* Keep the first unexpected answer, for the report. */
+static void note_bad(struct loadgen *lg, const struct slot *s, const char *what, long n)
 {
     if (!lg->first_bad[0])
-        snprintf(lg->first_bad, sizeof lg->first_bad, fmt, a, b);
+        snprintf(lg->first_bad, sizeof lg->first_bad, "%s: %s %ld", micro_route_name[s->route],
+                 what, n);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -186,7 +188,7 @@ static void accept_order(struct loadgen *lg, const struct slot *s)
                                     sizeof *lg->ids) == 0)
         lg->ids[lg->nids++] = json_integer_value(id);
     else
-        note_bad(lg, "%s: a 201 without an id%ld", micro_route_name[s->route], 0);
+        note_bad(lg, s, "a 201 without an id, body bytes", (long)s->b.len);
     json_decref(j);
 }
 
@@ -199,7 +201,7 @@ static void record(struct loadgen *lg, struct slot *s, CURLcode cc)
     atomic_fetch_add_explicit(&lg->completed, 1, memory_order_relaxed);
     if (cc != CURLE_OK) {
         lg->errors++;
-        note_bad(lg, "%s: no answer (curl error %ld)", micro_route_name[s->route], (long)cc);
+        note_bad(lg, s, "no answer, curl error", (long)cc);
         return;
     }
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
@@ -218,7 +220,7 @@ static void record(struct loadgen *lg, struct slot *s, CURLcode cc)
         lg->conflicts++;
     else if (code != 200 || s->route == RT_CREATE || s->route == RT_STATUS) {
         lg->unexpected++;
-        note_bad(lg, "%s answered %ld", micro_route_name[s->route], code);
+        note_bad(lg, s, "answered", code);
     }
 }
 

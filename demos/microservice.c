@@ -82,6 +82,7 @@ struct micro_result {
     /* bad input */
     bool bad_ran, bad_db_ok;
     int bad_created;            /* the one good order it made (201) */
+    long long bad_settled[ST_COUNT];    /* status changes it made (200) */
     int bad_n, bad_ok;
     struct bad_row bad[BAD_MAX];
     /* load */
@@ -91,12 +92,11 @@ struct micro_result {
     size_t accepted;
     char first_bad[120];
     /* shutdown, in ms from the stop broadcast */
-    double stop_at_ms, client_ms, server_ms, drain_ms;
-    int conns_at_stop;
+    double client_ms, server_ms, drain_ms;
     /* jobs */
     long long queued, done, skipped, raced, w_settled[ST_COUNT], w_recovered, after_stop;
     int drained;
-    double job_p50, job_p99, job_max;
+    double job_p50, job_p99;
     struct worker_row w[MICRO_MAX_WORKERS];
     double hit_us, db_us;
     /* the audit */
@@ -105,7 +105,7 @@ struct micro_result {
     size_t cached, stale;
     struct ct_pool_stats pool;
     long long created, rejected, settled[ST_COUNT], requests;
-    long long hits, misses, refused, invalidations, busy_waits;
+    long long refused, invalidations, busy_waits;
 };
 
 struct micro {
@@ -237,22 +237,23 @@ static int send_bad(struct micro *m, long long id)
     char own[40], own_status[48];
     snprintf(own, sizeof own, "/orders/%lld", id);
     snprintf(own_status, sizeof own_status, "/orders/%lld/status", id);
-    const struct { const char *what, *method, *path, *body; long expect; } cases[] = {
-        { "malformed JSON", "POST", "/orders", "{\"user_id\": 1, \"product_id\": ", 400 },
-        { "a missing field", "POST", "/orders", "{\"user_id\":1,\"product_id\":2}", 422 },
+    /* `to`: what the request would settle the order as, if it got 200 */
+    const struct { const char *what, *method, *path, *body; long expect; int to; } cases[] = {
+        { "malformed JSON", "POST", "/orders", "{\"user_id\": 1, \"product_id\": ", 400, -1 },
+        { "a missing field", "POST", "/orders", "{\"user_id\":1,\"product_id\":2}", 422, -1 },
         { "quantity 0", "POST", "/orders", "{\"user_id\":1,\"product_id\":2,\"quantity\":0}",
-          422 },
-        { "not an object", "POST", "/orders", "[1, 2, 3]", 422 },
-        { "a 5 kB body", "POST", "/orders", big, 413 },
-        { "id not a number", "GET", "/orders/abc", NULL, 400 },
-        { "unknown id", "GET", "/orders/999999999", NULL, 404 },
-        { "unknown path", "GET", "/order", NULL, 404 },
-        { "DELETE an order", "DELETE", own, NULL, 405 },
-        { "unknown status", "POST", own_status, "\"shipped\"", 422 },
-        { "back to pending", "POST", own_status, "\"pending\"", 409 },
-        { "cancel: allowed", "POST", own_status, "{\"status\":\"failed\"}", 200 },
-        { "complete it now", "POST", own_status, "\"completed\"", 409 },
-        { "unknown id status", "POST", "/orders/999999999/status", "\"failed\"", 404 },
+          422, -1 },
+        { "not an object", "POST", "/orders", "[1, 2, 3]", 422, -1 },
+        { "a 5 kB body", "POST", "/orders", big, 413, -1 },
+        { "id not a number", "GET", "/orders/abc", NULL, 400, -1 },
+        { "unknown id", "GET", "/orders/999999999", NULL, 404, -1 },
+        { "unknown path", "GET", "/order", NULL, 404, -1 },
+        { "DELETE an order", "DELETE", own, NULL, 405, -1 },
+        { "unknown status", "POST", own_status, "\"shipped\"", 422, -1 },
+        { "back to pending", "POST", own_status, "\"pending\"", 409, -1 },
+        { "cancel: allowed", "POST", own_status, "{\"status\":\"failed\"}", 200, ST_FAILED },
+        { "complete it now", "POST", own_status, "\"completed\"", 409, ST_COMPLETED },
+        { "unknown id status", "POST", "/orders/999999999/status", "\"failed\"", 404, ST_FAILED },
     };
     char resp[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !ct_stop_requested(m->run); i++) {
@@ -262,6 +263,8 @@ static int send_bad(struct micro *m, long long id)
         micro_call(m->r.port, cases[i].method, cases[i].path, cases[i].body, &b->got, resp,
                    sizeof resp);
         m->r.bad_ok += b->got == b->expect;
+        if (b->got == 200 && cases[i].to >= 0)
+            m->r.bad_settled[cases[i].to]++;
     }
     return (int)(sizeof cases / sizeof cases[0]);
 }
@@ -377,7 +380,6 @@ static void service_down(struct micro *m)
     struct micro_result *r = &m->r;
     struct ct_run *run = m->run;
     int64_t t0 = ct_clock_ns();
-    r->stop_at_ms = ct_elapsed_ms(run);
     if (m->bcast_up) {
         ct_mark(run, CT_RUN);
         ct_point(run, 'B');
@@ -389,7 +391,6 @@ static void service_down(struct micro *m)
     r->client_ms = ms_since(t0);
     if (svc->api.d) {
         api_quiesce(svc);
-        r->conns_at_stop = api_connections(svc);
         for (int i = 0; i < 100 && api_connections(svc) > 0 && !ct_cancelled(run); i++)
             ct_sleep_ms(run, 5 / ct_scale(run));
         api_stop(svc);
@@ -617,7 +618,6 @@ static void job_figures(struct micro *m)
     qsort(v, k, sizeof *v, by_double);
     r->job_p50 = k ? v[k / 2] : 0;
     r->job_p99 = k ? v[(size_t)(0.99 * (double)k) < k ? (size_t)(0.99 * (double)k) : k - 1] : 0;
-    r->job_max = k ? v[k - 1] : 0;
     free(v);
 }
 
@@ -643,8 +643,6 @@ static void figures(struct micro *m)
         r->settled[s] = atomic_load(&svc->api.settled[s]);
     for (int i = 0; i < RT_COUNT; i++)
         r->requests += atomic_load(&svc->api.req[i]);
-    r->hits = atomic_load(&svc->cache.hits);
-    r->misses = atomic_load(&svc->cache.misses);
     r->refused = atomic_load(&svc->cache.refused);
     r->invalidations = atomic_load(&svc->cache.invalidations);
     long long hn = atomic_load(&svc->api.hit_n), dn = atomic_load(&svc->api.db_n);
@@ -725,6 +723,9 @@ static void report_results(struct ct_run *run, const struct micro_result *r)
     ct_result_num(run, "hit_us", "handler time of a GET, cache hit", r->hit_us, 1, "us");
     ct_result_num(run, "db_us", "handler time of a GET from SQLite", r->db_us, 1, "us");
     ct_result_int(run, "refused", "stale cache fills refused", r->refused, NULL);
+    ct_result_int(run, "invalidations", "cache invalidations", r->invalidations, NULL);
+    ct_result_int(run, "busy_waits", "naps waiting for SQLite's write lock", r->busy_waits,
+                  NULL);
     ct_result_int(run, "requests", "requests the server answered", r->requests, NULL);
     ct_result_int(run, "accepted", "orders accepted (201)", (long long)r->accepted, NULL);
     ct_result_int(run, "conflicts", "status moves refused (409)", r->conflicts, NULL);
@@ -736,9 +737,12 @@ static void report_results(struct ct_run *run, const struct micro_result *r)
     ct_result_int(run, "recovered", "orders recovered from an earlier run",
                   (long long)r->recovered, NULL);
     ct_result_int(run, "jobs", "jobs done", r->done, NULL);
+    ct_result_int(run, "raced", "orders a client settled mid-job", r->raced, NULL);
     ct_result_num(run, "job_p50_ms", "job latency p50, queued to settled", r->job_p50, 1, "ms");
     ct_result_num(run, "job_p99_ms", "job latency p99", r->job_p99, 1, "ms");
     ct_result_int(run, "after_stop", "jobs done after the stop", r->after_stop, NULL);
+    ct_result_text(run, "stopped_by", "stopped by", r->ctrl_c ? "Ctrl-C" : "end of load");
+    ct_result_num(run, "client_ms", "stop to the client's last answer", r->client_ms, 1, "ms");
     ct_result_num(run, "drain_ms", "stop to last worker out", r->drain_ms, 1, "ms");
     ct_result_num(run, "loadavg", "load average at the start", r->loadavg, 2, NULL);
 }
@@ -770,9 +774,20 @@ static void report_checks(struct ct_run *run, const struct micro_result *r)
     ct_check(run, r->db_new_total == r->created + r->rejected,
              "%lld rows added = %lld created (201) + %lld refused (503)", r->db_new_total,
              r->created, r->rejected);
+    /* both sides' counts agree: what the server sent, the clients got */
+    long long cl_c = r->client_settled[ST_COMPLETED], cl_f = r->client_settled[ST_FAILED];
     if (!r->serve && r->abandoned == 0)
-        ct_check(run, (long long)r->accepted + r->bad_created == r->created,
-                 "the clients got every 201 the server sent (%lld)", r->created);
+        ct_check(run, (long long)r->accepted + r->bad_created == r->created &&
+                      r->rejected_seen == r->rejected &&
+                      cl_c + r->bad_settled[ST_COMPLETED] == r->settled[ST_COMPLETED] &&
+                      cl_f + r->bad_settled[ST_FAILED] == r->settled[ST_FAILED],
+                 "the clients saw what the server sent: %zu + %d created, %lld + %lld "
+                 "settled, %lld refused", r->accepted, r->bad_created, cl_c, cl_f,
+                 r->rejected_seen);
+    if (r->recovered > 0 && !r->serve)
+        ct_check(run, r->w_recovered == (long long)r->recovered,
+                 "the workers settled all %zu recovered orders (%lld)", r->recovered,
+                 r->w_recovered);
     if (r->cached > 0)
         ct_check(run, r->stale == 0, "all %zu cached orders match the database (%zu stale)",
                  r->cached, r->stale);

@@ -559,7 +559,8 @@ static void creator_start(struct creator *c, int i)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/orders", c->port);
     c->b[i].len = 0;
     curl_easy_setopt(c->h[i], CURLOPT_URL, url);
-    curl_easy_setopt(c->h[i], CURLOPT_POSTFIELDS, "{\"user_id\":9,\"product_id\":9,\"quantity\":1}");
+    curl_easy_setopt(c->h[i], CURLOPT_POSTFIELDS,
+                     "{\"user_id\":9,\"product_id\":9,\"quantity\":1}");
     c->busy[i] = curl_multi_add_handle(c->m, c->h[i]) == CURLM_OK;
 }
 

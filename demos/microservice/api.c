@@ -318,7 +318,8 @@ static unsigned health(struct call *k)
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     double up = (double)(ct_clock_ns() - k->svc->start_ns) / 1e6;
     return answer(k, MHD_HTTP_OK,
-                  json_pack("{ss ss sf}", "status", "healthy", "timestamp", stamp, "uptime_ms", up));
+                  json_pack("{ss ss sf}", "status", "healthy", "timestamp", stamp, "uptime_ms",
+                            up));
 }
 
 static unsigned metrics(struct call *k)

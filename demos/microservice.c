@@ -7,14 +7,15 @@
  * drained by worker threads that move each order pending -> processing ->
  * completed or failed.  The demo first sends bad requests (each must get
  * its 4xx and change nothing), then drives the service with `clients`
- * concurrent connections of its own (libcurl's multi interface), with the
- * cache on and then off, and stops it gracefully: a broadcast, the client
- * finishing what it sent, the server closing, the job channel draining.
+ * concurrent connections of its own (libcurl's multi interface): a mixed
+ * load of reads and writes, then reads alone with the cache on, off, off,
+ * on; and stops it gracefully: a broadcast, the client finishing what it
+ * sent, the server closing, the job channel draining.
  * Last it audits the database: every order the clients were promised is
  * there, in exactly one final state, settled exactly once.
- * Watch for: requests per second and p99 against the cache's effect on
- * reads; the job latency against work-ms; the drain after the stop in the
- * timeline.  Ctrl-C once stops it gracefully (and still audits), twice
+ * Watch for: requests per second and p99 of the mixed load; the cache's
+ * effect on reads (handler time, CPU per request, end to end); the job
+ * latency against work-ms; the drain after the stop in the timeline.  Ctrl-C once stops it gracefully (and still audits), twice
  * cancels; with db=PATH, the next run recovers what a cancel left behind.
  * serve=true keeps it up for curl and wrk.
  * Lesson: microservice (chapter 10).
@@ -38,9 +39,10 @@ struct config {
     bool serve;
     const char *db;
     uint64_t seed;
-    /* the load's phases: a warm-up, then the cache on and off in turn */
+    /* the load's phases: a warm-up, the mixed load, then reads alone
+     * with the cache on and off in turn */
     int nph;
-    bool cache_on[LOAD_PHASES], warm[LOAD_PHASES];
+    bool cache_on[LOAD_PHASES], warm[LOAD_PHASES], reads[LOAD_PHASES];
     double phase_ms[LOAD_PHASES];
 };
 
@@ -50,9 +52,10 @@ struct snap {
     long long done, hits, misses, hit_ns, hit_n, db_ns, db_n;
 };
 
-/* One phase, or (pooled) every counted phase with the cache on or off. */
+/* One phase, or several pooled: the mixed load, or the reads-only phases
+ * with the cache on, or off. */
 struct phase_figs {
-    bool cache_on, warm, present;
+    bool cache_on, warm, reads, present;
     long long req;
     double ms, rps, p50, p99, get_p50, get_p99, write_p99;
     double hit_rate;            /* % of reads by id served from the cache */
@@ -87,7 +90,7 @@ struct micro_result {
     struct bad_row bad[BAD_MAX];
     /* load */
     int nph;
-    struct phase_figs ph[LOAD_PHASES], mode[2];     /* mode[1]: cache on */
+    struct phase_figs ph[LOAD_PHASES], mixed, reads[2];     /* reads[1]: cache on */
     long long conflicts, rejected_seen, errors, unexpected, abandoned, client_settled[ST_COUNT];
     size_t accepted;
     char first_bad[120];
@@ -314,9 +317,9 @@ static void say_phase(struct micro *m, int p, bool cut)
     char hits[32] = "";
     if (m->cfg.cache_on[p])
         snprintf(hits, sizeof hits, ", %.0f%% cache hits", n ? 100.0 * (double)h / (double)n : 0);
-    ct_say(m->run, "%s, cache %s: %.0f req/s%s, %zu jobs queued",
+    ct_say(m->run, "%s, %s, cache %s: %.0f req/s%s, %zu jobs queued",
            cut ? "cut short" : m->cfg.warm[p] ? "warm-up" : "phase",
-           m->cfg.cache_on[p] ? "on" : "off",
+           m->cfg.reads[p] ? "reads" : "mixed", m->cfg.cache_on[p] ? "on" : "off",
            sec > 0 ? (double)(b->done - a->done) / sec : 0, hits,
            ct_chan_len(m->svc.jobs_rx.chan));
 }
@@ -328,11 +331,13 @@ static void run_load(struct micro *m)
     *lg = (struct loadgen){ .port = m->r.port, .clients = cfg->clients,
                             .write_pct = cfg->write_pct, .rng = cfg->seed * 2 + 1,
                             .grace_ms = 1000 };
-    for (int p = 0; p < cfg->nph; p++)
+    for (int p = 0; p < cfg->nph; p++) {
         lg->cache_off[p] = !cfg->cache_on[p];
+        lg->reads_only[p] = cfg->reads[p];
+    }
     atomic_store(&m->svc.cache.on, cfg->cache_on[0]);
-    ct_section(m->run, "load: %d clients, %d phases of %d ms, cache on and off", cfg->clients,
-               cfg->nph - 1, cfg->load_ms);
+    ct_section(m->run, "load: %d clients, %d ms mixed, then reads alone", cfg->clients,
+               cfg->load_ms);
     take_snap(m, &m->snaps[0]);
     if (load_start(m->run, lg, &m->svc.stop_tx) != 0)
         return;
@@ -355,6 +360,7 @@ static void run_load(struct micro *m)
 static void serve(struct micro *m)
 {
     struct ct_run *run = m->run;
+    atomic_store(&m->svc.cache.on, m->cfg.cache_on[0]);     /* cache=off: off */
     ct_section(run, "serving on 127.0.0.1:%d until Ctrl-C; try:", m->r.port);
     ct_say(run, "S=127.0.0.1:%d", m->r.port);
     ct_say(run, "curl $S/health");
@@ -536,6 +542,7 @@ static void pool_figures(struct micro *m, unsigned phases, uint32_t *v, struct p
         f->present = true;
         f->cache_on = m->cfg.cache_on[p];
         f->warm = m->cfg.warm[p];
+        f->reads = m->cfg.reads[p];
         f->req += lg->phase_req[p];
         f->ms += (double)(lg->phase_t1[p] - lg->phase_t0[p]) / 1e6;
         client_ns += (double)(lg->phase_cpu1[p] - lg->phase_cpu0[p]);
@@ -571,18 +578,19 @@ static void load_figures(struct micro *m)
     uint32_t *v = malloc((m->lg.nlat ? m->lg.nlat : 1) * sizeof *v);
     if (!v)
         return;
-    unsigned on = 0, off = 0;
+    unsigned mixed = 0, on = 0, off = 0;
     for (int p = 0; p < r->nph; p++) {
         pool_figures(m, 1u << p, v, &r->ph[p]);
         if (!m->cfg.warm[p])
-            *(m->cfg.cache_on[p] ? &on : &off) |= 1u << p;
+            *(!m->cfg.reads[p] ? &mixed : m->cfg.cache_on[p] ? &on : &off) |= 1u << p;
     }
-    if (!on && !off)            /* stopped during the warm-up: it is all there is */
-        *(m->cfg.cache_on[0] ? &on : &off) = 1u;
+    if (!mixed)                 /* stopped during the warm-up: it is all there is */
+        mixed = 1u;
+    pool_figures(m, mixed, v, &r->mixed);
     if (off)
-        pool_figures(m, off, v, &r->mode[0]);
+        pool_figures(m, off, v, &r->reads[0]);
     if (on)
-        pool_figures(m, on, v, &r->mode[1]);
+        pool_figures(m, on, v, &r->reads[1]);
     free(v);
 }
 
@@ -654,27 +662,28 @@ static void figures(struct micro *m)
 
 static void table_load(struct ct_run *run, const struct micro_result *r)
 {
-    static const char *const ph_cols[] = { "phase", "cache", "requests", "rps|req/s",
+    static const char *const ph_cols[] = { "phase", "load", "cache", "requests", "rps|req/s",
                                            "p50_ms|p50 ms", "p99_ms|p99 ms", NULL };
-    static const char *const mode_cols[] = { "cache", "rps|req/s", "p50_ms|p50 ms",
-                                             "p99_ms|p99 ms", "get_p50_ms|GET p50",
-                                             "get_p99_ms|GET p99", "cpu_us|CPU us/req",
-                                             "hits|hits %", NULL };
+    static const char *const rd_cols[] = { "cache", "rps|req/s", "p50_ms|p50 ms",
+                                           "p99_ms|p99 ms", "cpu_us|CPU us/req",
+                                           "hits|hits %", NULL };
     struct ct_table *t = ct_table_new(run, "phases", "load, phase by phase", ph_cols);
     for (int p = 0; p < r->nph; p++) {
         const struct phase_figs *f = &r->ph[p];
         char name[16];
         snprintf(name, sizeof name, f->warm ? "warm-up" : "%d", p);
-        ct_table_row(t, CT_TEXT(name), CT_TEXT(f->cache_on ? "on" : "off"), CT_INT(f->req),
-                     CT_NUM(f->rps, 0), CT_NUM(f->p50, 2), CT_NUM(f->p99, 2));
+        ct_table_row(t, CT_TEXT(name), CT_TEXT(f->reads ? "reads" : "mixed"),
+                     CT_TEXT(f->cache_on ? "on" : "off"), CT_INT(f->req), CT_NUM(f->rps, 0),
+                     CT_NUM(f->p50, 2), CT_NUM(f->p99, 2));
     }
-    t = ct_table_new(run, "cache_effect", "phases pooled, cache on and off", mode_cols);
+    if (!r->reads[0].present && !r->reads[1].present)
+        return;
+    t = ct_table_new(run, "reads", "reads alone, phases pooled", rd_cols);
     for (int k = 1; k >= 0; k--) {
-        const struct phase_figs *f = &r->mode[k];
+        const struct phase_figs *f = &r->reads[k];
         if (f->present)
             ct_table_row(t, CT_TEXT(k ? "on" : "off"), CT_NUM(f->rps, 0), CT_NUM(f->p50, 2),
-                         CT_NUM(f->p99, 2), CT_NUM(f->get_p50, 2), CT_NUM(f->get_p99, 2),
-                         CT_NUM(f->srv_us, 1), CT_NUM(f->hit_rate, 1));
+                         CT_NUM(f->p99, 2), CT_NUM(f->srv_us, 1), CT_NUM(f->hit_rate, 1));
     }
 }
 
@@ -701,25 +710,27 @@ static void report_tables(struct ct_run *run, const struct micro_result *r)
 
 static void report_results(struct ct_run *run, const struct micro_result *r)
 {
+    const struct phase_figs *x = &r->mixed;
+    if (r->nph) {
+        ct_result_num(run, "rps", "requests per second, mixed load", x->rps, 0, NULL);
+        ct_result_num(run, "p50_ms", "mixed load: latency p50", x->p50, 2, "ms");
+        ct_result_num(run, "p99_ms", "mixed load: latency p99", x->p99, 2, "ms");
+        ct_result_num(run, "write_p99_ms", "mixed load: writes' p99", x->write_p99, 2, "ms");
+        if (x->cache_on)
+            ct_result_num(run, "hit_rate", "mixed load: reads by id from the cache",
+                          x->hit_rate, 1, "%");
+    }
     for (int k = 1; k >= 0; k--) {
-        const struct phase_figs *f = &r->mode[k];
+        const struct phase_figs *f = &r->reads[k];
         if (!f->present)
             continue;
-        char key[32], label[64];
-        const char *sfx = k ? "" : "_nocache", *what = k ? "cache on" : "cache off";
-        snprintf(key, sizeof key, "rps%s", sfx);
-        snprintf(label, sizeof label, "requests per second, %s", what);
-        ct_result_num(run, key, label, f->rps, 0, NULL);
-        snprintf(key, sizeof key, "p99_ms%s", sfx);
-        snprintf(label, sizeof label, "latency p99, %s", what);
-        ct_result_num(run, key, label, f->p99, 2, "ms");
-        snprintf(key, sizeof key, "get_p50_ms%s", sfx);
-        snprintf(label, sizeof label, "GET by id p50, %s", what);
-        ct_result_num(run, key, label, f->get_p50, 2, "ms");
+        ct_result_num(run, k ? "reads_rps" : "reads_rps_nocache",
+                      k ? "reads alone, cache on: req/s" : "reads alone, cache off: req/s",
+                      f->rps, 0, NULL);
+        ct_result_num(run, k ? "reads_p50_ms" : "reads_p50_ms_nocache",
+                      k ? "reads alone, cache on: p50" : "reads alone, cache off: p50", f->p50,
+                      2, "ms");
     }
-    if (r->mode[1].present)
-        ct_result_num(run, "hit_rate", "cache hits among reads by id", r->mode[1].hit_rate, 1,
-                      "%");
     ct_result_num(run, "hit_us", "handler time of a GET, cache hit", r->hit_us, 1, "us");
     ct_result_num(run, "db_us", "handler time of a GET from SQLite", r->db_us, 1, "us");
     ct_result_int(run, "refused", "stale cache fills refused", r->refused, NULL);
@@ -803,28 +814,30 @@ static void report_checks(struct ct_run *run, const struct micro_result *r)
 
 static void takeaway_load(struct ct_run *run, const struct micro_result *r)
 {
-    const struct phase_figs *on = &r->mode[1], *off = &r->mode[0];
-    const struct phase_figs *f = on->present ? on : off;
+    const struct phase_figs *x = &r->mixed, *on = &r->reads[1], *off = &r->reads[0];
+    char hits[64] = "";
+    if (x->cache_on)
+        snprintf(hits, sizeof hits, "; the cache served %.0f%% of its reads by id",
+                 x->hit_rate);
     ct_takeaway(run,
                 "%d clients on %d CPUs (load average %.1f at the start) got %.0f requests/s "
-                "with the cache %s, p50 %.2f ms and p99 %.2f ms; writes had p99 %.2f ms. The "
-                "client thread alone kept %.0f%% of a CPU busy.",
-                r->clients, ct_cpus(), r->loadavg, f->rps, on->present ? "on" : "off",
-                f->p50, f->p99, f->write_p99, f->client_pct);
+                "from the mixed load with the cache %s: p50 %.2f ms, p99 %.2f ms, writes' p99 "
+                "%.2f ms%s. The client thread alone kept %.0f%% of a CPU busy.",
+                r->clients, ct_cpus(), r->loadavg, x->rps, x->cache_on ? "on" : "off", x->p50,
+                x->p99, x->write_p99, hits, x->client_pct);
     if (!on->present || !off->present)
         return;
     double gain = off->rps > 0 ? on->rps / off->rps : 0;
     ct_takeaway(run,
-                "The cache served %.0f%% of reads by id. In the handler a hit took %.1f us, a "
-                "read from SQLite through the pool %.1f us; per request the server spent "
-                "%.1f us of CPU with the cache and %.1f us without. End to end, GET p50 was "
-                "%.2f ms against %.2f ms, and throughput %.0f against %.0f requests/s "
-                "(x%.2f). %s",
-                on->hit_rate, r->hit_us, r->db_us, on->srv_us, off->srv_us, on->get_p50,
-                off->get_p50, on->rps, off->rps, gain,
+                "Reads alone, the cache served %.0f%% of them. In the handler a hit took %.1f "
+                "us, a read from SQLite through the pool %.1f us; per request the server spent "
+                "%.1f us of CPU with the cache and %.1f us without. End to end: p50 %.2f "
+                "against %.2f ms, %.0f against %.0f requests/s (x%.2f). %s",
+                on->hit_rate, r->hit_us, r->db_us, on->srv_us, off->srv_us, on->p50, off->p50,
+                on->rps, off->rps, gain,
                 gain > 1.1 ? "The saving shows through the whole request."
                 : gain < 0.9 ? "The phases without it were faster: on a busy machine the "
-                               "spread is wider than the saving; rerun with load-ms=2000 on "
+                               "spread is wider than the saving; rerun with load-ms=3000 on "
                                "a quieter machine for a steadier figure."
                              : "Throughput barely moved: the client and the HTTP round trip, "
                                "not the database read the cache removes, set the pace here.");
@@ -906,25 +919,25 @@ static void read_config(struct ct_run *run, struct config *c)
         .db = ct_param_text(run, "db"),
         .seed = (uint64_t)ct_param_int(run, "seed"),
     };
-    /* with the cache on, off, off, on: a drift over the run (the
-     * database growing, the machine getting busier) hits both alike */
+    /* reads alone with the cache on, off, off, on: a drift over the run
+     * (the machine getting busier) falls on both alike */
     static const bool abba[] = { true, false, false, true };
     const char *cache = ct_param_choice(run, "cache");
     bool both = strcmp(cache, "both") == 0, on = strcmp(cache, "off") != 0;
-    c->warm[0] = true;
-    c->cache_on[0] = on;
-    c->phase_ms[0] = c->load_ms / 2.0;
-    c->nph = 5;
-    for (int p = 1; p < c->nph; p++) {
-        c->cache_on[p] = both ? abba[p - 1] : on;
-        c->phase_ms[p] = c->load_ms;
+    c->nph = 6;
+    for (int p = 0; p < c->nph; p++) {
+        c->warm[p] = p == 0;
+        c->reads[p] = p >= 2;
+        c->cache_on[p] = p >= 2 && both ? abba[p - 2] : on;
+        c->phase_ms[p] = p == 0 ? c->load_ms / 4.0 : p == 1 ? c->load_ms : c->load_ms / 3.0;
     }
 }
 
 static void legends(struct ct_run *run)
 {
-    ct_legend(run, CT_RUN, "client: load, cache on; worker: an order; main: stopping");
-    ct_legend(run, CT_HOLD, "client: load, cache off");
+    ct_legend(run, CT_RUN, "client: mixed load; worker: an order; main: stopping");
+    ct_legend(run, CT_SHARED, "client: reads alone, cache on");
+    ct_legend(run, CT_HOLD, "client: cache off");
     ct_legend(run, CT_WAIT, "waiting: client for answers, worker for a job, main for them");
     ct_legend(run, CT_SLEEP, "main: letting the load run");
     ct_point_legend(run, 'B', "stop broadcast");
@@ -973,10 +986,10 @@ static int micro_run(struct ct_run *run)
 
 static const struct ct_param_spec micro_params[] = {
     { "clients", CT_PARAM_INT, "32", 1, 512, NULL, "concurrent client connections" },
-    { "load-ms", CT_PARAM_INT, "300", 20, 600000, NULL,
-      "ms of each of the four phases of load (after a warm-up of half that)" },
+    { "load-ms", CT_PARAM_INT, "600", 20, 600000, NULL,
+      "ms of mixed load; a quarter of it warms up, four thirds of it are reads" },
     { "cache", CT_PARAM_CHOICE, "both", 0, 0, "both,on,off",
-      "both: a phase with the cache, then one without" },
+      "both: mixed load with it, then reads with it and without; on, off: all so" },
     { "write-pct", CT_PARAM_INT, "20", 0, 100, NULL,
       "% of requests that write: 2/3 creates, 1/3 status moves" },
     { "threads", CT_PARAM_INT, "4", 1, 64, NULL, "server threads" },
@@ -1001,9 +1014,9 @@ const struct ct_demo ct_demo_microservice = {
     .summary = "HTTP API, SQLite pool, rwlock cache and job workers, driven by 32 clients",
     .intro = "An orders service on 127.0.0.1: an HTTP API over SQLite through a connection "
              "pool, a cache behind a reader-writer lock, and a job channel drained by "
-             "workers that settle each order. The demo sends it bad requests, then load "
-             "with the cache on and off, then stops it gracefully and checks every order "
-             "against the database. Ctrl-C stops it the same way.",
+             "workers that settle each order. The demo sends it bad requests, then a mixed "
+             "load, then reads with the cache on and off; then it stops it gracefully and "
+             "checks every order against the database. Ctrl-C stops it the same way.",
     .params = micro_params,
     .smoke = "clients=4 load-ms=150 threads=2 pool=4 workers=2",
     .flags = CT_DEMO_GRACEFUL,

@@ -7,7 +7,8 @@
  * The mix, per request: write_pct percent writes (two thirds creates, one
  * third status moves on one of the 32 newest orders), the rest reads:
  * mostly GET /orders/ID of an order created so far, a few lists, health
- * and metrics.  Every answer is checked against what its route may
+ * and metrics.  A reads-only phase sends GET /orders/ID alone, for the
+ * cache's effect on reads.  Every answer is checked against what its route may
  * answer; a create's 201 adds the id to the accepted list, which the demo
  * later looks up in the database one by one.
  */
@@ -111,13 +112,15 @@ static int64_t pick_id(struct loadgen *lg, bool recent)
     return lg->ids[lg->nids - 1 - next_rand(lg) % n];
 }
 
-/* Choose the slot's next request and set its URL and body. */
-static void choose(struct loadgen *lg, struct slot *s)
+/* Choose the slot's next request in `phase` and set its URL and body. */
+static void choose(struct loadgen *lg, struct slot *s, int phase)
 {
     unsigned r = (unsigned)(next_rand(lg) % 300);
     const char *path = "/orders";
     s->body[0] = '\0';
-    if (lg->nids == 0 || r < (unsigned)lg->write_pct * 2) {
+    if (lg->reads_only[phase] && lg->nids > 0) {
+        s->route = RT_GET;
+    } else if (lg->nids == 0 || r < (unsigned)lg->write_pct * 2) {
         s->route = RT_CREATE;
         snprintf(s->body, sizeof s->body, "{\"user_id\":%u,\"product_id\":%u,\"quantity\":%u}",
                  (unsigned)(next_rand(lg) % 1000) + 1, (unsigned)(next_rand(lg) % 50) + 1,
@@ -142,7 +145,7 @@ static void choose(struct loadgen *lg, struct slot *s)
 
 static int start(struct loadgen *lg, CURLM *m, struct slot *s, int phase)
 {
-    choose(lg, s);
+    choose(lg, s, phase);
     s->b.len = 0;
     s->resp[0] = '\0';
     curl_easy_setopt(s->h, CURLOPT_URL, s->url);
@@ -278,6 +281,12 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
 }
 
+/* The client's lane: mixed load, reads with the cache, or cache off. */
+static void mark_phase(struct loadgen *lg, int p)
+{
+    ct_mark(lg->run, lg->cache_off[p] ? CT_HOLD : lg->reads_only[p] ? CT_SHARED : CT_RUN);
+}
+
 /* Has main moved the phase on, or broadcast the stop?  Marks both. */
 static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
 {
@@ -292,7 +301,7 @@ static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
         lg->phase_t0[p] = now;
         lg->phase_cpu0[p] = cpu;
         lg->phases_run = p + 1;
-        ct_mark(run, lg->cache_off[p] ? CT_HOLD : CT_RUN);
+        mark_phase(lg, p);
     }
     char msg;
     int rc = ct_bcast_try_recv(&lg->stop, &msg, NULL);
@@ -316,7 +325,7 @@ static void drive(struct loadgen *lg, CURLM *m, struct slot *slots)
     lg->phase_t0[0] = ct_clock_ns();
     lg->phase_cpu0[0] = thread_cpu_ns();
     lg->phases_run = 1;
-    ct_mark(run, lg->cache_off[0] ? CT_HOLD : CT_RUN);
+    mark_phase(lg, 0);
     for (int i = 0; i < lg->clients; i++)
         busy += start(lg, m, &slots[i], 0) == 0;
     while (!ct_cancelled(run)) {

@@ -223,6 +223,7 @@ struct loadgen {
     int port, clients, write_pct;
     uint64_t rng;
     double grace_ms;            /* after the stop, how long in-flight requests get */
+    bool reads_only[LOAD_PHASES];   /* phases of GET /orders/ID alone */
     bool cache_off[LOAD_PHASES];    /* for its timeline lane only */
     struct ct_thread thread;
     struct ct_bcast_sub stop;

@@ -22,6 +22,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct phase_figs {
     bool cache_on, warm, reads, present;
     long long req;
     double ms, rps, p50, p99, get_p50, get_p99, write_p99;
+    double rps_lo, rps_hi;      /* the slowest and fastest of the phases pooled */
     double hit_rate;            /* % of reads by id served from the cache */
     double srv_us;              /* CPU per request outside the client */
     double client_pct;          /* the client thread's share of one CPU */
@@ -539,12 +541,16 @@ static void pool_figures(struct micro *m, unsigned phases, uint32_t *v, struct p
         if (!(phases >> p & 1u))
             continue;
         const struct snap *a = &m->snaps[p], *b = &m->snaps[p + 1];
+        double ms = (double)(lg->phase_t1[p] - lg->phase_t0[p]) / 1e6;
+        double rps = ms > 0 ? (double)lg->phase_req[p] / (ms / 1e3) : 0;
+        f->rps_lo = f->present && f->rps_lo < rps ? f->rps_lo : rps;
+        f->rps_hi = f->present && f->rps_hi > rps ? f->rps_hi : rps;
         f->present = true;
         f->cache_on = m->cfg.cache_on[p];
         f->warm = m->cfg.warm[p];
         f->reads = m->cfg.reads[p];
         f->req += lg->phase_req[p];
-        f->ms += (double)(lg->phase_t1[p] - lg->phase_t0[p]) / 1e6;
+        f->ms += ms;
         client_ns += (double)(lg->phase_cpu1[p] - lg->phase_cpu0[p]);
         cpu_ns += (double)(b->cpu - a->cpu);
         h += b->hits - a->hits;
@@ -828,19 +834,43 @@ static void takeaway_load(struct ct_run *run, const struct micro_result *r)
     if (!on->present || !off->present)
         return;
     double gain = off->rps > 0 ? on->rps / off->rps : 0;
+    /* how far apart two phases of the same kind were: the run's own noise */
+    double spread = fmax(on->rps > 0 ? (on->rps_hi - on->rps_lo) / on->rps : 0,
+                         off->rps > 0 ? (off->rps_hi - off->rps_lo) / off->rps : 0);
+    /* what the cache saves the server, against all a request costs in CPU */
+    double client_us = on->rps > 0 ? on->client_pct / 100 * 1e6 / on->rps : 0;
+    double saved = off->srv_us - on->srv_us;
+    double bound = on->srv_us + client_us > 0 ? 100 * saved / (on->srv_us + client_us) : 0;
     ct_takeaway(run,
                 "Reads alone, the cache served %.0f%% of them. In the handler a hit took %.1f "
                 "us, a read from SQLite through the pool %.1f us; per request the server spent "
                 "%.1f us of CPU with the cache and %.1f us without. End to end: p50 %.2f "
-                "against %.2f ms, %.0f against %.0f requests/s (x%.2f). %s",
+                "against %.2f ms, %.0f against %.0f requests/s (x%.2f). %s (two phases of the "
+                "same kind differed by up to %.0f%%).",
                 on->hit_rate, r->hit_us, r->db_us, on->srv_us, off->srv_us, on->p50, off->p50,
                 on->rps, off->rps, gain,
-                gain > 1.1 ? "The saving shows through the whole request."
-                : gain < 0.9 ? "The phases without it were faster: on a busy machine the "
-                               "spread is wider than the saving; rerun with load-ms=3000 on "
-                               "a quieter machine for a steadier figure."
-                             : "Throughput barely moved: the client and the HTTP round trip, "
-                               "not the database read the cache removes, set the pace here.");
+                fabs(gain - 1) <= spread ? "That is within this run's noise"
+                : gain > 1 ? "The cache's phases were faster by more than this run's noise"
+                           : "The phases without it were faster by more than this run's "
+                             "noise, so something else on the machine changed between them",
+                spread * 100);
+    char why[320];
+    if (saved > 0)
+        snprintf(why, sizeof why, "With the cache the server's CPU per request fell by %.1f "
+                 "us, while each request also cost the client %.1f us: when the CPUs are the "
+                 "limit, that is worth about %.0f%% more requests per second.%s", saved,
+                 client_us, bound,
+                 100 * (gain - 1) > bound + 100 * spread
+                     ? " The gap measured end to end is wider than that: the machine's other "
+                       "work weighed differently on the phases." : "");
+    else
+        snprintf(why, sizeof why, "The server's CPU per request did not fall measurably with "
+                 "the cache (%.1f against %.1f us); each request also cost the client %.1f us.",
+                 on->srv_us, off->srv_us, client_us);
+    ct_takeaway(run,
+                "%s A cache pays most where the read it saves is dear (a database across the "
+                "network, a slow query) and the server is the bottleneck; wrk against "
+                "serve=true puts less client cost into each request.", why);
 }
 
 static const char *plural(long long n)

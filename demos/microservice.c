@@ -29,7 +29,7 @@
 
 #include "clock.h"
 #include "demo.h"
-#include "service.h"
+#include "microservice.h"
 
 #define BAD_MAX 16
 

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "service.h"
+#include "microservice.h"
 #include "stats.h"
 
 #define MAX_BODY 4096

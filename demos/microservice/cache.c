@@ -8,14 +8,14 @@
  *
  * Nothing is ever removed: an invalidated slot stays, marked invalid, with
  * the version that invalidated it.  That is what lets cache_fill refuse a
- * row older than an update it has already heard of (see service.h).
+ * row older than an update it has already heard of (see microservice.h).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "service.h"
+#include "microservice.h"
 
 #define CACHE_FIRST_CAP 1024
 

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "service.h"
+#include "microservice.h"
 
 #define RECENT 32
 

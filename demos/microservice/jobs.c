@@ -18,7 +18,7 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "service.h"
+#include "microservice.h"
 
 int jobs_send(struct service *svc, struct ct_sender *tx, int64_t order_id, bool recovered,
               int64_t timeout_ns)

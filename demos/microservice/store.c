@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "service.h"
+#include "microservice.h"
 
 const char *const micro_status_name[ST_COUNT] = { "pending", "processing", "completed",
                                                    "failed" };

@@ -1,4 +1,4 @@
-/* service.h - the parts of the orders service behind demo `microservice`
+/* microservice.h - the parts of the orders service behind demo `microservice`
  * (demos/microservice.c), one file each:
  *
  *   store.c   the SQLite file and a pool of connections to it (pool.h)
@@ -11,8 +11,8 @@
  * the C pieces it stands for.  Every function returns 0 or a negative
  * errno unless it says otherwise; none of them exits.
  */
-#ifndef CT_MICRO_SERVICE_H
-#define CT_MICRO_SERVICE_H
+#ifndef CT_MICROSERVICE_H
+#define CT_MICROSERVICE_H
 
 #include <limits.h>
 #include <pthread.h>

@@ -406,10 +406,12 @@ static void service_down(struct micro *m)
     r->server_ms = ms_since(t0);
     if (m->chan_up)
         ct_chan_drop_sender(&svc->jobs_tx);
-    ct_mark(run, CT_WAIT);
+    if (svc->nworkers > 0)
+        ct_mark(run, CT_WAIT);
     jobs_join(svc);
     r->drain_ms = ms_since(t0);
-    ct_mark(run, CT_IDLE);
+    if (m->bcast_up)
+        ct_mark(run, CT_IDLE);
     if (m->bcast_up)
         ct_bcast_drop_sender(&svc->stop_tx);
     if (!ct_cancelled(run) && svc->nworkers > 0)

@@ -13,7 +13,8 @@
  *   - Ctrl-C twice while the test itself creates orders: the cancel leaves
  *     orders unfinished, and the next run with the same db=PATH recovers
  *     them: every order the test got a 201 for ends in a final state;
- *   - a port already taken: an error, nothing left behind.
+ *   - a port already taken, a database that cannot be opened: an error,
+ *     nothing left behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -690,6 +691,22 @@ static void test_port_taken(void **state)
     close(s);
 }
 
+/* A database that cannot be opened: an error, nothing left behind. */
+static void test_bad_db_path(void **state)
+{
+    (void)state;
+    struct resources r;
+    res_begin(&r);
+    const char *env[] = { res_tmpdir_env(&r), NULL };
+    struct ct_proc p;
+    res_run_demo(&p, "microservice", (const char *const[]){ "db=/nonexistent/dir/x.db", NULL },
+                 env, 0);
+    assert_int_equal(p.status, 1);
+    assert_non_null(strstr(p.out, "cannot open"));
+    ct_proc_free(&p);
+    assert_true(res_end(&r));
+}
+
 int main(int argc, char **argv)
 {
     int child = res_child_main(argc, argv);
@@ -704,6 +721,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sigint_resources),
         cmocka_unit_test(test_cancel_then_recover),
         cmocka_unit_test(test_port_taken),
+        cmocka_unit_test(test_bad_db_path),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

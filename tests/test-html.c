@@ -121,15 +121,39 @@ static const char *xml_problem(const char *s, char *where, size_t wn)
 }
 
 /* Anything that would make a browser fetch something. */
+/* A reference that would make the browser fetch something: looked for in
+ * the markup (tags and their attributes) and in style sheets, not in the
+ * page's text, where a log line may well mention "http://127.0.0.1:...". */
 static const char *external_reference(const char *s)
 {
-    static const char *const bad[] = {
+    static const char *const in_tags[] = {
         "http:", "https:", "ftp:", "file:", "src=", "href=", "<script", "<link", "<img",
-        "<iframe", "<object", "<embed", "url(", "@import", "xlink", "//",
+        "<iframe", "<object", "<embed", "url(", "xlink", "//",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (strstr(s, bad[i]))
-            return bad[i];
+    static const char *const in_style[] = { "url(", "@import", "http:", "https:" };
+    for (const char *p = s; (p = strchr(p, '<'));) {
+        const char *end = strchr(p, '>');
+        if (!end)
+            return "an unclosed tag";
+        size_t len = (size_t)(end - p + 1);
+        char *tag = strndup(p, len);
+        const char *hit = NULL;
+        for (size_t i = 0; !hit && i < sizeof in_tags / sizeof in_tags[0]; i++)
+            hit = strstr(tag, in_tags[i]) ? in_tags[i] : NULL;
+        bool style = strncmp(tag, "<style", 6) == 0;
+        free(tag);
+        if (hit)
+            return hit;
+        p = end + 1;
+        if (style) {
+            const char *close = strstr(p, "</style>");
+            char *css = strndup(p, close ? (size_t)(close - p) : strlen(p));
+            for (size_t i = 0; !hit && i < sizeof in_style / sizeof in_style[0]; i++)
+                hit = strstr(css, in_style[i]) ? in_style[i] : NULL;
+            free(css);
+            if (hit)
+                return hit;
+        }
     }
     return NULL;
 }
@@ -270,7 +294,11 @@ static void test_checker(void **state)
     assert_non_null(xml_problem("<p class=x>y</p>", where, sizeof where));
     assert_non_null(xml_problem("<p>", where, sizeof where));
     assert_non_null(external_reference("<img src=\"a.png\"/>"));
-    assert_non_null(external_reference("x{background:url(a.png)}"));
+    assert_non_null(external_reference("<style>x{background:url(a.png)}</style>"));
+    assert_non_null(external_reference("<style>@import 'a.css';</style>"));
+    assert_non_null(external_reference("<a href=\"#x\">x</a>"));
+    /* a log line that mentions an address is text, not a reference */
+    assert_null(external_reference("<pre>listening on http://127.0.0.1:80 // here</pre>"));
 }
 
 /* A file that cannot be written: the run still happens, the exit status

@@ -11,7 +11,7 @@
  * sleep a task can resume anywhere).
  * Watch for: the "started on" column, the per-worker table's "stolen"
  * figures, and the worker lanes of the timeline.
- * Lesson: runtime-flavours (chapter 7).
+ * Lesson: multi-thread (chapter 7).
  */
 #include <errno.h>
 #include <stdio.h>

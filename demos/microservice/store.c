@@ -82,8 +82,8 @@ static int conn_open(void *ctx, void **out)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(d->h, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(d->h, "INSERT INTO orders(user_id, product_id, quantity, status) "
-                                "VALUES(?1, ?2, ?3, 'pending') RETURNING " COLS, -1,
+        rc = sqlite3_prepare_v2(d->h, "INSERT INTO orders(status, user_id, product_id, quantity) "
+                                "VALUES('pending', ?1, ?2, ?3) RETURNING " COLS, -1,
                                 &d->insert, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(d->h, "SELECT " COLS " FROM orders WHERE id = ?1", -1, &d->get,

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -118,6 +119,33 @@ static void test_classic(void **state)
     json_decref(j);
 }
 
+/* With more threads than cores the spinlock sentence must follow this
+ * run's figures: slower, faster, or too close to call. */
+static void test_spin_takeaway_follows_numbers(void **state)
+{
+    (void)state;
+    char threads[32];
+    snprintf(threads, sizeof threads, "threads=%ld", 3 * sysconf(_SC_NPROCESSORS_ONLN));
+    json_t *j = run_bench((const char *const[]){ "kinds=mutex,spin", threads, "ops=2000",
+                                                 "reps=3", NULL });
+    json_t *rows = dj_table(j, "results");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *mu = json_array_get(rows, 0), *sp = json_array_get(rows, 1);
+    assert_string_equal(json_string_value(json_object_get(sp, "kind")), "spin");
+    double mu_min = json_number_value(json_object_get(mu, "min"));
+    double mu_max = json_number_value(json_object_get(mu, "max"));
+    double sp_min = json_number_value(json_object_get(sp, "min"));
+    double sp_max = json_number_value(json_object_get(sp, "max"));
+    assert_true(mu_min > 0 && sp_min > 0);
+    const char *want = sp_min > mu_max   ? "the spinlock still ran at"
+                       : sp_max < mu_min ? "a waiter spins while the holder may not"
+                                         : "this run cannot tell them apart";
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    if (!strstr(t, want))
+        fail_msg("takeaway lacks \"%s\": %s", want, t);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_kinds_and_extremes),
         cmocka_unit_test(test_sweeps),
         cmocka_unit_test(test_classic),
+        cmocka_unit_test(test_spin_takeaway_follows_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,8 +76,10 @@ static bool resolve(const char *arg, struct unit *u)
         dir = "demos/lib", name = arg + 4;
     else if (strncmp(arg, "runner/", 7) == 0)
         dir = "demos/runner", name = arg + 7;
-    snprintf(u->name, sizeof u->name, "%s", name);
     size_t len = strlen(name);
+    if (len >= sizeof u->name)     /* longer than any file we embed */
+        return false;
+    snprintf(u->name, sizeof u->name, "%s", name);
     if (len > 2 && name[len - 2] == '.' && (name[len - 1] == 'c' || name[len - 1] == 'h')) {
         /* a file name: "chan-zero.c", "lib/rwlock.h" */
         for (size_t i = 0; i < ct_embedded_sources_count; i++) {

@@ -128,6 +128,14 @@ static void test_names(void **state)
     assert_int_equal(p.status, 2);
     assert_non_null(strstr(p.err, "nothing called 'no_such_thing' in race"));
     ct_proc_free(&p);
+    /* a name longer than any file, ending as one would (found by fuzzing) */
+    char longname[128];
+    memset(longname, '0', sizeof longname);
+    strcpy(longname + sizeof longname - 10, "/retry.c");
+    assert_int_equal(tutor(&p, longname, NULL), 0);
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, "no demo"));
+    ct_proc_free(&p);
     assert_int_equal(tutor(&p, "chan", "try"), 0);
     assert_int_equal(p.status, 2);
     assert_non_null(strstr(p.err, "say which"));

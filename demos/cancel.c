@@ -524,6 +524,67 @@ static void report_checks(struct ct_run *run, const struct cancel_result *r)
     ct_check(run, r->timers_left == 0, "no timer left in the reactor (%zu)", r->timers_left);
 }
 
+/* Each part says what happened in this run: an operation that finished in
+ * time was never cancelled, and the text must not claim it was. */
+static void takeaways(struct ct_run *run, const struct cancel_result *r, const double react[3],
+                      int64_t timed_deadline)
+{
+    const struct family *fam = &r->fam;
+    if (r->timed.how == DROPPED)
+        ct_takeaway(run,
+                    "1. The timeout dropped the operation in step %d of %d, %.1f ms after its "
+                    "deadline; its cleanup freed the buffer there and then. It never learned "
+                    "why: a timeout is a select against a sleep, and a dropped future is not "
+                    "polled again.",
+                    r->timed.stopped_in, r->timed.nsteps,
+                    (double)(r->timed.stop_ns - timed_deadline) / 1e6);
+    else
+        ct_takeaway(run,
+                    "1. The operation finished all %d steps inside the %.0f ms timeout, so the "
+                    "timeout never fired and the sleep it raced was dropped instead. Lower "
+                    "timeout-ms below steps x step-ms to see it cut short.",
+                    r->timed.nsteps, r->timeout_ms);
+
+    int finished = (fam->own.how == FINISHED) + (fam->child[0].how == FINISHED) +
+                   (fam->child[1].how == FINISHED);
+    if (finished == 0)
+        ct_takeaway(run,
+                    "2. A token is cooperative: nothing stops until the code looks. The "
+                    "operation and the child that checks between steps noticed the cancel "
+                    "%.1f and %.1f ms after it, at their next step; the child that awaits each "
+                    "step raced against its token stopped %.1f ms after. Both children "
+                    "returned their pooled connections (%d of 2 back) before the operation "
+                    "reported its error.",
+                    react[0], react[1], react[2], 2 - r->pool.in_use);
+    else if (finished == 3)
+        ct_takeaway(run,
+                    "2. All 3 operations finished every step before the cancel, due at %.0f "
+                    "ms, so the token stopped nothing: it only stops code that is still "
+                    "running and still looks at it. Both children returned their pooled "
+                    "connections (%d of 2 back). Lower cancel-ms to cancel them mid-way.",
+                    r->cancel_ms, 2 - r->pool.in_use);
+    else
+        ct_takeaway(run,
+                    "2. The cancel at %.0f ms came as the work was ending: %d of the 3 "
+                    "operations had finished every step, and the rest stopped at their next "
+                    "look at the token. Both children returned their pooled connections (%d "
+                    "of 2 back). Lower cancel-ms to cancel them all mid-way.",
+                    r->cancel_ms, finished, 2 - r->pool.in_use);
+
+    if (r->raced.how == DROPPED)
+        ct_takeaway(run,
+                    "3. select did what the timeout did, with a %.0f ms sleep as the other "
+                    "side: the operation was dropped in step %d of %d, and its cleanup ran "
+                    "then.",
+                    r->deadline_ms, r->raced.stopped_in, r->raced.nsteps);
+    else
+        ct_takeaway(run,
+                    "3. The operation finished all %d steps before the %.0f ms sleep, so select "
+                    "returned its result and dropped the sleep: whichever side is ready first "
+                    "wins, and the other is dropped.",
+                    r->raced.nsteps, r->deadline_ms);
+}
+
 static void report_cancel(struct ct_run *run, const struct cancel_result *r)
 {
     const struct family *fam = &r->fam;
@@ -554,21 +615,7 @@ static void report_cancel(struct ct_run *run, const struct cancel_result *r)
                   "ms");
     report_checks(run, r);
 
-    ct_takeaway(run,
-                "1. The timeout dropped the operation in step %d of %d, %.1f ms after its "
-                "deadline; its cleanup freed the buffer there and then. It never learned why: "
-                "a timeout is a select against a sleep, and a dropped future is not polled "
-                "again. 3. select did the same with a %.0f ms sleep (step %d of %d).",
-                r->timed.stopped_in, r->timed.nsteps,
-                r->timed.how == DROPPED ? (double)(r->timed.stop_ns - timed_deadline) / 1e6 : 0,
-                r->deadline_ms, r->raced.stopped_in, r->raced.nsteps);
-    ct_takeaway(run,
-                "2. A token is cooperative: nothing stops until the code looks. The operation "
-                "and the child that checks between steps noticed the cancel %.1f and %.1f ms "
-                "after it, at their next step; the child that awaits each step raced against "
-                "its token stopped %.1f ms after. Both children returned their pooled "
-                "connections (%d of 2 back) before the operation reported its error.",
-                react[0], react[1], react[2], 2 - r->pool.in_use);
+    takeaways(run, r, react, timed_deadline);
 }
 
 static int cancel_run(struct ct_run *run)

@@ -909,15 +909,30 @@ static void takeaway_rest(struct ct_run *run, const struct micro_result *r)
                     "%lld failed.",
                     r->requests, r->created, plural(r->created), r->db_new[ST_COMPLETED],
                     r->db_new[ST_FAILED]);
-    else
+    else {
+        /* rows beyond the promises: the bad-input client's one good order,
+         * and creates refused with 503 (stored as failed) */
+        char others[192] = "";
+        long long extra = r->db_new_total - (long long)r->accepted;
+        long long unanswered = extra - r->bad_created - r->rejected;
+        if (unanswered > 0)
+            snprintf(others, sizeof others,
+                     " (the other %lld: %d from the bad-input client, %lld refused with 503, "
+                     "%lld whose client stopped waiting)",
+                     extra, r->bad_created, r->rejected, unanswered);
+        else if (extra > 0)
+            snprintf(others, sizeof others,
+                     " (the other %lld: %d from the bad-input client, %lld refused with 503)",
+                     extra, r->bad_created, r->rejected);
         ct_takeaway(run,
                     "The audit found all %zu orders the clients were promised in the "
                     "database, each settled once: %lld completed and %lld failed among the "
-                    "%lld new rows. %lld status change%s got 409 because a worker or an "
+                    "%lld new rows%s. %lld status change%s got 409 because a worker or an "
                     "earlier change had settled the order first: the conditional UPDATE, not "
                     "a lock held across requests, decides who wins.",
                     r->accepted, r->db_new[ST_COMPLETED], r->db_new[ST_FAILED],
-                    r->db_new_total, r->conflicts, plural(r->conflicts));
+                    r->db_new_total, others, r->conflicts, plural(r->conflicts));
+    }
 }
 
 static void report(struct ct_run *run, struct micro_result *r, const struct config *cfg)

@@ -289,7 +289,9 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
     if (r->stolen > 0)
         ct_takeaway(run,
                     "The root spawned all %d tasks from %s, so they went to that worker's "
-                    "own queue; %llu of them were stolen by workers that ran out of work. "
+                    "own queue; workers that ran out of work stole %llu times from the "
+                    "others (a task goes back on a queue each time it is woken, so one task "
+                    "can be stolen more than once). "
                     "%d finished on a different worker than they started on: a timer wakes "
                     "a task from outside the workers, into the shared queue, and any worker "
                     "may pick it up.",

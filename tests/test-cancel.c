@@ -1,9 +1,9 @@
 /* test-cancel.c - demo `cancel`: far outside or inside its timeout an
  * operation is dropped or finishes; a token cancelled early stops the
  * parent at a check and the racing child mid-step, one cancelled late
- * stops nobody; a select's loser is dropped; every cleanup runs once and
- * everything taken is given back.  Nothing is left behind, also after
- * Ctrl-C. */
+ * stops nobody; a select's loser is dropped; the takeaway tells which of
+ * these happened; every cleanup runs once and everything taken is given
+ * back.  Nothing is left behind, also after Ctrl-C. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,6 +58,10 @@ static void test_stopped_early(void **state)
     assert_string_equal(how(j, "child-check"), "token, at a check");
     assert_string_equal(how(j, "child-race"), "token, mid-step");
     assert_string_equal(dj_text(j, "race_how"), "dropped");
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(strstr(t, "1. The timeout dropped the operation in step 1 of 4"));
+    assert_non_null(strstr(t, "2. A token is cooperative"));
+    assert_non_null(strstr(t, "the operation was dropped in step 1 of 4"));
     json_decref(j);
 }
 
@@ -72,6 +76,14 @@ static void test_nothing_stopped(void **state)
     assert_string_equal(how(j, "child-check"), "finished");
     assert_string_equal(how(j, "child-race"), "finished");
     assert_string_equal(dj_text(j, "race_how"), "finished");
+    /* the takeaway tells what happened, not what usually happens */
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_null(strstr(t, "dropped the operation"));
+    assert_null(strstr(t, "was dropped in step"));
+    assert_null(strstr(t, "noticed the cancel"));
+    assert_non_null(strstr(t, "1. The operation finished all 3 steps inside the 5000 ms"));
+    assert_non_null(strstr(t, "2. All 3 operations finished every step before the cancel"));
+    assert_non_null(strstr(t, "3. The operation finished all 3 steps before the 4000 ms"));
     json_decref(j);
 }
 

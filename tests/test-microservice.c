@@ -339,6 +339,11 @@ static void test_counts_against_database(void **state)
     assert_int_equal(c.failed, dj_int(j, "failed"));
     assert_int_equal(dj_int(j, "unfinished"), 0);
     assert_int_equal(dj_int(j, "recovered"), 0);
+    /* the takeaway's rows add up to what the file holds */
+    char want[160];
+    snprintf(want, sizeof want, "among the %lld new rows (the other %lld: 1 from the bad-input "
+             "client, %lld refused with 503)", c.total, c.total - accepted, rejected);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "takeaway")), want));
     json_decref(j);
     ct_tmpdir_remove(f.dir);
 }

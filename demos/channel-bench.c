@@ -119,13 +119,6 @@ struct header {
     uint32_t producer, seq;
 };
 
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
-}
-
 /* A producer is done (or never started): let the consumer see the end. */
 static void producer_done(struct bench *b, int id)
 {
@@ -150,7 +143,7 @@ static void *producer_main(void *arg)
     int rc = 0;
     if (ct_gate_wait(&b->gate, cancel)) {
         w->start_ns = ct_clock_ns();
-        int64_t cpu0 = thread_cpu_ns();
+        int64_t cpu0 = ct_thread_cpu_ns();
         for (; (quota == 0 || i < quota) && rc == 0; i++) {
             if (i % STOP_EVERY == 0) {
                 if (quota == 0 && atomic_load_explicit(&b->stop, memory_order_relaxed))
@@ -164,7 +157,7 @@ static void *producer_main(void *arg)
             memcpy(msg, &h, sizeof h);
             rc = chan ? ct_chan_send(tx, msg, cancel) : ct_lockq_send(&b->lq, msg, cancel);
         }
-        w->cpu_ns = thread_cpu_ns() - cpu0;
+        w->cpu_ns = ct_thread_cpu_ns() - cpu0;
         w->end_ns = ct_clock_ns();
     }
     w->sent = rc == 0 ? i : i - 1;
@@ -186,7 +179,7 @@ static void *consumer_main(void *arg)
     if (!ct_gate_wait(&b->gate, cancel))
         return NULL;
     w->start_ns = ct_clock_ns();
-    int64_t cpu0 = thread_cpu_ns();
+    int64_t cpu0 = ct_thread_cpu_ns();
     for (;;) {
         rc = chan ? ct_chan_recv(&b->rx, msg, cancel) : ct_lockq_recv(&b->lq, msg, cancel);
         if (rc != 0)
@@ -206,7 +199,7 @@ static void *consumer_main(void *arg)
             break;
         }
     }
-    w->cpu_ns = thread_cpu_ns() - cpu0;
+    w->cpu_ns = ct_thread_cpu_ns() - cpu0;
     w->end_ns = ct_clock_ns();
     w->rc = rc == -EPIPE ? 0 : rc;      /* -EPIPE: every producer is done */
     memcpy(b->next, next, sizeof next);

@@ -98,19 +98,12 @@ struct channels_result {
     double close_latency_ms;    /* from the drop to recv reporting closed */
 };
 
-static double thread_cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* `for msg in rx`: receive until recv reports the channel closed (or the
  * run is cancelled).  Each string received is main's, so main frees it. */
 static void receive_all(struct ct_run *run, struct ct_receiver *rx, struct channels_result *r,
                         int64_t *closed_ns)
 {
-    double cpu0 = thread_cpu_ms();
+    double cpu0 = (double)ct_thread_cpu_ns() / 1e6;
     for (;;) {
         char *msg;
         int64_t t0 = ct_clock_ns();
@@ -141,7 +134,7 @@ static void receive_all(struct ct_run *run, struct ct_receiver *rx, struct chann
         free(msg);
         r->freed++;
     }
-    r->cpu_ms = thread_cpu_ms() - cpu0;
+    r->cpu_ms = (double)ct_thread_cpu_ns() / 1e6 - cpu0;
     ct_mark(run, CT_IDLE);
 }
 

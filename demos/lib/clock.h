@@ -16,6 +16,15 @@ static inline int64_t ct_clock_ns(void)
     return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
 }
 
+/* CPU time the calling thread has used, in ns: with ct_clock_ns() around
+ * the same stretch, it tells working from waiting (asleep or preempted). */
+static inline int64_t ct_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
+}
+
 /* The CLOCK_MONOTONIC instant `ns` from now, for pthread_cond_timedwait on a
  * condition variable whose clock was set to CLOCK_MONOTONIC. */
 static inline struct timespec ct_clock_after_ns(int64_t ns)

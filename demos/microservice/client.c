@@ -273,14 +273,6 @@ static void slots_close(struct loadgen *lg, CURLM *m, struct slot *slots)
     }
 }
 
-/* CPU time this thread has used, in ns. */
-static int64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * CT_NS_PER_S + ts.tv_nsec;
-}
-
 /* The client's lane: mixed load, reads with the cache, or cache off. */
 static void mark_phase(struct loadgen *lg, int p)
 {
@@ -294,7 +286,7 @@ static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
     int p = atomic_load(&lg->phase);
     int64_t now = ct_clock_ns();
     if (p != *phase && p < LOAD_PHASES) {
-        int64_t cpu = thread_cpu_ns();
+        int64_t cpu = ct_thread_cpu_ns();
         lg->phase_t1[*phase] = now;
         lg->phase_cpu1[*phase] = cpu;
         *phase = p;
@@ -309,7 +301,7 @@ static void watch_main(struct loadgen *lg, int *phase, bool *stopping)
         *stopping = lg->got_stop = true;
         lg->stop_ns = now;
         lg->phase_t1[*phase] = now;
-        lg->phase_cpu1[*phase] = thread_cpu_ns();
+        lg->phase_cpu1[*phase] = ct_thread_cpu_ns();
         ct_point(run, 'S');
         ct_mark(run, CT_WAIT);
     }
@@ -323,7 +315,7 @@ static void drive(struct loadgen *lg, CURLM *m, struct slot *slots)
     int phase = 0, busy = 0, running;
     bool stopping = false;
     lg->phase_t0[0] = ct_clock_ns();
-    lg->phase_cpu0[0] = thread_cpu_ns();
+    lg->phase_cpu0[0] = ct_thread_cpu_ns();
     lg->phases_run = 1;
     mark_phase(lg, 0);
     for (int i = 0; i < lg->clients; i++)
@@ -347,7 +339,7 @@ static void drive(struct loadgen *lg, CURLM *m, struct slot *slots)
     }
     if (!lg->got_stop) {
         lg->phase_t1[phase] = ct_clock_ns();
-        lg->phase_cpu1[phase] = thread_cpu_ns();
+        lg->phase_cpu1[phase] = ct_thread_cpu_ns();
     }
 }
 

@@ -84,12 +84,16 @@ struct bworker {
     struct ct_thread thread;
     uint64_t seed;
     int64_t start_ns, end_ns;
+    struct ct_sched sched;      /* what the loop's time went to */
     long long reads, writes, torn;
 };
 
 struct rep_result {
     long long reads, writes, torn;
     int64_t span_ns;            /* first start to last finish */
+    /* the workers' loops added up: on a CPU, waiting for one (-1 when
+     * unknown), and all of it */
+    int64_t cpu_ns, runq_ns, life_ns;
     int64_t wall_ns;            /* spawning the first thread to joining the last */
     bool verified;              /* counter == writes, no torn reads */
 };
@@ -100,7 +104,10 @@ struct measure {
     double ns_op[MAX_REPS];
     double wall_ms[MAX_REPS];   /* classic: the guide's way of timing */
     double span_ms[MAX_REPS];
-    struct ct_stats st, ns, wall, span;
+    double cpus[MAX_REPS];      /* CPUs kept busy: CPU time / span */
+    double asleep[MAX_REPS];    /* share of the loops' time asleep */
+    double runq[MAX_REPS];      /* share waiting for a CPU (-1: unknown) */
+    struct ct_stats st, ns, wall, span, cpu, sleep, rq;
     long long reads, writes;
     bool done;
 };
@@ -146,6 +153,7 @@ static void *bench_main(void *arg)
     long long reads = 0, writes = 0, torn = 0;
     uint64_t seed = w->seed;
     int64_t start = ct_clock_ns(), end = start + b->duration_ns;
+    struct ct_sched s0 = ct_thread_sched();
     /* no timeouts or cancel events for the lock calls: holds here are a
      * few instructions long, so every wait is short; cancellation is
      * checked between operations */
@@ -176,6 +184,9 @@ static void *bench_main(void *arg)
     }
     w->start_ns = start;
     w->end_ns = ct_clock_ns();
+    struct ct_sched s1 = ct_thread_sched();
+    w->sched = (struct ct_sched){ s1.cpu_ns - s0.cpu_ns,
+                                  s0.runq_ns < 0 ? -1 : s1.runq_ns - s0.runq_ns };
     w->reads = reads;
     w->writes = writes;
     w->torn = torn;
@@ -230,6 +241,10 @@ static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struc
             out->reads += w[i].reads;
             out->writes += w[i].writes;
             out->torn += w[i].torn;
+            out->cpu_ns += w[i].sched.cpu_ns;
+            out->runq_ns = out->runq_ns < 0 || w[i].sched.runq_ns < 0
+                               ? -1 : out->runq_ns + w[i].sched.runq_ns;
+            out->life_ns += w[i].end_ns - w[i].start_ns;
             first = w[i].start_ns < first ? w[i].start_ns : first;
             last = w[i].end_ns > last ? w[i].end_ns : last;
         }
@@ -275,6 +290,10 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
         m->mops[i] = r.span_ns > 0 ? (double)n / (double)r.span_ns * 1e3 : 0;
         m->ns_op[i] = n ? (double)r.span_ns * p->threads / (double)n : 0;
         m->span_ms[i] = (double)r.span_ns / 1e6;
+        m->cpus[i] = r.span_ns > 0 ? (double)r.cpu_ns / (double)r.span_ns : 0;
+        double life = r.life_ns > 0 ? (double)r.life_ns : 1;
+        m->runq[i] = r.runq_ns < 0 ? -1 : (double)r.runq_ns / life;
+        m->asleep[i] = r.runq_ns < 0 ? -1 : fmax(0, 1 - (double)(r.cpu_ns + r.runq_ns) / life);
         m->reads += r.reads;
         m->writes += r.writes;
         tot->verified &= r.verified;
@@ -285,7 +304,9 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
     }
     size_t n = (size_t)cfg->reps;
     if ((rc = ct_stats_of(m->mops, n, &m->st)) || (rc = ct_stats_of(m->ns_op, n, &m->ns)) ||
-        (rc = ct_stats_of(m->wall_ms, n, &m->wall)) || (rc = ct_stats_of(m->span_ms, n, &m->span)))
+        (rc = ct_stats_of(m->wall_ms, n, &m->wall)) || (rc = ct_stats_of(m->span_ms, n, &m->span)) ||
+        (rc = ct_stats_of(m->cpus, n, &m->cpu)) || (rc = ct_stats_of(m->asleep, n, &m->sleep)) ||
+        (rc = ct_stats_of(m->runq, n, &m->rq)))
         return rc;
     m->done = true;
     ct_say(run, "%-9s %s: median %.1f M ops/s (%.1f .. %.1f over %d reps)", k->name, p->label,
@@ -380,7 +401,7 @@ static void compare_table(const struct config *cfg, const struct point *p,
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
     const char *const cols[] = {
-        "kind", "how", "mops|M ops/s", "ns_per_op|ns/op", rel, "min|min M",
+        "kind", "how", "mops|M ops/s", "ns_per_op|ns/op", "cpus|CPUs busy", "asleep_pct|asleep %", rel, "min|min M",
         "max|max M", "spread_pct|spread %", "reads", "writes", NULL,
     };
     char title[96];
@@ -390,6 +411,7 @@ static void compare_table(const struct config *cfg, const struct point *p,
     for (int k = 0; k < cfg->nkinds; k++)
         ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
                      CT_NUM(m[k].st.median, 1), CT_NUM(m[k].ns.median, 1),
+                     CT_NUM(m[k].cpu.median, 2), CT_NUM(100 * m[k].sleep.median, 0),
                      CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
                      CT_NUM(m[k].st.min, 1), CT_NUM(m[k].st.max, 1),
                      CT_NUM(spread_pct(&m[k].st), 0), CT_INT(m[k].reads), CT_INT(m[k].writes));
@@ -479,6 +501,50 @@ static void takeaway_brlock(struct ct_run *run, const struct point *p, const str
                              "outweighs what the readers save.");
 }
 
+/* Operations per second and CPUs kept busy are two questions: a lock whose
+ * waiters sleep leaves a core idle, and a thread running alone never waits
+ * for a cache line.  The scheduler's own accounting tells a thread asleep
+ * in the lock from one waiting for a CPU that something else holds. */
+static void takeaway_cpus(const struct config *cfg, const struct point *p,
+                          const struct measure *m, int best)
+{
+    int avail = p->threads < ct_cpus() ? p->threads : ct_cpus();
+    int idle = 0, queued = 0;
+    for (int k = 1; k < cfg->nkinds; k++) {
+        idle = m[k].cpu.median < m[idle].cpu.median ? k : idle;
+        queued = m[k].rq.median > m[queued].rq.median ? k : queued;
+    }
+    if (p->threads <= ct_cpus() && m[queued].rq.median >= 0.10)
+        ct_takeaway(cfg->run,
+                    "The machine was busy: %s's threads spent %.0f%% of their time ready to "
+                    "run but waiting for a CPU that another process held. Threads taking "
+                    "turns on one CPU do not fight over cache lines, so these figures measure "
+                    "the machine's load as much as the locks: run again on a quiet machine.",
+                    cfg->kinds[queued]->name, 100 * m[queued].rq.median);
+    if (avail < 2 || m[idle].sleep.median < 0.25 || m[idle].cpu.median >= 0.75 * avail ||
+        m[best].cpu.median <= 0)
+        return;
+    double idle_per_cpu = m[idle].st.median / m[idle].cpu.median;
+    double best_per_cpu = m[best].st.median / m[best].cpu.median;
+    char head[160];
+    snprintf(head, sizeof head,
+             "%s kept only %.2f of the %d CPUs busy: its threads spent %.0f%% of their time "
+             "asleep in the lock.",
+             cfg->kinds[idle]->name, m[idle].cpu.median, avail, 100 * m[idle].sleep.median);
+    if (idle_per_cpu >= best_per_cpu)
+        ct_takeaway(cfg->run,
+                    "%s Yet per CPU-second it did %.1f M operations, more than the %.1f M of "
+                    "%s, the fastest: a thread running alone while the other sleeps never "
+                    "waits for a cache line. Ask how many cores a figure used.",
+                    head, idle_per_cpu, best_per_cpu, cfg->kinds[best]->name);
+    else
+        ct_takeaway(cfg->run,
+                    "%s Per CPU-second it did %.1f M operations, against %.1f M for %s, the "
+                    "fastest: here sleeping did not pay, since each sleep costs a wake-up "
+                    "system call by the thread that lets go.",
+                    head, idle_per_cpu, best_per_cpu, cfg->kinds[best]->name);
+}
+
 static void compare_takeaways(const struct config *cfg, const struct point *p,
                               const struct measure *m)
 {
@@ -507,6 +573,8 @@ static void compare_takeaways(const struct config *cfg, const struct point *p,
         takeaway_brlock(run, p, &m[br], &m[rw]);
     if (sp >= 0 && mu >= 0 && p->threads > ct_cpus() && m[mu].st.median > 0)
         takeaway_spin(run, p, &m[sp], &m[mu]);
+    if (cfg->nkinds > 1)
+        takeaway_cpus(cfg, p, m, best);
 }
 
 /* Sweep modes: a table with one column per kind and a chart per kind. */

@@ -71,6 +71,36 @@ static void test_kinds_and_extremes(void **state)
     json_decref(j);
 }
 
+/* Where each thread's time went, from the scheduler: CPUs busy never above
+ * the threads, and a lock that never sleeps (the spinlock yields, which
+ * leaves a thread runnable) shows its threads almost never asleep. */
+static void test_cpu_accounting(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "kinds=spin,mutex", "threads=2",
+                                                 "duration-ms=40", "write-pct=10", "reps=2",
+                                                 NULL });
+    json_t *rows = dj_table(j, "results"), *r;
+    size_t i;
+    assert_int_equal(json_array_size(rows), 2);
+    json_array_foreach(rows, i, r) {
+        double cpus = json_number_value(json_object_get(r, "cpus"));
+        double asleep = json_number_value(json_object_get(r, "asleep_pct"));
+        assert_true(cpus > 0 && cpus <= 2.05);
+        assert_true(asleep >= 0 && asleep <= 100);
+    }
+    assert_true(json_number_value(json_object_get(json_array_get(rows, 0), "asleep_pct")) < 10);
+    json_decref(j);
+    /* one thread alone: at most one CPU, and nothing to sleep for */
+    j = run_bench((const char *const[]){ "kinds=mutex,spin", "threads=1", "duration-ms=40",
+                                         "write-pct=10", "reps=2", NULL });
+    json_array_foreach(dj_table(j, "results"), i, r) {
+        assert_true(json_number_value(json_object_get(r, "cpus")) <= 1.02);
+        assert_true(json_number_value(json_object_get(r, "asleep_pct")) < 10);
+    }
+    json_decref(j);
+}
+
 static void test_sweeps(void **state)
 {
     (void)state;
@@ -151,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compare_exact_counts),
         cmocka_unit_test(test_kinds_and_extremes),
+        cmocka_unit_test(test_cpu_accounting),
         cmocka_unit_test(test_sweeps),
         cmocka_unit_test(test_classic),
         cmocka_unit_test(test_spin_takeaway_follows_numbers),

@@ -130,6 +130,15 @@ double ct_scale(const struct ct_run *run);
 /* Online CPUs, for benchmarks' "threads outnumber cores" notes. */
 int ct_cpus(void);
 
+/* What the calling thread's time went to so far, in ns: on a CPU, and
+ * runnable but waiting for one (the rest of its life it was asleep).
+ * From /proc/thread-self/schedstat; where that is missing, runq_ns is -1
+ * and cpu_ns comes from CLOCK_THREAD_CPUTIME_ID. */
+struct ct_sched {
+    int64_t cpu_ns, runq_ns;
+};
+struct ct_sched ct_thread_sched(void);
+
 /* The demo being run, and the path of this program (to re-run it). */
 const struct ct_demo *ct_run_demo(const struct ct_run *run);
 const char *ct_run_program(const struct ct_run *run);

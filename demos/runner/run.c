@@ -4,9 +4,11 @@
 #include "run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,6 +130,23 @@ int ct_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+struct ct_sched ct_thread_sched(void)
+{
+    struct ct_sched s = { -1, -1 };
+    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[96];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        long long cpu, runq;
+        if (n > 0 && (buf[n] = '\0', sscanf(buf, "%lld %lld", &cpu, &runq) == 2))
+            s = (struct ct_sched){ cpu, runq };
+    }
+    if (s.cpu_ns < 0)
+        s.cpu_ns = ct_thread_cpu_ns();
+    return s;
 }
 
 /* ---- time and cancellation -------------------------------------------- */

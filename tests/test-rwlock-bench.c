@@ -89,14 +89,18 @@ static void test_cpu_accounting(void **state)
         assert_true(cpus > 0 && cpus <= 2.05);
         assert_true(asleep >= 0 && asleep <= 100);
     }
-    assert_true(json_number_value(json_object_get(json_array_get(rows, 0), "asleep_pct")) < 10);
+    /* a page fault counts as asleep too, hence the margin; a thread
+     * waiting for a CPU counted as asleep would blow through it on a
+     * loaded machine */
+    assert_true(json_number_value(json_object_get(dj_row(j, "results", "kind", "spin"),
+                                                  "asleep_pct")) < 25);
     json_decref(j);
     /* one thread alone: at most one CPU, and nothing to sleep for */
     j = run_bench((const char *const[]){ "kinds=mutex,spin", "threads=1", "duration-ms=40",
                                          "write-pct=10", "reps=2", NULL });
     json_array_foreach(dj_table(j, "results"), i, r) {
         assert_true(json_number_value(json_object_get(r, "cpus")) <= 1.02);
-        assert_true(json_number_value(json_object_get(r, "asleep_pct")) < 10);
+        assert_true(json_number_value(json_object_get(r, "asleep_pct")) < 25);
     }
     json_decref(j);
 }

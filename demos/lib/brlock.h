@@ -15,7 +15,9 @@
  *   reader:  slot += 1; if no writer -> in.  Otherwise slot -= 1, wait for
  *            the writer to leave, and try again.  Unlock: slot -= 1.  (A
  *            reader that sees the flag up before it starts waits without
- *            touching its slot, so the writer need not wait for it.)
+ *            touching its slot, so the writer need not wait for it; one
+ *            that writers turn away often backs off while it waits, see
+ *            wait_writer_gone.)
  *   writer:  raise the `writer` flag with a compare-and-swap (one writer at
  *            a time: the flag is also the writers' lock), then wait until
  *            every slot that a reader has ever used reads 0.  Unlock: lower

@@ -517,10 +517,12 @@ static void takeaway_cpus(const struct config *cfg, const struct point *p,
     if (p->threads <= ct_cpus() && m[queued].rq.median >= 0.10)
         ct_takeaway(cfg->run,
                     "The machine was busy: %s's threads spent %.0f%% of their time ready to "
-                    "run but waiting for a CPU that another process held. Threads taking "
-                    "turns on one CPU do not fight over cache lines, so these figures measure "
-                    "the machine's load as much as the locks: run again on a quiet machine.",
-                    cfg->kinds[queued]->name, 100 * m[queued].rq.median);
+                    "run but waiting for a CPU, which %d threads on %d CPUs would not do if "
+                    "nothing else ran. Threads taking turns on one CPU do not fight over "
+                    "cache lines, so these figures measure the machine's load as much as the "
+                    "locks: run again on a quiet machine.",
+                    cfg->kinds[queued]->name, 100 * m[queued].rq.median, p->threads,
+                    ct_cpus());
     if (avail < 2 || m[idle].sleep.median < 0.25 || m[idle].cpu.median >= 0.75 * avail ||
         m[best].cpu.median <= 0)
         return;

@@ -298,12 +298,24 @@ static void report(const struct config *cfg, const struct phase *ph)
     ct_result_text(run, "order", "completion order (spawned 0, 1, 2, ...)", a->handled ? order
                                                                                      : "-");
     report_checks(cfg, ph);
+    bool spawn_order = true;    /* did they finish in the order they were spawned? */
+    for (int i = 1; i < a->handled; i++)
+        if (a->order[i] < a->order[i - 1])
+            spawn_order = false;
+    char panic[160] = "No task panicked this time; set panic-id to an id below tasks to see one "
+                      "caught.";
+    if (a->panicked > 0 && a->ok + a->failed > 0)
+        snprintf(panic, sizeof panic, "The panicking task ended alone: the other tasks, on the "
+                 "same two workers, carried on.");
+    else if (a->panicked > 0)
+        snprintf(panic, sizeof panic, "The only task panicked, and the set returned the panic "
+                 "as a result instead of taking the program down.");
     ct_takeaway(run,
-                "The results came in the order the tasks finished (%s), not the order they "
-                "were spawned, and the set told %d successes, %d errors and %d panic%s apart. "
-                "The panicking task ended alone: the other tasks, on the same two workers, "
-                "carried on.",
-                order, a->ok, a->failed, a->panicked, a->panicked == 1 ? "" : "s");
+                "The results came in the order the tasks finished (%s), %s, and the set told "
+                "%d successes, %d errors and %d panic%s apart. %s",
+                order, spawn_order ? "which this time was also the order they were spawned"
+                                   : "not the order they were spawned",
+                a->ok, a->failed, a->panicked, a->panicked == 1 ? "" : "s", panic);
     char discarded[64] = "none had finished unjoined";
     if (b->discarded)
         snprintf(discarded, sizeof discarded, "%zu had finished unjoined (results discarded)",

@@ -498,23 +498,33 @@ static void report_takeaway(struct ct_run *run, const struct pool_result *r,
     const struct phase *p1 = &r->ph[0], *p2 = &r->ph[1];
     double lo = s[0].min_open < s[1].min_open ? s[0].min_open : s[1].min_open;
     double hi = s[0].max_open > s[1].max_open ? s[0].max_open : s[1].max_open;
-    char open[64], gave_up[64];
+    char open[64], gave_up[64], first[200];
+    if (p1->timed_out == 0 && p1->failed == 0)
+        snprintf(first, sizeof first, "%d got one at once and %d waited, the longest %.0f ms, "
+                 "until another query handed one back.", p1->n - (int)p1->after.waited,
+                 (int)p1->after.waited, s[0].longest_wait);
+    else
+        snprintf(first, sizeof first, "%d ran, after waiting at most %.0f ms, and %d timed "
+                 "out after %s (a %.0f ms timeout).", p1->ok, s[0].longest_wait,
+                 p1->timed_out, ms_range(gave_up, sizeof gave_up, s[0].min_timeout_wait,
+                                         s[0].max_timeout_wait, 0), p1->timeout_ms);
     ct_takeaway(run,
-                "Phase 1: %d queries shared %d connections. %d got one at once and %d waited, "
-                "the longest %.0f ms, until another query handed one back. The pool opened %d "
+                "Phase 1: %d queries shared %d connections. %s The pool opened %d "
                 "connection%s (each took %s) and lent them %llu times: the cost of opening was "
                 "paid %d times, not once per query.",
-                p1->n, r->max, p1->n - (int)p1->after.waited, (int)p1->after.waited,
-                s[0].longest_wait, r->opened, r->opened == 1 ? "" : "s",
+                p1->n, r->max, first, r->opened, r->opened == 1 ? "" : "s",
                 r->opened ? ms_range(open, sizeof open, lo, hi, 1) : "no time",
                 (unsigned long long)r->end.acquired, r->opened);
     if (p2->timed_out > 0)
         ct_takeaway(run,
-                    "Phase 2: with a %.0f ms timeout, shorter than a %.0f ms hold, %d queries "
+                    "Phase 2: with a %.0f ms timeout, %s than a %.0f ms hold%s, %d queries "
                     "gave up after %s and reported an error (sqlx's PoolTimedOut); none hung "
                     "and no connection leaked. The caller can retry or answer 503: a bounded "
                     "wait turns an overloaded pool into errors, not a growing queue.",
-                    p2->timeout_ms, r->hold_ms, p2->timed_out,
+                    p2->timeout_ms,
+                    p2->timeout_ms < r->hold_ms ? "shorter" : "no shorter", r->hold_ms,
+                    p2->timeout_ms < r->hold_ms ? "" : " but shorter than the queue ahead",
+                    p2->timed_out,
                     ms_range(gave_up, sizeof gave_up, s[1].min_timeout_wait,
                              s[1].max_timeout_wait, 0));
     else

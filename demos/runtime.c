@@ -276,12 +276,23 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
     double diff = r->ctr.ms - r->mtr.ms;
     /* the CPU work is the only part that more workers can shorten */
     bool explained = diff > 0 && diff <= cpu_ms;
+    /* in turn, sleeps and work would add up; less than that is overlap */
+    char sleeps[160];
+    if (c->n == 1)
+        snprintf(sleeps, sizeof sleeps, "Its one %.0f ms sleep had nothing to overlap with.",
+                 sleep_ms);
+    else if (r->ctr.ms < c->n * sleep_ms + cpu_ms)
+        snprintf(sleeps, sizeof sleeps, "Slept in turn, their %.0f ms sleeps would have taken "
+                 "%.0f ms: they overlapped.", sleep_ms, c->n * sleep_ms);
+    else
+        snprintf(sleeps, sizeof sleeps, "Their %.0f ms sleeps, %.0f ms in turn, did not "
+                 "measurably overlap this time.", sleep_ms, c->n * sleep_ms);
     ct_takeaway(run,
-                "Current-thread: %d tasks in %.1f ms on one thread. Slept in turn, their "
-                "%.0f ms sleeps would have taken %.0f ms: they overlapped. Their CPU work, "
+                "Current-thread: %d task%s in %.1f ms on one thread. %s %s CPU work, "
                 "%.1f ms in all, cannot overlap on one thread. Multi-threaded: %.1f ms, with "
                 "tasks started on %d of %d workers: %.1f ms %s. %s",
-                c->n, r->ctr.ms, sleep_ms, c->n * sleep_ms, cpu_ms, r->mtr.ms, r->distinct,
+                c->n, c->n == 1 ? "" : "s", r->ctr.ms, sleeps, c->n == 1 ? "Its" : "Their",
+                cpu_ms, r->mtr.ms, r->distinct,
                 c->workers, diff >= 0 ? diff : -diff, diff >= 0 ? "faster" : "slower",
                 explained ? "That fits the CPU work being shared out over the workers."
                           : "The CPU work cannot explain that, so it is this run's noise; "
@@ -296,6 +307,11 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
                     "a task from outside the workers, into the shared queue, and any worker "
                     "may pick it up.",
                     c->n, r->mtr.spawned_on, (unsigned long long)r->stolen, r->moved);
+    else if (c->workers == 1)
+        ct_takeaway(run,
+                    "No task was stolen: with one worker there is no other worker to steal, "
+                    "so %s ran all %d task%s. Raise workers to see stealing.",
+                    r->mtr.spawned_on, c->n, c->n == 1 ? "" : "s");
     else
         ct_takeaway(run,
                     "No task was stolen this time: %s, where the root spawned them, got "

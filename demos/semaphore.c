@@ -384,13 +384,19 @@ static void report_sem(struct ct_run *run, const struct sem_result *r)
                 "long each one takes.",
                 r->n, r->permits, p1->max_running, (unsigned long long)r->sem.waited,
                 (double)last / 1e6);
+    char starts[160];
+    if (r->burst < r->n)
+        snprintf(starts, sizeof starts, "the bucket let %ld start at once, then the rest one "
+                 "every %.1f ms on average (%ld per second is one every %.1f ms)", r->burst,
+                 r->gap_ms, r->rate, 1000.0 / r->rate);
+    else
+        snprintf(starts, sizeof starts, "the %ld-token bucket let all %d start at once, so "
+                 "the rate never came into play", r->burst, r->n);
     ct_takeaway(run,
-                "Phase 2: the bucket let %ld start at once, then the rest one every %.1f ms on "
-                "average (%ld per second is one every %.1f ms). Yet %d ran at the same time%s: "
+                "Phase 2: %s. Yet %d ran at the same time%s: "
                 "a token bucket bounds how many start per second, not how many run at once. A "
                 "backend usually wants both, one against bursts and one against overload.",
-                r->burst < r->n ? r->burst : (long)r->n, r->gap_ms, r->rate, 1000.0 / r->rate,
-                p2->max_running,
+                starts, p2->max_running,
                 p2->max_running > r->permits ? ", more than phase 1's permits allowed" : "");
 }
 

@@ -79,11 +79,29 @@ static void test_drop_points(void **state)
     }
 }
 
+/* One task and no panic: the takeaway tells neither of a panicking task
+ * nor of an order that differs from the spawn order. */
+static void test_takeaway_no_panic(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ "tasks=1", "panic-id=-1", "work-ms=5", "take=0",
+                                           NULL });
+    assert_int_equal(cell(j, "join all", "panics"), 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "panicking task"));
+    assert_null(strstr(t, "not the order"));
+    assert_non_null(strstr(t, "No task panicked"));
+    assert_non_null(strstr(t, "also the order they were spawned"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guide),
         cmocka_unit_test(test_drop_points),
+        cmocka_unit_test(test_takeaway_no_panic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,6 +355,37 @@ static void test_demo_counts(void **state)
     }
 }
 
+/* Phase 1 with a 0 ms timeout and one connection: most queries time out,
+ * and phase 2's timeout is longer than a hold.  The takeaway counts the
+ * timeouts and does not call the timeout shorter than the hold. */
+static void test_demo_takeaway_timeouts(void **state)
+{
+    (void)state;
+    struct resources r;
+    res_begin(&r);
+    int code;
+    json_t *j = ct_demo_json("pool", (const char *const[]){ "queries=6", "max=1",
+                                                            "hold-ms=10", "timeout-ms=0",
+                                                            "short-ms=15", NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    long long ok1 = dj_int(j, "phase1_ok");
+    assert_true(ok1 >= 1 && ok1 < 6);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    char want[64];
+    snprintf(want, sizeof want, "%lld ran, after waiting", ok1);
+    assert_non_null(strstr(t, want));
+    snprintf(want, sizeof want, "and %lld timed out", 6 - ok1);
+    assert_non_null(strstr(t, want));
+    assert_null(strstr(t, "got one at once"));
+    assert_null(strstr(t, "shorter than a 10 ms hold,"));
+    if (dj_int(j, "phase2_timed_out") > 0)
+        assert_non_null(strstr(t, "no shorter than a 10 ms hold"));
+    json_decref(j);
+    assert_true(res_end(&r));
+}
+
 static long long count_rows(const char *path)
 {
     sqlite3 *db;
@@ -437,6 +468,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_reuse_and_failed_open),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_demo_counts),
+        cmocka_unit_test(test_demo_takeaway_timeouts),
         cmocka_unit_test(test_demo_db_path),
         cmocka_unit_test(test_demo_bad_path),
         cmocka_unit_test(test_demo_sigint),

@@ -61,10 +61,32 @@ static void test_tasks_and_workers(void **state)
     }
 }
 
+/* One task on one worker: nothing overlapped and nobody could steal, and
+ * the takeaway says so instead of the usual story. */
+static void test_takeaway_one_task_one_worker(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("runtime", (const char *const[]){ "tasks=1", "workers=1",
+                                                               "sleep-ms=5", "work-us=0",
+                                                               NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_int_equal(dj_int(j, "stolen"), 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "they overlapped"));
+    assert_null(strstr(t, "before another worker looked"));
+    assert_non_null(strstr(t, "had nothing to overlap with"));
+    assert_non_null(strstr(t, "no other worker to steal"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasks_and_workers),
+        cmocka_unit_test(test_takeaway_one_task_one_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

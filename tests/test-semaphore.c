@@ -433,6 +433,24 @@ static void test_demo_runs(void **state)
     }
 }
 
+/* A bucket as large as the task count: all start at once, and the
+ * takeaway does not tell of "the rest" starting at the rate. */
+static void test_demo_takeaway_big_burst(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("semaphore", (const char *const[]){ "tasks=3", "permits=3",
+                                                                 "work-ms=0", "burst=40",
+                                                                 NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "then the rest"));
+    assert_non_null(strstr(t, "let all 3 start at once"));
+    json_decref(j);
+}
+
 /* Ctrl-C in phase 1, between the phases and in phase 2. */
 static void test_demo_sigint(void **state)
 {
@@ -455,6 +473,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tasks_limit),
         cmocka_unit_test(test_timeout_release_race),
         cmocka_unit_test(test_demo_runs),
+        cmocka_unit_test(test_demo_takeaway_big_burst),
         cmocka_unit_test(test_demo_sigint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

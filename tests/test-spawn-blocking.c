@@ -47,10 +47,40 @@ static void test_ticks_and_threads(void **state)
     }
 }
 
+/* A block far shorter than a tick: the ticker kept its schedule both ways,
+ * and the takeaway must not call it late or call one gap shorter when the
+ * two are within a tenth of a tick.  What it says follows the measured
+ * gaps, so a slow machine reads the other branch, never a false one. */
+static void test_takeaway_short_block(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("spawn-blocking",
+                             (const char *const[]){ "ticks=4", "tick-ms=50", "block-ms=1",
+                                                    "workers=1", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_true(dj_assert_checks(j) > 0);
+    assert_int_equal(code, 0);
+    double tick = 50 * json_number_value(json_object_get(j, "scale"));
+    double bad = dj_num(j, "gap_in_task_ms"), good = dj_num(j, "gap_in_pool_ms");
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    if (bad <= tick * 1.1) {
+        assert_null(strstr(t, "went late"));
+        assert_null(strstr(t, "went silent"));
+        assert_non_null(strstr(t, "still kept to its"));
+    }
+    if (good >= bad - tick / 10)
+        assert_null(strstr(t, "shorter than with the work inside"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ticks_and_threads),
+        cmocka_unit_test(test_takeaway_short_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -300,12 +300,29 @@ static void report_loop(struct ct_run *run, const struct loop_result *alone,
     ct_result_num(run, "loop_wait_ns", "average wait when taken", wait, 0, "ns");
 
     double a = ns_per_op(alone), m = ns_per_op(all), ratio = a > 0 ? m / a : 0;
-    char why[200];
-    if (ratio >= 1.5 && all->contended > 0)
+    /* the waits explain the slowdown if they add up to at least half of it */
+    double waited = all->done ? (double)all->wait_ns / (double)all->done : 0;
+    bool lock_cost = all->contended > 0 && 2 * waited >= m - a;
+    char why[320], waits[128];
+    if (ratio >= 1.5 && lock_cost)
         snprintf(why, sizeof why,
                  "Only %.1f%% of the locks had to wait, but a wait cost %.0f ns, the price "
                  "of %.0f increments by a thread alone.",
                  pct, wait, a > 0 ? wait / a : 0);
+    else if (ratio >= 1.5) {
+        /* slower, but not because threads waited for the lock */
+        if (all->contended > 0)
+            snprintf(waits, sizeof waits,
+                     "the waits for the mutex came to %.1f ns per increment of the %.1f ns "
+                     "extra", waited, m - a);
+        else
+            snprintf(waits, sizeof waits, "no lock found the mutex taken");
+        snprintf(why, sizeof why,
+                 "Yet %s, so waiting for it is not what cost the extra time: %lld "
+                 "increments per thread are too few to hide the cost of getting %d threads "
+                 "onto %d CPUs.",
+                 waits, all->done / all->threads, all->threads, ct_cpus());
+    }
     else if (ratio > 0.67)
         snprintf(why, sizeof why, "Contention cost little extra in this run.");
     else

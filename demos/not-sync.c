@@ -728,6 +728,11 @@ static void takeaway_slow(struct ct_run *run, const struct borrow_part *r)
                     "panicked %lld time%s and never let a second holder in.",
                     p->panics, plural(p->panics), p->overlaps, plural(p->overlaps), c->panics,
                     plural(c->panics));
+    else if (p->threads == 1)
+        ct_takeaway(run,
+                    "The slow-motion round ran on one thread, so the plain flag could miss no "
+                    "conflict: a thread cannot race with itself. Run it with threads=2 or more "
+                    "to see the window let a second holder in.");
     else
         ct_takeaway(run,
                     "This run's slow-motion round happened to show no missed conflict with the "
@@ -829,10 +834,11 @@ static void report_stamps(struct ct_run *run, int n, const struct libc_part *r)
     else
         ct_takeaway(run,
                     "This run's shared static buffer returned no corrupted stamps (%d thread%s, "
-                    "%lld calls)%s. The function is still unsafe: the next run may interleave "
-                    "differently.",
+                    "%lld calls)%s. The function is still unsafe: %s.",
                     n, plural(n), st->calls,
-                    n == 1 ? ": one thread cannot collide with itself" : ": lucky timing");
+                    n == 1 ? ": one thread cannot collide with itself" : ": lucky timing",
+                    n == 1 ? "run it with threads=2 or more to see calls collide"
+                           : "the next run may interleave differently");
     ct_takeaway(run,
                 "Per call: %.0f ns with the shared buffer, %.0f ns with the caller's and %.0f "
                 "ns with the thread-local one, one timing each (raise calls= for steadier "

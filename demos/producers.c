@@ -300,12 +300,19 @@ static void report_dropped(struct ct_run *run, const struct outcome *o, int n, i
                 "had finished.", n);
     if (n == 1)
         return;
-    if (messages == 1)
+    if (messages == 1) {
+        bool by_producer = true;
+        for (int i = 0; i < n; i++)
+            by_producer = by_producer && o->from[i].first_pos == i + 1;
         ct_takeaway(run,
                     "Arrival order is the order the threads happened to send in (see first # "
-                    "per producer), not producer order. With one message each, this run "
-                    "cannot show that a channel keeps each sender's own messages in order: "
-                    "run it with messages=5.");
+                    "per producer)%s. With one message each, this run cannot show that a "
+                    "channel keeps each sender's own messages in order: run it with "
+                    "messages=5.",
+                    by_producer ? "; this time that was producer order, by chance, not "
+                                  "because the channel sorts senders"
+                                : ", not producer order");
+    }
     else
         ct_takeaway(run,
                     "The %d messages switched producer %d times on the way in: the order "

@@ -484,9 +484,13 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
         ct_takeaway(run,
                     "This time the child's spawned thread finished all %d lines before its "
                     "main returned (%d main lines took longer than %d spawned ones), so exit() "
-                    "had nothing left to cut short. Give the thread more lines than main to see "
-                    "it killed.",
-                    nspawned, nmain, nspawned);
+                    "had nothing left to cut short. %s",
+                    nspawned, nmain, nspawned,
+                    nspawned > nmain
+                        ? "The thread had more lines than main and still finished first: that "
+                          "was timing, not a guarantee. Run it again, or with a longer "
+                          "sleep-ms, to see it cut short."
+                        : "Give the thread more lines than main to see it killed.");
     else
         ct_takeaway(run,
                     "This time the child's spawned thread got all %d lines out: its last one "

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "stress.h"
 #include "util.h"
 
@@ -78,12 +80,44 @@ static void test_loop_skipped(void **state)
     json_decref(j);
 }
 
+/* Many threads, a few increments each: the loop is much slower than one
+ * thread alone although no lock ever found the mutex taken.  The takeaway
+ * must not call that cheap, nor blame the lock. */
+static void test_slow_without_contention(void **state)
+{
+    (void)state;
+    int seen = 0;
+    for (int round = 0; round < 5; round++) {
+        int code;
+        json_t *j = ct_demo_json("mutex",
+                                 (const char *const[]){ "threads=64", "hold-ms=0", "iters=10",
+                                                        NULL },
+                                 &code);
+        assert_non_null(j);
+        assert_int_equal(code, 0);
+        dj_assert_checks(j);
+        double ratio = dj_num(j, "loop_ns_per_op") / dj_num(j, "alone_ns_per_op");
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        if (ratio >= 1.6) {
+            assert_null(strstr(t, "Contention cost little extra"));
+            if (dj_num(j, "loop_contended_pct") == 0) {
+                assert_non_null(strstr(t, "no lock found the mutex taken"));
+                seen++;
+            }
+        }
+        json_decref(j);
+    }
+    print_message("slower with no lock found taken: %d of 5 runs\n", seen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_exclusion),
         cmocka_unit_test(test_one_thread),
         cmocka_unit_test(test_loop_skipped),
+        cmocka_unit_test(test_slow_without_contention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,24 @@ static void test_one_thread(void **state)
     }
 }
 
+/* On one thread nothing can collide, and the takeaway must not call the
+ * clean result luck or timing. */
+static void test_one_thread_takeaway(void **state)
+{
+    (void)state;
+    json_t *j = run_demo((const char *const[]){ "threads=1", "borrows=1000",
+                                                "slow-borrows=1", "hold-ms=1",
+                                                "calls=1000", NULL });
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "slow-motion round ran on one thread"));
+    assert_null(strstr(t, "happened to show no missed conflict"));
+    assert_null(strstr(t, "That is timing, not safety"));
+    assert_non_null(strstr(t, "one thread cannot collide with itself"));
+    assert_null(strstr(t, "the next run may interleave differently"));
+    json_decref(j);
+}
+
 static void test_strtok_exact(void **state)
 {
     (void)state;
@@ -187,6 +205,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_parts),
         cmocka_unit_test(test_one_thread),
+        cmocka_unit_test(test_one_thread_takeaway),
         cmocka_unit_test(test_strtok_exact),
         cmocka_unit_test(test_parts_selection),
         cmocka_unit_test(test_slow_motion_timeline),

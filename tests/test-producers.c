@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stress.h"
 #include "util.h"
@@ -115,12 +117,48 @@ static void test_scenario_selection(void **state)
     json_decref(j);
 }
 
+/* With one message each, the takeaway says "not producer order" only when
+ * the arrivals were not in producer order. */
+static void test_one_message_order_as_arrived(void **state)
+{
+    (void)state;
+    int in_order = 0;
+    for (int round = 0; round < 20; round++) {
+        int code;
+        json_t *j = ct_demo_json("producers",
+                                 (const char *const[]){ "producers=2", "messages=1",
+                                                        "jitter=0", "scenarios=dropped",
+                                                        NULL },
+                                 &code);
+        assert_non_null(j);
+        assert_int_equal(code, 0);
+        dj_assert_checks(j);
+        bool by_producer = true;
+        json_t *r;
+        size_t i;
+        json_array_foreach(dj_table(j, "dropped"), i, r)
+            by_producer = by_producer && dj_cell_int(r, "first") == (long long)i + 1;
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        if (by_producer) {
+            assert_null(strstr(t, "not producer order"));
+            assert_non_null(strstr(t, "this time that was producer order"));
+            in_order++;
+        } else {
+            assert_non_null(strstr(t, "not producer order"));
+        }
+        json_decref(j);
+    }
+    print_message("arrived in producer order: %d of 20 runs\n", in_order);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_both_runs),
         cmocka_unit_test(test_order_per_producer_under_contention),
         cmocka_unit_test(test_scenario_selection),
+        cmocka_unit_test(test_one_message_order_as_arrived),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

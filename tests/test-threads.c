@@ -180,6 +180,28 @@ static void test_no_join_consistent_any_timing(void **state)
     }
 }
 
+/* When a thread with more lines than main still finishes first, the
+ * takeaway must not advise giving it more lines than main. */
+static void test_no_join_more_lines_finished_first(void **state)
+{
+    (void)state;
+    int seen = 0;
+    for (int round = 0; round < 10; round++) {
+        json_t *j = run_threads((const char *const[]){ "spawned=3", "main=2", "sleep-ms=0",
+                                                       "parts=no-join", NULL });
+        assert_child_consistent(j, 3, 2);
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        if (strstr(t, "finished all 3 lines before its main returned")) {
+            assert_null(strstr(t, "Give the thread more lines than main"));
+            assert_non_null(strstr(t, "had more lines than main and still finished first"));
+            seen++;
+        }
+        json_decref(j);
+    }
+    print_message("thread finished before main returned: %d of 10 runs\n", seen);
+}
+
 static void test_child_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -207,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_join_prints_everything_in_order),
         cmocka_unit_test(test_no_join_loses_lines),
         cmocka_unit_test(test_no_join_consistent_any_timing),
+        cmocka_unit_test(test_no_join_more_lines_finished_first),
         cmocka_unit_test(test_child_rejects_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

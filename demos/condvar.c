@@ -26,6 +26,7 @@
  * Lesson: condition-variables (chapter 4).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,6 +633,23 @@ static const struct ct_param_spec condvar_params[] = {
     CT_PARAMS_END,
 };
 
+/* A consumer robbed of its wake-up sleeps again and must outlast the
+ * producer's window (scaled by --scale), or its bound runs out first and
+ * the run reports a lost wake-up that was not lost. */
+static int condvar_check(const struct ct_run *run, char *err, size_t errlen)
+{
+    double patience = ct_param_num(run, "patience-ms");
+    double window = ct_param_num(run, "window-ms") * ct_scale(run);
+    if (patience < 1.25 * window) {
+        snprintf(err, errlen,
+                 "patience-ms=%g must be at least 1.25 x window-ms (%g ms at this --scale): "
+                 "give patience-ms=%g or more, or a shorter window-ms",
+                 patience, window, ceil(1.25 * window));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const struct ct_demo ct_demo_condvar = {
     .name = "condvar",
     .chapter = 4,
@@ -647,4 +665,5 @@ const struct ct_demo ct_demo_condvar = {
     .params = condvar_params,
     .smoke = "items=2 patience-ms=60 window-ms=5",
     .run = condvar_run,
+    .check = condvar_check,
 };

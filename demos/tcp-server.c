@@ -1378,10 +1378,6 @@ static int tcp_run(struct ct_run *run)
         c.run[k] = ct_param_has(run, "servers", server_name[k]);
     if (c.workers == 0)
         c.workers = ct_cpus();
-    if (c.slow >= c.clients) {
-        ct_say(run, "slow=%d must be below clients=%d", c.slow, c.clients);
-        return -EINVAL;
-    }
     struct tcp_result *r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
@@ -1423,6 +1419,18 @@ static const struct ct_param_spec tcp_params[] = {
     CT_PARAMS_END,
 };
 
+/* At least one fast client must be left to time the answers. */
+static int tcp_check(const struct ct_run *run, char *err, size_t errlen)
+{
+    long long slow = ct_param_int(run, "slow"), clients = ct_param_int(run, "clients");
+    if (slow >= clients) {
+        snprintf(err, errlen, "slow=%lld must be below clients=%lld (0..%lld)", slow, clients,
+                 clients - 1);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const struct ct_demo ct_demo_tcp_server = {
     .name = "tcp-server",
     .chapter = 8,
@@ -1437,5 +1445,6 @@ const struct ct_demo ct_demo_tcp_server = {
     .smoke = "clients=40 slow=4 requests=3 reps=1",
     .flags = CT_DEMO_BENCH,
     .run = tcp_run,
+    .check = tcp_check,
     .child = server_child,
 };

@@ -89,7 +89,8 @@ static void test_configs_and_counts(void **state)
 }
 
 /* A count below the producers would give some producer nothing to send,
- * which would mean "send for the duration": refused, with the range. */
+ * which would mean "send for the duration": refused as a usage error
+ * (exit 2) before anything runs, with the range. */
 static void test_msgs_below_producers(void **state)
 {
     (void)state;
@@ -97,9 +98,10 @@ static void test_msgs_below_producers(void **state)
     assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "channel-bench", "producers=4",
                                                          "msgs=3", "reps=1", NULL }),
                      0);
-    assert_int_not_equal(p.status, 0);
-    assert_non_null(strstr(p.out, "msgs=3 is fewer than producers=4"));
-    assert_non_null(strstr(p.out, "msgs=4..100000000"));
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, "run channel-bench: msgs=3 is fewer than producers=4"));
+    assert_non_null(strstr(p.err, "msgs=4..100000000"));
+    assert_string_equal(p.out, "");
     ct_proc_free(&p);
     /* exactly one each is fine */
     int code;

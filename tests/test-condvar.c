@@ -146,11 +146,42 @@ static void test_if_drawn(void **state)
     json_decref(j);
 }
 
+/* A bound shorter than the producer's window would report wake-ups as
+ * lost that were only stolen: refused before the run, naming both
+ * parameters and the --scale it applied; just inside the rule, every check
+ * holds. */
+static void test_patience_outlasts_window(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "condvar", "window-ms=200",
+                                                         "patience-ms=20", NULL }), 0);
+    assert_int_equal(p.status, 2);
+    assert_string_equal(p.out, "");
+    assert_non_null(strstr(p.err, "patience-ms=20 must be at least 1.25 x window-ms (200 ms"));
+    assert_non_null(strstr(p.err, "give patience-ms=250 or more"));
+    ct_proc_free(&p);
+    /* the window is scaled, the patience is not */
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "--scale", "0.5", "run", "condvar",
+                                                         "window-ms=100", "patience-ms=70",
+                                                         "items=2", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("condvar", (const char *const[]){ "items=3", "window-ms=40",
+                                                               "patience-ms=50", NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_int_equal(dj_assert_checks(j), 6);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_detection),
         cmocka_unit_test(test_if_drawn),
+        cmocka_unit_test(test_patience_outlasts_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,6 +195,20 @@ static void server_stop(struct server *s)
     close(s->out);
 }
 
+/* Every client slow would leave none to time the answers: a usage error,
+ * before any server starts. */
+static void test_slow_below_clients(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "tcp-server", "clients=5",
+                                                         "slow=5", NULL }), 0);
+    assert_int_equal(p.status, 2);
+    assert_string_equal(p.out, "");
+    assert_non_null(strstr(p.err, "slow=5 must be below clients=5 (0..4)"));
+    ct_proc_free(&p);
+}
+
 static void test_bad_clients(void **state)
 {
     (void)state;
@@ -241,6 +255,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_run),
+        cmocka_unit_test(test_slow_below_clients),
         cmocka_unit_test(test_bad_clients),
         cmocka_unit_test(test_ctrl_c_leaves_nothing),
     };

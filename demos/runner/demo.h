@@ -111,6 +111,12 @@ struct ct_demo {
     int (*child)(int argc, char **argv);
     /* Optional: the question for predict=true (NULL: the demo asks none). */
     const struct ct_predict *predict;
+    /* Optional: rules that tie parameters together (each one alone is
+     * checked against its range already).  Called before anything is
+     * printed, with a run on which only ct_param_*() and ct_scale() may be
+     * used.  0, or -EINVAL with one line in err naming the parameters and
+     * what is accepted; the runner prints it and exits with 2. */
+    int (*check)(const struct ct_run *run, char *err, size_t errlen);
 };
 
 /* ---- Parameters, scale and cancellation --------------------------------- */

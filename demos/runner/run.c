@@ -915,6 +915,15 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
     int code = parse_all(d, argc, argv, opts, &rp, &params);
     if (code)
         return code;
+    if (d->check) {
+        /* only the parameters and the options are there to read */
+        struct ct_run probe = { .demo = d, .opts = opts, .params = params };
+        char err[256] = "";
+        if (d->check(&probe, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
+            return CT_EXIT_USAGE;
+        }
+    }
     bool predict = rp.v[ct_params_find(&rp, "predict")].b;
     int runs = (int)rp.v[ct_params_find(&rp, "runs")].i;
     if (predict && !d->predict) {

@@ -42,11 +42,14 @@ struct job {
     struct task_record *rec;
 };
 
-/* Busy for `us` microseconds: stands for real work between awaits. */
+/* Busy for `us` microseconds of this thread's CPU time: stands for real
+ * work between awaits.  CPU time, not wall time: with more workers than
+ * CPUs a worker waiting for a core must not count that wait as work done,
+ * or sixteen workers on two CPUs would seem to work sixteen times as fast. */
 static void compute(double us)
 {
-    int64_t until = ct_clock_ns() + (int64_t)(us * 1e3);
-    while (ct_clock_ns() < until)
+    int64_t until = ct_thread_cpu_ns() + (int64_t)(us * 1e3);
+    while (ct_thread_cpu_ns() < until)
         ;
 }
 
@@ -274,8 +277,13 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
 {
     double sleep_ms = (double)c->sleep_ns / 1e6, cpu_ms = c->n * c->work_us / 1e3;
     double diff = r->ctr.ms - r->mtr.ms;
-    /* the CPU work is the only part that more workers can shorten */
-    bool explained = diff > 0 && diff <= cpu_ms;
+    /* the CPU work is the only part that more workers can shorten, and only
+     * by sharing it over as many of them as there are CPUs */
+    int sharing = c->workers < ct_cpus() ? c->workers : ct_cpus();
+    bool explained = diff > 0 && diff <= cpu_ms * (1 - 1.0 / sharing) + 0.5;
+    char fits[96];
+    snprintf(fits, sizeof fits, "That fits the CPU work being shared out over %d %s.", sharing,
+             sharing == c->workers ? "workers" : "CPUs");
     /* in turn, sleeps and work would add up; less than that is overlap */
     char sleeps[160];
     if (c->n == 1)
@@ -294,9 +302,8 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
                 c->n, c->n == 1 ? "" : "s", r->ctr.ms, sleeps, c->n == 1 ? "Its" : "Their",
                 cpu_ms, r->mtr.ms, r->distinct,
                 c->workers, diff >= 0 ? diff : -diff, diff >= 0 ? "faster" : "slower",
-                explained ? "That fits the CPU work being shared out over the workers."
-                          : "The CPU work cannot explain that, so it is this run's noise; "
-                            "repeat the run, or raise work-us, for a steadier comparison.");
+                explained ? fits : "The CPU work cannot explain that, so it is this run's noise; "
+                                   "repeat the run, or raise work-us, for a steadier comparison.");
     if (r->stolen > 0)
         ct_takeaway(run,
                     "The root spawned all %d tasks from %s, so they went to that worker's "

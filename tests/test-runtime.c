@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -82,11 +83,34 @@ static void test_takeaway_one_task_one_worker(void **state)
     json_decref(j);
 }
 
+/* The tasks' work is CPU time: eight workers on this machine's CPUs get
+ * through it no faster than the CPUs allow, and the takeaway credits the
+ * CPUs, not the workers. */
+static void test_work_is_cpu_bound(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("runtime", (const char *const[]){ "tasks=8", "workers=8",
+                                                               "sleep-ms=1", "work-us=15000",
+                                                               NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    double floor_ms = 8 * 15.0 / (cpus < 8 ? cpus : 8);
+    assert_true(dj_num(j, "multi_thread_ms") >= 0.95 * floor_ms);
+    assert_true(dj_num(j, "current_thread_ms") >= 0.95 * 8 * 15.0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    if (cpus < 8)
+        assert_null(strstr(t, "shared out over 8 workers"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tasks_and_workers),
         cmocka_unit_test(test_takeaway_one_task_one_worker),
+        cmocka_unit_test(test_work_is_cpu_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,17 @@ static void run_and_check(int jobs, int workers, int capacity, int fail_every)
     json_array_foreach(dj_table(j, "kinds"), i, row)
         per_kind += dj_cell_int(row, "jobs");
     assert_int_equal(per_kind, jobs);
+
+    /* main waits for room only when the queue can fill, and the takeaway
+     * says which happened */
+    long long full = dj_int(j, "full_waits");
+    if (capacity >= jobs)
+        assert_int_equal(full, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    char want[64];
+    snprintf(want, sizeof want, "full %lld time", full);
+    assert_non_null(full ? strstr(t, want) : strstr(t, "was free again"));
+    assert_null(full ? strstr(t, "was free again") : strstr(t, "waited"));
     json_decref(j);
     assert_true(res_end(&res));
 }

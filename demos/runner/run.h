@@ -1,6 +1,7 @@
 /* run.h - running a demo: the front end's side of demo.h.
  *
- * ct_demo_exec() parses the demo's parameters, prints the intro, turns
+ * ct_demo_exec() parses the demo's parameters (and runs its .check on
+ * them), prints the intro, turns
  * SIGINT into cancellation for the length of the run, calls the demo,
  * checks that it joined every thread, and prints the summary, the checks,
  * the timeline and the takeaway -- or, in JSON mode, one JSON object.

@@ -279,56 +279,105 @@ static void report_tables(struct config *cfg, struct measure *m)
     ct_bars(run, pt, "one thread's time, median (shorter is faster)", 0, 1, "us");
 }
 
+/* Whether a's repetitions were all clearly faster than b's: b's fastest
+ * took at least 1.5 times a's slowest. */
+static bool clearly_faster(const struct ct_stats *a, const struct ct_stats *b)
+{
+    return ratio(b->min, a->max) >= 1.5;
+}
+
 /* What this run's numbers say about local-once against lock-each. */
 static void takeaway_local(struct config *cfg, struct measure *m)
 {
     struct ct_run *run = cfg->run;
     const struct measure *le = &m[LOCK_EACH], *lo = &m[LOCAL_ONCE];
+    long long lo_locks = lo->locks / cfg->reps, le_locks = le->locks / cfg->reps;
+    double taken = 100.0 * (double)le->waits / (double)(le->locks ? le->locks : 1);
+    if (lo_locks >= le_locks) {
+        ct_takeaway(run,
+                    "With %lld increment per thread, counting locally saved no locks: both "
+                    "ways took the mutex %lld times per repetition and did the same work, so "
+                    "there was no gain to find (%.2f us per thread against %.2f us). Try "
+                    "ops=1000.",
+                    cfg->ops, lo_locks, lo->th.median, le->th.median);
+        return;
+    }
+    bool clear = clearly_faster(&lo->th, &le->th);
+    char speed[48] = "";
+    if (clear)
+        snprintf(speed, sizeof speed, ": %.1fx faster", ratio(le->th.median, lo->th.median));
     ct_takeaway(run,
                 "Counting locally and locking once took the mutex %lld times per repetition "
-                "instead of %lld. Each thread's own work took %.2f us instead of %.2f us: "
-                "%.1fx faster. Of the per-increment locks, %.1f%% found the mutex taken.",
-                lo->locks / cfg->reps, le->locks / cfg->reps, lo->th.median, le->th.median,
-                ratio(le->th.median, lo->th.median),
-                100.0 * (double)le->waits / (double)(le->locks ? le->locks : 1));
-    double wall = ratio(le->st.median, lo->st.median);
-    int cpus = ct_cpus();
-    if (cfg->threads > cpus)
-        ct_takeaway(run,
-                    "In wall time the gain was %.1fx (%.3f ms against %.3f ms). With %d threads "
-                    "on %d CPUs, local-once's threads worked %.3f ms in all (their own times "
-                    "added up) of its %.3f ms: the rest was threads waiting for a core, which "
-                    "no lock can save. Only %d ran at once, so the mutex was fought over by %d "
-                    "threads at a time, not %d; try threads=%d ops=50000 to see them fight.",
-                    wall, lo->st.median, le->st.median, cfg->threads, cpus, lo->busy.median,
-                    lo->st.median, cpus, cpus, cfg->threads, cpus);
+                "instead of %lld. Each thread's own work took %.2f us instead of %.2f us%s. Of "
+                "the per-increment locks, %.1f%% found the mutex taken.",
+                lo_locks, le_locks, lo->th.median, le->th.median, speed, taken);
+
+    char wall[160];
+    if (clearly_faster(&lo->st, &le->st))
+        snprintf(wall, sizeof wall, "In wall time the gain was %.1fx (%.3f ms against %.3f ms).",
+                 ratio(le->st.median, lo->st.median), lo->st.median, le->st.median);
+    else if (clearly_faster(&le->st, &lo->st))
+        snprintf(wall, sizeof wall, "In wall time local-once was slower (%.3f ms against %.3f "
+                 "ms).", lo->st.median, le->st.median);
     else
-        ct_takeaway(run, "In wall time the gain was %.1fx (%.3f ms against %.3f ms).", wall,
-                    lo->st.median, le->st.median);
-    if (ratio(le->th.min, lo->th.max) >= 1.5)
+        snprintf(wall, sizeof wall, "In wall time there was no clear gain (%.3f ms against "
+                 "%.3f ms, the repetitions too spread to call).", lo->st.median, le->st.median);
+    int cpus = ct_cpus();
+    int fight = cpus < MAX_THREADS ? cpus : MAX_THREADS;
+    if (cfg->threads > cpus && lo->busy.median < lo->st.median)
+        ct_takeaway(run,
+                    "%s With %d threads on %d CPUs, local-once's threads worked %.3f ms in all "
+                    "(their own times added up) of its %.3f ms: the rest was threads waiting "
+                    "for a core, which no lock can save. Only %d ran at once, so the mutex was "
+                    "fought over by %d threads at a time, not %d; try threads=%d ops=50000 to "
+                    "see them fight.",
+                    wall, cfg->threads, cpus, lo->busy.median, lo->st.median, cpus, cpus,
+                    cfg->threads, fight);
+    else if (cfg->threads > cpus)
+        ct_takeaway(run,
+                    "%s With %d threads on %d CPUs, local-once's threads' own times added up "
+                    "to %.3f ms, more than its %.3f ms of wall time: they ran side by side. "
+                    "Only %d ran at once, so the mutex was fought over by %d threads at a "
+                    "time, not %d; try threads=%d ops=50000 to see them fight.",
+                    wall, cfg->threads, cpus, lo->busy.median, lo->st.median, cpus, cpus,
+                    cfg->threads, fight);
+    else
+        ct_takeaway(run, "%s", wall);
+    if (clear)
         ct_takeaway(run,
                     "Even lock-each's fastest repetition was %.1fx slower per thread than "
                     "local-once's slowest, so the gap is not noise.",
                     ratio(le->th.min, lo->th.max));
     else
         ct_takeaway(run,
-                    "The repetitions overlap (lock-each's fastest %.2f us per thread, "
-                    "local-once's slowest %.2f us): too noisy to call. Run with more reps, or "
-                    "when the load average is low.",
-                    le->th.min, lo->th.max);
+                    "The repetitions are too close (lock-each's fastest %.2f us per thread, "
+                    "local-once's slowest %.2f us): too noisy to call. Run %swhen the load "
+                    "average is low.",
+                    le->th.min, lo->th.max, cfg->reps < MAX_REPS ? "with more reps, or " : "");
 }
 
 static void report_takeaway(struct config *cfg, struct measure *m)
 {
     if (cfg->ways[LOCK_EACH] && cfg->ways[LOCAL_ONCE])
         takeaway_local(cfg, m);
-    if (cfg->ways[ATOMIC] && cfg->ways[SHARDED])
+    if (!cfg->ways[ATOMIC] || !cfg->ways[SHARDED])
+        return;
+    const struct ct_stats *at = &m[ATOMIC].th, *sh = &m[SHARDED].th;
+    if (clearly_faster(sh, at))
         ct_takeaway(cfg->run,
                     "An atomic increment needs no lock, but every thread still writes one "
                     "shared cache line: %.2f us per thread. With a line of its own (sharded) "
                     "a thread took %.2f us; the price is that reading the count means adding "
                     "up %d slots.",
-                    m[ATOMIC].th.median, m[SHARDED].th.median, cfg->threads);
+                    at->median, sh->median, cfg->threads);
+    else
+        ct_takeaway(cfg->run,
+                    "An atomic increment needs no lock: %.2f us per thread. With a counter of "
+                    "its own (sharded) a thread took %.2f us, %s, and reading the count means "
+                    "adding up %d slots.",
+                    at->median, sh->median,
+                    clearly_faster(at, sh) ? "slower here" : "no clear difference here",
+                    cfg->threads);
 }
 
 static void report(struct config *cfg, struct measure *m)

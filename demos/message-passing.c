@@ -471,12 +471,17 @@ static void report(struct config *cfg, struct measure *m, const struct vec got[2
 }
 
 /* "1.5x faster than", "2.0x slower than", or "about as fast as" when the
- * two ways' repetitions overlap. */
-static const char *compare(const struct ct_stats *a, const struct ct_stats *b, char *buf,
-                           size_t len)
+ * two ways' repetitions overlap.  A single repetition shows no spread, so
+ * then less than 1.5x apart is "not clearly faster or slower than". */
+static const char *compare(const struct ct_stats *a, const struct ct_stats *b, int reps,
+                           char *buf, size_t len)
 {
+    double hi = a->median > b->median ? a->median : b->median;
+    double lo = a->median < b->median ? a->median : b->median;
     if (a->max >= b->min && b->max >= a->min)
         snprintf(buf, len, "about as fast as");
+    else if (reps < 2 && hi < 1.5 * lo)
+        snprintf(buf, len, "not clearly faster or slower than");
     else if (a->median < b->median)
         snprintf(buf, len, "%.1fx faster than", b->median / (a->median > 0 ? a->median : 1));
     else
@@ -488,6 +493,7 @@ static void report_takeaway(struct config *cfg, struct measure *m)
 {
     struct ct_run *run = cfg->run;
     const struct ct_stats *sh = &m[SHARED].st, *ch = &m[CHANNEL].st, *ba = &m[BATCHED].st;
+    int reps = cfg->reps;
     char c1[64], c2[64];
     ct_takeaway(run,
                 "In the guide's example both ways collected the five numbers, in whatever order "
@@ -499,14 +505,25 @@ static void report_takeaway(struct config *cfg, struct measure *m)
                 "vector): senders found the channel full %lld times and the consumer found "
                 "it empty %lld times. A channel does not remove the waiting; it moves it "
                 "into one place, and the vector gets one owner that needs no lock.",
-                sh->median, m[SHARED].waits, ch->median, compare(ch, sh, c1, sizeof c1),
+                sh->median, m[SHARED].waits, ch->median, compare(ch, sh, reps, c1, sizeof c1),
                 m[CHANNEL].full, m[CHANNEL].empty);
-    ct_takeaway(run,
-                "Sending %d values per message took %.2f ms: %s one value per message and "
-                "%s the shared vector. Each message costs a hand-over between threads, "
-                "whatever it holds; batching pays that cost once per %d values.",
-                cfg->batch, ba->median, compare(ba, ch, c1, sizeof c1),
-                compare(ba, sh, c2, sizeof c2), cfg->batch);
+    if (cfg->batch == 1)
+        ct_takeaway(run,
+                    "With batch=1 the batched way also sent one value per message, so it "
+                    "saved no hand-overs: %.2f ms, %s one value per message and %s the shared "
+                    "vector. Run batch=64 to pay a hand-over once per 64 values.",
+                    ba->median, compare(ba, ch, reps, c1, sizeof c1),
+                    compare(ba, sh, reps, c2, sizeof c2));
+    else
+        ct_takeaway(run,
+                    "Sending %d values per message took %.2f ms: %s one value per message and "
+                    "%s the shared vector. Each message costs a hand-over between threads, "
+                    "whatever it holds; batching pays that cost once per %d values.",
+                    cfg->batch, ba->median, compare(ba, ch, reps, c1, sizeof c1),
+                    compare(ba, sh, reps, c2, sizeof c2), cfg->batch);
+    if (reps == 1)
+        ct_takeaway(run, "With reps=1 each way ran once, so these times carry no measure of "
+                    "their noise; reps=3 or more shows how far apart the runs fall.");
 }
 
 static int message_passing_run(struct ct_run *run)

@@ -446,18 +446,36 @@ static void report(const struct config *cfg, const struct op_record *rec, const 
 
     ct_takeaway(run,
                 "Of %d operations, %d succeeded first time, %d after retries, %d gave up "
-                "after %d attempts and %d had invalid data: those failed once and were "
+                "after %d attempt%s and %d had invalid data: those failed once and were "
                 "reported at once, since retrying cannot fix bad input. %d attempts hung and "
                 "were cut off by their %.0f ms deadline instead of being waited for.",
                 cfg->ops, t.first, retried, t.gave_up_timeout + t.gave_up_network,
-                cfg->attempts, t.invalid, t.timeouts, cfg->timeout_ms * ct_scale(run));
-    ct_takeaway(run,
-                "Retries waited %.0f ms in all, doubling from %.0f ms up to %.0f ms%s. At most "
-                "%d retries began within 5 ms of one another%s.",
-                t.backoff_ms * ct_scale(run), cfg->base_ms * ct_scale(run),
-                cfg->cap_ms * ct_scale(run), cfg->jitter ? ", each with jitter" : ", no jitter",
-                bunch, cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
-                                   : "; with jitter=on they spread out");
+                cfg->attempts, cfg->attempts == 1 ? "" : "s", t.invalid, t.timeouts,
+                cfg->timeout_ms * ct_scale(run));
+    int retries = t.attempts - cfg->ops;
+    double base = cfg->base_ms * ct_scale(run), cap = cfg->cap_ms * ct_scale(run);
+    char growth[96];
+    if (cfg->base_ms < cfg->cap_ms)
+        snprintf(growth, sizeof growth, "doubling from %.0f ms up to %.0f ms", base, cap);
+    else
+        snprintf(growth, sizeof growth, "each capped at %.0f ms (base-ms is not below cap-ms)",
+                 cap);
+    if (retries > 0)
+        ct_takeaway(run,
+                    "%d retr%s waited %.0f ms in all, %s%s. At most %d retries began within 5 "
+                    "ms of one another%s.",
+                    retries, retries == 1 ? "y" : "ies", t.backoff_ms * ct_scale(run), growth,
+                    cfg->jitter ? ", each with jitter" : ", no jitter", bunch,
+                    cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
+                                : "; with jitter=on they spread out");
+    else if (cfg->attempts == 1)
+        ct_takeaway(run,
+                    "With attempts=1 no operation could retry, so nothing backed off: every "
+                    "failure was final. Raise attempts to see the backoff.");
+    else
+        ct_takeaway(run,
+                    "No attempt hung or met a network error, so nothing was retried and "
+                    "nothing backed off. Raise timeout-pct or network-pct to see retries.");
     if (t.races == 0)
         ct_takeaway(run, "seed=%llu replays exactly these outcomes; seed=0 draws a new seed.",
                     cfg->seed);

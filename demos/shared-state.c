@@ -238,6 +238,7 @@ static void *reader_main(void *arg)
 struct state_result {
     int writers, readers, updates, rounds;
     bool use_mutex;
+    double hold_w_ms;           /* write-ms, as asked */
     struct role_stats w, r;     /* summed over each role */
     int gets, found, records, torn, shrank;
     int max_readers_in, overlaps;
@@ -318,21 +319,49 @@ static void report_state(struct ct_run *run, const struct state_result *r)
     if (r->use_mutex)
         ct_check(run, r->max_readers_in == 1, "with a mutex, readers went in one at a time "
                  "(most at once: %d)", r->max_readers_in);
-    ct_takeaway(run,
-                "Up to %d readers were inside together (%s). Writers waited %.1f ms on average "
-                "(at most %.1f) and readers %.1f ms (at most %.1f). %s",
-                r->max_readers_in, r->use_mutex ? "a mutex lets in one at a time"
-                                                : "a read lock is shared",
-                r->w.locks ? r->w.wait_ms / r->w.locks : 0, r->w.max_wait_ms,
-                r->r.locks ? r->r.wait_ms / r->r.locks : 0, r->r.max_wait_ms,
-                r->use_mutex ? "Run lock=rwlock to let readers share."
-                             : "Run lock=mutex to see the readers queue instead.");
-    ct_takeaway(run,
-                "%d records were copied out and checked, and %d were torn, although every "
-                "rename wrote the name, paused with the lock held, then wrote the e-mail. The "
-                "write lock makes an update indivisible for readers; the copy taken under the "
-                "read lock is a consistent snapshot they can use after letting go.",
-                r->records, r->torn);
+    double w_wait = r->w.locks ? r->w.wait_ms / r->w.locks : 0;
+    double r_wait = r->r.locks ? r->r.wait_ms / r->r.locks : 0;
+    char waits[160];
+    snprintf(waits, sizeof waits,
+             "Writers waited %.1f ms on average (at most %.1f) and readers %.1f ms (at most "
+             "%.1f).", w_wait, r->w.max_wait_ms, r_wait, r->r.max_wait_ms);
+    if (r->use_mutex)
+        ct_takeaway(run, "With a mutex, readers went in one at a time. %s Run lock=rwlock%s "
+                    "to let readers share.", waits, r->readers == 1 ? " readers=10" : "");
+    else if (r->max_readers_in >= 2)
+        ct_takeaway(run, "Up to %d readers were inside together (a read lock is shared). %s "
+                    "Run lock=mutex to see the readers queue instead.", r->max_readers_in,
+                    waits);
+    else if (r->readers == 1)
+        ct_takeaway(run, "With one reader, no reader ever shared the read lock. %s Run "
+                    "readers=10 to see readers inside together.", waits);
+    else
+        ct_takeaway(run, "No two readers were inside at once this time, so the read lock "
+                    "was never shared. %s A longer read-ms gives their reads time to overlap.",
+                    waits);
+
+    int adds = r->writers, renames = r->w.locks - r->writers;
+    char writes[96];
+    if (renames > 0)
+        snprintf(writes, sizeof writes, "every add and rename (%d and %d)", adds, renames);
+    else
+        snprintf(writes, sizeof writes, "every add (%d, and no renames)", adds);
+    const char *lock = r->use_mutex ? "the mutex" : "the read lock";
+    if (r->hold_w_ms > 0)
+        ct_takeaway(run,
+                    "%d records were copied out and checked, and %d were torn, although %s "
+                    "wrote the name, paused %.0f ms with the lock held, then wrote the e-mail. "
+                    "%s makes an update indivisible for readers; the copy taken under %s is a "
+                    "consistent snapshot they can use after letting go.",
+                    r->records, r->torn, writes, r->hold_w_ms * ct_scale(run),
+                    r->use_mutex ? "The mutex" : "The write lock", lock);
+    else
+        ct_takeaway(run,
+                    "%d records were copied out and checked, and %d were torn. With write-ms=0, "
+                    "%s wrote the name and then the e-mail with no pause between them, so a "
+                    "reader had almost no gap to fall into: run write-ms=4 to widen it. The copy "
+                    "taken under %s is a consistent snapshot readers can use after letting go.",
+                    r->records, r->torn, writes, lock);
 }
 
 static int state_run(struct ct_run *run)
@@ -343,6 +372,7 @@ static int state_run(struct ct_run *run)
         .updates = (int)ct_param_int(run, "updates"),
         .rounds = (int)ct_param_int(run, "rounds"),
         .use_mutex = ct_param_has(run, "lock", "mutex"),
+        .hold_w_ms = (double)ct_param_int(run, "write-ms"),
     };
     int n = r.writers + r.readers;
     struct store *st = calloc(1, sizeof *st);

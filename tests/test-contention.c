@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "stress.h"
@@ -68,12 +69,70 @@ static void test_subset(void **state)
     json_decref(j);
 }
 
+static const char *takeaway(json_t *j)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    return t;
+}
+
+/* One increment per thread: both ways lock once per thread, and the
+ * takeaway claims no saving and no speed-up. */
+static void test_takeaway_nothing_saved(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ "threads=2", "ops=1", "reps=2",
+                                           "ways=lock-each,local-once", NULL });
+    assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "lock-each"), "locks"), 2);
+    assert_int_equal(dj_cell_int(dj_row(j, "results", "way", "local-once"), "locks"), 2);
+    assert_non_null(strstr(takeaway(j), "saved no locks"));
+    assert_null(strstr(takeaway(j), "x faster"));
+    assert_null(strstr(takeaway(j), "instead of"));
+    json_decref(j);
+}
+
+/* Whatever the timings, "faster" and "not noise" come with repetitions
+ * that do not come near each other (the per-thread table, rounded to
+ * 0.01 us), and the time threads waited for a core is never negative. */
+static void test_takeaway_follows_numbers(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ "threads=3", "ops=20000", "reps=2",
+                                           "ways=lock-each,local-once", NULL });
+    const char *t = takeaway(j);
+    double le_min = dj_cell_num(dj_row(j, "per_thread", "way", "lock-each"), "min_us");
+    double lo_max = dj_cell_num(dj_row(j, "per_thread", "way", "local-once"), "max_us");
+    bool faster = strstr(t, "x faster") != NULL;
+    assert_true(faster == (strstr(t, "so the gap is not noise") != NULL));
+    assert_true(faster != (strstr(t, "too noisy to call") != NULL));
+    if (faster)
+        assert_true(le_min + 0.005 >= 1.5 * (lo_max - 0.005));
+    else
+        assert_true(le_min - 0.005 < 1.5 * (lo_max + 0.005));
+    const char *p = strstr(t, "local-once's threads worked ");
+    double busy, wall;
+    if (p) {
+        assert_int_equal(sscanf(p, "local-once's threads worked %lf ms in all (their own "
+                                   "times added up) of its %lf ms", &busy, &wall), 2);
+        assert_true(busy <= wall);
+    }
+    p = strstr(t, "own times added up to ");
+    if (p) {
+        assert_int_equal(sscanf(p, "own times added up to %lf ms, more than its %lf ms",
+                                &busy, &wall), 2);
+        assert_true(busy >= wall);
+    }
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_counts),
         cmocka_unit_test(test_single_thread_never_waits),
         cmocka_unit_test(test_subset),
+        cmocka_unit_test(test_takeaway_nothing_saved),
+        cmocka_unit_test(test_takeaway_follows_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

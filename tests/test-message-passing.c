@@ -46,11 +46,38 @@ static void test_rendezvous(void **state)
                                     NULL }, 1200);
 }
 
+/* One repetition shows no spread: the takeaway says so, and calls a way
+ * faster or slower only when the medians are 1.5x apart.  With batch=1
+ * it does not claim batching saved anything. */
+static void test_takeaway_one_rep(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("message-passing", (const char *const[]){ "producers=2",
+                             "values=500", "batch=1", "reps=1", NULL }, &code);
+    assert_non_null(j);
+    dj_assert_checks(j);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "With reps=1"));
+    assert_non_null(strstr(t, "With batch=1"));
+    assert_null(strstr(t, "once per 1 values"));
+    double sh = dj_cell_num(dj_row(j, "results", "way", "shared-vector"), "median_ms");
+    double ch = dj_cell_num(dj_row(j, "results", "way", "channel"), "median_ms");
+    double hi = sh > ch ? sh : ch, lo = sh < ch ? sh : ch;
+    /* medians rounded to 0.01 ms in the table */
+    if (hi + 0.005 < 1.5 * (lo - 0.005))
+        assert_non_null(strstr(t, "(not clearly faster or slower than the shared vector)"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sizes_and_capacities),
         cmocka_unit_test(test_rendezvous),
+        cmocka_unit_test(test_takeaway_one_rep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

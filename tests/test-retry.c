@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "stress.h"
@@ -135,12 +136,52 @@ static void test_replay(void **state)
     assert_true(compared > 0);
 }
 
+static const char *takeaway(json_t *j)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    return t;
+}
+
+/* The backoff paragraph follows what happened: no retries, no talk of
+ * doubling or jitter; a base at or above the cap never doubles. */
+static void test_takeaway_backoff(void **state)
+{
+    (void)state;
+    json_t *j = run((const char *const[]){ FAST, "ops=6", "attempts=1", NULL });
+    assert_int_equal(dj_int(j, "attempts"), 6);
+    assert_non_null(strstr(takeaway(j), "attempts=1 no operation could retry"));
+    assert_null(strstr(takeaway(j), "doubling"));
+    assert_null(strstr(takeaway(j), "jitter=off"));
+    json_decref(j);
+    j = run((const char *const[]){ FAST, "ops=5", "invalid-pct=0", "timeout-pct=0",
+                                   "network-pct=0", "jitter=off", NULL });
+    assert_int_equal(dj_int(j, "attempts"), 5);
+    assert_non_null(strstr(takeaway(j), "nothing was retried"));
+    assert_null(strstr(takeaway(j), "doubling"));
+    assert_null(strstr(takeaway(j), "jitter=on"));
+    json_decref(j);
+    /* every attempt meets a network error, so each op retries once */
+    j = run((const char *const[]){ "work-ms=2", "timeout-ms=30", "base-ms=8", "cap-ms=2",
+                                   "ops=4", "attempts=2", "invalid-pct=0", "timeout-pct=0",
+                                   "network-pct=100", NULL });
+    char want[64];
+    long long retries = dj_int(j, "attempts") - 4;
+    assert_true(retries >= 4);
+    snprintf(want, sizeof want, "%lld retries waited", retries);
+    assert_non_null(strstr(takeaway(j), want));
+    assert_non_null(strstr(takeaway(j), "capped at 2 ms"));
+    assert_null(strstr(takeaway(j), "doubling"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outcomes_add_up),
         cmocka_unit_test(test_extremes),
         cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_takeaway_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

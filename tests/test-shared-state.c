@@ -81,6 +81,15 @@ static void run_and_check(const char *lock, const char *const *extra, int writer
         assert_true(max_readers <= 1);
         assert_int_equal(dj_int(j, "max_readers"), 1);
     }
+
+    /* the takeaway tells the run's own story: readers inside together only
+     * if two were, renames only if there were any, no 0 ms pause */
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    bool together = strstr(t, "readers were inside together") != NULL;
+    assert_true(together == (strcmp(lock, "rwlock") == 0 && dj_int(j, "max_readers") >= 2));
+    assert_true((strstr(t, "every add and rename") != NULL) == (updates > 0));
+    assert_null(strstr(t, "paused 0 ms"));
     json_decref(j);
     assert_true(res_end(&res));
 }
@@ -95,6 +104,17 @@ static void test_rwlock(void **state)
     static const char *const no_wait[] = { "read-ms=0", "write-ms=0", "pause-ms=0",
                                            "start-ms=0", NULL };
     run_and_check("rwlock", no_wait, 8, 8, 10, 10);
+}
+
+/* One reader, no renames, no pause in a write: nothing to share, and
+ * nothing to tear. */
+static void test_nothing_to_share(void **state)
+{
+    (void)state;
+    static const char *const no_pause[] = { "read-ms=1", "write-ms=0", "pause-ms=1",
+                                            "start-ms=1", NULL };
+    run_and_check("rwlock", no_pause, 2, 1, 0, 1);
+    run_and_check("mutex", no_pause, 2, 1, 0, 1);
 }
 
 static void test_mutex(void **state)
@@ -121,6 +141,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rwlock),
         cmocka_unit_test(test_mutex),
+        cmocka_unit_test(test_nothing_to_share),
         cmocka_unit_test(test_sigint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

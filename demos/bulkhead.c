@@ -267,22 +267,38 @@ static void report_takeaway(struct ct_run *run, const struct bh_result *r, const
 {
     const struct class_figures *sh = &r->ph[SHARED].f[HIGH], *iso = &r->ph[ISOLATED].f[HIGH];
     ct_takeaway(run,
-                "With one shared pool, %ld of %ld high-priority requests found every permit "
-                "taken by batch jobs, and their p99 latency was %.1f ms. With a compartment "
-                "of their own, %ld of %ld did, and the p99 was %.1f ms, against %.0f ms of "
-                "work per request.",
+                "With one shared pool, %ld of %ld high-priority requests found no permit "
+                "free, and their p99 latency was %.1f ms. With a compartment of their own, "
+                "%ld of %ld did, and the p99 was %.1f ms, against %.0f ms of work per "
+                "request.",
                 sh->waited, sh->requests, sh->p99, iso->waited, iso->requests, iso->p99,
                 cfg->high_work);
     if (cfg->high > cfg->high_permits)
-        ct_takeaway(run, "With %d high threads for %d high permits, requests can queue "
+        ct_takeaway(run, "With %d high threads for %d high permit%s, requests can queue "
                     "behind each other (never behind a batch job): size a compartment for "
-                    "its own peak.", cfg->high, cfg->high_permits);
-    ct_takeaway(run,
-                "The price: batch jobs ran at %.0f jobs/s sharing the pool and %.0f jobs/s "
-                "boxed into %d permits, since they may no longer borrow the permits high "
-                "priority leaves idle. Single runs on a shared machine: repeat for a "
-                "steadier picture.",
-                r->ph[SHARED].low_per_s, r->ph[ISOLATED].low_per_s, cfg->low_permits);
+                    "its own peak.", cfg->high, cfg->high_permits,
+                    cfg->high_permits == 1 ? "" : "s");
+    double shared = r->ph[SHARED].low_per_s, boxed = r->ph[ISOLATED].low_per_s;
+    if (cfg->low > cfg->low_permits && boxed < shared)
+        ct_takeaway(run,
+                    "The price: batch jobs ran at %.0f jobs/s sharing the pool and %.0f jobs/s "
+                    "boxed into %d permit%s, since they may no longer borrow the permits high "
+                    "priority leaves idle. Single runs on a shared machine: repeat for a "
+                    "steadier picture.",
+                    shared, boxed, cfg->low_permits, cfg->low_permits == 1 ? "" : "s");
+    else if (cfg->low <= cfg->low_permits)
+        ct_takeaway(run,
+                    "Batch jobs ran at %.0f jobs/s sharing the pool and %.0f jobs/s in their "
+                    "compartment: with %d batch thread%s for %d permit%s they never needed "
+                    "more, so isolation cost them nothing and any gap is noise.",
+                    shared, boxed, cfg->low, cfg->low == 1 ? "" : "s", cfg->low_permits,
+                    cfg->low_permits == 1 ? "" : "s");
+    else
+        ct_takeaway(run,
+                    "Batch jobs ran at %.0f jobs/s sharing the pool and %.0f jobs/s boxed "
+                    "into %d permit%s: in this run isolation cost them nothing. Single runs "
+                    "on a shared machine: repeat for a steadier picture.",
+                    shared, boxed, cfg->low_permits, cfg->low_permits == 1 ? "" : "s");
 }
 
 /* ---- the run ----------------------------------------------------------- */

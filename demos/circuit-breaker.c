@@ -328,14 +328,38 @@ static void report_checks(struct ct_run *run, const struct cb_result *r, const s
                  ct_breaker_state_name(r->final));
 }
 
+/* Why it never tripped, and a change of parameters, in range, that would. */
+static void report_no_trip(struct ct_run *run, const struct cb_result *r,
+                           const struct config *cfg)
+{
+    const struct group *b = &r->g[1];
+    char hint[160];
+    if (cfg->down_at_ms >= cfg->duration_ms)
+        snprintf(hint, sizeof hint, "The outage was due at %.0f ms, after the calls end at "
+                 "%.0f ms: lower down-at=.", cfg->down_at_ms, cfg->duration_ms);
+    else if (cfg->down_ms == 0)
+        snprintf(hint, sizeof hint, "down-for=0: give the service an outage.");
+    else if (cfg->down_at_ms + cfg->down_ms >= cfg->duration_ms)
+        snprintf(hint, sizeof hint, "The calls ended during the outage: lengthen "
+                 "duration=%s.", cfg->threshold > 1 ? " or lower threshold=" : "");
+    else
+        snprintf(hint, sizeof hint, "Lengthen down-for=%s.",
+                 cfg->threshold > 1 ? " or lower threshold=" : "");
+    if (b->failed == 0)
+        ct_takeaway(run, "The breaker never tripped: no call through it met the service "
+                    "down. %s", hint);
+    else
+        ct_takeaway(run, "The breaker never tripped: the outage gave it %ld failure%s, "
+                    "never %d in a row. %s", b->failed, b->failed == 1 ? "" : "s",
+                    cfg->threshold, hint);
+}
+
 static void report_takeaway(struct ct_run *run, const struct cb_result *r,
                             const struct config *cfg)
 {
     const struct group *b = &r->g[1], *nb = &r->g[0];
     if (r->st.trips == 0) {
-        ct_takeaway(run, "The breaker never tripped: the outage gave it fewer than %d "
-                    "failures in a row. Lengthen down-for= or lower threshold=.",
-                    cfg->threshold);
+        report_no_trip(run, r, cfg);
         return;
     }
     if (b->fast == 0) {
@@ -347,15 +371,23 @@ static void report_takeaway(struct ct_run *run, const struct cb_result *r,
                 "While the breaker was open, %ld calls failed fast, in %.1f us each, where a "
                 "call that reached the dead service took %.0f ms to fail.",
                 b->fast, b->fast_us, b->failed_ms);
-    if (cfg->compare)
+    if (!cfg->compare)
+        ct_takeaway(run, "Run it with compare=true to measure the time that saved.");
+    else if (r->saved_ms > 0 && b->failed < nb->failed)
         ct_takeaway(run,
                     "Callers without a breaker lost %.0f ms each to failing calls; callers "
-                    "with it lost %.0f ms (the failures it took to trip, and the probes that "
-                    "found the service still down): %.0f ms saved per caller. The dead "
-                    "service got %ld failing calls from them, against %ld from the others.",
-                    nb->lost_ms, b->lost_ms, r->saved_ms, b->failed, nb->failed);
+                    "with it lost %.0f ms (the failures it took to trip%s): %.0f ms saved per "
+                    "caller. The dead service got %ld failing calls from them, against %ld "
+                    "from the others.",
+                    nb->lost_ms, b->lost_ms,
+                    r->st.reopened ? ", and the probes that found the service still down" : "",
+                    r->saved_ms, b->failed, nb->failed);
     else
-        ct_takeaway(run, "Run it with compare=true to measure the time that saved.");
+        ct_takeaway(run,
+                    "Callers without a breaker lost %.0f ms each to failing calls, and "
+                    "callers with it %.0f ms: no time saved here. The dead service got %ld "
+                    "failing calls from them, against %ld from the others.",
+                    nb->lost_ms, b->lost_ms, b->failed, nb->failed);
     if (r->final == CT_BREAKER_CLOSED && r->st.closed > 0)
         ct_takeaway(run,
                     "%llu probe%s went out; the service came back at %.0f ms and the "

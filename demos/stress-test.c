@@ -835,6 +835,12 @@ static void report_counter(struct ct_run *run, const struct st_result *r)
                     "lost): a race shows only when it happens during the test, so run many "
                     "rounds, and run them under ThreadSanitizer too.",
                     c->iters * c->threads, c->rounds - c->exact[0], c->rounds, c->lost[0]);
+    else if (c->threads == 1)
+        ct_takeaway(run,
+                    "Counter: every round of both counters ended at exactly %lld. With one "
+                    "thread there is no race for the test to catch; give counter-threads=2 "
+                    "or more.",
+                    c->iters * c->threads);
     else
         ct_takeaway(run,
                     "Counter: every round of the locked counter ended at exactly %lld, and "
@@ -911,11 +917,18 @@ static void report_property(struct ct_run *run, const struct st_result *r)
                 "this is an atomicity bug, not a data race.",
                 r->found.index, r->found.original.n, r->shrunk.tried, r->shrunk.steps,
                 r->shrunk.best.n, text);
-    ct_takeaway(run,
-                "The free parallel runs caught it in %ld of %ld histories, by luck of "
-                "timing; the scheduler makes the interleaving part of the input, so the "
-                "same seed finds, shrinks and replays the same case: %s",
-                r->free_failed, r->free_runs, r->again);
+    if (r->free_failed > 0)
+        ct_takeaway(run,
+                    "The free parallel runs caught it in %ld of %ld histories, by luck of "
+                    "timing; the scheduler makes the interleaving part of the input, so the "
+                    "same seed finds, shrinks and replays the same case: %s",
+                    r->free_failed, r->free_runs, r->again);
+    else
+        ct_takeaway(run,
+                    "The free parallel runs never caught it (0 of %ld histories): that takes "
+                    "luck of timing. The scheduler makes the interleaving part of the input, "
+                    "so the same seed finds, shrinks and replays the same case: %s",
+                    r->free_runs, r->again);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -1062,6 +1075,19 @@ static const struct ct_param_spec stress_params[] = {
     CT_PARAMS_END,
 };
 
+/* The planted bug needs a put and a remove of one key in two threads: a
+ * list of one operation can never show it. */
+static int stress_check(const struct ct_run *run, char *err, size_t errlen)
+{
+    if (strcmp(ct_param_choice(run, "variant"), "buggy") == 0 &&
+        ct_param_int(run, "max-ops") < 2) {
+        snprintf(err, errlen, "variant=buggy needs max-ops=2 or more: the planted bug shows "
+                 "only when a put and a remove run in two threads");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 const struct ct_demo ct_demo_stress_test = {
     .name = "stress-test",
     .chapter = 11,
@@ -1075,4 +1101,5 @@ const struct ct_demo ct_demo_stress_test = {
     .params = stress_params,
     .smoke = "rounds=3 increments=200 cases=10 schedules=4 step=1",
     .run = stress_run,
+    .check = stress_check,
 };

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,21 @@ static json_t *phase_row(json_t *j, const char *table, const char *phase)
     json_t *row = dj_row(j, table, "phase", phase);
     assert_non_null(row);
     return row;
+}
+
+/* The takeaway blames batch jobs for nothing, and names a price for the
+ * batch jobs only when they could use more than their compartment and
+ * did fewer jobs in it than sharing the pool. */
+static void assert_takeaway_fits(json_t *j, int low, int low_permits)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "by batch jobs"));
+    long long shared = dj_cell_int(phase_row(j, "low", "shared pool"), "jobs");
+    long long boxed = dj_cell_int(phase_row(j, "low", "bulkhead"), "jobs");
+    bool price = strstr(t, "The price") != NULL;
+    assert_int_equal(price, low > low_permits && boxed < shared);
+    assert_true(price || strstr(t, "cost them nothing"));
 }
 
 #define QUICK "phase=150", "low-work=10", "high-work=1", "high-gap=1", "low-gap=1"
@@ -76,6 +92,19 @@ static void test_claims_only_what_the_sizes_allow(void **state)
     json_decref(j);
     j = run_bulkhead((const char *const[]){ QUICK, "low=1", "low-permits=2", NULL }, 3);
     assert_int_equal(dj_cell_int(phase_row(j, "low", "bulkhead"), "max_in"), 1);
+    assert_takeaway_fits(j, 1, 2);
+    json_decref(j);
+}
+
+/* Many high threads for one high permit and a lone batch thread: the
+ * requests that found no permit free met other requests, not batch jobs,
+ * and the lone batch thread lost nothing to its compartment. */
+static void test_takeaway_follows_the_sizes(void **state)
+{
+    (void)state;
+    json_t *j = run_bulkhead((const char *const[]){ QUICK, "high=6", "high-permits=1", "low=1",
+                                                    "low-permits=1", NULL }, 2);
+    assert_takeaway_fits(j, 1, 1);
     json_decref(j);
 }
 
@@ -85,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_high_never_finds_its_compartment_full),
         cmocka_unit_test(test_bigger_compartments),
         cmocka_unit_test(test_claims_only_what_the_sizes_allow),
+        cmocka_unit_test(test_takeaway_follows_the_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +96,54 @@ static void test_no_outage(void **state)
     json_decref(j);
 }
 
+static const char *takeaway(json_t *j)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    return t;
+}
+
+/* No trip: the advice fits the cause and stays in range (threshold=1 is
+ * as low as it goes; an outage due after the end needs down-at=). */
+static void test_no_trip_advice_in_range(void **state)
+{
+    (void)state;
+    json_t *j = run_breaker((const char *const[]){ "threshold=1", "down-for=0",
+                                                   "duration=200", "compare=false", NULL });
+    assert_int_equal(dj_int(j, "trips"), 0);
+    assert_null(strstr(takeaway(j), "threshold="));
+    json_decref(j);
+    j = run_breaker((const char *const[]){ "down-at=300", "duration=200", "compare=false",
+                                           NULL });
+    assert_int_equal(dj_int(j, "trips"), 0);
+    assert_non_null(strstr(takeaway(j), "down-at="));
+    assert_null(strstr(takeaway(j), "down-for="));
+    json_decref(j);
+}
+
+/* An outage shorter than one timeout: each group's one caller meets it
+ * once, the breaker trips on that failure and then refuses calls a healthy
+ * service would have answered.  Time saved is claimed only when the run
+ * measured some and the breaker's callers had fewer failing calls. */
+static void test_saving_claimed_only_when_measured(void **state)
+{
+    (void)state;
+    json_t *j = run_breaker((const char *const[]){ "callers=1", "threshold=1", "open=60",
+                                                   "timeout=25", "work=3", "gap=4",
+                                                   "down-at=60", "down-for=10",
+                                                   "duration=400", NULL });
+    long long bf = dj_cell_int(group(j, "breaker"), "failed");
+    long long nbf = dj_cell_int(group(j, "no breaker"), "failed");
+    double saved = dj_num(j, "saved_ms");
+    const char *t = takeaway(j);
+    if (dj_int(j, "trips") > 0 && dj_int(j, "failed_fast") > 0) {
+        bool claims = strstr(t, "saved per caller") != NULL;
+        assert_true(claims != (strstr(t, "no time saved") != NULL));
+        assert_int_equal(claims, saved > 0 && bf < nbf);
+    }
+    json_decref(j);
+}
+
 /* The events of one lane that are state changes: times, and busy or not. */
 static int lane_states(json_t *lane, double *t, int *busy, int max)
 {
@@ -170,6 +219,8 @@ int main(void)
         cmocka_unit_test(test_outage_trips_once_and_recovers),
         cmocka_unit_test(test_one_caller_exact_failures),
         cmocka_unit_test(test_no_outage),
+        cmocka_unit_test(test_no_trip_advice_in_range),
+        cmocka_unit_test(test_saving_claimed_only_when_measured),
         cmocka_unit_test(test_timeline_lanes_take_turns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,31 @@ static void test_every_worker_forced(void **state)
     json_decref(j);
 }
 
+/* No work and no cleanup: a stop takes only thread wake-ups, and the
+ * takeaway blames a busy machine only if the slowest worker in the
+ * table took more than a few ms. */
+static void test_instant_stop_not_blamed_on_load(void **state)
+{
+    (void)state;
+    json_t *j = run_shutdown((const char *const[]){ "after=100", "work=0", "cleanup=0",
+                                                    "deadline=60000", NULL },
+                             0, "the timer");
+    double slowest = 0;
+    json_t *row;
+    size_t i;
+    json_array_foreach(dj_table(j, "workers"), i, row) {
+        double ms = dj_cell_num(row, "stopped_ms");
+        slowest = ms > slowest ? ms : slowest;
+    }
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    if (strstr(t, "busy machine"))
+        assert_true(slowest > 4.9);
+    else
+        assert_true(slowest < 5.1);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_backlog_accounted),
         cmocka_unit_test(test_missed_deadline_is_a_lesson),
         cmocka_unit_test(test_every_worker_forced),
+        cmocka_unit_test(test_instant_stop_not_blamed_on_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

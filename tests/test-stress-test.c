@@ -155,6 +155,37 @@ static void test_printed_command_repeats_the_run(void **state)
     json_decref(b);
 }
 
+/* One counter thread: nothing races, so the takeaway must not promise
+ * that more rounds or ThreadSanitizer would catch a race; both counters
+ * are exact in every round. */
+static void test_one_counter_thread_no_race_claimed(void **state)
+{
+    (void)state;
+    json_t *j = run_stress((const char *const[]){ "counter-threads=1", "cases=2",
+                                                  "schedules=1", NULL });
+    json_t *racy = dj_row(j, "counter", "counter", "racy");
+    assert_non_null(racy);
+    assert_int_equal(dj_cell_int(racy, "exact"), 3);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "would catch it"));
+    assert_non_null(strstr(t, "no race"));
+    json_decref(j);
+}
+
+/* variant=buggy with one operation per list can never find the bug:
+ * refused before the run instead of a failed check. */
+static void test_buggy_needs_two_ops(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "stress-test", "variant=buggy",
+                                                         "max-ops=1", "cases=1", NULL }), 0);
+    assert_int_equal(p.status, 2);
+    assert_non_null(strstr(p.err, "max-ops=2 or more"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +193,8 @@ int main(void)
         cmocka_unit_test(test_buggy_shrinks_to_the_minimal_case),
         cmocka_unit_test(test_same_seed_same_everything),
         cmocka_unit_test(test_printed_command_repeats_the_run),
+        cmocka_unit_test(test_one_counter_thread_no_race_claimed),
+        cmocka_unit_test(test_buggy_needs_two_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

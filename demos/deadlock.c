@@ -509,16 +509,19 @@ static void report_opposite(struct ct_run *run, const struct variant_result *r, 
              "opposite: %d deadlocks provoked, %d cycles found, %d threads backed out",
              r->provoked, r->detected, r->backouts);
     ct_result_text(run, "cycle", "cycle", r->detected ? r->cycle : "none found");
+    char all[32] = "in the one round";
+    if (r->rounds != 1)
+        snprintf(all, sizeof all, "in all %d rounds", r->rounds);
     ct_takeaway(run,
-                "opposite: the gate let each thread take its first mutex, and in all %d "
-                "rounds each then waited for the mutex the other held: %d deadlocks, each "
-                "found when a %.0f ms wait ran out and the wait-for graph closed into a "
-                "cycle (%s). Backing out one side (unlock, let the other finish, start "
-                "over) broke "
-                "each one, and every round finished. Without the bound neither wait would "
-                "have ended: each thread held what the other waited for, and let go of "
-                "nothing while it waited.",
-                r->rounds, r->detected, patience, r->detected ? r->cycle : "none");
+                "opposite: the gate let each thread take its first mutex, and %s each then "
+                "waited for the mutex the other held: %d deadlock%s, each found when a %.0f "
+                "ms wait ran out and the wait-for graph closed into a cycle (%s). Backing "
+                "out one side (unlock, let the other finish, start over) broke each one, "
+                "and every round finished. Without the bound neither wait would have ended: "
+                "each thread held what the other waited for, and let go of nothing while it "
+                "waited.",
+                all, r->detected, r->detected == 1 ? "" : "s", patience,
+                r->detected ? r->cycle : "none");
 }
 
 static void report_ordered(struct ct_run *run, const struct variant_result *r)
@@ -527,10 +530,10 @@ static void report_ordered(struct ct_run *run, const struct variant_result *r)
     ct_check(run, r->detected == 0, "ordered: no cycle in the wait-for graph (%d found)",
              r->detected);
     ct_takeaway(run,
-                "ordered: with both threads taking A before B, %d rounds gave %d cycles: a "
+                "ordered: with both threads taking A before B, %d round%s gave %d cycle%s: a "
                 "thread waiting for A holds nothing, and one holding B already has A, so "
                 "no wait can close a cycle. %s",
-                r->done, r->detected,
+                r->done, r->done == 1 ? "" : "s", r->detected, r->detected == 1 ? "" : "s",
                 r->timeouts ? "Some waits did run out (a holder was preempted), and the "
                               "graph showed them as slowness, not deadlock."
                             : "No wait even ran out.");
@@ -539,16 +542,20 @@ static void report_ordered(struct ct_run *run, const struct variant_result *r)
 static void report_trylock(struct ct_run *run, const struct variant_result *r)
 {
     check_rounds(run, V_TRYLOCK, r);
+    char all[32] = "in the one round";
+    if (r->provoked != 1)
+        snprintf(all, sizeof all, "in all %d rounds", r->provoked);
     ct_check(run, r->provoked == r->rounds && r->detected == 0 && r->retries >= r->provoked,
              "trylock: %d conflicts set up, no cycle, %lld failed tries", r->provoked,
              r->retries);
     ct_takeaway(run,
                 "trylock: the same opposite orders, and the gate set up the same conflict "
-                "in all %d rounds, but no thread ever waited while holding a mutex: %lld "
-                "tries failed (%.2f per round), each followed by letting go and backing "
+                "%s, but no thread ever waited while holding a mutex: %lld "
+                "tr%s failed (%.2f per round), each followed by letting go and backing "
                 "off, and no cycle formed. "
                 "%s",
-                r->provoked, r->retries, (double)r->retries / r->rounds,
+                all, r->retries, r->retries == 1 ? "y" : "ies",
+                (double)r->retries / r->rounds,
                 r->retries > r->rounds
                     ? "More than one per round means both backed off and met again: the "
                       "price of trylock is retries, and in the worst case threads that keep "

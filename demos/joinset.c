@@ -321,10 +321,13 @@ static void report(const struct config *cfg, const struct phase *ph)
         snprintf(discarded, sizeof discarded, "%zu had finished unjoined (results discarded)",
                  b->discarded);
     ct_takeaway(run,
-                "After %d result%s the second set was dropped: %zu tasks still running were "
-                "cancelled (each one's cleanup ran, none finished), and %s. No task outlived "
-                "the set that owned it.",
-                b->handled, b->handled == 1 ? "" : "s", b->cancelled, discarded);
+                "After %d result%s the second set was dropped: %zu task%s still running %s "
+                "cancelled (%s), and %s. No task outlived the set that owned it.",
+                b->handled, b->handled == 1 ? "" : "s", b->cancelled,
+                b->cancelled == 1 ? "" : "s", b->cancelled == 1 ? "was" : "were",
+                b->cancelled == 1 ? "its cleanup ran, and it did not finish"
+                                  : "each one's cleanup ran, none finished",
+                discarded);
 }
 
 static int joinset_run(struct ct_run *run)

@@ -538,13 +538,36 @@ static void report_takeaway(struct ct_run *run, const struct pool_result *r,
                                                           : s[1].slowest_write;
     if (fast > slow)
         fast = slow = 0;        /* no query got as far as writing */
-    ct_takeaway(run,
-                "Every write went into one file. SQLite lets one writer at a time into a WAL "
-                "database; busy_timeout (%d ms) made the others wait for the write lock "
-                "instead of failing with SQLITE_BUSY (%d did). Writes took from %.1f to "
-                "%.1f ms: a write waits for the writers ahead of it, then for its own "
-                "commit to reach the disk.",
-                r->busy_ms, r->ph[0].busy + r->ph[1].busy, fast, slow);
+    int busy = r->ph[0].busy + r->ph[1].busy;
+    if (r->busy_ms == 0 && busy == 0)
+        ct_takeaway(run,
+                    "Every write went into one file. SQLite lets one writer at a time into a "
+                    "WAL database, and with busy_timeout 0 it does not wait for the write "
+                    "lock: a write that finds it taken fails at once with SQLITE_BUSY. None "
+                    "did in this run: no write found the lock taken.");
+    else if (r->busy_ms == 0)
+        ct_takeaway(run,
+                    "Every write went into one file. SQLite lets one writer at a time into a "
+                    "WAL database, and with busy_timeout 0 it does not wait for the write "
+                    "lock: a write that finds it taken fails at once with SQLITE_BUSY. %d "
+                    "write%s did; %s the SQL errors in the queries table. With busy-ms above "
+                    "0 a write waits its turn instead.",
+                    busy, busy == 1 ? "" : "s", busy == 1 ? "it is one of" : "they are among");
+    else if (busy == 0)
+        ct_takeaway(run,
+                    "Every write went into one file. SQLite lets one writer at a time into a "
+                    "WAL database; busy_timeout (%d ms) made the others wait for the write "
+                    "lock instead of failing with SQLITE_BUSY (none failed). Writes took from "
+                    "%.1f to %.1f ms: a write waits for the writers ahead of it, then for its "
+                    "own commit to reach the disk.",
+                    r->busy_ms, fast, slow);
+    else
+        ct_takeaway(run,
+                    "Every write went into one file. SQLite lets one writer at a time into a "
+                    "WAL database; busy_timeout (%d ms) let the others wait for the write "
+                    "lock, but %d still failed with SQLITE_BUSY: a larger busy-ms lets them "
+                    "wait longer. Writes took from %.1f to %.1f ms.",
+                    r->busy_ms, busy, fast, slow);
 }
 
 static void report_pool(struct ct_run *run, const struct pool_result *r)

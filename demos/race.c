@@ -312,29 +312,55 @@ static void takeaway_racy(struct ct_run *run, const struct config *cfg, const st
     }
 }
 
-static void takeaway_costs(struct ct_run *run, const struct summary *sum)
+/* With fewer than 3 rounds a range is one or two samples: too few to call
+ * one variant cheaper "in every round".  What to say instead, or NULL. */
+static const char *too_few(int rounds)
+{
+    if (rounds == 1)
+        return "that is one timing of each, too few to say which is cheaper; run rounds=3 "
+               "or more to compare them";
+    if (rounds < 3)
+        return "two timings of each are too few to say which is cheaper; run rounds=3 or "
+               "more to compare them";
+    return NULL;
+}
+
+static void takeaway_costs(struct ct_run *run, const struct summary *sum, int rounds)
 {
     const struct summary *a = &sum[ATOMIC], *m = &sum[MUTEX], *r = &sum[RACY];
     static const char *const steadier = "the ranges overlap, so this run cannot tell them "
                                         "apart; more rounds or iters, on a quieter machine, "
                                         "give a steadier figure";
+    const char *few = too_few(rounds);
     if (a->ran && m->ran) {
         int c = compare_ranges(a, m);
-        ct_takeaway(run,
-                    "%s Median cost per increment: atomic_fetch_add %.2f ns (%.2f-%.2f), the "
-                    "mutex %.2f ns (%.2f-%.2f): %s.",
-                    a->lost == 0 && m->lost == 0 ? "Both fixes were exact."
-                                                 : "A fix lost increments: see the checks.",
-                    a->med, a->min, a->max, m->med, m->min, m->max,
-                    c < 0   ? "the atomic was cheaper in every round"
-                    : c > 0 ? "the mutex was cheaper in every round of this run"
-                            : steadier);
+        const char *fixes = a->lost == 0 && m->lost == 0 ? "Both fixes were exact."
+                                                         : "A fix lost increments: see the "
+                                                           "checks.";
+        if (rounds == 1)
+            ct_takeaway(run,
+                        "%s Cost per increment: atomic_fetch_add %.2f ns, the mutex %.2f ns: "
+                        "%s.",
+                        fixes, a->med, m->med, few);
+        else
+            ct_takeaway(run,
+                        "%s Median cost per increment: atomic_fetch_add %.2f ns (%.2f-%.2f), "
+                        "the mutex %.2f ns (%.2f-%.2f): %s.",
+                        fixes, a->med, a->min, a->max, m->med, m->min, m->max,
+                        few       ? few
+                        : c < 0   ? "the atomic was cheaper in every round"
+                        : c > 0   ? "the mutex was cheaper in every round of this run"
+                                  : steadier);
     }
     if (r->ran && a->ran) {
         int c = compare_ranges(r, a);
-        ct_takeaway(run, "The racy loop took %.2f ns per increment (median) against %.2f ns for "
-                    "the atomic one: %s.", r->med, a->med,
-                    c < 0   ? "being wrong was faster in every round, which is how such bugs "
+        ct_takeaway(run, "The racy loop took %.2f ns per increment%s against %.2f ns for "
+                    "the atomic one: %s.", r->med, rounds == 1 ? "" : " (median)", a->med,
+                    few     ? (rounds == 1 ? "one timing of each, too few to say whether "
+                                             "being wrong was faster"
+                                           : "two timings of each, too few to say whether "
+                                             "being wrong was faster")
+                    : c < 0 ? "being wrong was faster in every round, which is how such bugs "
                               "survive benchmarks"
                     : c > 0 ? "being wrong was slower in every round, so it did not even buy "
                               "speed"
@@ -366,7 +392,7 @@ static int race_run(struct ct_run *run)
     report_checks(run, &cfg, &res, sum);
     if (sum[RACY].ran)
         takeaway_racy(run, &cfg, &res, &sum[RACY]);
-    takeaway_costs(run, sum);
+    takeaway_costs(run, sum, cfg.rounds);
     return 0;
 }
 

@@ -372,37 +372,59 @@ static void takeaway_rc(struct ct_run *run, const struct config *cfg, const stru
                     res->control.frees);
     if (wrong > 0)
         ct_takeaway(run,
-                    "On %d threads the same count ended wrong in %d of %d rounds: final counts "
+                    "On %d threads the same count ended wrong in %d of %d round%s: final counts "
                     "from %ld to %ld against 1. %d round%s leaked (a count left above 1 never "
                     "reaches 0, so the object is never freed) and %d freed it early: %lld "
                     "drop%s took the count to 0 while main still held a reference, and %lld "
                     "uses then found the object freed.",
-                    cfg->threads, wrong, res->nrounds, rc->min_final, rc->max_final, rc->leaks,
+                    cfg->threads, wrong, res->nrounds, res->nrounds == 1 ? "" : "s",
+                    rc->min_final, rc->max_final, rc->leaks,
                     rc->leaks == 1 ? "" : "s", rc->early, rc->frees, rc->frees == 1 ? "" : "s",
                     rc->uaf);
-    else
+    else {
+        char all[32] = "the one round";
+        if (res->nrounds != 1)
+            snprintf(all, sizeof all, "all %d rounds", res->nrounds);
         ct_takeaway(run,
-                    "This time the plain count came out right in all %d rounds with %d "
-                    "thread%s. %s",
-                    res->nrounds, cfg->threads, cfg->threads == 1 ? "" : "s",
+                    "This time the plain count came out right in %s with %d thread%s. %s",
+                    all, cfg->threads, cfg->threads == 1 ? "" : "s",
                     cfg->threads == 1 ? "One thread cannot race with itself; try threads=2 "
                                         "or more."
                                       : "The threads did not collide: that is luck, not "
                                         "correctness; more threads or iters will show it.");
+    }
 }
 
-static void takeaway_costs(struct ct_run *run, const struct tally *t)
+static void takeaway_costs(struct ct_run *run, const struct tally *t, int rounds)
 {
     const struct ct_stats *r = &t[RC].ns, *a = &t[ARC].ns;
     if (!t[RC].ran || !t[ARC].ran || r->median <= 0)
         return;
-    if (a->min > r->max)
+    if (rounds == 1)
+        ct_takeaway(run,
+                    "Per clone+drop pair: %.1f ns with atomics, %.1f ns with the broken count. "
+                    "That is one timing of each, too few to say which count costs more; run "
+                    "rounds=3 or more to compare them.",
+                    a->median, r->median);
+    else if (rounds < 3)
+        ct_takeaway(run,
+                    "Per clone+drop pair: %.1f ns with atomics (%.1f-%.1f), %.1f ns with the "
+                    "broken count (%.1f-%.1f). Two timings of each are too few to say which "
+                    "count costs more; run rounds=3 or more to compare them.",
+                    a->median, a->min, a->max, r->median, r->min, r->max);
+    else if (a->min > r->max)
         ct_takeaway(run,
                     "The price: %.1f ns per clone+drop pair with atomics against %.1f ns for "
                     "the broken count (%.1fx, and slower in every round). That is why Rust "
                     "keeps Rc for values that never leave one thread, and why C code should "
                     "say in a comment which kind of count it keeps.",
                     a->median, r->median, a->median / r->median);
+    else if (a->max < r->min)
+        ct_takeaway(run,
+                    "Per clone+drop pair: %.1f ns with atomics (%.1f-%.1f), %.1f ns with the "
+                    "broken count (%.1f-%.1f). The atomic count was cheaper in every round of "
+                    "this run, so the broken count did not even buy speed.",
+                    a->median, a->min, a->max, r->median, r->min, r->max);
     else
         ct_takeaway(run,
                     "Per clone+drop pair: %.1f ns with atomics (%.1f-%.1f), %.1f ns with the "
@@ -439,11 +461,12 @@ static int refcount_run(struct ct_run *run)
         takeaway_rc(run, &cfg, &res, &t[RC]);
     if (t[ARC].ran)
         ct_takeaway(run,
-                    "With atomic_fetch_add/sub (what Arc does) %d of %d rounds ended at exactly "
+                    "With atomic_fetch_add/sub (what Arc does) %d of %d round%s ended at exactly "
                     "1, with %lld early frees and %lld uses after free, and main's last drop "
                     "was the one that freed the object.",
-                    t[ARC].exact, res.nrounds, t[ARC].frees, t[ARC].uaf);
-    takeaway_costs(run, t);
+                    t[ARC].exact, res.nrounds, res.nrounds == 1 ? "" : "s", t[ARC].frees,
+                    t[ARC].uaf);
+    takeaway_costs(run, t, res.nrounds);
     return 0;
 }
 

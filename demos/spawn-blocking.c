@@ -369,9 +369,9 @@ const struct ct_demo ct_demo_spawn_blocking = {
     .chapter = 7,
     .title = "Blocking work and the blocking pool",
     .summary = "Blocking calls inside tasks stall the ticker; spawn_blocking keeps it ticking",
-    .intro = "A task ticks every 20 ms while other tasks do 200 ms of blocking work, first "
-             "right inside the task (blocking its worker), then handed to the blocking pool. "
-             "Compare the gaps between ticks.",
+    .intro = "A ticker task ticks at a steady period while other tasks do blocking work, "
+             "first right inside the task (blocking its worker), then handed to the blocking "
+             "pool. Compare the gaps between ticks with the period.",
     .params = spawn_blocking_params,
     .smoke = "ticks=6 tick-ms=5 block-ms=30",
     .run = spawn_blocking_run,

@@ -288,10 +288,11 @@ static void report_costs(struct ct_run *run, const struct config *cfg, const str
 {
     const struct ct_stats *w = &res->st[S_WORK], *o = &res->st[S_OVER];
     ct_takeaway(run,
-                "Summing %zu ints took %.1f us inside the thread (%.1f-%.1f over %d rounds); "
+                "Summing %zu ints took %.1f us inside the thread (%.1f-%.1f over %d round%s); "
                 "starting and joining it cost %.1f us beyond the work and the free "
                 "(%.1f-%.1f), and an empty thread %.1f us.",
-                cfg->n, w->median, w->min, w->max, cfg->reps, o->median, o->min, o->max,
+                cfg->n, w->median, w->min, w->max, cfg->reps, cfg->reps == 1 ? "" : "s",
+                o->median, o->min, o->max,
                 res->st[S_EMPTY].median);
     if (cfg->reps < 3 || (w->max >= o->min && o->max >= w->min)) {
         ct_takeaway(run, "The two ranges overlap%s, so this run cannot say which was larger. "

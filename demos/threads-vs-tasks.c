@@ -773,13 +773,18 @@ static void report_takeaway(struct ct_run *run, const struct tvt_config *c,
 {
     const struct thread_result *tr = &r->tr;
     const struct task_result *kr = &r->kr;
+    char tspan[64] = "one batch", kspan[64] = "one rep";
+    if (r->tr.batches != 1)
+        snprintf(tspan, sizeof tspan, "median of %d batches, %.1f to %.1f", r->tr.batches,
+                 tr->us.min, tr->us.max);
+    if (kr->reps != 1)
+        snprintf(kspan, sizeof kspan, "median of %d reps, %.3f to %.3f", kr->reps, kr->us.min,
+                 kr->us.max);
     ct_takeaway(run,
-                "Time: a thread took %.1f us to start, release and join (median of %d "
-                "batches, %.1f to %.1f), a task %.3f us (median of %d reps, %.3f to %.3f). "
-                "Tasks were %.0fx faster; taking the worst and best cases of both, between "
-                "%.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the start).%s",
-                tr->us.median, r->tr.batches, tr->us.min, tr->us.max, kr->us.median, kr->reps,
-                kr->us.min, kr->us.max, r->speedup, r->speedup_lo, r->speedup_hi, c->workers,
+                "Time: a thread took %.1f us to start, release and join (%s), a task %.3f us "
+                "(%s). Tasks were %.0fx faster; taking the worst and best cases of both, "
+                "between %.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the start).%s",
+                tr->us.median, tspan, kr->us.median, kspan, r->speedup, r->speedup_lo, r->speedup_hi, c->workers,
                 ct_cpus(), r->load,
                 r->speedup_lo < 1 ? " The spread is too wide to tell which is faster; raise "
                 "reps and run on a quieter machine." : "");

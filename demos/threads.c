@@ -166,21 +166,22 @@ static void report_join(struct ct_run *run, const struct config *cfg,
 
     if (after_main > 0)
         ct_takeaway(run,
-                    "With the join, nothing was lost: all %d of the spawned thread's lines "
-                    "appeared, %d of them after main's last line, and main sat %.2f ms in "
+                    "With the join, nothing was lost: every line of the spawned thread "
+                    "appeared (%d), %d after main's last line, and main sat %.2f ms in "
                     "pthread_join waiting for the thread to finish.",
                     s_count, after_main, o->wait_ms);
     else
         ct_takeaway(run,
-                    "With the join, nothing was lost: the spawned thread had printed all %d "
-                    "lines before main's last one, so pthread_join returned after %.2f ms. The "
+                    "With the join, nothing was lost: the spawned thread had printed every one "
+                    "of its lines (%d) before main's last one, so pthread_join returned after "
+                    "%.2f ms. The "
                     "call was still needed: it is what proves the thread is done, hands back its "
                     "value and releases it.",
                     s_count, o->wait_ms);
     ct_takeaway(run,
-                "The output switched between the two threads %d times, in an order the "
+                "The output switched between the two threads %d time%s, in an order the "
                 "scheduler chose: nothing in the program fixes it, so another run may differ.",
-                switches);
+                switches, switches == 1 ? "" : "s");
 }
 
 /* ---- part 2: the child process that does not join --------------------- */
@@ -473,19 +474,23 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
         snprintf(during_exit, sizeof during_exit,
                  " (%d of them after main had returned, while exit() was still at work)",
                  o->spawned_after_return);
+    char all[32] = "its one line";
+    if (nspawned != 1)
+        snprintf(all, sizeof all, "all %d lines", nspawned);
     if (lost > 0)
         ct_takeaway(run,
-                    "Without the join, the child's main printed its %d lines and returned; "
+                    "Without the join, the child's main printed its %d line%s and returned; "
                     "exit() then ended the whole process. The spawned thread got %d of its %d "
-                    "lines out%s and the other %d were never printed. Nobody told the thread "
+                    "line%s out%s and the other %d %s never printed. Nobody told the thread "
                     "to stop: it ceased to exist along with its process.",
-                    nmain, o->spawned, nspawned, during_exit, lost);
+                    nmain, nmain == 1 ? "" : "s", o->spawned, nspawned,
+                    nspawned == 1 ? "" : "s", during_exit, lost, lost == 1 ? "was" : "were");
     else if (o->return_ms >= 0 && o->last_spawned_ms >= 0 && o->last_spawned_ms < o->return_ms)
         ct_takeaway(run,
-                    "This time the child's spawned thread finished all %d lines before its "
-                    "main returned (%d main lines took longer than %d spawned ones), so exit() "
+                    "This time the child's spawned thread finished %s before its main "
+                    "returned (main's %d line%s took longer than the thread's %d), so exit() "
                     "had nothing left to cut short. %s",
-                    nspawned, nmain, nspawned,
+                    all, nmain, nmain == 1 ? "" : "s", nspawned,
                     nspawned > nmain
                         ? "The thread had more lines than main and still finished first: that "
                           "was timing, not a guarantee. Run it again, or with a longer "
@@ -493,8 +498,9 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
                         : "Give the thread more lines than main to see it killed.");
     else
         ct_takeaway(run,
-                    "This time the child's spawned thread got all %d lines out: its last one "
-                    "came %.2f ms after main returned, before exit() had ended the process. "
+                    "This time the child's spawned thread got every one of its lines out "
+                    "(%d): its last one came %.2f ms after main returned, before exit() had "
+                    "ended the process. "
                     "That was timing, not a guarantee; only a join guarantees that a thread "
                     "finishes.",
                     nspawned, o->last_spawned_ms - o->return_ms);

@@ -129,6 +129,30 @@ static void test_all_variants(void **state)
 
 /* Each fixed variant alone, drawn: no deadlock on its timeline, and the
  * two threads never hold both mutexes at the same time. */
+/* One deadlock and one round: the takeaway counts in the singular ("1
+ * deadlock", "in the one round"), with the cycle count the table shows. */
+static void test_one_round_singular(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("deadlock", (const char *const[]){ "deadlocks=1", "rounds=1",
+                                                                "patience-ms=20", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    dj_assert_checks(j);
+    long long cycles = dj_cell_int(row(j, "opposite"), "cycles");
+    assert_int_equal(cycles, 1);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "in the one round each then waited"));
+    assert_non_null(strstr(t, "held: 1 deadlock, each found"));
+    assert_non_null(strstr(t, "conflict in the one round,"));
+    assert_null(strstr(t, "1 deadlocks"));
+    assert_null(strstr(t, "all 1 rounds"));
+    json_decref(j);
+}
+
 static void test_fixed_variants_drawn(void **state)
 {
     (void)state;
@@ -154,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_variants),
         cmocka_unit_test(test_fixed_variants_drawn),
+        cmocka_unit_test(test_one_round_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

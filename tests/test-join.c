@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -34,10 +36,47 @@ static void test_in_flight(void **state)
     }
 }
 
+/* One long operation and two of 1 ms: joining saves about 2 ms of 202,
+ * a ratio that prints as "1.0x faster" and reads as no gain.  The
+ * takeaway says the saving in ms instead, the one the modes table shows;
+ * only a ratio that rounds above 1.0x is given as "x faster". */
+static void test_small_saving_in_ms(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("join", (const char *const[]){ "one-ms=200", "two-ms=1",
+                                                            "three-ms=1", NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    dj_assert_checks(j);
+    double seq = dj_num(j, "sequential_ms"), join = dj_num(j, "join_ms");
+    double speedup = dj_num(j, "speedup");
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "1.0x faster"));
+    const char *sooner = strstr(t, " ms sooner"), *faster = strstr(t, "x faster");
+    if (faster) {
+        assert_true(speedup >= 1.04);
+    } else if (sooner) {
+        const char *p = sooner;
+        while (p > t && p[-1] != ' ')
+            p--;
+        double ms = strtod(p, NULL);
+        assert_true(ms > 0);
+        assert_true(ms > seq - join - 0.15 && ms < seq - join + 0.15);
+        assert_true(speedup <= 1.06);
+    } else {
+        assert_non_null(strstr(t, "no sooner"));
+        assert_true(seq <= join + 0.1);
+    }
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_flight),
+        cmocka_unit_test(test_small_saving_in_ms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

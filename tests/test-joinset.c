@@ -96,12 +96,34 @@ static void test_takeaway_no_panic(void **state)
     json_decref(j);
 }
 
+/* Two tasks, one result taken: usually one task is still running when the
+ * set is dropped.  The drop sentence gives the cancelled count the
+ * outcomes table shows, with its noun and verb in the right number. */
+static void test_drop_one_singular(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        json_t *j = run((const char *const[]){ "tasks=2", "work-ms=20", "fail-every=0",
+                                               "panic-id=-1", "take=1", NULL });
+        long long n = cell(j, "drop early", "cancelled");
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        char want[64];
+        snprintf(want, sizeof want, "dropped: %lld task%s still running %s cancelled", n,
+                 n == 1 ? "" : "s", n == 1 ? "was" : "were");
+        assert_non_null(strstr(t, want));
+        assert_null(strstr(t, " 1 tasks"));
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guide),
         cmocka_unit_test(test_drop_points),
         cmocka_unit_test(test_takeaway_no_panic),
+        cmocka_unit_test(test_drop_one_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,6 +386,49 @@ static void test_demo_takeaway_timeouts(void **state)
     assert_true(res_end(&r));
 }
 
+/* busy-ms=0: SQLite does not wait for the write lock, so the takeaway must
+ * not say busy_timeout made anyone wait; it gives the SQLITE_BUSY count the
+ * run reported.  Failed writes fail the demo's checks (every query ran or
+ * timed out), so the exit code follows the checks.  With a busy timeout,
+ * "made the others wait" only when no write failed with SQLITE_BUSY. */
+static void test_demo_takeaway_busy(void **state)
+{
+    (void)state;
+    static const char *const busy_ms[] = { "busy-ms=0", "busy-ms=1000" };
+    for (int k = 0; k < 2; k++) {
+        struct resources r;
+        res_begin(&r);
+        int code;
+        json_t *j = ct_demo_json("pool", (const char *const[]){ "queries=6", "max=3",
+                                                                "hold-ms=5", "short-ms=5",
+                                                                busy_ms[k], NULL }, &code);
+        assert_non_null(j);
+        assert_int_equal(code, dj_checks_ok(j) ? 0 : 1);
+        long long busy = dj_int(j, "sqlite_busy");
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        char want[64];
+        if (k == 0) {
+            assert_null(strstr(t, "made the others wait"));
+            assert_non_null(strstr(t, "with busy_timeout 0 it does not wait for the write"));
+            if (busy == 0) {
+                assert_non_null(strstr(t, "None did in this run"));
+            } else {
+                snprintf(want, sizeof want, " %lld write%s did;", busy, busy == 1 ? "" : "s");
+                assert_non_null(strstr(t, want));
+            }
+        } else if (busy == 0) {
+            assert_non_null(strstr(t, "busy_timeout (1000 ms) made the others wait"));
+            assert_non_null(strstr(t, "(none failed)"));
+        } else {
+            snprintf(want, sizeof want, "but %lld still failed with SQLITE_BUSY", busy);
+            assert_non_null(strstr(t, want));
+        }
+        json_decref(j);
+        assert_true(res_end(&r));
+    }
+}
+
 static long long count_rows(const char *path)
 {
     sqlite3 *db;
@@ -469,6 +512,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_demo_counts),
         cmocka_unit_test(test_demo_takeaway_timeouts),
+        cmocka_unit_test(test_demo_takeaway_busy),
         cmocka_unit_test(test_demo_db_path),
         cmocka_unit_test(test_demo_bad_path),
         cmocka_unit_test(test_demo_sigint),

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -92,12 +93,38 @@ static void test_variant_selection(void **state)
     json_decref(j);
 }
 
+/* One or two rounds give one or two timings of each variant: the takeaway
+ * says they are too few to compare, and calls nothing cheaper or faster
+ * "in every round". */
+static void test_few_rounds_judge_nothing(void **state)
+{
+    (void)state;
+    for (int rounds = 1; rounds <= 2; rounds++) {
+        char arg[16];
+        snprintf(arg, sizeof arg, "rounds=%d", rounds);
+        json_t *j = run_race((const char *const[]){ "threads=2", "iters=1000", arg, NULL });
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        assert_null(strstr(t, "every round"));
+        assert_non_null(strstr(t, rounds == 1 ? "that is one timing of each, too few to say "
+                                                "which is cheaper"
+                                              : "two timings of each are too few to say "
+                                                "which is cheaper"));
+        assert_non_null(strstr(t, rounds == 1 ? "one timing of each, too few to say whether "
+                                                "being wrong was faster"
+                                              : "two timings of each, too few to say whether "
+                                                "being wrong was faster"));
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixes_count_every_increment),
         cmocka_unit_test(test_one_thread_cannot_race),
         cmocka_unit_test(test_variant_selection),
+        cmocka_unit_test(test_few_rounds_judge_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,12 +84,84 @@ static void test_one_thread_cannot_race(void **state)
     json_decref(j);
 }
 
+static const char *takeaway(json_t *j)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    return t;
+}
+
+/* One or two timings of each count are too few to compare: the takeaway
+ * says so instead of calling one count cheaper "in every round". */
+static void test_few_rounds_judge_nothing(void **state)
+{
+    (void)state;
+    json_t *j = run_refcount((const char *const[]){ "threads=2", "iters=1", "rounds=1",
+                                                    NULL });
+    const char *t = takeaway(j);
+    assert_non_null(strstr(t, "That is one timing of each, too few to say"));
+    assert_non_null(strstr(t, "1 of 1 round ended"));
+    assert_null(strstr(t, "every round"));
+    assert_null(strstr(t, "1 rounds"));
+    json_decref(j);
+
+    j = run_refcount((const char *const[]){ "threads=2", "iters=1", "rounds=2", NULL });
+    t = takeaway(j);
+    assert_non_null(strstr(t, "Two timings of each are too few to say"));
+    assert_null(strstr(t, "every round"));
+    json_decref(j);
+}
+
+/* With three rounds or more the cost sentence follows the two ranges in
+ * the variants table: "slower in every round" only when the atomic's
+ * fastest round was slower than the plain count's slowest, "cheaper in
+ * every round" only the other way round, "overlap" only when neither
+ * holds.  Which one a run gets is up to the machine, so each run is held
+ * to its own numbers (printed to one decimal, hence the <= and >=). */
+static void test_cost_follows_ranges(void **state)
+{
+    (void)state;
+    int cheaper = 0, slower = 0, overlap = 0;
+    for (int round = 0; round < 25; round++) {
+        json_t *j = run_refcount((const char *const[]){ "threads=2", "iters=100", "rounds=3",
+                                                        NULL });
+        json_t *a = dj_row(j, "variants", "variant", "arc");
+        json_t *r = dj_row(j, "variants", "variant", "rc");
+        assert_non_null(a);
+        assert_non_null(r);
+        double amin = dj_cell_num(a, "min_ns"), amax = dj_cell_num(a, "max_ns");
+        double rmin = dj_cell_num(r, "min_ns"), rmax = dj_cell_num(r, "max_ns");
+        const char *t = takeaway(j);
+        bool c = strstr(t, "atomic count was cheaper in every round") != NULL;
+        bool s = strstr(t, "and slower in every round") != NULL;
+        bool o = strstr(t, "The ranges overlap") != NULL;
+        assert_int_equal(c + s + o, 1);
+        if (c)
+            assert_true(amax <= rmin);
+        if (s)
+            assert_true(amin >= rmax);
+        if (o)
+            assert_true(amax >= rmin && amin <= rmax);
+        if (amax < rmin)
+            assert_true(c);
+        if (amin > rmax)
+            assert_true(s);
+        cheaper += c;
+        slower += s;
+        overlap += o;
+        json_decref(j);
+    }
+    print_message("atomic cheaper %d, slower %d, overlapping %d\n", cheaper, slower, overlap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_always_exact),
         cmocka_unit_test(test_plain_count_exact_only_alone),
         cmocka_unit_test(test_one_thread_cannot_race),
+        cmocka_unit_test(test_few_rounds_judge_nothing),
+        cmocka_unit_test(test_cost_follows_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

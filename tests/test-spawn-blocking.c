@@ -76,11 +76,31 @@ static void test_takeaway_short_block(void **state)
     json_decref(j);
 }
 
+/* The intro is the same whatever the parameters, so it names none of
+ * their values: not the default 20 ms tick nor the 200 ms block. */
+static void test_intro_states_no_values(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    const char *argv[] = { ct_test_binary(), "help", "spawn-blocking", NULL };
+    static const char *const env[] = { "NO_COLOR=1", "PAGER=cat", "COLUMNS=80", NULL };
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 30, 0), 0);
+    assert_int_equal(p.status, 0);
+    const char *intro = strstr(p.out, "Demo `spawn-blocking`");
+    assert_non_null(intro);
+    const char *end = strstr(intro, "parameter");
+    assert_non_null(end);
+    const char *ms = strstr(intro, " ms");
+    assert_true(ms == NULL || ms > end);
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ticks_and_threads),
         cmocka_unit_test(test_takeaway_short_block),
+        cmocka_unit_test(test_intro_states_no_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,12 +74,31 @@ static void test_largest_buffer(void **state)
     check_run(10000000, 1);
 }
 
+/* One timed round: the takeaway says "over 1 round" and, one timing
+ * being too few, compares nothing. */
+static void test_one_round_singular(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("thread-return", (const char *const[]){ "n=1000", "reps=1", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, " over 1 round);"));
+    assert_null(strstr(t, "1 rounds"));
+    assert_non_null(strstr(t, "too few to judge"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sums_exact_for_many_sizes),
         cmocka_unit_test(test_many_handoffs),
         cmocka_unit_test(test_largest_buffer),
+        cmocka_unit_test(test_one_round_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,11 +88,34 @@ static void test_limits_are_this_machines(void **state)
     json_decref(j);
 }
 
+/* One batch and one rep: the takeaway says so, with no "median of 1
+ * batches" or "median of 1 reps". */
+static void test_one_batch_one_rep(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("threads-vs-tasks",
+                             (const char *const[]){ "count=10", "batch=10", "reps=1",
+                                                    "workers=2", "bench-tasks=100", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_true(dj_assert_checks(j) > 0);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "join (one batch), a task"));
+    assert_non_null(strstr(t, " us (one rep)."));
+    assert_null(strstr(t, "of 1 batches"));
+    assert_null(strstr(t, "of 1 reps"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_stack),
         cmocka_unit_test(test_limits_are_this_machines),
+        cmocka_unit_test(test_one_batch_one_rep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

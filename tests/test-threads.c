@@ -202,6 +202,28 @@ static void test_no_join_more_lines_finished_first(void **state)
     print_message("thread finished before main returned: %d of 10 runs\n", seen);
 }
 
+/* With one line each, whichever way the run goes, the takeaway counts in
+ * the singular: no "all 1 lines", "1 lines" or "1 times"; and the number
+ * of switches it gives is the one in the results. */
+static void test_one_line_each_singular(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        json_t *j = run_threads((const char *const[]){ "spawned=1", "main=1", NULL });
+        const char *t = json_string_value(json_object_get(j, "takeaway"));
+        assert_non_null(t);
+        assert_null(strstr(t, "all 1 "));
+        assert_null(strstr(t, " 1 lines"));
+        assert_null(strstr(t, " 1 times"));
+        long long sw = dj_int(j, "switches");
+        char want[64];
+        snprintf(want, sizeof want, "between the two threads %lld time%s,", sw,
+                 sw == 1 ? "" : "s");
+        assert_non_null(strstr(t, want));
+        json_decref(j);
+    }
+}
+
 static void test_child_rejects_bad_arguments(void **state)
 {
     (void)state;
@@ -230,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_no_join_loses_lines),
         cmocka_unit_test(test_no_join_consistent_any_timing),
         cmocka_unit_test(test_no_join_more_lines_finished_first),
+        cmocka_unit_test(test_one_line_each_singular),
         cmocka_unit_test(test_child_rejects_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
  * Lesson: message-passing (chapter 9).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,7 +365,10 @@ static int run_rep(struct config *cfg, enum way way, double *ms, struct measure 
 {
     struct bench b = { .run = cfg->run, .way = way, .values = cfg->values,
                        .batch = cfg->batch };
-    size_t msg = way == BATCHED ? sizeof(struct batch) : sizeof(long);
+    /* a batch message carries its count and `batch` values, not room for
+     * MAX_BATCH: the channel copies (and the send zeroes) every byte */
+    size_t msg = way == BATCHED ? offsetof(struct batch, v) + (size_t)cfg->batch * sizeof(long)
+                                : sizeof(long);
     struct producer *p = calloc((size_t)cfg->producers, sizeof *p);
     int rc = p ? -pthread_mutex_init(&b.mu, NULL) : -ENOMEM;
     if (rc == 0 && way != SHARED &&

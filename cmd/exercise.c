@@ -638,7 +638,7 @@ static int wait_for_save(const struct ct_exercise *ex, int in, int sigfd)
     int rc = 1;
     while (rc == 1) {
         struct pollfd fds[2] = { { in, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+        if (poll(fds, 2, CT_KEY_POLL_MS) < 0 && errno != EINTR)
             return -errno;
         if (fds[1].revents & POLLIN)
             return CT_EXIT_INTERRUPTED;

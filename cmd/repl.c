@@ -145,11 +145,14 @@ static int read_wchar(EditLine *el, wchar_t *wc)
             return 1;
         }
         struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0) {
+        int ready = poll(fds, 2, CT_KEY_POLL_MS);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
+        if (ready == 0)
+            continue;           /* nothing yet: look again */
         if (fds[1].revents & POLLIN) {
             int sig = take_signal();
             if (sig == SIGINT) {

@@ -13,6 +13,12 @@ bool ct_term_color(bool no_color_option);
  * clamped to 40..160 so that text stays readable on a projector. */
 int ct_term_width(void);
 
+/* How long a wait for a key (or a signal's byte in a self-pipe) lasts
+ * before it looks again.  Every wait is bounded: a sanitizer that defers
+ * a signal arriving just before poll() handles it only when the call
+ * returns, so an unbounded poll could sleep through a SIGTERM. */
+#define CT_KEY_POLL_MS 500
+
 /* Is stdout a terminal (so that paging makes sense)? */
 bool ct_term_is_tty(void);
 

@@ -17,6 +17,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "term.h"
+
 #define SHOW_CURSOR "\033[?25h"
 #define HIDE_CURSOR "\033[?25l"
 
@@ -187,11 +189,14 @@ int ct_tty_key(void)
 {
     for (;;) {
         struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0) {
+        int ready = poll(fds, 2, CT_KEY_POLL_MS);
+        if (ready < 0) {
             if (errno == EINTR)
                 continue;
             return CT_KEY_EOF;
         }
+        if (ready == 0)
+            continue;           /* nothing yet: look again */
         if (fds[1].revents & POLLIN) {
             int sig = take_signal();
             if (sig == SIGINT)
@@ -222,7 +227,7 @@ int ct_tty_read_line(char *buf, size_t n)
     int rc = 0;
     for (;;) {
         struct pollfd fds[2] = { { STDIN_FILENO, POLLIN, 0 }, { sig_pipe[0], POLLIN, 0 } };
-        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
+        if (poll(fds, 2, CT_KEY_POLL_MS) < 0 && errno != EINTR) {
             rc = -ENODATA;
             break;
         }

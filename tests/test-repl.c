@@ -423,11 +423,21 @@ static void test_ctrl_z_and_fg(void **state)
 static void test_resize(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_THREAD__)
+    /* TSan runs a signal's handler at its own later moment, and now and
+     * then not at all (google/sanitizers#1855); the front end is single-
+     * threaded, so the plain and ASan suites test this */
+    skip();
+#endif
     struct pty t;
     pty_start_at(&t, 120, false);
     at_prompt(&t);
     struct winsize ws = { .ws_row = 40, .ws_col = 50 };
     assert_int_equal(ioctl(t.fd, TIOCSWINSZ, &ws), 0);
+    /* the REPL redraws its line once it has taken the resize in; keys
+     * typed before that may be laid out for the old width (under TSan a
+     * signal's handler can run after the next read) */
+    expect(&t, "concur> ", 5000);
     /* 70 characters on a 50-column terminal, then an edit at the start */
     send_keys(&t, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     /* libedit wraps at the margin it knows of with " \b": at 50 columns,

@@ -220,6 +220,13 @@ static void test_q_from_everywhere(void **state)
 static void test_signals_restore_terminal(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_THREAD__)
+    /* TSan defers signals to its own moment and can leave them blocked
+     * when a handler raises one (google/sanitizers#1855): a SIGTERM then
+     * never arrives.  The walk is single-threaded; the plain and ASan
+     * suites test this */
+    skip();
+#endif
     struct pty t;
     start_walk(&t, "6", "--from-start");
     pty_expect(&t, "Alpha section", 5000);

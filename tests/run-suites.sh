@@ -3,7 +3,8 @@
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then under
 # ThreadSanitizer.  Each build has its own directory, set up (or, if it
 # exists, reconfigured) with its options every time; all three always run.
-# Pass or fail is meson's exit status; the last line sums up the counts.
+# A failed test runs once more, alone (see below); the last lines name
+# every failed or flaky test and sum up the counts.
 # Extra arguments go to `meson test` (e.g. --suite lib, or a test name);
 # with none, the libFuzzer targets also run (FUZZ_SECONDS each, default 4).
 set -uo pipefail
@@ -15,32 +16,42 @@ suites=(
   "tsan|build-tsan|-Db_sanitize=thread -Dbuildtype=debugoptimized"
 )
 
-# "ok fail" counted from meson's machine-readable log of the last run.
+# "ok fail shown rerun passed" counted from meson's machine-readable log of the
+# last run: `shown` lists the failed tests with result and duration, so
+# that the last lines of a CI log say which test failed and how; `rerun`
+# is their bare names and `passed` those of the tests that passed, each
+# comma-separated (or "-" for none).
 count() {
   python3 - "$1/meson-logs/testlog.json" <<'PY'
 import json, sys
 ok = fail = 0
+names, shown, passed = [], [], []
 try:
     for line in open(sys.argv[1]):
         try:
-            r = json.loads(line).get("result")
+            rec = json.loads(line)
         except ValueError:
             continue
+        r = rec.get("result")
         if r in ("OK", "EXPECTEDFAIL", "SKIP"):
             ok += 1
+            passed.append(rec.get("name", "?"))
         else:
             fail += 1
+            names.append(rec.get("name", "?"))
+            shown.append("%s(%s,%.0fs)" % (names[-1], r, rec.get("duration", 0)))
 except OSError:
     pass
-print(ok, fail)
+print(ok, fail, ",".join(shown) or "-", ",".join(names) or "-",
+      ",".join(passed) or "-")
 PY
 }
 
-total_ok=0 total_fail=0 summary="" status=0
+total_ok=0 total_fail=0 summary="" failures="" flaky="" status=0
 for suite in "${suites[@]}"; do
   IFS='|' read -r name dir opts <<<"$suite"
   echo "=== $name: $dir ==="
-  ok=0 fail=0 built=1 st=0
+  ok=0 fail=0 failed=- rerun=- built=1 st=0
   if [ -f "$dir/build.ninja" ]; then
     # shellcheck disable=SC2086
     meson configure "$dir" $opts >/dev/null || built=0
@@ -55,14 +66,29 @@ for suite in "${suites[@]}"; do
   else
     rm -f "$dir/meson-logs/testlog.json"
     meson test -C "$dir" --print-errorlogs "$@" || st=1
-    read -r ok fail < <(count "$dir")
+    read -r ok fail failed rerun _ < <(count "$dir")
     ok=${ok:-0} fail=${fail:-0}
+    # A test that failed is run once more, alone.  Passing then does not
+    # hide it: it is named under "flaky" in the summary, to be fixed; the
+    # gate fails only on a test that fails twice.  (The tests are bounded
+    # and exact, but a handful drive a terminal or signals, and a loaded
+    # machine has made one of them miss once in hundreds of runs.)
+    if [ "$st" -ne 0 ] && [ "$fail" -gt 0 ] && [ "${rerun:--}" != - ]; then
+      echo "=== $name: running the failed tests again: ${rerun//,/ } ==="
+      st=0
+      # shellcheck disable=SC2046
+      meson test -C "$dir" --print-errorlogs $(tr , ' ' <<<"$rerun") || st=1
+      read -r ok2 fail failed _ passed < <(count "$dir")
+      ok=$((ok + ${ok2:-0})) fail=${fail:-0}
+      [ "${passed:--}" = - ] || flaky="$flaky $name: $passed;"
+    fi
     # meson failed but the log counts no failure: count one anyway
     if [ "$st" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
   fi
   [ "$st" -eq 0 ] || status=1
   total_ok=$((total_ok + ok)) total_fail=$((total_fail + fail))
   summary="$summary $name $ok/$((ok + fail));"
+  [ "${failed:--}" = - ] || failures="$failures $name: $failed;"
 done
 # The HTML pages in a real browser (headless Chromium), on the plain build,
 # where Chromium is installed (make test-browser installs it).
@@ -133,5 +159,7 @@ fi
 
 echo "==="
 echo "suites:$summary"
+[ -z "$failures" ] || echo "failed:$failures"
+[ -z "$flaky" ] || echo "flaky (failed, then passed alone):$flaky"
 echo "$total_ok passed, $total_fail failed"
 exit $status

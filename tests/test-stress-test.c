@@ -186,6 +186,25 @@ static void test_buggy_needs_two_ops(void **state)
     ct_proc_free(&p);
 }
 
+/* A search too small to meet the planted bug (one 2-op case, one
+ * schedule, a seed whose case the schedule does not break) is a lesson,
+ * not a failure: the run passes, reports no case, and says what it shows. */
+static void test_buggy_missed_is_said_not_failed(void **state)
+{
+    (void)state;
+    json_t *j = run_stress((const char *const[]){ "variant=buggy", "cases=1", "max-ops=2",
+                                                  "schedules=1", "seed=1", NULL });
+    assert_null(json_object_get(json_object_get(j, "results"), "case"));
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    if (dj_int(j, "free_failed") > 0)  /* the one free run met it by luck */
+        assert_non_null(strstr(t, "luck of timing alone"));
+    else
+        assert_non_null(strstr(t, "evidence, not proof"));
+    assert_null(strstr(t, "1 cases"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_printed_command_repeats_the_run),
         cmocka_unit_test(test_one_counter_thread_no_race_claimed),
         cmocka_unit_test(test_buggy_needs_two_ops),
+        cmocka_unit_test(test_buggy_missed_is_said_not_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

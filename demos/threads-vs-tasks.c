@@ -780,14 +780,28 @@ static void report_takeaway(struct ct_run *run, const struct tvt_config *c,
     if (kr->reps != 1)
         snprintf(kspan, sizeof kspan, "median of %d reps, %.3f to %.3f", kr->reps, kr->us.min,
                  kr->us.max);
-    ct_takeaway(run,
-                "Time: a thread took %.1f us to start, release and join (%s), a task %.3f us "
-                "(%s). Tasks were %.0fx faster; taking the worst and best cases of both, "
-                "between %.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the start).%s",
-                tr->us.median, tspan, kr->us.median, kspan, r->speedup, r->speedup_lo, r->speedup_hi, c->workers,
-                ct_cpus(), r->load,
-                r->speedup_lo < 1 ? " The spread is too wide to tell which is faster; raise "
-                "reps and run on a quieter machine." : "");
+    /* a side measured once has no spread: a range from it would look
+     * like a bound and be none */
+    if (tr->batches < 2 || kr->reps < 2)
+        ct_takeaway(run,
+                    "Time: a thread took %.1f us to start, release and join (%s), a task "
+                    "%.3f us (%s): tasks were %.0fx faster in this run (%d workers, %d CPUs, "
+                    "load %.2f at the start). With one %s there is no spread to say how "
+                    "far that ratio can be trusted; %s.",
+                    tr->us.median, tspan, kr->us.median, kspan, r->speedup, c->workers,
+                    ct_cpus(), r->load, tr->batches < 2 ? "batch" : "rep",
+                    tr->batches < 2 ? "raise count= above batch= for several"
+                                    : "raise reps= to 2 or more");
+    else
+        ct_takeaway(run,
+                    "Time: a thread took %.1f us to start, release and join (%s), a task "
+                    "%.3f us (%s). Tasks were %.0fx faster; taking the worst and best cases "
+                    "of both, between %.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the "
+                    "start).%s",
+                    tr->us.median, tspan, kr->us.median, kspan, r->speedup, r->speedup_lo,
+                    r->speedup_hi, c->workers, ct_cpus(), r->load,
+                    r->speedup_lo < 1 ? " The spread is too wide to tell which is faster; "
+                    "raise reps and run on a quieter machine." : "");
     ct_takeaway(run,
                 "Memory: each live thread added %.1f MiB to VmSize (its %zu KiB stack "
                 "reservation), but only %.1f KiB to VmRSS, plus %.1f KiB of kernel stack; a "

@@ -89,7 +89,7 @@ static void test_limits_are_this_machines(void **state)
 }
 
 /* One batch and one rep: the takeaway says so, with no "median of 1
- * batches" or "median of 1 reps". */
+ * batches" or "median of 1 reps", and gives no range for the ratio. */
 static void test_one_batch_one_rep(void **state)
 {
     (void)state;
@@ -104,9 +104,32 @@ static void test_one_batch_one_rep(void **state)
     const char *t = json_string_value(json_object_get(j, "takeaway"));
     assert_non_null(t);
     assert_non_null(strstr(t, "join (one batch), a task"));
-    assert_non_null(strstr(t, " us (one rep)."));
+    assert_non_null(strstr(t, " us (one rep): tasks were"));
+    assert_non_null(strstr(t, "With one batch there is no spread"));
+    assert_null(strstr(t, "between"));
     assert_null(strstr(t, "of 1 batches"));
     assert_null(strstr(t, "of 1 reps"));
+    json_decref(j);
+}
+
+/* Several batches but one rep: still no range, and the advice names
+ * the side that was measured once. */
+static void test_one_rep_no_range(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("threads-vs-tasks",
+                             (const char *const[]){ "count=20", "batch=10", "reps=1",
+                                                    "workers=2", "bench-tasks=100", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_non_null(strstr(t, "(median of 2 batches, "));
+    assert_non_null(strstr(t, "With one rep there is no spread"));
+    assert_non_null(strstr(t, "raise reps= to 2 or more"));
+    assert_null(strstr(t, "between"));
     json_decref(j);
 }
 
@@ -116,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_counts_and_stack),
         cmocka_unit_test(test_limits_are_this_machines),
         cmocka_unit_test(test_one_batch_one_rep),
+        cmocka_unit_test(test_one_rep_no_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

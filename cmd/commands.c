@@ -317,7 +317,10 @@ const struct ct_command ct_commands[] = {
     { "progress", "[reset]", "Which lessons were read and which demos were run.",
       "A table per chapter; --json prints the same for an instructor to collect; "
       "'progress reset' forgets it all. Kept in ${XDG_STATE_HOME:-~/.local/state}/"
-      "concur-tutor/progress.",
+      "concur-tutor/progress. Where each walk stopped is said as its status line "
+      "said it; in --json, \"place\" is introduction, section, demo, takeaway or end, "
+      "\"section\" of \"sections\" and \"page\" of \"pages\" count from 1 (null where "
+      "they do not apply), and \"demo\" names the demo of a demo or takeaway page.",
       0, 1, CT_COMPLETE_PROGRESS, CT_CMD_LESSONS, ct_cmd_progress },
     { "doctor", NULL, "Check that this machine can show what the demos teach.",
       "CPUs online and allowed (affinity and cgroup quota), sanitizers in this build, the "

@@ -581,12 +581,24 @@ static void back(struct walk *w)
     draw(w);
 }
 
-/* Where this walk is, for the next `walk CHAPTER`: a lesson and the step
- * within it; the end means starting again. */
+/* Where this walk is, for the next `walk CHAPTER` and for `progress`: a
+ * lesson and the step within it, and the place as the status line says
+ * it; the end means starting again. */
 static void save_position(const struct walk *w)
 {
+    static const char *const kinds[] = {
+        [K_INTRO] = "introduction", [K_SECTION] = "section", [K_DEMO] = "demo",
+        [K_TAKEAWAY] = "takeaway", [K_END] = "end",
+    };
     const struct step *s = &w->steps[w->cur];
     int lesson = s->lesson, offset = 0;
+    struct ct_walk_place pl = { .section = s->section, .sections = s->nsections,
+                                .page = w->sub + 1, .pages = subpages(w) };
+    snprintf(pl.kind, sizeof pl.kind, "%s", kinds[s->kind]);
+    if (s->kind == K_DEMO || s->kind == K_TAKEAWAY) {
+        snprintf(pl.demo, sizeof pl.demo, "%s", w->demos[s->demo].d->name);
+        pl.page = pl.pages = 1;     /* the demo's output, or its page */
+    }
     if (s->kind == K_END || lesson < 0) {
         for (int i = 0; i < w->nsteps && lesson < 0; i++)
             lesson = w->steps[i].lesson;
@@ -595,7 +607,7 @@ static void save_position(const struct walk *w)
     } else {
         offset = w->cur - lesson_start(w, lesson);
     }
-    ct_progress_walk_set(w->ch->number, w->lib->lessons[lesson].id, offset);
+    ct_progress_walk_set(w->ch->number, w->lib->lessons[lesson].id, offset, &pl);
 }
 
 static int key_loop(struct walk *w)
@@ -766,22 +778,28 @@ static bool find_topic(const struct ct_library *lib, const char *topic, int *cha
     return false;
 }
 
-/* Where to start: a lesson's first step, where the class stopped, or the
- * beginning. */
-static int start_step(const struct walk *w, int lesson, bool from_start)
+/* Where to start: a lesson's first step, where the class stopped (the
+ * step, and the screenful within it), or the beginning. */
+static void start_step(struct walk *w, int lesson, bool from_start)
 {
-    if (lesson >= 0)
-        return lesson_start(w, lesson) >= 0 ? lesson_start(w, lesson) : 0;
+    w->cur = w->sub = 0;
+    if (lesson >= 0) {
+        w->cur = lesson_start(w, lesson) >= 0 ? lesson_start(w, lesson) : 0;
+        return;
+    }
     char id[64];
     int offset;
-    if (from_start || !ct_progress_walk_get(w->ch->number, id, sizeof id, &offset))
-        return 0;
+    struct ct_walk_place pl;
+    if (from_start || !ct_progress_walk_get(w->ch->number, id, sizeof id, &offset, &pl) ||
+        strcmp(pl.kind, "introduction") == 0 || strcmp(pl.kind, "end") == 0)
+        return;
     const struct ct_lesson *l = ct_lesson_find(w->lib, id);
     int first = l ? lesson_start(w, (int)(l - w->lib->lessons)) : -1;
-    if (first < 0)
-        return 0;
-    int at = first + offset;
-    return at < w->nsteps ? at : 0;
+    if (first < 0 || first + offset >= w->nsteps)
+        return;
+    w->cur = first + offset;
+    if (strcmp(pl.kind, "section") == 0 && pl.page > 1)
+        w->sub = pl.page - 1;   /* draw() keeps it within the section */
 }
 
 int ct_cmd_walk(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char **argv)
@@ -815,7 +833,7 @@ int ct_cmd_walk(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
         walk_free(&w);
         return CT_EXIT_FAILED;
     }
-    w.cur = start_step(&w, lesson, from_start);
+    start_step(&w, lesson, from_start);
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (!tty && lesson < 0)
         w.cur = 0;      /* a handout is the whole chapter */

@@ -268,6 +268,56 @@ static void test_resume(void **state)
     finish(&t, 0);
 }
 
+/* `progress` and `progress --json` say where a walk stopped in the
+ * numbers of its status line: section 2 of 2, page 2 of 2. */
+static void test_progress_place(void **state)
+{
+    (void)state;
+    struct pty t;
+    start_walk(&t, "6", "--from-start");
+    pty_expect(&t, "section 1 of 2", 5000);
+    pty_send(&t, "\r");
+    pty_expect(&t, "section 2 of 2 (page 1 of 2)", 5000);
+    pty_send(&t, " ");
+    pty_expect(&t, "section 2 of 2 (page 2 of 2)", 5000);
+    pty_send(&t, "q");
+    finish(&t, 0);
+
+    const char *argv[] = { ct_test_binary(), "--lessons", lessons, "progress", NULL, NULL };
+    const char *env[] = { "NO_COLOR=1", "COLUMNS=80", state_env, NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+    assert_int_equal(p.status, 0);
+    if (!strstr(p.out, "`walk 6` stopped at `first`, section 2 of 2 (page 2 of 2)."))
+        fail_msg("progress does not say where the walk stopped:\n%s", p.out);
+    ct_proc_free(&p);
+
+    argv[4] = "--json";
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+    assert_int_equal(p.status, 0);
+    json_t *j = ct_json_parse(p.out), *w = NULL, *x;
+    size_t i;
+    json_array_foreach(json_object_get(j, "walks"), i, x) {
+        if (json_integer_value(json_object_get(x, "chapter")) == 6)
+            w = x;
+    }
+    assert_non_null(w);
+    assert_string_equal(json_string_value(json_object_get(w, "lesson")), "first");
+    assert_string_equal(json_string_value(json_object_get(w, "place")), "section");
+    assert_int_equal(json_integer_value(json_object_get(w, "section")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "sections")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "page")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "pages")), 2);
+    assert_true(json_is_null(json_object_get(w, "demo")));
+    json_decref(j);
+    ct_proc_free(&p);
+
+    start_walk(&t, "6", NULL);                          /* goes on at that page */
+    pty_expect(&t, "section 2 of 2 (page 2 of 2)", 5000);
+    pty_send(&t, "q");
+    finish(&t, 0);
+}
+
 /* The positions of `words` in `text`, which must come in this order. */
 static void expect_in_order(const char *text, const char *const *words)
 {
@@ -368,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_q_from_everywhere),
         cmocka_unit_test(test_signals_restore_terminal),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_progress_place),
         cmocka_unit_test(test_piped_handout),
         cmocka_unit_test(test_real_chapter),
     };

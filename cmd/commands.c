@@ -297,11 +297,11 @@ const struct ct_command ct_commands[] = {
     { "walk", "CHAPTER|LESSON [--from-start]",
       "Present a chapter: each lesson a screen at a time, its demo live, then the takeaway.",
       "Keys: Enter, Space or n next; p back; r run the demo again (you may give new "
-      "key=value parameters); s the demo's source; q back to the prompt. Ctrl-C during a "
-      "demo cancels the demo and stays in the walk. 'walk 4' goes on where the class "
-      "stopped last time; --from-start starts the chapter again; a lesson id starts at "
-      "that lesson. When the output is not a terminal, the whole chapter is printed "
-      "straight through, demos included, as a handout.",
+      "key=value parameters, or Esc to cancel); s the demo's source; q back to the "
+      "prompt. Ctrl-C during a demo cancels the demo and stays in the walk. 'walk 4' "
+      "goes on where the class stopped last time; --from-start starts the chapter "
+      "again; a lesson id starts at that lesson. When the output is not a terminal, "
+      "the whole chapter is printed straight through, demos included, as a handout.",
       1, 2, CT_COMPLETE_WALK, CT_CMD_LESSONS, ct_cmd_walk },
     { "source", "DEMO|MODULE [FUNCTION]",
       "Show a demo's C source, or a primitive's, with line numbers.",

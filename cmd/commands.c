@@ -297,11 +297,11 @@ const struct ct_command ct_commands[] = {
     { "walk", "CHAPTER|LESSON [--from-start]",
       "Present a chapter: each lesson a screen at a time, its demo live, then the takeaway.",
       "Keys: Enter, Space or n next; p back; r run the demo again (you may give new "
-      "key=value parameters); s the demo's source; q back to the prompt. Ctrl-C during a "
-      "demo cancels the demo and stays in the walk. 'walk 4' goes on where the class "
-      "stopped last time; --from-start starts the chapter again; a lesson id starts at "
-      "that lesson. When the output is not a terminal, the whole chapter is printed "
-      "straight through, demos included, as a handout.",
+      "key=value parameters, or Esc to cancel); s the demo's source; q back to the "
+      "prompt. Ctrl-C during a demo cancels the demo and stays in the walk. 'walk 4' "
+      "goes on where the class stopped last time; --from-start starts the chapter "
+      "again; a lesson id starts at that lesson. When the output is not a terminal, "
+      "the whole chapter is printed straight through, demos included, as a handout.",
       1, 2, CT_COMPLETE_WALK, CT_CMD_LESSONS, ct_cmd_walk },
     { "source", "DEMO|MODULE [FUNCTION]",
       "Show a demo's C source, or a primitive's, with line numbers.",
@@ -317,7 +317,10 @@ const struct ct_command ct_commands[] = {
     { "progress", "[reset]", "Which lessons were read and which demos were run.",
       "A table per chapter; --json prints the same for an instructor to collect; "
       "'progress reset' forgets it all. Kept in ${XDG_STATE_HOME:-~/.local/state}/"
-      "concur-tutor/progress.",
+      "concur-tutor/progress. Where each walk stopped is said as its status line "
+      "said it; in --json, \"place\" is introduction, section, demo, takeaway or end, "
+      "\"section\" of \"sections\" and \"page\" of \"pages\" count from 1 (null where "
+      "they do not apply), and \"demo\" names the demo of a demo or takeaway page.",
       0, 1, CT_COMPLETE_PROGRESS, CT_CMD_LESSONS, ct_cmd_progress },
     { "doctor", NULL, "Check that this machine can show what the demos teach.",
       "CPUs online and allowed (affinity and cgroup quota), sanitizers in this build, the "

@@ -44,6 +44,7 @@ struct rec_walk {
     char lesson[ID_MAX];
     int step;
     long long at;
+    struct ct_walk_place place;     /* kind "" in a 5-field record */
 };
 
 struct progress {
@@ -105,14 +106,43 @@ static bool parse_ll(const char *s, long long *v)
     return *s && !*end && !errno && *v >= 0;
 }
 
+static const char *const place_kinds[] = {
+    "introduction", "section", "demo", "takeaway", "end", NULL,
+};
+
+static bool small(const char *s, int *v)
+{
+    long long x;
+    if (!parse_ll(s, &x) || x > 100000)
+        return false;
+    *v = (int)x;
+    return true;
+}
+
+/* The 6 fields after a walk record's EPOCH: where it stopped. */
+static bool parse_place(char **f, struct ct_walk_place *pl)
+{
+    bool kind = false;
+    for (int i = 0; place_kinds[i]; i++)
+        kind = kind || strcmp(f[0], place_kinds[i]) == 0;
+    if (!kind || !small(f[1], &pl->section) || !small(f[2], &pl->sections) ||
+        !small(f[3], &pl->page) || !small(f[4], &pl->pages) ||
+        (strcmp(f[5], "-") != 0 && !valid_id(f[5])))
+        return false;
+    snprintf(pl->kind, sizeof pl->kind, "%s", f[0]);
+    snprintf(pl->demo, sizeof pl->demo, "%s", strcmp(f[5], "-") ? f[5] : "");
+    return true;
+}
+
 /* One record line, split at tabs; false if it is not a record. */
 static bool parse_record(struct progress *p, char *line)
 {
-    char *f[6];
+    char *f[12];
     int n = 0;
-    for (char *save = NULL, *t = strtok_r(line, "\t", &save); t && n < 6;
+    for (char *save = NULL, *t = strtok_r(line, "\t", &save); t && n < 12;
          t = strtok_r(NULL, "\t", &save))
         f[n++] = t;
+    struct ct_walk_place place = { .kind = "" };
     long long a, b, c;
     if (n == 3 && strcmp(f[0], "read") == 0 && valid_id(f[1]) && parse_ll(f[2], &a)) {
         struct rec_read *r = push(&p->read, &p->nread, sizeof *r);
@@ -133,14 +163,16 @@ static bool parse_record(struct progress *p, char *line)
         }
         return true;
     }
-    if (n == 5 && strcmp(f[0], "walk") == 0 && parse_ll(f[1], &a) && a < 100 &&
-        valid_id(f[2]) && parse_ll(f[3], &b) && b < 100000 && parse_ll(f[4], &c)) {
+    if ((n == 5 || (n == 11 && parse_place(f + 5, &place))) && strcmp(f[0], "walk") == 0 &&
+        parse_ll(f[1], &a) && a < 100 && valid_id(f[2]) && parse_ll(f[3], &b) && b < 100000 &&
+        parse_ll(f[4], &c)) {
         struct rec_walk *r = push(&p->walk, &p->nwalk, sizeof *r);
         if (r) {
             r->chapter = (int)a;
             snprintf(r->lesson, sizeof r->lesson, "%s", f[2]);
             r->step = (int)b;
             r->at = c;
+            r->place = place;
         }
         return true;
     }
@@ -200,9 +232,15 @@ static int save(const char *path, const struct progress *p)
     for (size_t i = 0; i < p->nran; i++)
         fprintf(f, "ran\t%s\t%lld\t%s\t%lld\n", p->ran[i].id, p->ran[i].runs, p->ran[i].status,
                 p->ran[i].at);
-    for (size_t i = 0; i < p->nwalk; i++)
-        fprintf(f, "walk\t%d\t%s\t%d\t%lld\n", p->walk[i].chapter, p->walk[i].lesson,
-                p->walk[i].step, p->walk[i].at);
+    for (size_t i = 0; i < p->nwalk; i++) {
+        const struct rec_walk *w = &p->walk[i];
+        fprintf(f, "walk\t%d\t%s\t%d\t%lld", w->chapter, w->lesson, w->step, w->at);
+        if (*w->place.kind)
+            fprintf(f, "\t%s\t%d\t%d\t%d\t%d\t%s", w->place.kind, w->place.section,
+                    w->place.sections, w->place.page, w->place.pages,
+                    *w->place.demo ? w->place.demo : "-");
+        fputc('\n', f);
+    }
     int err = ferror(f) ? EIO : 0;
     if (fflush(f) != 0 && !err)
         err = errno;
@@ -341,16 +379,19 @@ static void change_walk(struct progress *p, const void *arg)
         *r = *w;
 }
 
-void ct_progress_walk_set(int chapter, const char *lesson, int step)
+void ct_progress_walk_set(int chapter, const char *lesson, int step,
+                          const struct ct_walk_place *place)
 {
-    struct rec_walk w = { .chapter = chapter, .step = step, .at = (long long)time(NULL) };
-    if (!valid_id(lesson))
+    struct rec_walk w = { .chapter = chapter, .step = step, .at = (long long)time(NULL),
+                          .place = *place };
+    if (!valid_id(lesson) || (*place->demo && !valid_id(place->demo)))
         return;
     snprintf(w.lesson, sizeof w.lesson, "%s", lesson);
     update(change_walk, &w);
 }
 
-bool ct_progress_walk_get(int chapter, char *lesson, size_t n, int *step)
+bool ct_progress_walk_get(int chapter, char *lesson, size_t n, int *step,
+                          struct ct_walk_place *place)
 {
     char path[PATH_LEN];
     struct progress p;
@@ -361,6 +402,7 @@ bool ct_progress_walk_get(int chapter, char *lesson, size_t n, int *step)
         if (p.walk[i].chapter == chapter) {
             snprintf(lesson, n, "%s", p.walk[i].lesson);
             *step = p.walk[i].step;
+            *place = p.walk[i].place;
             found = true;
         }
     }
@@ -416,6 +458,48 @@ static void demo_json(struct ct_json *j, const struct progress *p, const char *n
     ct_json_object_end(j);
 }
 
+static void json_int_or_null(struct ct_json *j, const char *key, int v, bool known)
+{
+    ct_json_key(j, key);
+    if (known)
+        ct_json_int(j, v);
+    else
+        ct_json_null(j);
+}
+
+static void json_str_or_null(struct ct_json *j, const char *key, const char *v)
+{
+    ct_json_key(j, key);
+    if (v && *v)
+        ct_json_str(j, v);
+    else
+        ct_json_null(j);
+}
+
+/* One walk, in the numbers its status line showed: "place" is
+ * introduction, section, demo, takeaway or end (null from an older
+ * record); "section" of "sections" and "page" of "pages" are 1-based,
+ * null where they do not apply; "lesson" is null at the introduction and
+ * the end. */
+static void walk_json(struct ct_json *j, const struct rec_walk *w)
+{
+    const struct ct_walk_place *pl = &w->place;
+    bool known = *pl->kind != '\0';
+    bool in_lesson = !known || (strcmp(pl->kind, "introduction") && strcmp(pl->kind, "end"));
+    bool section = strcmp(pl->kind, "section") == 0;
+    ct_json_object_begin(j);
+    ct_json_kv_int(j, "chapter", w->chapter);
+    json_str_or_null(j, "lesson", in_lesson ? w->lesson : NULL);
+    json_str_or_null(j, "place", pl->kind);
+    json_int_or_null(j, "section", pl->section, section);
+    json_int_or_null(j, "sections", pl->sections, section);
+    json_int_or_null(j, "page", pl->page, known && pl->page > 0);
+    json_int_or_null(j, "pages", pl->pages, known && pl->pages > 0);
+    json_str_or_null(j, "demo", pl->demo);
+    ct_json_kv_int(j, "at", w->at);
+    ct_json_object_end(j);
+}
+
 static void progress_json(const struct ct_library *lib, const struct progress *p,
                           const char *path)
 {
@@ -464,17 +548,34 @@ static void progress_json(const struct ct_library *lib, const struct progress *p
     ct_json_array_end(&j);
     ct_json_key(&j, "walks");
     ct_json_array_begin(&j);
-    for (size_t i = 0; i < p->nwalk; i++) {
-        ct_json_object_begin(&j);
-        ct_json_kv_int(&j, "chapter", p->walk[i].chapter);
-        ct_json_kv_str(&j, "lesson", p->walk[i].lesson);
-        ct_json_kv_int(&j, "step", p->walk[i].step);
-        ct_json_kv_int(&j, "at", p->walk[i].at);
-        ct_json_object_end(&j);
-    }
+    for (size_t i = 0; i < p->nwalk; i++)
+        walk_json(&j, &p->walk[i]);
     ct_json_array_end(&j);
     ct_json_object_end(&j);
     ct_json_finish(&j);
+}
+
+/* Where a walk stopped, in the words its status line used. */
+static void walk_line(FILE *m, const struct rec_walk *w)
+{
+    const struct ct_walk_place *pl = &w->place;
+    char pages[48] = "";
+    if (pl->pages > 1)
+        snprintf(pages, sizeof pages, " (page %d of %d)", pl->page, pl->pages);
+    fprintf(m, "\n`walk %d` ", w->chapter);
+    if (strcmp(pl->kind, "end") == 0)
+        fprintf(m, "reached the end; the next `walk %d` starts it again.\n", w->chapter);
+    else if (strcmp(pl->kind, "introduction") == 0)
+        fprintf(m, "stopped at the introduction%s.\n", pages);
+    else if (strcmp(pl->kind, "section") == 0)
+        fprintf(m, "stopped at `%s`, section %d of %d%s.\n", w->lesson, pl->section,
+                pl->sections, pages);
+    else if (strcmp(pl->kind, "demo") == 0)
+        fprintf(m, "stopped at `%s`, the demo `%s`.\n", w->lesson, pl->demo);
+    else if (strcmp(pl->kind, "takeaway") == 0)
+        fprintf(m, "stopped at `%s`, the takeaway of `%s`.\n", w->lesson, pl->demo);
+    else
+        fprintf(m, "stopped in `%s`.\n", w->lesson);
 }
 
 /* One chapter as a Markdown table, for the renderer (which stacks it on a
@@ -519,8 +620,7 @@ static void chapter_table(FILE *m, const struct ct_library *lib, const struct ct
     }
     for (size_t i = 0; i < p->nwalk; i++) {
         if (p->walk[i].chapter == ch->number)
-            fprintf(m, "\n`walk %d` stopped at `%s`, step %d.\n", ch->number, p->walk[i].lesson,
-                    p->walk[i].step + 1);
+            walk_line(m, &p->walk[i]);
     }
     fputc('\n', m);
 }

@@ -221,6 +221,7 @@ int ct_tty_read_line(char *buf, size_t n)
 {
     struct termios line = saved;
     line.c_lflag |= ICANON | ECHO | ISIG;
+    line.c_cc[VEOL] = 033;      /* Esc ends the line at once: it cancels */
     tcsetattr(STDIN_FILENO, TCSANOW, &line);
     put(SHOW_CURSOR);
     size_t len = 0;
@@ -250,6 +251,10 @@ int ct_tty_read_line(char *buf, size_t n)
         }
         if (c == '\n')
             break;
+        if (c == 033) {         /* Esc, alone or starting an arrow key */
+            rc = -ECANCELED;
+            break;
+        }
         if (len + 1 < n)
             buf[len++] = c;
     }

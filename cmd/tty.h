@@ -38,7 +38,7 @@ void ct_tty_key_mode(void);
 int ct_tty_key(void);
 
 /* Read a line with echo and line editing, as the terminal does it.  0, or
- * -ECANCELED on Ctrl-C, -ENODATA at the end of input. */
+ * -ECANCELED on Ctrl-C or Esc, -ENODATA at the end of input. */
 int ct_tty_read_line(char *buf, size_t n);
 
 /* The terminal's size (24 x 80 when it cannot be had). */

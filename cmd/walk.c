@@ -347,10 +347,44 @@ static void position(const struct walk *w, char *buf, size_t n, bool brief)
 static const char *const hints_page[] = {
     "Enter next  p back  r demo  s source  q quit", "n next p back r s q", "n p r s q", "",
 };
+static const char *const hints_page_no_demo[] = {   /* r and s would be refused */
+    "Enter next  p back  q quit", "n next p back q", "n p q", "",
+};
 static const char *const hints_demo[] = {
     "Enter takeaway  r run again  s source  q quit", "Enter on  r again  s  q", "n r s q", "",
 };
 static const char *const hints_end[] = { "p back  q back to the prompt", "p back  q quit", "p q", "" };
+
+/* The demo the keys r and s mean on the current step: this step's, or the
+ * first of the current lesson; -1 if the lesson has none. */
+static int current_demo(const struct walk *w, int *demo_step)
+{
+    const struct step *s = &w->steps[w->cur];
+    for (int i = w->cur; i < w->nsteps && w->steps[i].lesson == s->lesson && s->lesson >= 0;
+         i++) {
+        if (w->steps[i].kind == K_DEMO) {
+            *demo_step = i;
+            return w->steps[i].demo;
+        }
+    }
+    if (s->kind == K_TAKEAWAY) {
+        *demo_step = w->cur - 1;
+        return s->demo;
+    }
+    return -1;
+}
+
+/* The keys of the current page: r and s only where they have a demo. */
+static const char *const *page_hints(const struct walk *w)
+{
+    int ds_step;
+    enum kind k = w->steps[w->cur].kind;
+    if (k == K_END)
+        return hints_end;
+    if (k == K_DEMO)
+        return hints_demo;
+    return current_demo(w, &ds_step) >= 0 ? hints_page : hints_page_no_demo;
+}
 
 /* The status line on the last row: where we are, and the keys that fit. */
 static void draw_status(struct walk *w, const char *const *hints)
@@ -390,8 +424,7 @@ static void draw(struct walk *w)
     fputs("\033[H\033[2J", stdout);
     for (int i = w->sub * h; i < w->nlines && i < (w->sub + 1) * h; i++)
         printf("%s\n", w->lines[i]);
-    enum kind k = w->steps[w->cur].kind;
-    draw_status(w, k == K_END ? hints_end : k == K_DEMO ? hints_demo : hints_page);
+    draw_status(w, page_hints(w));
     w->output_on_screen = false;
 }
 
@@ -434,16 +467,19 @@ static void run_demo(struct walk *w, struct demo_state *ds)
     draw_status(w, hints_demo);
 }
 
-/* Ask for new parameters on the status line, then run the demo again. */
-static void rerun(struct walk *w, struct demo_state *ds)
+/* Ask for new parameters on the status line, then run the demo of step
+ * `demo_step` again; cancelled (Ctrl-C, Esc), the walk stays where it
+ * was. */
+static void rerun(struct walk *w, int demo_step)
 {
+    struct demo_state *ds = &w->demos[w->steps[demo_step].demo];
     char line[256];
     printf("\033[%d;1H\033[2Krun %s with (key=value ..., Enter: %s): ", w->rows, ds->d->name,
            *ds->args ? "the same" : "the defaults");
     fflush(stdout);
     int rc = ct_tty_read_line(line, sizeof line);
     if (rc == -ECANCELED) {
-        snprintf(w->note, sizeof w->note, "not run again");
+        snprintf(w->note, sizeof w->note, ds->ran ? "not run again" : "not run");
         if (w->output_on_screen)
             draw_status(w, hints_demo);
         else
@@ -452,32 +488,17 @@ static void rerun(struct walk *w, struct demo_state *ds)
     }
     if (rc == 0 && line[strspn(line, " ")])
         snprintf(ds->args, sizeof ds->args, "%s", line);
+    w->cur = demo_step;
+    w->sub = 0;
     run_demo(w, ds);
-}
-
-/* The demo the keys r and s mean on the current step: this step's, or the
- * first of the current lesson; -1 if the lesson has none. */
-static int current_demo(const struct walk *w, int *demo_step)
-{
-    const struct step *s = &w->steps[w->cur];
-    for (int i = w->cur; i < w->nsteps && w->steps[i].lesson == s->lesson && s->lesson >= 0;
-         i++) {
-        if (w->steps[i].kind == K_DEMO) {
-            *demo_step = i;
-            return w->steps[i].demo;
-        }
-    }
-    if (s->kind == K_TAKEAWAY) {
-        *demo_step = w->cur - 1;
-        return s->demo;
-    }
-    return -1;
 }
 
 /* ---- the source viewer ------------------------------------------------------ */
 
-/* Page through the demo's source: n/p, s or Esc back to the walk.  Returns
- * true when q was pressed (leave the walk). */
+static const char intr_note[] = "Ctrl-C stops a demo while it runs; q leaves the walk";
+
+/* Page through the demo's source: n/p, s, Esc or Ctrl-C back to the walk.
+ * Returns true when q was pressed (leave the walk). */
 static bool show_source(struct walk *w, const struct ct_demo *d)
 {
     char *text = NULL, err[256];
@@ -517,8 +538,13 @@ static bool show_source(struct walk *w, const struct ct_demo *d)
         case 'p': case CT_KEY_BACK: case 0x7f:
             top = top > h ? top - h : 0;
             break;
-        case 'q': case CT_KEY_INTR: case CT_KEY_EOF:
+        case 'q': case CT_KEY_EOF:
             quit = true;
+            done = true;
+            break;
+        case CT_KEY_INTR:
+            /* as on a page: Ctrl-C is for a running demo, never the walk */
+            snprintf(w->note, sizeof w->note, "%s", intr_note);
             done = true;
             break;
         case 's': case CT_KEY_ESC:
@@ -581,12 +607,24 @@ static void back(struct walk *w)
     draw(w);
 }
 
-/* Where this walk is, for the next `walk CHAPTER`: a lesson and the step
- * within it; the end means starting again. */
+/* Where this walk is, for the next `walk CHAPTER` and for `progress`: a
+ * lesson and the step within it, and the place as the status line says
+ * it; the end means starting again. */
 static void save_position(const struct walk *w)
 {
+    static const char *const kinds[] = {
+        [K_INTRO] = "introduction", [K_SECTION] = "section", [K_DEMO] = "demo",
+        [K_TAKEAWAY] = "takeaway", [K_END] = "end",
+    };
     const struct step *s = &w->steps[w->cur];
     int lesson = s->lesson, offset = 0;
+    struct ct_walk_place pl = { .section = s->section, .sections = s->nsections,
+                                .page = w->sub + 1, .pages = subpages(w) };
+    snprintf(pl.kind, sizeof pl.kind, "%s", kinds[s->kind]);
+    if (s->kind == K_DEMO || s->kind == K_TAKEAWAY) {
+        snprintf(pl.demo, sizeof pl.demo, "%s", w->demos[s->demo].d->name);
+        pl.page = pl.pages = 1;     /* the demo's output, or its page */
+    }
     if (s->kind == K_END || lesson < 0) {
         for (int i = 0; i < w->nsteps && lesson < 0; i++)
             lesson = w->steps[i].lesson;
@@ -595,7 +633,17 @@ static void save_position(const struct walk *w)
     } else {
         offset = w->cur - lesson_start(w, lesson);
     }
-    ct_progress_walk_set(w->ch->number, w->lib->lessons[lesson].id, offset);
+    ct_progress_walk_set(w->ch->number, w->lib->lessons[lesson].id, offset, &pl);
+}
+
+/* r or s where there is no demo to run or show. */
+static void refuse_no_demo(struct walk *w, bool source)
+{
+    enum kind k = w->steps[w->cur].kind;
+    const char *what = k == K_INTRO ? "the chapter's introduction"
+                       : k == K_END ? "the end of the chapter" : "this lesson";
+    snprintf(w->note, sizeof w->note, "%s has no demo%s", what, source ? ", so no source" : "");
+    draw_status(w, page_hints(w));
 }
 
 static int key_loop(struct walk *w)
@@ -614,23 +662,16 @@ static int key_loop(struct walk *w)
         case 'p': case 0x7f: case CT_KEY_BACK:
             back(w);
             break;
-        case 'r': {
-            int d = current_demo(w, &ds_step);
-            if (d < 0) {
-                snprintf(w->note, sizeof w->note, "this lesson has no demo");
-                draw_status(w, hints_page);
-                break;
-            }
-            w->cur = ds_step;
-            w->sub = 0;
-            rerun(w, &w->demos[d]);
+        case 'r':
+            if (current_demo(w, &ds_step) < 0)
+                refuse_no_demo(w, false);
+            else
+                rerun(w, ds_step);
             break;
-        }
         case 's': {
             int d = current_demo(w, &ds_step);
             if (d < 0) {
-                snprintf(w->note, sizeof w->note, "this lesson has no demo, so no source");
-                draw_status(w, hints_page);
+                refuse_no_demo(w, true);
             } else if (show_source(w, w->demos[d].d)) {
                 return CT_EXIT_OK;
             } else {
@@ -643,8 +684,8 @@ static int key_loop(struct walk *w)
         case CT_KEY_INTR:
             /* a Ctrl-C meant for a demo that had just ended must not end
              * the lesson */
-            snprintf(w->note, sizeof w->note, "Ctrl-C stops a demo while it runs; q leaves the walk");
-            draw_status(w, w->output_on_screen ? hints_demo : hints_page);
+            snprintf(w->note, sizeof w->note, "%s", intr_note);
+            draw_status(w, w->output_on_screen ? hints_demo : page_hints(w));
             break;
         case CT_KEY_RESIZE:
             ct_tty_size(&w->rows, &w->cols);
@@ -766,22 +807,28 @@ static bool find_topic(const struct ct_library *lib, const char *topic, int *cha
     return false;
 }
 
-/* Where to start: a lesson's first step, where the class stopped, or the
- * beginning. */
-static int start_step(const struct walk *w, int lesson, bool from_start)
+/* Where to start: a lesson's first step, where the class stopped (the
+ * step, and the screenful within it), or the beginning. */
+static void start_step(struct walk *w, int lesson, bool from_start)
 {
-    if (lesson >= 0)
-        return lesson_start(w, lesson) >= 0 ? lesson_start(w, lesson) : 0;
+    w->cur = w->sub = 0;
+    if (lesson >= 0) {
+        w->cur = lesson_start(w, lesson) >= 0 ? lesson_start(w, lesson) : 0;
+        return;
+    }
     char id[64];
     int offset;
-    if (from_start || !ct_progress_walk_get(w->ch->number, id, sizeof id, &offset))
-        return 0;
+    struct ct_walk_place pl;
+    if (from_start || !ct_progress_walk_get(w->ch->number, id, sizeof id, &offset, &pl) ||
+        strcmp(pl.kind, "introduction") == 0 || strcmp(pl.kind, "end") == 0)
+        return;
     const struct ct_lesson *l = ct_lesson_find(w->lib, id);
     int first = l ? lesson_start(w, (int)(l - w->lib->lessons)) : -1;
-    if (first < 0)
-        return 0;
-    int at = first + offset;
-    return at < w->nsteps ? at : 0;
+    if (first < 0 || first + offset >= w->nsteps)
+        return;
+    w->cur = first + offset;
+    if (strcmp(pl.kind, "section") == 0 && pl.page > 1)
+        w->sub = pl.page - 1;   /* draw() keeps it within the section */
 }
 
 int ct_cmd_walk(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char **argv)
@@ -815,7 +862,7 @@ int ct_cmd_walk(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
         walk_free(&w);
         return CT_EXIT_FAILED;
     }
-    w.cur = start_step(&w, lesson, from_start);
+    start_step(&w, lesson, from_start);
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (!tty && lesson < 0)
         w.cur = 0;      /* a handout is the whole chapter */

@@ -40,6 +40,13 @@ static const char lesson_tail[] =
     "::: lesson second\ntitle: The second lesson\nsummary: No demo\n:::\n\n"
     "# Gamma section\n\nGamma text.\n";
 
+/* A chapter with an introduction and no demo at all. */
+static const char intro_chapter[] =
+    "::: chapter 7\ntitle: Intro chapter\nsummary: An introduction, no demo\n:::\n\n"
+    "Delta introduction text.\n\n"
+    "::: lesson third\ntitle: The third lesson\nsummary: No demo\n:::\n\n"
+    "# Epsilon section\n\nEpsilon text.\n";
+
 static void write_lessons(void)
 {
     snprintf(lessons, sizeof lessons, "%s/lessons", dir);
@@ -53,6 +60,11 @@ static void write_lessons(void)
     for (int i = 1; i <= 15; i++)
         fprintf(f, "Line %d of the long section.\n\n", i);
     fputs(lesson_tail, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/07-intro.md", lessons);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(intro_chapter, f);
     fclose(f);
 }
 
@@ -268,6 +280,153 @@ static void test_resume(void **state)
     finish(&t, 0);
 }
 
+/* The last line of the screen: the status line. */
+static char *status_line(const struct pty *t)
+{
+    char **lines;
+    int n = pty_screen_lines(t, &lines);
+    char *last = strdup(n > 0 ? lines[n - 1] : "");
+    free(lines[0]);
+    free(lines);
+    assert_non_null(last);
+    for (size_t k = strlen(last); k > 0 && last[k - 1] == ' '; k--)
+        last[k - 1] = '\0';
+    return last;
+}
+
+/* Does the status line end with exactly these key hints? */
+static void expect_hints(struct pty *t, const char *hints)
+{
+    pty_drain(t, 200);
+    char *line = status_line(t);
+    size_t n = strlen(line), k = strlen(hints);
+    if (n < k + 2 || strcmp(line + n - k, hints) != 0 || line[n - k - 1] != ' ')
+        fail_msg("the status line is \"%s\", want it to end with \"%s\"", line, hints);
+    free(line);
+}
+
+/* Ctrl-C in the source view goes back to the walk, as on a page: it
+ * never ends the walk. */
+static void test_ctrl_c_in_source(void **state)
+{
+    (void)state;
+    struct pty t;
+    start_walk(&t, "first", NULL);
+    pty_expect(&t, "section 1 of 2", 5000);
+    pty_send(&t, "s");
+    pty_expect(&t, "source select - lines 1-23", 5000);
+    pty_send(&t, "\003");
+    pty_expect(&t, "q leaves the walk", 5000);
+    pty_send(&t, "\r");                                /* still walking */
+    pty_expect(&t, "section 2 of 2 (page 1 of 2)", 5000);
+    pty_send(&t, "q");
+    pty_expect(&t, "goes on from here", 5000);
+    finish(&t, 0);
+}
+
+/* Esc at the parameter prompt cancels it, as Ctrl-C does, and the walk
+ * stays on the page where r was pressed. */
+static void test_esc_cancels_prompt(void **state)
+{
+    (void)state;
+    struct pty t;
+    start_walk(&t, "first", NULL);
+    pty_expect(&t, "section 1 of 2", 5000);
+    pty_send(&t, "r");
+    pty_expect(&t, "run select with", 5000);
+    pty_send(&t, "\033");
+    pty_expect(&t, "not run", 5000);
+    pty_send(&t, "r");
+    pty_expect(&t, "run select with", 5000);
+    pty_send(&t, "x=1\033[A");                         /* an arrow key too */
+    pty_expect(&t, "not run", 5000);
+    pty_send(&t, "\r");                                /* from section 1, not the demo */
+    pty_expect(&t, "section 2 of 2 (page 1 of 2)", 5000);
+    if (strstr(t.seen, "expected key=value") || strstr(t.seen, "were refused"))
+        fail_msg("the Esc reached the demo's parameters:\n%s", t.seen);
+    pty_send(&t, "q");
+    finish(&t, 0);
+}
+
+/* r and s are offered only where there is a demo; where there is none
+ * they say why, in the words of the page. */
+static void test_keys_without_demo(void **state)
+{
+    (void)state;
+    struct pty t;
+    start_walk(&t, "7", "--from-start");
+    pty_expect(&t, "Delta introduction text.", 5000);
+    pty_expect(&t, "chapter 7 - introduction", 5000);
+    expect_hints(&t, "Enter next  p back  q quit");
+    pty_send(&t, "r");
+    pty_expect(&t, "the chapter's introduction has no demo", 5000);
+    pty_send(&t, "s");
+    pty_expect(&t, "the chapter's introduction has no demo, so no source", 5000);
+    pty_send(&t, "\r");
+    pty_expect(&t, "lesson 1 of 1 - section 1 of 1", 5000);
+    expect_hints(&t, "Enter next  p back  q quit");
+    pty_send(&t, "s");
+    pty_expect(&t, "this lesson has no demo, so no source", 5000);
+    pty_send(&t, "q");
+    finish(&t, 0);
+
+    start_walk(&t, "first", NULL);                      /* a lesson with a demo */
+    pty_expect(&t, "section 1 of 2", 5000);
+    expect_hints(&t, "n next p back r s q");          /* the long hints do not fit */
+    pty_send(&t, "q");
+    finish(&t, 0);
+}
+
+/* `progress` and `progress --json` say where a walk stopped in the
+ * numbers of its status line: section 2 of 2, page 2 of 2. */
+static void test_progress_place(void **state)
+{
+    (void)state;
+    struct pty t;
+    start_walk(&t, "6", "--from-start");
+    pty_expect(&t, "section 1 of 2", 5000);
+    pty_send(&t, "\r");
+    pty_expect(&t, "section 2 of 2 (page 1 of 2)", 5000);
+    pty_send(&t, " ");
+    pty_expect(&t, "section 2 of 2 (page 2 of 2)", 5000);
+    pty_send(&t, "q");
+    finish(&t, 0);
+
+    const char *argv[] = { ct_test_binary(), "--lessons", lessons, "progress", NULL, NULL };
+    const char *env[] = { "NO_COLOR=1", "COLUMNS=80", state_env, NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+    assert_int_equal(p.status, 0);
+    if (!strstr(p.out, "`walk 6` stopped at `first`, section 2 of 2 (page 2 of 2)."))
+        fail_msg("progress does not say where the walk stopped:\n%s", p.out);
+    ct_proc_free(&p);
+
+    argv[4] = "--json";
+    assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+    assert_int_equal(p.status, 0);
+    json_t *j = ct_json_parse(p.out), *w = NULL, *x;
+    size_t i;
+    json_array_foreach(json_object_get(j, "walks"), i, x) {
+        if (json_integer_value(json_object_get(x, "chapter")) == 6)
+            w = x;
+    }
+    assert_non_null(w);
+    assert_string_equal(json_string_value(json_object_get(w, "lesson")), "first");
+    assert_string_equal(json_string_value(json_object_get(w, "place")), "section");
+    assert_int_equal(json_integer_value(json_object_get(w, "section")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "sections")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "page")), 2);
+    assert_int_equal(json_integer_value(json_object_get(w, "pages")), 2);
+    assert_true(json_is_null(json_object_get(w, "demo")));
+    json_decref(j);
+    ct_proc_free(&p);
+
+    start_walk(&t, "6", NULL);                          /* goes on at that page */
+    pty_expect(&t, "section 2 of 2 (page 2 of 2)", 5000);
+    pty_send(&t, "q");
+    finish(&t, 0);
+}
+
 /* The positions of `words` in `text`, which must come in this order. */
 static void expect_in_order(const char *text, const char *const *words)
 {
@@ -368,6 +527,10 @@ int main(void)
         cmocka_unit_test(test_q_from_everywhere),
         cmocka_unit_test(test_signals_restore_terminal),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_ctrl_c_in_source),
+        cmocka_unit_test(test_esc_cancels_prompt),
+        cmocka_unit_test(test_keys_without_demo),
+        cmocka_unit_test(test_progress_place),
         cmocka_unit_test(test_piped_handout),
         cmocka_unit_test(test_real_chapter),
     };

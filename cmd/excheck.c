@@ -363,6 +363,74 @@ static void compiler_lines(const struct check *c, const char *err, char *out, si
     }
 }
 
+/* The harness up to the line that includes the student's file, as a
+ * header for compiling that file alone: HARNESS_HEAD; false if the
+ * harness has no such line. */
+#define HARNESS_HEAD "harness-head.h"
+
+static bool write_harness_head(const struct check *c)
+{
+    const char *h = c->ex->harness.s, *hit = h;
+    while ((hit = strstr(hit, "#include EX_STUDENT")) != NULL && hit > h && hit[-1] != '\n')
+        hit++;
+    return hit && write_file(c->dir, HARNESS_HEAD, h, (size_t)(hit - h)) == 0;
+}
+
+/* Compile the student's file as the main file, with the harness's head
+ * in front (-include), so that an error, even one at the end of the file
+ * (a missing '}'), is reported against the student's file rather than
+ * the harness that follows it.  The unused-function warning is off: the
+ * head's helpers are used only by the part of the harness left out.
+ * True with the compiler's messages in `err` if this fails. */
+static bool student_alone_fails(struct check *c, struct buf *err)
+{
+    struct proc p;
+    memset(&p, 0, sizeof p);
+    compile_argv(c, B_PLAIN, &p);
+    int n = 0;
+    while (p.argv[n] && strcmp(p.argv[n], "harness.c") != 0)
+        n++;
+    p.argv[n++] = (char *)"-fsyntax-only";
+    p.argv[n++] = (char *)"-Wno-unused-function";
+    p.argv[n++] = (char *)"-include";
+    p.argv[n++] = (char *)HARNESS_HEAD;
+    p.argv[n++] = c->student;
+    p.argv[n] = NULL;
+    if (!write_harness_head(c) || proc_start(&p, c->dir, c->envp) != 0)
+        return false;
+    bool failed = procs_wait(&p, 1, c->sigfd) == 0 && !p.timed_out && p.reaped &&
+                  WIFEXITED(p.status) && WEXITSTATUS(p.status) != 0 && p.out[1].s;
+    if (failed) {
+        *err = p.out[1];
+        p.out[1] = (struct buf){ 0 };
+    }
+    proc_free(&p);
+    return failed;
+}
+
+/* The plain build failed with errors: say whether they are in the
+ * student's file, in plain words, with the compiler's lines about it. */
+static void explain_errors(struct check *c, const char *harness_err)
+{
+    struct ct_check_result *r = c->r;
+    struct buf mine = { 0 };
+    if (student_alone_fails(c, &mine)) {
+        if (strstr(mine.s, "at end of input"))
+            snprintf(r->reason, sizeof r->reason,
+                     "your file does not compile: it ends inside a function or a "
+                     "declaration, so a closing '}' or ')' is missing somewhere");
+        else
+            snprintf(r->reason, sizeof r->reason, "your file does not compile");
+        compiler_lines(c, mine.s, r->details, sizeof r->details);
+        free(mine.s);
+        return;
+    }
+    snprintf(r->reason, sizeof r->reason,
+             "your file compiles on its own, but not with the checker's code that calls "
+             "it: keep the names, types and parameters the task gives");
+    compiler_lines(c, harness_err, r->details, sizeof r->details);
+}
+
 static bool compile_failed(struct check *c, enum build b)
 {
     struct proc *p = &c->cc[b];
@@ -381,13 +449,16 @@ static bool compile_failed(struct check *c, enum build b)
         snprintf(r->reason, sizeof r->reason,
                  "your file compiled but did not link: a function the checker calls is "
                  "missing or misspelt");
+    else if (failed && b == B_PLAIN)
+        explain_errors(c, err);
     else if (failed)
         snprintf(r->reason, sizeof r->reason, "your file does not compile");
     else
         snprintf(r->reason, sizeof r->reason,
                  "the compiler warned; a warning fails the check, as it does in this "
                  "project's own build");
-    compiler_lines(c, err, r->details, sizeof r->details);
+    if (!failed || b != B_PLAIN || p->timed_out || strstr(err, "undefined reference"))
+        compiler_lines(c, err, r->details, sizeof r->details);
     return true;
 }
 

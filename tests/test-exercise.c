@@ -277,6 +277,65 @@ static void test_check_does_not_compile(void **state_)
     json_decref(r);
 }
 
+/* The details of a failed compile name the student's file, never the
+ * hidden harness. */
+static void assert_names_student(json_t *r, const char *file)
+{
+    assert_string_equal(jstr(r, "stage"), "compile");
+    json_t *d = json_object_get(r, "details");
+    bool mine = false;
+    for (size_t i = 0; i < json_array_size(d); i++) {
+        const char *line = json_string_value(json_array_get(d, i));
+        mine |= strncmp(line, file, strlen(file)) == 0 && line[strlen(file)] == ':';
+        if (strstr(line, "harness.c"))
+            fail_msg("a detail names the harness: %s", line);
+    }
+    if (!mine)
+        fail_msg("no detail starts with '%s:'", file);
+}
+
+/* An error at the end of the student's file (a missing '}', a declaration
+ * cut short) spills into the harness that follows it when the two are
+ * compiled together: the report still points into the student's file. */
+static void test_check_error_at_end(void **state_)
+{
+    (void)state_;
+    const struct ct_exercise *ex = ct_exercise_find("lock-order");
+    char text[8192];
+    int len = (int)ex->starter.len;
+    while (len > 0 && ex->starter.s[len - 1] != '}')
+        len--;
+    assert_true(len > 0);
+    snprintf(text, sizeof text, "%.*s\n", len - 1, ex->starter.s);     /* no final '}' */
+    put_file("lock-order", text);
+    int st;
+    json_t *r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_names_student(r, "lock-order.c");
+    assert_non_null(strstr(jstr(r, "reason"), "'}'"));
+    json_decref(r);
+
+    snprintf(text, sizeof text, "%.*sint broken(\n", (int)ex->starter.len, ex->starter.s);
+    put_file("lock-order", text);
+    r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_names_student(r, "lock-order.c");
+    json_decref(r);
+
+    /* a file that compiles alone but does not fit the harness: the report
+     * says so, and the harness's lines are then the ones to read */
+    const char *sig = strstr(ex->starter.s, "long amount)");
+    assert_non_null(sig);
+    snprintf(text, sizeof text, "%.*slong amount, int extra)%s", (int)(sig - ex->starter.s),
+             ex->starter.s, sig + strlen("long amount)"));
+    put_file("lock-order", text);
+    r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_string_equal(jstr(r, "stage"), "compile");
+    assert_non_null(strstr(jstr(r, "reason"), "compiles on its own"));
+    json_decref(r);
+}
+
 static void test_check_hang(void **state_)
 {
     (void)state_;
@@ -662,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_handout_hints_solution),
         cmocka_unit_test(test_check_does_not_compile),
+        cmocka_unit_test(test_check_error_at_end),
         cmocka_unit_test(test_check_crash_and_silence),
         cmocka_unit_test(test_check_hang),
         cmocka_unit_test(test_check_without_tsan),

@@ -536,6 +536,16 @@ static const char *sanitizer_report(const struct check *c, const char *err, char
         char *paren = strstr(line, " (");
         if (paren && (strstr(paren, "+0x") || strncmp(paren, " (pid=", 6) == 0))
             *paren = '\0';
+        if ((paren = strstr(line, " (pid=")) != NULL)
+            *paren = '\0';
+        for (char *a; (a = strstr(line, " (0x")) != NULL;) {   /* "M1 (0x55a3...)" */
+            char *close = strchr(a, ')');
+            if (!close)
+                break;
+            memmove(a, close + 1, strlen(close + 1) + 1);
+        }
+        if (strstr(line, "global '<null>'"))    /* TSan's empty guess about a stack slot */
+            continue;
         len = strlen(line);
         if (!is_frame(line, len)) {
             frames = 0;
@@ -801,6 +811,44 @@ static int run_sanitized(struct check *c, enum build b, int *rc)
     return result;
 }
 
+/* Whether build `b` was compiled, without an error or a warning. */
+static bool built(const struct check *c, enum build b)
+{
+    const struct proc *p = &c->cc[b];
+    return c->compiled[b] && p->reaped && !p->timed_out && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 0 && !strstr(proc_text(p, 1), "warning:");
+}
+
+/* The plain run failed its checks in an exercise whose bug is one that
+ * ThreadSanitizer names: run the TSan build as well, so that the report
+ * shows the race (the lines of the student's file) behind the symptom.
+ * A TSan run that finds nothing, or cannot run here, adds nothing. */
+static int add_race_report(struct check *c)
+{
+    struct ct_check_result *r = c->r;
+    if (!c->ex->race_report || !built(c, B_THREAD))
+        return 0;
+    char reason[sizeof r->reason], report[sizeof r->details];
+    snprintf(reason, sizeof reason, "%s", r->reason);
+    struct proc p;
+    int rc = run_build(c, B_THREAD, &p);
+    const char *san = NULL;
+    if (rc == 0 && !tsan_broken(&p))
+        san = sanitizer_report(c, proc_text(&p, 1), report, sizeof report);
+    if (san) {
+        char first[300];
+        copy_line(first, sizeof first, san);
+        size_t len = strlen(reason);
+        snprintf(reason + len, sizeof reason - len, "%s ThreadSanitizer, run on the same "
+                 "file, shows why: %s.", len && reason[len - 1] == '.' ? "" : ".",
+                 san_words(first));
+        snprintf(r->details, sizeof r->details, "%s", report);
+    }
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    proc_free(&p);
+    return rc == -EINTR ? rc : 0;
+}
+
 static int run_all(struct check *c)
 {
     bool no_tsan = getenv("CONCUR_TUTOR_NO_TSAN") && *getenv("CONCUR_TUTOR_NO_TSAN");
@@ -817,10 +865,13 @@ static int run_all(struct check *c)
         return rc;
     struct proc p;
     rc = run_build(c, B_PLAIN, &p);
-    bool ok = rc == 0 && judge(c, B_PLAIN, &p);
+    bool ok = rc == 0 && judge(c, B_PLAIN, &p), pass = false;
+    bool checks_failed = rc == 0 && !p.timed_out && verdict(proc_text(&p, 0), &pass) && !pass;
     char plain_reason[1024];
     snprintf(plain_reason, sizeof plain_reason, "%s", c->r->reason);
     proc_free(&p);
+    if (!ok && checks_failed && want[B_THREAD])
+        return add_race_report(c);
     if (!ok)
         return rc;
     for (int b = B_THREAD; b < B_COUNT; b++) {

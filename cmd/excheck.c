@@ -363,6 +363,74 @@ static void compiler_lines(const struct check *c, const char *err, char *out, si
     }
 }
 
+/* The harness up to the line that includes the student's file, as a
+ * header for compiling that file alone: HARNESS_HEAD; false if the
+ * harness has no such line. */
+#define HARNESS_HEAD "harness-head.h"
+
+static bool write_harness_head(const struct check *c)
+{
+    const char *h = c->ex->harness.s, *hit = h;
+    while ((hit = strstr(hit, "#include EX_STUDENT")) != NULL && hit > h && hit[-1] != '\n')
+        hit++;
+    return hit && write_file(c->dir, HARNESS_HEAD, h, (size_t)(hit - h)) == 0;
+}
+
+/* Compile the student's file as the main file, with the harness's head
+ * in front (-include), so that an error, even one at the end of the file
+ * (a missing '}'), is reported against the student's file rather than
+ * the harness that follows it.  The unused-function warning is off: the
+ * head's helpers are used only by the part of the harness left out.
+ * True with the compiler's messages in `err` if this fails. */
+static bool student_alone_fails(struct check *c, struct buf *err)
+{
+    struct proc p;
+    memset(&p, 0, sizeof p);
+    compile_argv(c, B_PLAIN, &p);
+    int n = 0;
+    while (p.argv[n] && strcmp(p.argv[n], "harness.c") != 0)
+        n++;
+    p.argv[n++] = (char *)"-fsyntax-only";
+    p.argv[n++] = (char *)"-Wno-unused-function";
+    p.argv[n++] = (char *)"-include";
+    p.argv[n++] = (char *)HARNESS_HEAD;
+    p.argv[n++] = c->student;
+    p.argv[n] = NULL;
+    if (!write_harness_head(c) || proc_start(&p, c->dir, c->envp) != 0)
+        return false;
+    bool failed = procs_wait(&p, 1, c->sigfd) == 0 && !p.timed_out && p.reaped &&
+                  WIFEXITED(p.status) && WEXITSTATUS(p.status) != 0 && p.out[1].s;
+    if (failed) {
+        *err = p.out[1];
+        p.out[1] = (struct buf){ 0 };
+    }
+    proc_free(&p);
+    return failed;
+}
+
+/* The plain build failed with errors: say whether they are in the
+ * student's file, in plain words, with the compiler's lines about it. */
+static void explain_errors(struct check *c, const char *harness_err)
+{
+    struct ct_check_result *r = c->r;
+    struct buf mine = { 0 };
+    if (student_alone_fails(c, &mine)) {
+        if (strstr(mine.s, "at end of input"))
+            snprintf(r->reason, sizeof r->reason,
+                     "your file does not compile: it ends inside a function or a "
+                     "declaration, so a closing '}' or ')' is missing somewhere");
+        else
+            snprintf(r->reason, sizeof r->reason, "your file does not compile");
+        compiler_lines(c, mine.s, r->details, sizeof r->details);
+        free(mine.s);
+        return;
+    }
+    snprintf(r->reason, sizeof r->reason,
+             "your file compiles on its own, but not with the checker's code that calls "
+             "it: keep the names, types and parameters the task gives");
+    compiler_lines(c, harness_err, r->details, sizeof r->details);
+}
+
 static bool compile_failed(struct check *c, enum build b)
 {
     struct proc *p = &c->cc[b];
@@ -381,13 +449,16 @@ static bool compile_failed(struct check *c, enum build b)
         snprintf(r->reason, sizeof r->reason,
                  "your file compiled but did not link: a function the checker calls is "
                  "missing or misspelt");
+    else if (failed && b == B_PLAIN)
+        explain_errors(c, err);
     else if (failed)
         snprintf(r->reason, sizeof r->reason, "your file does not compile");
     else
         snprintf(r->reason, sizeof r->reason,
                  "the compiler warned; a warning fails the check, as it does in this "
                  "project's own build");
-    compiler_lines(c, err, r->details, sizeof r->details);
+    if (!failed || b != B_PLAIN || p->timed_out || strstr(err, "undefined reference"))
+        compiler_lines(c, err, r->details, sizeof r->details);
     return true;
 }
 
@@ -465,6 +536,16 @@ static const char *sanitizer_report(const struct check *c, const char *err, char
         char *paren = strstr(line, " (");
         if (paren && (strstr(paren, "+0x") || strncmp(paren, " (pid=", 6) == 0))
             *paren = '\0';
+        if ((paren = strstr(line, " (pid=")) != NULL)
+            *paren = '\0';
+        for (char *a; (a = strstr(line, " (0x")) != NULL;) {   /* "M1 (0x55a3...)" */
+            char *close = strchr(a, ')');
+            if (!close)
+                break;
+            memmove(a, close + 1, strlen(close + 1) + 1);
+        }
+        if (strstr(line, "global '<null>'"))    /* TSan's empty guess about a stack slot */
+            continue;
         len = strlen(line);
         if (!is_frame(line, len)) {
             frames = 0;
@@ -730,6 +811,44 @@ static int run_sanitized(struct check *c, enum build b, int *rc)
     return result;
 }
 
+/* Whether build `b` was compiled, without an error or a warning. */
+static bool built(const struct check *c, enum build b)
+{
+    const struct proc *p = &c->cc[b];
+    return c->compiled[b] && p->reaped && !p->timed_out && WIFEXITED(p->status) &&
+           WEXITSTATUS(p->status) == 0 && !strstr(proc_text(p, 1), "warning:");
+}
+
+/* The plain run failed its checks in an exercise whose bug is one that
+ * ThreadSanitizer names: run the TSan build as well, so that the report
+ * shows the race (the lines of the student's file) behind the symptom.
+ * A TSan run that finds nothing, or cannot run here, adds nothing. */
+static int add_race_report(struct check *c)
+{
+    struct ct_check_result *r = c->r;
+    if (!c->ex->race_report || !built(c, B_THREAD))
+        return 0;
+    char reason[sizeof r->reason], report[sizeof r->details];
+    snprintf(reason, sizeof reason, "%s", r->reason);
+    struct proc p;
+    int rc = run_build(c, B_THREAD, &p);
+    const char *san = NULL;
+    if (rc == 0 && !tsan_broken(&p))
+        san = sanitizer_report(c, proc_text(&p, 1), report, sizeof report);
+    if (san) {
+        char first[300];
+        copy_line(first, sizeof first, san);
+        size_t len = strlen(reason);
+        snprintf(reason + len, sizeof reason - len, "%s ThreadSanitizer, run on the same "
+                 "file, shows why: %s.", len && reason[len - 1] == '.' ? "" : ".",
+                 san_words(first));
+        snprintf(r->details, sizeof r->details, "%s", report);
+    }
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    proc_free(&p);
+    return rc == -EINTR ? rc : 0;
+}
+
 static int run_all(struct check *c)
 {
     bool no_tsan = getenv("CONCUR_TUTOR_NO_TSAN") && *getenv("CONCUR_TUTOR_NO_TSAN");
@@ -746,10 +865,13 @@ static int run_all(struct check *c)
         return rc;
     struct proc p;
     rc = run_build(c, B_PLAIN, &p);
-    bool ok = rc == 0 && judge(c, B_PLAIN, &p);
+    bool ok = rc == 0 && judge(c, B_PLAIN, &p), pass = false;
+    bool checks_failed = rc == 0 && !p.timed_out && verdict(proc_text(&p, 0), &pass) && !pass;
     char plain_reason[1024];
     snprintf(plain_reason, sizeof plain_reason, "%s", c->r->reason);
     proc_free(&p);
+    if (!ok && checks_failed && want[B_THREAD])
+        return add_race_report(c);
     if (!ok)
         return rc;
     for (int b = B_THREAD; b < B_COUNT; b++) {

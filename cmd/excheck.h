@@ -11,7 +11,9 @@
  * with stdin from /dev/null, no fds but stdio, bounded output, and is
  * killed (with its group) after a hard limit.  If ThreadSanitizer cannot
  * run on this machine (or CONCUR_TUTOR_NO_TSAN is set), the check falls
- * back to ASan+UBSan and says so.
+ * back to ASan+UBSan and says so.  When the plain run fails its checks in
+ * an exercise marked `race-report: yes`, the TSan build runs as well and
+ * its report is shown under the plain run's verdict.
  */
 #ifndef CT_EXCHECK_H
 #define CT_EXCHECK_H

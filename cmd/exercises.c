@@ -65,6 +65,10 @@ static int header_key(struct ct_exercise *ex, const char *key, const char *val)
                        (strstr(val, "address") ? CT_SAN_ADDRESS : 0);
         if (!ex->sanitize)
             return -EINVAL;
+    } else if (strcmp(key, "race-report") == 0) {
+        if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+            return -EINVAL;
+        ex->race_report = strcmp(val, "yes") == 0;
     } else {
         return -EINVAL;
     }

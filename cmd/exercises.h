@@ -10,6 +10,9 @@
  *                     title: Fix the lost update
  *                     lesson: intro          (optional: a lesson id)
  *                     sanitize: thread       (thread, address, or both)
+ *                     race-report: yes       (optional: the bug is one
+ *                         ThreadSanitizer names; when the plain run fails,
+ *                         check runs the TSan build too and shows its report)
  *                     :::
  *     starter.c   the broken program the student gets
  *     solution.c  a reference solution
@@ -43,6 +46,7 @@ struct ct_exercise {
     char title[96];
     char lesson[48];            /* "" when none */
     unsigned sanitize;          /* CT_SAN_* */
+    bool race_report;           /* on a failed plain run, show TSan's report */
     struct ct_text task;        /* the text after the header */
     struct ct_text starter, solution, harness;
     struct ct_text hints[CT_EXERCISE_MAX_HINTS];

@@ -111,6 +111,14 @@ static void put_file(const char *name, const char *text)
 
 /* ---- the registry -------------------------------------------------------- */
 
+/* Whether hint 1 of `ex` (a slice of hints.md, not NUL-ended) has `word`. */
+static bool hint1_has(const struct ct_exercise *ex, const char *word)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "%.*s", (int)ex->hints[0].len, ex->hints[0].s);
+    return strstr(text, word) != NULL;
+}
+
 static void test_registry(void **state_)
 {
     (void)state_;
@@ -137,6 +145,12 @@ static void test_registry(void **state_)
         assert_true(ex->task.len > 100);
         assert_non_null(strstr(ex->harness.s, "#include EX_STUDENT"));
         assert_ptr_equal(ct_exercise_find(ex->name), ex);
+        /* a first hint that points at a sanitizer's report needs check to
+         * print one even when the plain run fails first */
+        bool points_at_report = hint1_has(ex, "ThreadSanitizer") || hint1_has(ex, "report");
+        if (points_at_report && !ex->race_report)
+            fail_msg("hint 1 of %s points at a report; its task.md needs race-report: yes",
+                     ex->name);
     }
     for (int c = 1; c <= 11; c++) {
         if (per_chapter[c] < 2)
@@ -274,6 +288,126 @@ static void test_check_does_not_compile(void **state_)
     assert_int_equal(st, 1);
     assert_string_equal(jstr(r, "stage"), "compile");
     assert_non_null(strstr(jstr(r, "reason"), "warned"));
+    json_decref(r);
+}
+
+/* The details of a failed compile name the student's file, never the
+ * hidden harness. */
+static void assert_names_student(json_t *r, const char *file)
+{
+    assert_string_equal(jstr(r, "stage"), "compile");
+    json_t *d = json_object_get(r, "details");
+    bool mine = false;
+    for (size_t i = 0; i < json_array_size(d); i++) {
+        const char *line = json_string_value(json_array_get(d, i));
+        mine |= strncmp(line, file, strlen(file)) == 0 && line[strlen(file)] == ':';
+        if (strstr(line, "harness.c"))
+            fail_msg("a detail names the harness: %s", line);
+    }
+    if (!mine)
+        fail_msg("no detail starts with '%s:'", file);
+}
+
+/* An error at the end of the student's file (a missing '}', a declaration
+ * cut short) spills into the harness that follows it when the two are
+ * compiled together: the report still points into the student's file. */
+static void test_check_error_at_end(void **state_)
+{
+    (void)state_;
+    const struct ct_exercise *ex = ct_exercise_find("lock-order");
+    char text[8192];
+    int len = (int)ex->starter.len;
+    while (len > 0 && ex->starter.s[len - 1] != '}')
+        len--;
+    assert_true(len > 0);
+    snprintf(text, sizeof text, "%.*s\n", len - 1, ex->starter.s);     /* no final '}' */
+    put_file("lock-order", text);
+    int st;
+    json_t *r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_names_student(r, "lock-order.c");
+    assert_non_null(strstr(jstr(r, "reason"), "'}'"));
+    json_decref(r);
+
+    snprintf(text, sizeof text, "%.*sint broken(\n", (int)ex->starter.len, ex->starter.s);
+    put_file("lock-order", text);
+    r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_names_student(r, "lock-order.c");
+    json_decref(r);
+
+    /* a file that compiles alone but does not fit the harness: the report
+     * says so, and the harness's lines are then the ones to read */
+    const char *sig = strstr(ex->starter.s, "long amount)");
+    assert_non_null(sig);
+    snprintf(text, sizeof text, "%.*slong amount, int extra)%s", (int)(sig - ex->starter.s),
+             ex->starter.s, sig + strlen("long amount)"));
+    put_file("lock-order", text);
+    r = check_json("lock-order", &st);
+    assert_int_equal(st, 1);
+    assert_string_equal(jstr(r, "stage"), "compile");
+    assert_non_null(strstr(jstr(r, "reason"), "compiles on its own"));
+    json_decref(r);
+}
+
+/* The 1-based line of `file` (in the text `text`) that holds `what`. */
+static int line_of(const char *text, const char *what)
+{
+    const char *hit = strstr(text, what);
+    assert_non_null(hit);
+    int line = 1;
+    for (const char *p = text; p < hit; p++)
+        line += *p == '\n';
+    return line;
+}
+
+/* Whether some detail of `r` names `file`:`line` as an exact token. */
+static bool details_name(json_t *r, const char *file, int line)
+{
+    char want[128];
+    snprintf(want, sizeof want, "%s:%d", file, line);
+    json_t *d = json_object_get(r, "details");
+    for (size_t i = 0; i < json_array_size(d); i++) {
+        const char *s = json_string_value(json_array_get(d, i));
+        for (const char *hit = s; (hit = strstr(hit, want)) != NULL; hit++) {
+            char after = hit[strlen(want)];
+            if ((hit == s || hit[-1] == ' ') && (after == '\0' || after == ':' || after == ' '))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Hint 1 of fix-race points at the ThreadSanitizer report that check
+ * printed.  Even when the plain run fails first (here it always does: the
+ * count is wrong by construction), check runs the TSan build too and shows
+ * the race on the line of the increment. */
+static void test_check_race_report(void **state_)
+{
+    (void)state_;
+    const struct ct_exercise *ex = ct_exercise_find("fix-race");
+    assert_true(ex->race_report);
+    assert_true(hint1_has(ex, "ThreadSanitizer"));
+    const char *racy = "struct counter { long value; };\n"
+                       "void counter_init(struct counter *c) { c->value = 0; }\n"
+                       "void counter_destroy(struct counter *c) { (void)c; }\n"
+                       "void counter_add(struct counter *c)\n{\n    c->value++;\n}\n"
+                       "long counter_get(struct counter *c) { (void)c; return -1; }\n";
+    put_file("fix-race", racy);
+    int st;
+    json_t *r = check_json("fix-race", &st);
+    assert_int_equal(st, 1);
+    assert_string_equal(jstr(r, "stage"), "plain");
+    assert_non_null(strstr(jstr(r, "reason"), "ThreadSanitizer"));
+    assert_true(details_name(r, "fix-race.c", line_of(racy, "c->value++")));
+    json_decref(r);
+
+    /* the untouched starter: whichever run catches it, the report is there */
+    put_file("fix-race", ex->starter.s);
+    r = check_json("fix-race", &st);
+    assert_int_equal(st, 1);
+    assert_non_null(strstr(jstr(r, "reason"), "ThreadSanitizer"));
+    assert_true(details_name(r, "fix-race.c", line_of(ex->starter.s, "c->value++")));
     json_decref(r);
 }
 
@@ -662,6 +796,8 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_handout_hints_solution),
         cmocka_unit_test(test_check_does_not_compile),
+        cmocka_unit_test(test_check_error_at_end),
+        cmocka_unit_test(test_check_race_report),
         cmocka_unit_test(test_check_crash_and_silence),
         cmocka_unit_test(test_check_hang),
         cmocka_unit_test(test_check_without_tsan),

@@ -1,10 +1,12 @@
 /* lucky-test, solved: the threads wait at a barrier so that they start
- * together, each does enough increments to stay overlapped for a while,
- * and rounds repeat for a fixed time (200 ms), so that even on a busy
- * machine, where threads mostly take turns, some round overlaps.  Any
+ * together, and each gives up its CPU every YIELD_EVERY increments, so
+ * that even threads taking turns on one CPU of a busy machine (where a
+ * thread could otherwise finish its whole loop in one time slice) are
+ * interleaved, many times per round.  Rounds repeat for up to 200 ms; any
  * loss fails the test at once. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 struct counter_ops {
@@ -14,7 +16,7 @@ struct counter_ops {
     void (*destroy)(void *counter);
 };
 
-enum { THREADS = 4 };
+enum { THREADS = 4, YIELD_EVERY = 64 };
 
 struct job {
     const struct counter_ops *ops;
@@ -27,8 +29,11 @@ static void *bump(void *arg)
 {
     struct job *j = arg;
     pthread_barrier_wait(&j->start);
-    for (long i = 0; i < j->n; i++)
+    for (long i = 0; i < j->n; i++) {
         j->ops->add(j->counter);
+        if (i % YIELD_EVERY == YIELD_EVERY - 1)
+            sched_yield();      /* let another thread in between two adds */
+    }
     return NULL;
 }
 
@@ -46,7 +51,7 @@ int test_counter(const struct counter_ops *ops)
         struct job job;
         job.ops = ops;
         job.counter = ops->create();
-        job.n = 100000;
+        job.n = 20000;
         pthread_barrier_init(&job.start, NULL, THREADS);
         pthread_t t[THREADS];
         for (int i = 0; i < THREADS; i++)

@@ -221,9 +221,17 @@ int ct_cmd_exercises(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         for (size_t i = 0; i < n; i++)
             found |= all[i].chapter == only;
     }
-    if (argc > 1 && !found)
-        return ct_usage_error("exercises: no chapter %s; the chapters are 1 to %d", CT_Q(argv[1]),
-                              all[n - 1].chapter);
+    if (argc > 1 && !found) {
+        /* name the chapters that have exercises: not every chapter does */
+        char list[256] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < n && len < sizeof list; i++)
+            if (i == 0 || all[i].chapter != all[i - 1].chapter)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "",
+                                        all[i].chapter);
+        return ct_usage_error("exercises: no exercises in chapter %s; the chapters with "
+                              "exercises are %s", CT_Q(argv[1]), list);
+    }
     struct ct_progress_entry pr[CT_EXERCISE_MAX];
     ct_progress_load(pr, n);
     if (opt->json)

@@ -3,6 +3,7 @@
  * on programs that do not compile, hang, crash or print nothing, hints and
  * solutions in stages, the workspace and the progress file when they
  * cannot be written, and `watch` on a pty while the file is changed. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -624,9 +625,18 @@ static void test_usage_errors(void **state_)
     assert_int_equal(p.status, 2);
     assert_non_null(strstr(p.err, "unknown exercise 'fix-rase' (did you mean 'fix-race'?)"));
     ct_proc_free(&p);
+    /* chapter 12 exists but has no exercises: say that, and which do */
     const char *a2[] = { "exercises", "12", NULL };
     tutor(&p, a2, NULL);
     assert_int_equal(p.status, 2);
+    char flat[1024];
+    size_t k = 0;
+    for (const char *c = p.err; *c && k + 1 < sizeof flat; c++)  /* unwrap the lines */
+        if (!isspace((unsigned char)*c) || (k && flat[k - 1] != ' '))
+            flat[k++] = isspace((unsigned char)*c) ? ' ' : *c;
+    flat[k] = '\0';
+    assert_non_null(strstr(flat, "no exercises in chapter '12'"));
+    assert_non_null(strstr(flat, "the chapters with exercises are 1, 2, 3,"));
     ct_proc_free(&p);
     const char *a3[] = { "hint", NULL };
     tutor(&p, a3, NULL);

@@ -24,12 +24,19 @@
 
 int ct_usage_error(const char *fmt, ...)
 {
+    char prefixed[512];
     va_list ap;
-    fputs(PROG ": ", stderr);
+    /* the prefix joins the format, so that the message wraps as one */
+    int n = snprintf(prefixed, sizeof prefixed, PROG ": %s", fmt);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    if (n > 0 && (size_t)n < sizeof prefixed) {
+        ct_verror(prefixed, ap);
+    } else {
+        fputs(PROG ": ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    }
     va_end(ap);
-    fputc('\n', stderr);
     return CT_EXIT_USAGE;
 }
 
@@ -64,7 +71,7 @@ const struct ct_library *ct_ctx_lessons(struct ct_ctx *ctx, bool report)
     if (ctx->lib_state > 0)
         return &ctx->lib;
     if (report)
-        fprintf(stderr, PROG ": lessons: %s\n", ctx->lib_err);
+        ct_error(PROG ": lessons: %s", ctx->lib_err);
     return NULL;
 }
 
@@ -89,10 +96,59 @@ static void demo_names(char *buf, size_t n)
         off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? ", " : "", ct_demos[i]->name);
 }
 
+/* Demo ids the curriculum or older versions used, and the demos that took
+ * their place: `run`, `help`, `show` and `source` explain the move instead
+ * of calling the name unknown. */
+static const struct retired {
+    const char *name;
+    const char *now[4];         /* NULL-terminated */
+} retired_demos[] = {
+    { "send-sync", { "send", "sync", "not-sync", NULL } },      /* one per lesson */
+};
+
+int ct_retired_demo_error(const char *cmd, const char *name)
+{
+    static const char *const count_word[] = { "no", "one", "two", "three", "four" };
+    for (size_t i = 0; i < sizeof retired_demos / sizeof *retired_demos; i++) {
+        const struct retired *r = &retired_demos[i];
+        if (strcmp(r->name, name) != 0)
+            continue;
+        char list[256] = "";
+        size_t n = 0, off = 0;
+        for (; r->now[n]; n++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", n ? ", " : "",
+                                    r->now[n]);
+        if (n == 1)
+            return ct_usage_error("%s%s%s is now called %s", cmd ? cmd : "", cmd ? ": " : "",
+                                  r->name, list);
+        return ct_usage_error("%s%s%s is now %s demos: %s", cmd ? cmd : "", cmd ? ": " : "",
+                              r->name, count_word[n], list);
+    }
+    return 0;
+}
+
+/* "list, show, run, ..." from the command table: the commands a user can
+ * type here (quit and exit only at the prompt) that have every flag of
+ * `need`. */
+static void command_names(char *buf, size_t n, bool repl, unsigned need)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (const struct ct_command *c = ct_commands; c->name && off < n; c++) {
+        if ((c->flags & CT_CMD_HIDDEN) || ((c->flags & CT_CMD_REPL_ONLY) && !repl) ||
+            (c->flags & need) != need)
+            continue;
+        off += (size_t)snprintf(buf + off, n - off, "%s%s", off ? ", " : "", c->name);
+    }
+}
+
 /* ---- run -------------------------------------------------------------- */
 
 static int unknown_demo(const char *name)
 {
+    int rc = ct_retired_demo_error(NULL, name);
+    if (rc)
+        return rc;
     struct ct_suggest s;
     ct_suggest_init(&s, name);
     for (size_t i = 0; i < ct_demo_count; i++)
@@ -167,7 +223,6 @@ static void print_command_help(FILE *out, const struct ct_command *c)
 static int cmd_help(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
                     char **argv)
 {
-    (void)ctx;
     if (argc < 2) {
         ct_print_usage(stdout);
         return CT_EXIT_OK;
@@ -183,6 +238,9 @@ static int cmd_help(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         ct_print_demo_params(stdout, d, &ro);
         return CT_EXIT_OK;
     }
+    int rc = ct_retired_demo_error("help", argv[1]);
+    if (rc)
+        return rc;
     struct ct_suggest s;
     ct_suggest_init(&s, argv[1]);
     for (const struct ct_command *k = ct_commands; k->name; k++) {
@@ -194,8 +252,9 @@ static int cmd_help(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
     if (ct_suggest_result(&s))
         return ct_usage_error("help: no command or demo %s (did you mean '%s'?)", CT_Q(argv[1]),
                               ct_suggest_result(&s));
-    return ct_usage_error("help: no command or demo %s; commands: list, show, run, help",
-                          CT_Q(argv[1]));
+    char names[512];
+    command_names(names, sizeof names, ctx->repl, 0);
+    return ct_usage_error("help: no command or demo %s; commands: %s", CT_Q(argv[1]), names);
 }
 
 static int cmd_quit(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
@@ -238,12 +297,12 @@ static int cmd_benchmarks(struct ct_ctx *ctx, const struct ct_options *opt, int 
 const struct ct_command ct_commands[] = {
     { "list", "[CHAPTER]", "List chapters with their lessons and demos.",
       "With a chapter number, list only that chapter. --json prints the same as JSON.",
-      0, 1, CT_COMPLETE_CHAPTER, CT_CMD_LESSONS, ct_cmd_list },
+      0, 1, CT_COMPLETE_CHAPTER, CT_CMD_LESSONS | CT_CMD_JSON, ct_cmd_list },
     { "show", "LESSON|DEMO|CHAPTER", "Read a lesson (a demo's id shows the lesson that explains it).",
       "Lessons are rendered for the terminal and paged through $PAGER (default "
       "'less -FIRX') when the output is a terminal. A chapter number shows the "
       "whole chapter. The parameters of the lesson's demos are listed at the end.",
-      1, 1, CT_COMPLETE_TOPIC, CT_CMD_LESSONS, ct_cmd_show },
+      1, 1, CT_COMPLETE_TOPIC, CT_CMD_LESSONS | CT_CMD_JSON, ct_cmd_show },
     { "run", "DEMO [KEY=VALUE ...]", "Run a demo live, then print its summary, takeaway and timeline.",
       "Parameters are given as key=value, --key value or --key=value; 'help DEMO' "
       "lists them with their defaults and ranges. --json prints one JSON object "
@@ -254,7 +313,7 @@ const struct ct_command ct_commands[] = {
       "a script) and runs=N (run it N times and draw the spread of its result). "
       "Ctrl-C cancels the demo (its threads are joined first) and returns to the "
       "prompt.",
-      1, -1, CT_COMPLETE_DEMO, CT_CMD_HTML, cmd_run },
+      1, -1, CT_COMPLETE_DEMO, CT_CMD_HTML | CT_CMD_JSON, cmd_run },
     { "explore", "[SCENARIO [search] [fixed] [KEY=VALUE ...]]",
       "Play the scheduler over a small concurrent program, or search every interleaving.",
       "Without a scenario, lists them. 'explore NAME' shows each thread's code with "
@@ -267,30 +326,30 @@ const struct ct_command ct_commands[] = {
       "version; threads=N and iters=N size some scenarios; limit=N stops a "
       "search after N schedules. Search and replay exit with 1 when a schedule "
       "breaks the invariant.",
-      0, -1, CT_COMPLETE_SCENARIO, 0, ct_cmd_explore },
+      0, -1, CT_COMPLETE_SCENARIO, CT_CMD_JSON, ct_cmd_explore },
     { "exercises", "[CHAPTER]", "List the exercises with your progress: done, started, not started.",
       "With a chapter number, only that chapter's. Your files live in "
       "$CONCUR_TUTOR_WORKSPACE (default ~/concur-tutor-exercises); progress in "
       "$XDG_STATE_HOME/concur-tutor/exercises. --json prints the same as JSON.",
-      0, 1, CT_COMPLETE_EX_CHAPTER, 0, ct_cmd_exercises },
+      0, 1, CT_COMPLETE_EX_CHAPTER, CT_CMD_JSON, ct_cmd_exercises },
     { "exercise", "EXERCISE", "Start an exercise: print the task and write the broken program for you to fix.",
       "The starter goes to your workspace as EXERCISE.c; a file you have changed is "
       "never overwritten. Then edit it with $EDITOR and run 'check EXERCISE'.",
-      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_exercise },
+      1, 1, CT_COMPLETE_EXERCISE, CT_CMD_JSON, ct_cmd_exercise },
     { "check", "EXERCISE", "Compile your file, run it under the exercise's checker and sanitizers, say what failed.",
       "Compiles with the system compiler (-std=c17 -Wall -Wextra -pthread; a warning "
       "fails), runs the hidden checker that calls your functions many times, then "
       "again under ThreadSanitizer (or ASan+UBSan where the bug is about memory). A "
       "hung program is stopped after a few seconds and reported as a deadlock. Exit "
       "status 0 on a pass, 1 on a failure. --json prints the outcome as JSON.",
-      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_check },
+      1, 1, CT_COMPLETE_EXERCISE, CT_CMD_JSON, ct_cmd_check },
     { "hint", "EXERCISE", "Show the next hint for an exercise (up to three).", NULL,
-      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_hint },
+      1, 1, CT_COMPLETE_EXERCISE, CT_CMD_JSON, ct_cmd_hint },
     { "watch", "[EXERCISE]", "Check on every save; on a pass, move on to the next exercise.",
       "Without a name, starts at the first exercise not done yet. Ctrl-C stops.",
       0, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_watch },
     { "solution", "EXERCISE", "Show a reference solution, once you passed or read every hint.", NULL,
-      1, 1, CT_COMPLETE_EXERCISE, 0, ct_cmd_solution },
+      1, 1, CT_COMPLETE_EXERCISE, CT_CMD_JSON, ct_cmd_solution },
     { "help", "[COMMAND|DEMO]", "Show help for a command, or a demo's parameters.",
       NULL, 0, 1, CT_COMPLETE_HELP, 0, cmd_help },
     /* the classroom: walk, source, progress, doctor */
@@ -321,12 +380,12 @@ const struct ct_command ct_commands[] = {
       "said it; in --json, \"place\" is introduction, section, demo, takeaway or end, "
       "\"section\" of \"sections\" and \"page\" of \"pages\" count from 1 (null where "
       "they do not apply), and \"demo\" names the demo of a demo or takeaway page.",
-      0, 1, CT_COMPLETE_PROGRESS, CT_CMD_LESSONS, ct_cmd_progress },
+      0, 1, CT_COMPLETE_PROGRESS, CT_CMD_LESSONS | CT_CMD_JSON, ct_cmd_progress },
     { "doctor", NULL, "Check that this machine can show what the demos teach.",
       "CPUs online and allowed (affinity and cgroup quota), sanitizers in this build, the "
       "terminal, the limits on open files and threads, the state directory and the load. "
       "Each finding is ok, warn or fail, with what to do. --json prints the findings.",
-      0, 0, CT_COMPLETE_NONE, 0, ct_cmd_doctor },
+      0, 0, CT_COMPLETE_NONE, CT_CMD_JSON, ct_cmd_doctor },
     { "quit", NULL, "Leave the tutor (Ctrl-D does the same).", NULL,
       0, 0, CT_COMPLETE_NONE, CT_CMD_REPL_ONLY, cmd_quit },
     { "exit", NULL, "Leave the tutor.", NULL,
@@ -401,8 +460,9 @@ int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
                                ct_suggest_result(&s));
         if (argv[0][0] == '-')
             return ct_usage_error("unknown option %s; see --help", CT_Q(argv[0]));
-        return ct_usage_error("unknown command %s; commands: list, show, run, help%s", CT_Q(argv[0]),
-                           ctx->repl ? ", quit" : "");
+        char names[512];
+        command_names(names, sizeof names, ctx->repl, 0);
+        return ct_usage_error("unknown command %s; commands: %s", CT_Q(argv[0]), names);
     }
     if ((c->flags & CT_CMD_REPL_ONLY) && !ctx->repl)
         return ct_usage_error("'%s' only means something at the interactive prompt", c->name);
@@ -420,6 +480,12 @@ int ct_dispatch(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
         return ct_usage_error("%s: unexpected argument %s (usage: %s%s%s)", c->name,
                            CT_Q(argv[c->max_args + 1]), c->name, c->args ? " " : "",
                            c->args ? c->args : "");
+    if (opt->json && !(c->flags & (CT_CMD_JSON | CT_CMD_HIDDEN | CT_CMD_REPL_ONLY))) {
+        char names[512];
+        command_names(names, sizeof names, ctx->repl, CT_CMD_JSON);
+        return ct_usage_error("%s: --json does not go with %s (it has no JSON form); "
+                              "commands that take --json: %s", c->name, c->name, names);
+    }
     if (opt->html && !(c->flags & CT_CMD_HTML))
         return ct_usage_error("%s: --html only goes with run (run DEMO --html FILE)", c->name);
     if ((c->flags & CT_CMD_LESSONS) && !ct_ctx_lessons(ctx, true))

@@ -55,6 +55,7 @@ enum {
     CT_CMD_HIDDEN = 1u << 1,        /* internal: not listed or completed */
     CT_CMD_LESSONS = 1u << 2,       /* needs the lessons loaded */
     CT_CMD_HTML = 1u << 3,          /* takes --html FILE */
+    CT_CMD_JSON = 1u << 4,          /* has a JSON form: takes --json */
 };
 
 typedef int ct_command_fn(struct ct_ctx *ctx, const struct ct_options *opt, int argc,
@@ -92,6 +93,11 @@ int ct_usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* If `name` is a demo id that was retired (renamed or split), print what
+ * replaced it, prefixed with "CMD: " unless cmd is NULL, and return
+ * CT_EXIT_USAGE; else 0. */
+int ct_retired_demo_error(const char *cmd, const char *name);
 
 /* Whether text output gets colours. */
 bool ct_use_color(const struct ct_options *opt);

@@ -25,6 +25,7 @@
 #include "exit.h"
 #include "explore-cmd.h"
 #include "json.h"
+#include "text.h"
 
 #define SCREEN_COLS 80
 #define SCREEN_ROWS 24
@@ -569,8 +570,8 @@ static int interactive(struct hand *h)
         tty_restore();
         fputc('\n', stdout);
     } else {
-        fprintf(stderr, "concur-tutor: explore: cannot set up the terminal: %s\n",
-                strerror(-rc));
+        ct_error("concur-tutor: explore: cannot set up the terminal: %s",
+                 strerror(-rc));
     }
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &old[i], NULL);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,15 +155,64 @@ static int parse_setting(struct request *rq, const char *word)
     return rc;
 }
 
+/* What a word of the request decides: two words that decide the same thing
+ * contradict each other (or repeat), and are refused rather than letting
+ * the last one win. */
+enum slot { SLOT_MODE, SLOT_VERSION, SLOT_KEYS, SLOT_PREEMPTIONS, SLOT_THREADS, SLOT_ITERS,
+            SLOT_LIMIT, SLOT_OTHER, NSLOTS };
+
+static enum slot slot_of(const char *word)
+{
+    static const struct { const char *word; enum slot slot; } slots[] = {
+        { "search", SLOT_MODE }, { "hand", SLOT_MODE }, { "schedule=", SLOT_MODE },
+        { "fixed", SLOT_VERSION }, { "broken", SLOT_VERSION }, { "version=", SLOT_VERSION },
+        { "keys=", SLOT_KEYS }, { "preemptions=", SLOT_PREEMPTIONS },
+        { "threads=", SLOT_THREADS }, { "iters=", SLOT_ITERS }, { "limit=", SLOT_LIMIT },
+    };
+    const char *eq = strchr(word, '=');
+    size_t len = eq ? (size_t)(eq - word) + 1 : strlen(word);
+    for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
+        if (strlen(slots[i].word) == len && strncmp(word, slots[i].word, len) == 0)
+            return slots[i].slot;
+    }
+    return SLOT_OTHER;
+}
+
+/* The word as named in a message: "search", or "threads=" for a setting. */
+static void word_name(const char *word, char *buf, size_t n)
+{
+    const char *eq = strchr(word, '=');
+    snprintf(buf, n, "%.*s", (int)(eq ? eq - word + 1 : (ptrdiff_t)strlen(word)), word);
+}
+
+static int check_conflict(const char **seen, const char *word)
+{
+    enum slot k = slot_of(word);
+    if (k == SLOT_OTHER)
+        return 0;
+    if (!seen[k]) {
+        seen[k] = word;
+        return 0;
+    }
+    char a[64], b[64];
+    word_name(seen[k], a, sizeof a);
+    word_name(word, b, sizeof b);
+    if (strcmp(a, b) == 0)
+        return ct_usage_error("explore: '%s' given twice; give it once", a);
+    return ct_usage_error("explore: '%s' and '%s' do not go together; use one", a, b);
+}
+
 static int parse_request(struct request *rq, int argc, char **argv)
 {
     char q[80];
-    bool searched = false;
+    const char *seen[NSLOTS] = { 0 };
     for (int i = 2; i < argc; i++) {
         const char *word = argv[i];
-        int rc = 0;
+        int rc = check_conflict(seen, word);
+        if (rc)
+            return rc;
         if (strcmp(word, "search") == 0)
-            rq->mode = MODE_SEARCH, searched = true;
+            rq->mode = MODE_SEARCH;
         else if (strcmp(word, "fixed") == 0 || strcmp(word, "broken") == 0)
             rq->cfg.fixed = word[0] == 'f';
         else if (strcmp(word, "hand") == 0)
@@ -175,12 +225,9 @@ static int parse_request(struct request *rq, int argc, char **argv)
         if (rc)
             return rc;
     }
-    if (searched && rq->schedule)
-        return ct_usage_error("explore: 'search' and 'schedule=' do not go together; "
-                              "use one");
     if (rq->keys && rq->mode != MODE_HAND)
         return ct_usage_error("explore: 'keys=' is for the by-hand mode, not with %s",
-                              searched ? "'search'" : "'schedule='");
+                              rq->mode == MODE_SEARCH ? "'search'" : "'schedule='");
     return 0;
 }
 
@@ -445,7 +492,7 @@ static int do_search(const struct request *rq, const struct ct_ex_world *w, bool
             search_text(rq, w, r, states);
         rc = interrupted ? CT_EXIT_INTERRUPTED : r->violating ? CT_EXIT_FAILED : CT_EXIT_OK;
     } else {
-        fprintf(stderr, "concur-tutor: explore: out of memory\n");
+        ct_error("concur-tutor: explore: out of memory");
         rc = CT_EXIT_FAILED;
     }
     free(r);

@@ -12,6 +12,7 @@
 #include "ct-config.h"
 #include "exit.h"
 #include "repl.h"
+#include "text.h"
 
 /* Started with stdin, stdout or stderr closed, the program would hand out
  * fd 0, 1 or 2 to the first file it opens (a demo's memfd, a pipe) and
@@ -48,8 +49,8 @@ int main(int argc, char **argv)
         char *help[] = { (char *)"help", argc > 1 ? argv[1] : NULL, NULL };
         rc = ct_dispatch(&ctx, &ctx.opt, argc > 1 ? 2 : 1, help);
     } else if (env_lessons && !*env_lessons && ctx.opt.lessons_dir == env_lessons) {
-        fprintf(stderr, "concur-tutor: CONCUR_TUTOR_LESSONS is set but empty; "
-                        "unset it or name a lesson directory\n");
+        ct_error("concur-tutor: CONCUR_TUTOR_LESSONS is set but empty; "
+                 "unset it or name a lesson directory");
         rc = CT_EXIT_USAGE;
     } else if (argc > 1) {
         rc = ct_dispatch(&ctx, &ctx.opt, argc - 1, argv + 1);
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
     ct_ctx_free(&ctx);
 
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "concur-tutor: error writing output\n");
+        ct_error("concur-tutor: error writing output");
         return CT_EXIT_FAILED;
     }
     return rc;

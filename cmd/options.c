@@ -130,20 +130,20 @@ int ct_parse_options(int *argc, char **argv, struct ct_options *opt, bool startu
             continue;
         }
         if ((o->flags & CT_OPT_STARTUP) && !startup) {
-            fprintf(stderr, "concur-tutor: %s can only be given when concur-tutor starts\n",
-                    o->name);
+            ct_error("concur-tutor: %s can only be given when concur-tutor starts",
+                     o->name);
             return CT_EXIT_USAGE;
         }
         if (o->arg && !value) {
             if (i + 1 >= *argc) {
-                fprintf(stderr, "concur-tutor: %s needs a value (%s %s)\n", o->name, o->name,
-                        o->arg);
+                ct_error("concur-tutor: %s needs a value (%s %s)", o->name, o->name,
+                         o->arg);
                 return CT_EXIT_USAGE;
             }
             value = argv[++i];
         }
         if (o->set(opt, value, err, sizeof err) != 0) {
-            fprintf(stderr, "concur-tutor: %s\n", err);
+            ct_error("concur-tutor: %s", err);
             return CT_EXIT_USAGE;
         }
     }

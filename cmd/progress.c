@@ -67,9 +67,9 @@ static void warn_once(const char *fmt, const char *a, const char *b)
     if (warned)
         return;
     warned = true;
-    fprintf(stderr, "concur-tutor: progress: ");
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
+    char msg[2048];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    ct_error("concur-tutor: progress: %s", msg);
 }
 
 static void progress_free(struct progress *p)
@@ -638,8 +638,8 @@ static int progress_reset(void)
     if (fd >= 0)
         close(fd);
     if (rc != 0 && e != ENOENT) {
-        fprintf(stderr, "concur-tutor: progress reset: cannot remove %s: %s\n", path,
-                strerror(e));
+        ct_error("concur-tutor: progress reset: cannot remove %s: %s", path,
+                 strerror(e));
         return CT_EXIT_FAILED;
     }
     printf(rc == 0 ? "Progress cleared (%s).\n" : "Nothing to clear (%s does not exist).\n",
@@ -653,6 +653,9 @@ int ct_cmd_progress(struct ct_ctx *ctx, const struct ct_options *opt, int argc, 
         if (strcmp(argv[1], "reset") != 0)
             return ct_usage_error("progress: unknown argument %s (usage: progress [reset])",
                                   CT_Q(argv[1]));
+        if (opt->json)      /* only the table has a JSON form */
+            return ct_usage_error("progress reset: --json does not go with reset (it has no "
+                                  "JSON form); 'progress --json' prints the progress");
         return progress_reset();
     }
     const struct ct_library *lib = ct_ctx_lessons(ctx, true);

@@ -28,6 +28,7 @@
 #include "exit.h"
 #include "files.h"
 #include "term.h"
+#include "text.h"
 
 #define MAX_CANDS 200
 #define HISTORY_MAX (1u << 20)      /* 1 MiB: some 20,000 lines */
@@ -302,7 +303,7 @@ static int interactive(struct ct_ctx *ctx)
             el_end(el);
         if (hist)
             history_end(hist);
-        fprintf(stderr, "concur-tutor: cannot start line editing\n");
+        ct_error("concur-tutor: cannot start line editing");
         return CT_EXIT_FAILED;
     }
     HistEvent ev;
@@ -315,8 +316,8 @@ static int interactive(struct ct_ctx *ctx)
         history(hist, &ev, H_LOAD, hpath);
     } else if (hrc != -ENOENT) {
         /* a FIFO, a device, a huge file: do not touch it */
-        fprintf(stderr, "concur-tutor: history %s: %s; not keeping history this time\n",
-                hpath, why);
+        ct_error("concur-tutor: history %s: %s; not keeping history this time",
+                 hpath, why);
         free(hpath);
         hpath = NULL;
     }
@@ -337,7 +338,7 @@ static int interactive(struct ct_ctx *ctx)
     el_set(el, EL_BIND, "\\034", "ct-redraw", NULL);
 
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        fprintf(stderr, "concur-tutor: cannot set up signal handling: %s\n", strerror(errno));
+        ct_error("concur-tutor: cannot set up signal handling: %s", strerror(errno));
         free(hpath);
         history_end(hist);
         el_end(el);
@@ -347,7 +348,8 @@ static int interactive(struct ct_ctx *ctx)
     struct sigaction old[NHANDLED];
     install_handlers(old);
 
-    printf("concur-tutor %s: 'list' shows the chapters, 'help' the commands, "
+    /* two short lines: each fits the narrowest terminal we support */
+    printf("concur-tutor %s: 'list' shows the chapters, 'help' the commands;\n"
            "TAB completes, Ctrl-D leaves.\n", CT_VERSION);
     /* a broken lesson directory is worth knowing about at once; the
      * commands that need lessons will say so again */

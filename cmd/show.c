@@ -295,6 +295,9 @@ int ct_cmd_show(struct ct_ctx *ctx, const struct ct_options *opt, int argc, char
     if (!lesson && demo)
         lesson = ct_lesson_for_demo(lib, demo->name);
     if (!lesson && !demo && !ch) {
+        int rc = ct_retired_demo_error("show", topic);
+        if (rc)
+            return rc;
         const char *s = suggest_topic(lib, topic);
         if (s)
             return ct_usage_error("show: unknown lesson or demo %s (did you mean '%s'?); try 'list'",

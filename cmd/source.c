@@ -546,6 +546,9 @@ static void print_defs(FILE *out, const struct def **d, int n, int width, bool c
 
 static int unknown_unit(const char *arg)
 {
+    int rc = ct_retired_demo_error("source", arg);
+    if (rc)
+        return rc;
     struct ct_suggest s;
     char (*stems)[64] = calloc(ct_embedded_sources_count + 1, sizeof *stems);
     ct_suggest_init(&s, arg);
@@ -556,7 +559,7 @@ static int unknown_unit(const char *arg)
         ct_suggest_add(&s, stems[i]);
     }
     if (ct_suggest_result(&s)) {
-        int rc = ct_usage_error("source: no demo or module %s (did you mean '%s'?)", CT_Q(arg),
+        rc = ct_usage_error("source: no demo or module %s (did you mean '%s'?)", CT_Q(arg),
                                 ct_suggest_result(&s));
         free(stems);
         return rc;

@@ -1,5 +1,6 @@
 /* term.c - see term.h. */
 #include "term.h"
+#include "text.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -63,15 +64,15 @@ int ct_term_page(const char *text, size_t len)
         /* the pager could not run, failed or died: the text is shown
          * directly, so that nothing is silently lost */
         if (status == -1)
-            fprintf(stderr, "concur-tutor: cannot start the pager; showing the text directly\n");
+            ct_error("concur-tutor: cannot start the pager; showing the text directly");
         else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            fprintf(stderr, "concur-tutor: pager not found; showing the text directly\n");
+            ct_error("concur-tutor: pager not found; showing the text directly");
         else if (WIFEXITED(status))
-            fprintf(stderr, "concur-tutor: the pager failed (exit status %d); "
-                            "showing the text directly\n", WEXITSTATUS(status));
+            ct_error("concur-tutor: the pager failed (exit status %d); "
+                     "showing the text directly", WEXITSTATUS(status));
         else
-            fprintf(stderr, "concur-tutor: the pager was killed by signal %d; "
-                            "showing the text directly\n", WTERMSIG(status));
+            ct_error("concur-tutor: the pager was killed by signal %d; "
+                     "showing the text directly", WTERMSIG(status));
     }
     if (fwrite(text, 1, len, stdout) != len)
         return -EIO;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry.h"
 #include "util.h"
@@ -212,7 +213,7 @@ struct usage_case {
     const char *message;
 };
 
-/* Bad input: one line on stderr naming the problem, exit 2, no stdout. */
+/* Bad input: one message on stderr naming the problem, exit 2, no stdout. */
 static void test_usage_errors(void **state)
 {
     (void)state;
@@ -243,11 +244,13 @@ static void test_usage_errors(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct ct_proc p;
         assert_int_equal(ct_tutor(&p, cases[i].args), 0);
-        if (p.status != 2 || !strstr(p.err, cases[i].message) || p.out_len != 0 ||
-            strchr(p.err, '\n') != p.err + p.err_len - 1)
+        char *err = ct_unwrap(p.err);
+        if (p.status != 2 || !strstr(err, cases[i].message) || p.out_len != 0 ||
+            strchr(err, '\n') != err + strlen(err) - 1)
             fail_msg("case %zu (%s ...): exit %d, stderr \"%s\", stdout \"%s\"; wanted exit 2 "
-                     "and one line containing \"%s\"",
+                     "and one message containing \"%s\"",
                      i, cases[i].args[0], p.status, p.err, p.out, cases[i].message);
+        free(err);
         ct_proc_free(&p);
     }
 }
@@ -275,7 +278,9 @@ static void test_lessons_dir(void **state)
     fclose(f);
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", dir, "list")), 0);
     assert_int_equal(p.status, 2);
-    assert_contains(p.err, "01-mine.md:4: lesson 'mine' has no 'summary:'");
+    char *err = ct_unwrap(p.err);
+    assert_contains(err, "01-mine.md:4: lesson 'mine' has no 'summary:'");
+    free(err);
     ct_proc_free(&p);
     ct_tmpdir_remove(dir);
 }
@@ -324,6 +329,138 @@ static void test_scripts(void **state)
     ct_proc_free(&p);
 }
 
+/* The widest line of `text`, in bytes (the messages are ASCII). */
+static size_t widest_line(const char *text, const char **where)
+{
+    size_t best = 0;
+    for (const char *l = text; *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > best)
+            best = n, *where = l;
+        l += n + (l[n] == '\n');
+    }
+    return best;
+}
+
+/* Every error fits 80 columns, however long what it lists: the error
+ * printer wraps, with a hanging indent. */
+static void test_errors_fit_80_columns(void **state)
+{
+    (void)state;
+    const char *const *cases[] = {
+        ARGS("run", "nope"), ARGS("run"), ARGS("explore", "nope"), ARGS("source", "nope"),
+        ARGS("run", "deadlock", "foo=1"), ARGS("run", "race", "thread=4"),
+        ARGS("frobnicate"), ARGS("help", "nosuch"), ARGS("walk", "4", "--json"),
+    };
+    static const char *const env[] = { "NO_COLOR=1", "COLUMNS=80", NULL };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *argv[8] = { ct_test_binary() };
+        for (size_t k = 0; cases[i][k]; k++)
+            argv[k + 1] = cases[i][k];
+        struct ct_proc p;
+        assert_int_equal(ct_proc_run(&p, argv, NULL, env, 60, 0), 0);
+        const char *at = p.err;
+        size_t w = widest_line(p.err, &at);
+        if (p.status != 2 || w > 80 || p.err_len == 0)
+            fail_msg("%s ...: exit %d, a line of %zu columns: \"%.*s\"", cases[i][0],
+                     p.status, w, (int)w, at);
+        ct_proc_free(&p);
+    }
+    /* the same at the prompt (a script), where quit and exit join the list */
+    struct ct_proc p;
+    const char *argv[] = { ct_test_binary(), NULL };
+    assert_int_equal(ct_proc_run(&p, argv, "frobnicate\n", env, 60, 0), 0);
+    const char *at = p.err;
+    assert_int_equal(p.status, 2);
+    assert_true(widest_line(p.err, &at) <= 80);
+    ct_proc_free(&p);
+}
+
+/* --html names a file that cannot be written: refused before the demo
+ * runs (nothing on stdout), exit 2, naming the path and why; a usable path
+ * is not created until the page is written. */
+static void test_html_path_checked_first(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, ARGS("run", "mutex", "--html", "/nonexistent/x.html")), 0);
+    char *err = ct_unwrap(p.err);
+    assert_int_equal(p.status, 2);
+    assert_int_equal(p.out_len, 0);
+    assert_contains(err, "run mutex: --html /nonexistent/x.html: No such file or directory");
+    free(err);
+    ct_proc_free(&p);
+
+    char *dir = ct_tmpdir();
+    assert_int_equal(ct_tutor(&p, ARGS("run", "mutex", "--html", dir)), 0);
+    assert_int_equal(p.status, 2);
+    assert_int_equal(p.out_len, 0);
+    assert_contains(p.err, "Is a directory");
+    ct_proc_free(&p);
+
+    /* a bad parameter after a good path: no file is left behind */
+    char path[512];
+    snprintf(path, sizeof path, "%s/page.html", dir);
+    assert_int_equal(ct_tutor(&p, ARGS("run", "race", "--html", path, "threads=0")), 0);
+    assert_int_equal(p.status, 2);
+    assert_int_equal(access(path, F_OK), -1);
+    ct_proc_free(&p);
+    p = run_ok(ARGS("run", "race", "iters=100", "--html", path));
+    assert_int_equal(access(path, F_OK), 0);
+    ct_proc_free(&p);
+    ct_tmpdir_remove(dir);
+}
+
+/* One rule for --json: a command without a JSON form refuses it. */
+static void test_json_refused_without_json_form(void **state)
+{
+    (void)state;
+    const char *const *refused[] = {
+        ARGS("source", "race", "--json"), ARGS("source", "race", "worker", "--json"),
+        ARGS("progress", "reset", "--json"), ARGS("walk", "4", "--json"),
+        ARGS("help", "--json"), ARGS("help", "run", "--json"),
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        struct ct_proc p;
+        assert_int_equal(ct_tutor(&p, refused[i]), 0);
+        char *err = ct_unwrap(p.err);
+        char want[64];
+        snprintf(want, sizeof want, "--json does not go with %s",
+                 strcmp(refused[i][1], "reset") == 0 ? "reset" : refused[i][0]);
+        if (p.status != 2 || p.out_len != 0 || !strstr(err, want))
+            fail_msg("%s %s --json: exit %d, stdout \"%.60s\", stderr \"%s\"", refused[i][0],
+                     refused[i][1], p.status, p.out, p.err);
+        free(err);
+        ct_proc_free(&p);
+    }
+    /* the commands that have a JSON form keep it */
+    struct ct_proc p = run_ok(ARGS("progress", "--json"));
+    json_t *j = ct_json_parse(p.out);
+    assert_non_null(j);
+    json_decref(j);
+    ct_proc_free(&p);
+}
+
+/* A demo id the curriculum used, since split up: its new names, exit 2. */
+static void test_retired_demo_names(void **state)
+{
+    (void)state;
+    const char *const *cases[] = {
+        ARGS("run", "send-sync"), ARGS("help", "send-sync"), ARGS("source", "send-sync"),
+        ARGS("show", "send-sync"),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct ct_proc p;
+        assert_int_equal(ct_tutor(&p, cases[i]), 0);
+        char *err = ct_unwrap(p.err);
+        if (p.status != 2 || p.out_len != 0 ||
+            !strstr(err, "send-sync is now three demos: send, sync, not-sync\n"))
+            fail_msg("%s send-sync: exit %d, stderr \"%s\"", cases[i][0], p.status, p.err);
+        free(err);
+        ct_proc_free(&p);
+    }
+}
+
 /* SIGINT during a demo cancels it: threads joined, exit 130, promptly. */
 static void test_sigint_cancels_run(void **state)
 {
@@ -352,6 +489,10 @@ int main(void)
         cmocka_unit_test(test_lessons_dir),
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_sigint_cancels_run),
+        cmocka_unit_test(test_errors_fit_80_columns),
+        cmocka_unit_test(test_html_path_checked_first),
+        cmocka_unit_test(test_json_refused_without_json_form),
+        cmocka_unit_test(test_retired_demo_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

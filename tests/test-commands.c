@@ -216,6 +216,58 @@ static void test_complete(void **state)
     expect_candidates(line, true, "threads= ");
 }
 
+/* The commands named after "commands: " in the message (wrapping undone)
+ * are exactly those of the table a user can type there. */
+static void expect_command_list(const char *err, bool repl)
+{
+    char *u = ct_unwrap(err);
+    const char *at = strstr(u, "; commands: ");
+    if (!at)
+        fail_msg("no list of commands in \"%s\"", err);
+    char *list = strdup(at + strlen("; commands: "));
+    list[strcspn(list, "\n")] = '\0';
+    size_t listed = 0;
+    for (char *save = NULL, *w = strtok_r(list, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+        const struct ct_command *c = ct_command_find(w);
+        if (!c || (c->flags & CT_CMD_HIDDEN) || (!repl && (c->flags & CT_CMD_REPL_ONLY)))
+            fail_msg("'%s' listed as a command in \"%s\"", w, err);
+        listed++;
+    }
+    size_t want = 0;
+    for (const struct ct_command *c = ct_commands; c->name; c++)
+        want += !(c->flags & CT_CMD_HIDDEN) && (repl || !(c->flags & CT_CMD_REPL_ONLY));
+    if (listed != want)
+        fail_msg("%zu commands listed, the table has %zu: \"%s\"", listed, want, err);
+    free(list);
+    free(u);
+}
+
+/* An unknown command, or help for one, lists every command of the table. */
+static void test_unknown_command_lists_all(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "frobnicate", NULL }), 0);
+    assert_int_equal(p.status, 2);
+    expect_command_list(p.err, false);
+    ct_proc_free(&p);
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "help", "nosuch", NULL }), 0);
+    assert_int_equal(p.status, 2);
+    expect_command_list(p.err, false);
+    ct_proc_free(&p);
+    /* at the prompt (here a script) quit and exit are commands too */
+    const char *argv[] = { ct_test_binary(), NULL };
+    assert_int_equal(ct_proc_run(&p, argv, "frobnicate\nhelp nosuch\n", NULL, 60, 0), 0);
+    assert_int_equal(p.status, 2);
+    expect_command_list(p.err, true);
+    expect_command_list(strstr(p.err, "help: no command"), true);
+    ct_proc_free(&p);
+    /* a near miss still gets its suggestion */
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "docter", NULL }), 0);
+    assert_non_null(strstr(p.err, "(did you mean 'doctor'?)"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_unknown_command_lists_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,7 +289,9 @@ static void test_cli_search_and_replay(void **state)
 static void expect_usage(const char *const *args, const char *msg)
 {
     struct ct_proc p = tutor(args, 2);
-    assert_contains(p.err, msg);
+    char *err = ct_unwrap(p.err);
+    assert_contains(err, msg);
+    free(err);
     assert_int_equal(p.out_len, 0);
     ct_proc_free(&p);
 }
@@ -316,6 +318,19 @@ static void test_cli_errors(void **state)
                  "step 5: the run is already over");
     expect_usage(ARGS("explore", "lost-update", "search", "schedule=0"),
                  "do not go together");
+    /* contradictions and repeats are refused, never "the last one wins" */
+    expect_usage(ARGS("explore", "lost-update", "search", "fixed", "broken"),
+                 "explore: 'fixed' and 'broken' do not go together; use one");
+    expect_usage(ARGS("explore", "lost-update", "broken", "version=fixed"),
+                 "explore: 'broken' and 'version=' do not go together; use one");
+    expect_usage(ARGS("explore", "lost-update", "search", "search"),
+                 "explore: 'search' given twice; give it once");
+    expect_usage(ARGS("explore", "lost-update", "fixed", "fixed"),
+                 "explore: 'fixed' given twice; give it once");
+    expect_usage(ARGS("explore", "lost-update", "search", "threads=2", "threads=3"),
+                 "explore: 'threads=' given twice; give it once");
+    expect_usage(ARGS("explore", "lost-update", "hand", "search"),
+                 "explore: 'hand' and 'search' do not go together; use one");
 }
 
 static void test_cli_json(void **state)

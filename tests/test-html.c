@@ -301,17 +301,19 @@ static void test_checker(void **state)
     assert_null(external_reference("<pre>listening on http://127.0.0.1:80 // here</pre>"));
 }
 
-/* A file that cannot be written: the run still happens, the exit status
- * says the page failed. */
+/* A file that cannot be written: refused before the run (a long run must
+ * not end in "cannot write"), as a usage error naming the path and why. */
 static void test_unwritable_page(void **state)
 {
     (void)state;
     const char *argv[] = { ct_test_binary(), "run", "select", "--html", "/dev/null/x.html", NULL };
     struct ct_proc p;
     assert_int_equal(ct_proc_run(&p, argv, NULL, NULL, 60, 0), 0);
-    assert_int_equal(p.status, 1);
-    assert_non_null(strstr(p.out, "Summary"));
-    assert_non_null(strstr(p.err, "--html /dev/null/x.html"));
+    assert_int_equal(p.status, 2);
+    assert_int_equal(p.out_len, 0);
+    char *err = ct_unwrap(p.err);
+    assert_non_null(strstr(err, "--html /dev/null/x.html: Not a directory"));
+    free(err);
     ct_proc_free(&p);
     /* --html goes with run only */
     const char *list[] = { ct_test_binary(), "list", "--html", "x.html", NULL };

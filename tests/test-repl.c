@@ -237,6 +237,13 @@ static void test_start_and_ctrl_d(void **state)
     pty_start(&t);
     expect(&t, "TAB completes", 5000);
     at_prompt(&t);
+    /* the banner fits 80 columns (the terminal is 100 wide) */
+    for (const char *l = t.seen; l < t.seen + t.mark;) {
+        size_t n = strcspn(l, "\n");
+        if (n > 80)
+            fail_msg("a banner line of %zu columns: \"%.*s\"", n, (int)n, l);
+        l += n + (l[n] == '\n');
+    }
     send_keys(&t, "list 1\r");
     expect(&t, "Introduction", 5000);
     at_prompt(&t);
@@ -341,6 +348,15 @@ static void test_ctrl_c_cancels_demo(void **state)
     double sent = now_ms();
     send_keys(&t, "\x03");
     expect(&t, "Cancelled after", 5000);
+    /* the cancel line starts a line of its own: no "^C" echoed in front */
+    const char *cancel = strstr(t.seen, "Ctrl-C: cancelling");
+    assert_non_null(cancel);
+    const char *bol = cancel;
+    while (bol > t.seen && bol[-1] != '\n')
+        bol--;
+    if (*bol != '[')
+        fail_msg("the cancel line does not start with its time stamp: \"%.*s\"",
+                 (int)(cancel - bol) + 18, bol);
     at_prompt(&t);
     assert_true(now_ms() - sent < 5000);
     /* the tutor is still alive and well */
@@ -444,7 +460,9 @@ static void test_resize(void **state)
      * which it only knows if it was told of the resize */
     expect(&t, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx \b", 5000);
     send_keys(&t, "\x01y\r");                  /* Ctrl-A, y, Enter */
-    expect(&t, "unknown command 'yxxxx", 5000);
+    /* the message wraps at 50 columns: the long name goes on a line of its own */
+    expect(&t, "unknown command", 5000);
+    expect(&t, "'yxxxx", 5000);
     at_prompt(&t);
     send_keys(&t, "quit\r");
     assert_int_equal(pty_finish(&t), 0);

@@ -174,7 +174,9 @@ static void test_fifo_and_device_lessons(void **state)
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", dir, "list")), 0);
     assert_int_equal(p.status, 2);              /* not a hang: ct_tutor's timeout is 60 s */
     assert_true(p.ms < 10000);
-    assert_non_null(strstr(p.err, "not a regular file (a FIFO)"));
+    char *err = ct_unwrap(p.err);
+    assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+    free(err);
     ct_proc_free(&p);
     unlink(path);
 
@@ -182,7 +184,11 @@ static void test_fifo_and_device_lessons(void **state)
     assert_int_equal(symlink("/dev/zero", path), 0);
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", dir, "list")), 0);
     assert_int_equal(p.status, 2);
-    assert_non_null(strstr(p.err, "not a regular file (a character device)"));
+    {
+        char *uw = ct_unwrap(p.err);
+        assert_non_null(strstr(uw, "not a regular file (a character device)"));
+        free(uw);
+    }
     ct_proc_free(&p);
     unlink(path);
 
@@ -194,7 +200,11 @@ static void test_fifo_and_device_lessons(void **state)
     fclose(f);
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", dir, "list")), 0);
     assert_int_equal(p.status, 2);
-    assert_non_null(strstr(p.err, "larger than 4096 KiB"));
+    {
+        char *uw = ct_unwrap(p.err);
+        assert_non_null(strstr(uw, "larger than 4096 KiB"));
+        free(uw);
+    }
     ct_proc_free(&p);
     ct_tmpdir_remove(dir);
 }
@@ -291,9 +301,11 @@ static void expect_usage(const char *const *args, const char *env, const char *w
     argv[n] = NULL;
     const char *envv[] = { "NO_COLOR=1", env, NULL };
     assert_int_equal(ct_proc_run(&p, argv, NULL, envv, 60, 0), 0);
-    if (p.status != 2 || !strstr(p.err, want) || strchr(p.err, '\033'))
+    char *err = ct_unwrap(p.err);
+    if (p.status != 2 || !strstr(err, want) || strchr(p.err, '\033'))
         fail_msg("%s ...: exit %d, stderr '%s'; wanted exit 2 and '%s'", args[0], p.status,
                  p.err, want);
+    free(err);
     ct_proc_free(&p);
 }
 
@@ -339,7 +351,11 @@ static void test_echoed_input(void **state)
     assert_int_equal(ct_tutor(&p, ARGS("show", big)), 0);
     assert_int_equal(p.status, 2);
     assert_true(p.err_len < 300);
-    assert_non_null(strstr(p.err, "...'"));
+    {
+        char *uw = ct_unwrap(p.err);
+        assert_non_null(strstr(uw, "...'"));
+        free(uw);
+    }
     ct_proc_free(&p);
     free(big);
 
@@ -383,7 +399,9 @@ static void test_lesson_file_edges(void **state)
                      "demos: race, race\n:::\n");
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", dir, "list")), 0);
     assert_int_equal(p.status, 2);
-    assert_non_null(strstr(p.err, "demo 'race' is listed twice"));
+    char *err = ct_unwrap(p.err);
+    assert_non_null(strstr(err, "demo 'race' is listed twice"));
+    free(err);
     ct_proc_free(&p);
     ct_tmpdir_remove(dir);
 
@@ -409,8 +427,12 @@ static void test_lesson_file_edges(void **state)
     fclose(f);
     assert_int_equal(ct_tutor(&p, ARGS("--lessons", longdir, "list")), 0);
     assert_int_equal(p.status, 2);
-    assert_non_null(strstr(p.err, "unknown key 'sumary' in the lesson header (accepted: "
+    {
+        char *uw = ct_unwrap(p.err);
+        assert_non_null(strstr(uw, "unknown key 'sumary' in the lesson header (accepted: "
                                   "title, summary, demos)"));
+        free(uw);
+    }
     ct_proc_free(&p);
 }
 

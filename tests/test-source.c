@@ -138,7 +138,9 @@ static void test_names(void **state)
     ct_proc_free(&p);
     assert_int_equal(tutor(&p, "chan", "try"), 0);
     assert_int_equal(p.status, 2);
-    assert_non_null(strstr(p.err, "say which"));
+    char *err = ct_unwrap(p.err);
+    assert_non_null(strstr(err, "say which"));
+    free(err);
     ct_proc_free(&p);
 }
 

@@ -365,3 +365,19 @@ int dj_hold_spans(json_t *j, struct dj_span *out, int max)
     }
     return n;
 }
+
+char *ct_unwrap(const char *err)
+{
+    char *u = strdup(err), *o = u;
+    assert_non_null(u);
+    for (const char *c = err; *c; c++) {
+        if (c[0] == '\n' && c[1] == ' ' && c[2] == ' ') {
+            *o++ = ' ';
+            c += 2;
+        } else {
+            *o++ = *c;
+        }
+    }
+    *o = '\0';
+    return u;
+}

@@ -29,6 +29,11 @@ int ct_proc_run_signal(struct ct_proc *p, const char *const *argv, const char *i
                        const char *const *env, double timeout_s, int sig, double after_ms);
 void ct_proc_free(struct ct_proc *p);
 
+/* An error message as printed (wrapped to 80 columns, continuation lines
+ * indented by two spaces) with its wrapping undone, for matching a phrase
+ * that may span a line break.  Free the result. */
+char *ct_unwrap(const char *err);
+
 /* Run the binary with the given arguments (NULL-terminated), no input,
  * NO_COLOR set and a 60 s timeout. */
 int ct_tutor(struct ct_proc *p, const char *const *args);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -59,8 +60,8 @@ static const struct ct_param_value *param(const struct ct_run *run,
     if (i < 0 || run->params.spec[i].type != type) {
         /* a demo asking for a parameter it never declared is a bug that
          * the automatic run of every demo catches at once */
-        fprintf(stderr, "concur-tutor: bug: demo %s reads undeclared parameter '%s'\n",
-                run->demo->name, name);
+        ct_error("concur-tutor: bug: demo %s reads undeclared parameter '%s'",
+                 run->demo->name, name);
         abort();
     }
     return &run->params.v[i];
@@ -777,8 +778,8 @@ static int report_runs(struct ct_run *run, const struct extras *x, int code)
         ct_wrap(out, line, opts->width, 0);
     }
     if (run->demo_rc < 0 && !ct_cancelled(run))
-        fprintf(stderr, "%s: run %s: %s\n", opts->progname, run->demo->name,
-                strerror(-run->demo_rc));
+        ct_error("%s: run %s: %s", opts->progname, run->demo->name,
+                 strerror(-run->demo_rc));
     fflush(out);
     return code;
 }
@@ -811,8 +812,8 @@ static bool write_html(struct ct_run *run, const struct extras *x)
     };
     char err[256];
     if (ct_html_write(opts->html, &v, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: run %s: --html %s: %s\n", opts->progname, run->demo->name,
-                opts->html, err);
+        ct_error("%s: run %s: --html %s: %s", opts->progname, run->demo->name,
+                 opts->html, err);
         return false;
     }
     if (!opts->json && opts->out)
@@ -832,6 +833,33 @@ static void fill_outcome(struct ct_run *run, const struct extras *x)
     o->runs = x->repeats->n;
 }
 
+/* The terminal's echo is off while a demo runs: the terminal would
+ * otherwise echo Ctrl-C as "^C" in front of the watcher's cancel line (and
+ * stray keys into the live output).  Only when stdin is a terminal of which
+ * we are the foreground (else tcsetattr stops us with SIGTTOU).  The walk
+ * does the same for its demos (cmd/tty.c). */
+struct echo {
+    struct termios saved;
+    bool changed;
+};
+
+static void echo_off(struct echo *e)
+{
+    e->changed = false;
+    if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+        tcgetattr(STDIN_FILENO, &e->saved) != 0 || !(e->saved.c_lflag & ECHO))
+        return;
+    struct termios quiet = e->saved;
+    quiet.c_lflag &= (tcflag_t)~ECHO;
+    e->changed = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+}
+
+static void echo_restore(const struct echo *e)
+{
+    if (e->changed)
+        tcsetattr(STDIN_FILENO, TCSANOW, &e->saved);
+}
+
 /* One run of the demo with `params`: watcher, clock, the demo itself.
  * Returns 0, or a negative errno when it could not start; -EBUSY when the
  * demo left threads running (the run must then be leaked). */
@@ -847,24 +875,27 @@ static int exec_once(struct ct_run *run)
     struct watch watch;
     int rc = watch_start(run, &watch);
     if (rc != 0) {
-        fprintf(stderr, "%s: run %s: cannot start: %s\n", opts->progname, d->name,
-                strerror(-rc));
+        ct_error("%s: run %s: cannot start: %s", opts->progname, d->name,
+                 strerror(-rc));
         return rc;
     }
     const char *saved_label = tls_label;
     int saved_lane = tls_lane;
     tls_label = "main";
     tls_lane = ct_timeline_lane(&run->tl, "main");
+    struct echo echo;
+    echo_off(&echo);
     run->demo_rc = d->run(run);
     run->end_ns = ct_clock_ns();
+    echo_restore(&echo);
     tls_label = saved_label;
     tls_lane = saved_lane;
     watch_stop(&watch);
 
     int live = atomic_load(&run->live_threads);
     if (live != 0) {
-        fprintf(stderr, "%s: run %s: bug: %d thread(s) still running after the demo returned\n",
-                opts->progname, d->name, live);
+        ct_error("%s: run %s: bug: %d thread(s) still running after the demo returned",
+                 opts->progname, d->name, live);
         return -EBUSY;
     }
     return 0;
@@ -896,16 +927,39 @@ static int parse_all(const struct ct_demo *d, int argc, char **argv,
     ct_params_split(ct_runner_params, argc, argv, mine, &nmine, rest, &nrest);
     if (ct_params_defaults(rp, ct_runner_params, err, sizeof err) != 0 ||
         ct_params_defaults(params, d->params, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: run %s: bad default: %s\n", opts->progname, d->name, err);
+        ct_error("%s: run %s: bad default: %s", opts->progname, d->name, err);
         code = CT_EXIT_FAILED;
     } else if (ct_params_parse(rp, nmine, mine, err, sizeof err) != 0 ||
                ct_params_parse(params, nrest, rest, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
+        ct_error("%s: run %s: %s", opts->progname, d->name, err);
         code = CT_EXIT_USAGE;
     }
     free(mine);
     free(rest);
     return code;
+}
+
+/* Whether the --html file can be written, found out before the run so
+ * that a long run does not end in "No such file or directory".  The file
+ * is only probed: created and removed again when it did not exist, opened
+ * without truncating when it did.  The page itself is written at the end,
+ * so a run that fails or is cancelled before then leaves no empty file
+ * behind and an existing page untouched.  0, or a negative errno. */
+static int html_probe(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd >= 0) {
+        close(fd);
+        return unlink(path) == 0 ? 0 : -errno;
+    }
+    if (errno != EEXIST)
+        return -errno;
+    /* O_NONBLOCK: a FIFO without a reader fails with ENXIO, not blocks */
+    fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return errno == ENXIO ? 0 : -errno;
+    close(fd);
+    return 0;
 }
 
 int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
@@ -920,15 +974,21 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
         struct ct_run probe = { .demo = d, .opts = opts, .params = params };
         char err[256] = "";
         if (d->check(&probe, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: run %s: %s\n", opts->progname, d->name, err);
+            ct_error("%s: run %s: %s", opts->progname, d->name, err);
             return CT_EXIT_USAGE;
         }
     }
     bool predict = rp.v[ct_params_find(&rp, "predict")].b;
     int runs = (int)rp.v[ct_params_find(&rp, "runs")].i;
+    int hrc = opts->html ? html_probe(opts->html) : 0;
+    if (hrc != 0) {
+        ct_error("%s: run %s: --html %s: %s", opts->progname, d->name, opts->html,
+                 strerror(-hrc));
+        return CT_EXIT_USAGE;
+    }
     if (predict && !d->predict) {
-        fprintf(stderr, "%s: run %s: predict=true: this demo asks no question ('help run' "
-                        "names the demos that do)\n", opts->progname, d->name);
+        ct_error("%s: run %s: predict=true: this demo asks no question ('help run' "
+                 "names the demos that do)", opts->progname, d->name);
         return CT_EXIT_USAGE;
     }
     if (!opts->json)
@@ -954,7 +1014,7 @@ int ct_demo_exec(const struct ct_demo *d, int argc, char **argv,
     for (int k = 0; k < runs; k++) {
         struct ct_run *run = new_run(d, opts);
         if (!run) {
-            fprintf(stderr, "%s: run %s: out of memory\n", opts->progname, d->name);
+            ct_error("%s: run %s: out of memory", opts->progname, d->name);
             code = worse(code, CT_EXIT_FAILED);
             break;
         }

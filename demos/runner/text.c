@@ -2,8 +2,12 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #define MAX_LEN 64
 
@@ -193,6 +197,86 @@ void ct_wrap_item(FILE *out, const char *head, int indent, int col, const char *
         at = 0;
     }
     wrap_from(out, text, width, col, at);
+}
+
+/* One line of `len` bytes: as it is if it fits, else wrapped with a
+ * hanging indent. */
+static void wrap_line_hanging(FILE *out, const char *s, size_t len, int width, int hang)
+{
+    if (ct_text_width(s, len) <= width) {
+        fwrite(s, 1, len, out);
+        fputc('\n', out);
+        return;
+    }
+    int col = 0;
+    bool word_on_line = false;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == ' ' || s[i] == '\t') {
+            i++;
+            continue;
+        }
+        size_t n = 0;
+        while (i + n < len && s[i + n] != ' ' && s[i + n] != '\t')
+            n++;
+        int w = ct_text_width(s + i, n);
+        if (word_on_line && col + 1 + w > width) {
+            fprintf(out, "\n%*s", hang, "");
+            col = hang;
+        } else if (word_on_line) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(s + i, 1, n, out);
+        col += w;
+        word_on_line = true;
+        i += n;
+    }
+    fputc('\n', out);
+}
+
+void ct_wrap_hanging(FILE *out, const char *text, int width, int hang)
+{
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        wrap_line_hanging(out, p, len, width, hang);
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+}
+
+int ct_error_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDERR_FILENO) && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col < 40 ? 40 : ws.ws_col;
+    return 80;
+}
+
+void ct_verror(const char *fmt, va_list ap)
+{
+    char small[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    char *msg = small;
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (n < 0 || !msg)
+        msg = small;    /* cut short rather than lost */
+    ct_wrap_hanging(stderr, msg, ct_error_width(), CT_ERROR_HANG);
+    fflush(stderr);
+    if (msg != small)
+        free(msg);
+}
+
+void ct_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ct_verror(fmt, ap);
+    va_end(ap);
 }
 
 void ct_group_digits(long long v, char *buf, size_t n)

@@ -3,6 +3,7 @@
 #ifndef CT_TEXT_H
 #define CT_TEXT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -39,6 +40,25 @@ void ct_wrap(FILE *out, const char *text, int width, int indent);
  * A head that reaches `col` puts the text on the next line. */
 void ct_wrap_item(FILE *out, const char *head, int indent, int col, const char *text,
                   int width);
+
+/* Print one error or usage message on stderr, "PROG: what went wrong"
+ * (the caller writes the prefix), word-wrapped to the terminal's width (80
+ * when stderr is not a terminal) with continuation lines indented by
+ * CT_ERROR_HANG.  Every error message of the program goes through here, so
+ * none is wider than the screen. */
+#define CT_ERROR_HANG 2
+void ct_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+void ct_verror(const char *fmt, va_list ap);
+/* The width ct_error wraps to. */
+int ct_error_width(void);
+/* `text` (lines separated by "\n") to `out`: each line that is wider than
+ * `width` word-wrapped, its continuation lines indented by `hang`; lines
+ * that fit are written as they are. */
+void ct_wrap_hanging(FILE *out, const char *text, int width, int hang);
 
 /* "1,234,567": digits grouped in threes, for people reading counts. */
 void ct_group_digits(long long v, char *buf, size_t n);

@@ -310,15 +310,15 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
         (rc = ct_stats_of(m->runq, n, &m->rq)))
         return rc;
     m->done = true;
-    /* one point: the announcement named it */
+    /* one point: the announcement named it, and the number of reps */
     char at[40] = "";
-    if (!classic && cfg->point_in_say)
-        snprintf(at, sizeof at, " at %s", p->label);
+    if (cfg->point_in_say)
+        snprintf(at, sizeof at, ", %s", p->label);
     if (cfg->reps == 1)
         ct_say(run, "%s%s: %.1f M ops/s (1 rep)", k->name, at, m->st.median);
     else
-        ct_say(run, "%s%s: median %.1f M ops/s (%.1f .. %.1f, %d reps)", k->name, at,
-               m->st.median, m->st.min, m->st.max, cfg->reps);
+        ct_say(run, "%s%s: median %.1f M ops/s (%.1f .. %.1f)", k->name, at, m->st.median,
+               m->st.min, m->st.max);
     return 0;
 }
 

@@ -401,7 +401,8 @@ static int measure_producers(struct ct_run *run, struct result *res, int p)
 {
     const struct params *pa = &res->p;
     if (pa->msgs)
-        ct_section(run, "%d producer%s, %ld messages per run", p, p == 1 ? "" : "s", pa->msgs);
+        ct_section(run, "%d producer%s, %ld message%s per run", p, p == 1 ? "" : "s", pa->msgs,
+                   pa->msgs == 1 ? "" : "s");
     else
         ct_section(run, "%d producer%s, sending for %lld ms per run", p, p == 1 ? "" : "s",
                    (long long)(pa->duration_ns / CT_NS_PER_MS));
@@ -529,8 +530,8 @@ static void report_results(struct ct_run *run, const struct result *res)
     for (int i = 0; i < res->n; i++) {
         const struct config *c = &res->cfg[i];
         ct_check(run, c->verified && c->delivered == c->expected,
-                 "%s: %lld of %lld msgs, each once, in order (%d runs)", c->label,
-                 c->delivered, c->expected, p->reps + 1);
+                 "%s: %lld of %lld msgs, each once, in order (warm-up + %d timed run%s)",
+                 c->label, c->delivered, c->expected, p->reps, p->reps == 1 ? "" : "s");
     }
 }
 
@@ -673,10 +674,10 @@ static void report(struct ct_run *run, const struct result *res)
     int p = res->p.max_producers;
     if (p + 1 > ct_cpus())
         ct_takeaway(run,
-                    "With %d producers and a consumer on %d CPU%s, threads outnumbered cores: "
+                    "With %d producer%s and a consumer on %d CPU%s, threads outnumbered cores: "
                     "some of the time a thread that could run was waiting for a CPU, and the "
                     "figures for those rows measure the scheduler as much as the queue.",
-                    p, ct_cpus(), ct_cpus() == 1 ? "" : "s");
+                    p, p == 1 ? "" : "s", ct_cpus(), ct_cpus() == 1 ? "" : "s");
 }
 
 /* ---- the demo ------------------------------------------------------------- */

@@ -500,6 +500,12 @@ static void report_table(struct ct_run *run, const struct variant_result *r)
     }
 }
 
+/* The plural ending for a count: "1 wake-up", "2 wake-ups". */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static void check_delivery(struct ct_run *run, enum variant v, const struct variant_result *r)
 {
     ct_check(run, r->once == r->items,
@@ -511,16 +517,17 @@ static void report_right(struct ct_run *run, const struct variant_result *r)
 {
     check_delivery(run, V_RIGHT, r);
     ct_check(run, r->woke_empty == r->steals && r->lost_caught == 0,
-             "right: %d stolen wake-ups, %d woke to nothing and waited again, %d lost",
-             r->steals, r->woke_empty, r->lost_caught);
+             "right: %d stolen wake-up%s, %d woke to nothing and waited again, %d lost",
+             r->steals, plural(r->steals), r->woke_empty, r->lost_caught);
     if (r->steals > 0)
         ct_takeaway(run,
-                    "right: %d of %d items were taken by the consumer that came back to the "
+                    "right: %d of %d item%s %s taken by the consumer that came back to the "
                     "mutex while the other one, just signalled for that item, queued behind "
                     "it. Each robbed consumer woke to an empty queue, and its while loop "
                     "simply put it back to sleep: every item was taken once, the slowest "
                     "%.1f ms after it was queued.",
-                    r->steals, r->items, r->worst_ms);
+                    r->steals, r->items, plural(r->items), r->steals == 1 ? "was" : "were",
+                    r->worst_ms);
     else
         ct_takeaway(run,
                     "right: this run stole no wake-up (the staging windows were too short "
@@ -532,8 +539,8 @@ static void report_if(struct ct_run *run, const struct variant_result *r)
 {
     check_delivery(run, V_IF, r);
     ct_check(run, r->ran_on_empty == r->steals && r->lost_caught == 0,
-             "if: %d stolen wake-ups; %d went on with an empty queue (caught)", r->steals,
-             r->ran_on_empty);
+             "if: %d stolen wake-up%s; %d went on with an empty queue (caught)", r->steals,
+             plural(r->steals), r->ran_on_empty);
     if (r->ran_on_empty > 0)
         ct_takeaway(run,
                     "if: %d time%s a consumer woke for an item the other had already taken, "
@@ -552,17 +559,18 @@ static void report_signal_first(struct ct_run *run, const struct variant_result 
 {
     check_delivery(run, V_SIGNAL_FIRST, r);
     ct_check(run, r->lost_caught == r->lost,
-             "signal-first: %d wake-ups lost, %d caught by the bounded wait", r->lost,
-             r->lost_caught);
+             "signal-first: %d wake-up%s lost, %d caught by the bounded wait", r->lost,
+             plural(r->lost), r->lost_caught);
     if (r->lost > 0)
         ct_takeaway(run,
-                    "signal-first: %d of %d signals went out before their item existed. The "
+                    "signal-first: %d of %d signal%s went out before %s item existed. The "
                     "consumer each one woke found nothing and slept again; the item then "
                     "arrived with no signal, and sat in the queue until a %.0f ms bounded "
                     "wait ran out (the worst item waited %.1f ms). A plain pthread_cond_wait "
                     "would have slept until some later signal, and after the last item there "
                     "is none. Change the queue first, then signal, both under the mutex.",
-                    r->lost, r->items, patience_ms, r->worst_ms);
+                    r->lost, r->items, plural(r->items), r->lost == 1 ? "its" : "their",
+                    patience_ms, r->worst_ms);
     else
         ct_takeaway(run,
                     "signal-first: no wake-up was lost in this run (the woken consumer looked "

@@ -211,7 +211,8 @@ static int measure_all(struct config *cfg, struct measure *m)
         if (rc || ct_cancelled(run))
             return rc;
     }
-    ct_say(run, "warmed up; now %d repetitions of each way", cfg->reps);
+    ct_say(run, "warmed up; now %d repetition%s of each way", cfg->reps,
+           cfg->reps == 1 ? "" : "s");
     for (int r = 0; r < cfg->reps; r++) {
         for (int k = 0; k < NWAYS; k++) {
             if (!cfg->ways[k])
@@ -242,6 +243,12 @@ static double ratio(double a, double b)
     return b > 0 ? a / b : 0;
 }
 
+/* The plural ending for a count: "1 slot", "2 slots". */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static void report_tables(struct config *cfg, struct measure *m)
 {
     struct ct_run *run = cfg->run;
@@ -253,8 +260,8 @@ static void report_tables(struct config *cfg, struct measure *m)
         "way", "median_us|median us", "min_us|min", "max_us|max", "speedup|x lock-each", NULL,
     };
     char title[96];
-    snprintf(title, sizeof title, "%d threads x %lld, first start to last end", cfg->threads,
-             cfg->ops);
+    snprintf(title, sizeof title, "%d thread%s x %lld, first start to last end", cfg->threads,
+             plural(cfg->threads), cfg->ops);
     struct ct_table *t = ct_table_new(run, "results", title, cols);
     struct ct_table *pt = ct_table_new(run, "per_thread",
                                        "one thread's own start to end (median thread)",
@@ -279,11 +286,25 @@ static void report_tables(struct config *cfg, struct measure *m)
     ct_bars(run, pt, "one thread's time, median (shorter is faster)", 0, 1, "us");
 }
 
-/* Whether a's repetitions were all clearly faster than b's: b's fastest
- * took at least 1.5 times a's slowest. */
+/* Exposed for tests/test-contention.c, which checks it on made-up ranges. */
+int ct_contention_order(double a_min, double a_max, double b_min, double b_max, size_t reps);
+
+/* Which of two timings was faster, by the ranges of their repetitions (the
+ * min and max the tables print): -1 when a's slowest beat b's fastest, 1
+ * the other way round, 0 when the ranges overlap.  One repetition has no
+ * range, so it can never tell. */
+int ct_contention_order(double a_min, double a_max, double b_min, double b_max, size_t reps)
+{
+    if (reps < 2)
+        return 0;
+    return a_max < b_min ? -1 : b_max < a_min ? 1 : 0;
+}
+
+/* Whether a's repetitions were all faster than b's: their ranges do not
+ * overlap. */
 static bool clearly_faster(const struct ct_stats *a, const struct ct_stats *b)
 {
-    return ratio(b->min, a->max) >= 1.5;
+    return ct_contention_order(a->min, a->max, b->min, b->max, a->n) < 0;
 }
 
 /* What this run's numbers say about local-once against lock-each. */
@@ -296,10 +317,10 @@ static void takeaway_local(struct config *cfg, struct measure *m)
     if (lo_locks >= le_locks) {
         ct_takeaway(run,
                     "With %lld increment per thread, counting locally saved no locks: both "
-                    "ways took the mutex %lld times per repetition and did the same work, so "
+                    "ways took the mutex %lld time%s per repetition and did the same work, so "
                     "there was no gain to find (%.2f us per thread against %.2f us). Try "
                     "ops=1000.",
-                    cfg->ops, lo_locks, lo->th.median, le->th.median);
+                    cfg->ops, lo_locks, plural(lo_locks), lo->th.median, le->th.median);
         return;
     }
     bool clear = clearly_faster(&lo->th, &le->th);
@@ -307,10 +328,10 @@ static void takeaway_local(struct config *cfg, struct measure *m)
     if (clear)
         snprintf(speed, sizeof speed, ": %.1fx faster", ratio(le->th.median, lo->th.median));
     ct_takeaway(run,
-                "Counting locally and locking once took the mutex %lld times per repetition "
-                "instead of %lld. Each thread's own work took %.2f us instead of %.2f us%s. Of "
-                "the per-increment locks, %.1f%% found the mutex taken.",
-                lo_locks, le_locks, lo->th.median, le->th.median, speed, taken);
+                "Counting locally and locking once took the mutex %lld time%s per "
+                "repetition instead of %lld. Each thread's own work took %.2f us instead of "
+                "%.2f us%s. Of the per-increment locks, %.1f%% found the mutex taken.",
+                lo_locks, plural(lo_locks), le_locks, lo->th.median, le->th.median, speed, taken);
 
     char wall[160];
     if (clearly_faster(&lo->st, &le->st))
@@ -321,26 +342,28 @@ static void takeaway_local(struct config *cfg, struct measure *m)
                  "ms).", lo->st.median, le->st.median);
     else
         snprintf(wall, sizeof wall, "In wall time there was no clear gain (%.3f ms against "
-                 "%.3f ms, the repetitions too spread to call).", lo->st.median, le->st.median);
+                 "%.3f ms, %s).", lo->st.median, le->st.median,
+                 cfg->reps < 2 ? "one repetition each, no range to judge by"
+                               : "the repetitions overlap");
     int cpus = ct_cpus();
     int fight = cpus < MAX_THREADS ? cpus : MAX_THREADS;
     if (cfg->threads > cpus && lo->busy.median < lo->st.median)
         ct_takeaway(run,
-                    "%s With %d threads on %d CPUs, local-once's threads worked %.3f ms in all "
+                    "%s With %d threads on %d CPU%s, local-once's threads worked %.3f ms in all "
                     "(their own times added up) of its %.3f ms: the rest was threads waiting "
                     "for a core, which no lock can save. Only %d ran at once, so the mutex was "
-                    "fought over by %d threads at a time, not %d; try threads=%d ops=50000 to "
+                    "fought over by %d thread%s at a time, not %d; try threads=%d ops=50000 to "
                     "see them fight.",
-                    wall, cfg->threads, cpus, lo->busy.median, lo->st.median, cpus, cpus,
-                    cfg->threads, fight);
+                    wall, cfg->threads, cpus, plural(cpus), lo->busy.median, lo->st.median,
+                    cpus, cpus, plural(cpus), cfg->threads, fight);
     else if (cfg->threads > cpus)
         ct_takeaway(run,
-                    "%s With %d threads on %d CPUs, local-once's threads' own times added up "
+                    "%s With %d threads on %d CPU%s, local-once's threads' own times added up "
                     "to %.3f ms, more than its %.3f ms of wall time: they ran side by side. "
-                    "Only %d ran at once, so the mutex was fought over by %d threads at a "
+                    "Only %d ran at once, so the mutex was fought over by %d thread%s at a "
                     "time, not %d; try threads=%d ops=50000 to see them fight.",
-                    wall, cfg->threads, cpus, lo->busy.median, lo->st.median, cpus, cpus,
-                    cfg->threads, fight);
+                    wall, cfg->threads, cpus, plural(cpus), lo->busy.median, lo->st.median,
+                    cpus, cpus, plural(cpus), cfg->threads, fight);
     else
         ct_takeaway(run, "%s", wall);
     if (clear)
@@ -348,9 +371,18 @@ static void takeaway_local(struct config *cfg, struct measure *m)
                     "Even lock-each's fastest repetition was %.1fx slower per thread than "
                     "local-once's slowest, so the gap is not noise.",
                     ratio(le->th.min, lo->th.max));
+    else if (clearly_faster(&le->th, &lo->th))
+        ct_takeaway(run,
+                    "Per thread, every lock-each repetition (%.2f .. %.2f us) beat every "
+                    "local-once one (%.2f .. %.2f us) in this run.",
+                    le->th.min, le->th.max, lo->th.min, lo->th.max);
+    else if (cfg->reps < 2)
+        ct_takeaway(run,
+                    "From one repetition of each way there is no range to judge the gap by: "
+                    "run with reps=3 or more.");
     else
         ct_takeaway(run,
-                    "The repetitions are too close (lock-each's fastest %.2f us per thread, "
+                    "The repetitions overlap (lock-each's fastest %.2f us per thread, "
                     "local-once's slowest %.2f us): too noisy to call. Run %swhen the load "
                     "average is low.",
                     le->th.min, lo->th.max, cfg->reps < MAX_REPS ? "with more reps, or " : "");
@@ -363,21 +395,31 @@ static void report_takeaway(struct config *cfg, struct measure *m)
     if (!cfg->ways[ATOMIC] || !cfg->ways[SHARDED])
         return;
     const struct ct_stats *at = &m[ATOMIC].th, *sh = &m[SHARDED].th;
-    if (clearly_faster(sh, at))
+    int order = ct_contention_order(sh->min, sh->max, at->min, at->max, sh->n);
+    char slots[48];
+    snprintf(slots, sizeof slots, "adding up %d slot%s", cfg->threads, plural(cfg->threads));
+    if (order < 0)
         ct_takeaway(cfg->run,
                     "An atomic increment needs no lock, but every thread still writes one "
-                    "shared cache line: %.2f us per thread. With a line of its own (sharded) "
-                    "a thread took %.2f us; the price is that reading the count means adding "
-                    "up %d slots.",
-                    at->median, sh->median, cfg->threads);
+                    "shared cache line: %.2f .. %.2f us per thread. With a counter of its own "
+                    "(sharded) a thread took %.2f .. %.2f us, every repetition faster; the "
+                    "price is that reading the count means %s.",
+                    at->min, at->max, sh->min, sh->max, slots);
+    else if (order > 0)
+        ct_takeaway(cfg->run,
+                    "An atomic increment needs no lock: %.2f .. %.2f us per thread. With a "
+                    "counter of its own (sharded) a thread took %.2f .. %.2f us, every "
+                    "repetition slower here, and reading the count means %s.",
+                    at->min, at->max, sh->min, sh->max, slots);
     else
         ct_takeaway(cfg->run,
                     "An atomic increment needs no lock: %.2f us per thread. With a counter of "
                     "its own (sharded) a thread took %.2f us, %s, and reading the count means "
-                    "adding up %d slots.",
+                    "%s.",
                     at->median, sh->median,
-                    clearly_faster(at, sh) ? "slower here" : "no clear difference here",
-                    cfg->threads);
+                    cfg->reps < 2 ? "but one repetition each cannot tell them apart"
+                                  : "no clear difference (the repetitions overlap)",
+                    slots);
 }
 
 static void report(struct config *cfg, struct measure *m)
@@ -387,8 +429,8 @@ static void report(struct config *cfg, struct measure *m)
     for (int k = 0; k < NWAYS; k++) {
         if (cfg->ways[k])
             ct_check(run, m[k].verified == cfg->reps,
-                     "%s: %d of %d repetitions counted exactly %lld", way_name[k],
-                     m[k].verified, cfg->reps, want);
+                     "%s: %d of %d repetition%s counted exactly %lld", way_name[k],
+                     m[k].verified, cfg->reps, plural(cfg->reps), want);
     }
     int cpus = ct_cpus();
     double load = 0;
@@ -424,7 +466,8 @@ static int contention_run(struct ct_run *run)
         return 0;
     }
     int cpus = ct_cpus();
-    ct_say(run, "%d threads x %lld increments on %d CPUs", cfg.threads, cfg.ops, cpus);
+    ct_say(run, "%d thread%s x %lld increment%s on %d CPU%s", cfg.threads,
+           plural(cfg.threads), cfg.ops, plural(cfg.ops), cpus, plural(cpus));
     if (cfg.threads > cpus)
         ct_say(run, "more threads than cores: they take turns on them");
     struct measure *m = calloc(NWAYS, sizeof *m);

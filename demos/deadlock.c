@@ -43,6 +43,13 @@
 #define CYCLE_TEXT 160
 
 enum variant { V_OPPOSITE, V_ORDERED, V_TRYLOCK, NVARIANTS };
+
+/* The plural ending for a count: "1 round", "2 rounds". */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static const char *const variant_name[NVARIANTS] = { "opposite", "ordered", "trylock" };
 static const char *const variant_how[NVARIANTS] = {
     "thread-1 takes A then B, thread-2 B then A",
@@ -385,8 +392,9 @@ static void *locker_main(void *arg)
         atomic_fetch_add(&t->finished[me->idx], 1);
     }
     if (t->v != V_OPPOSITE)
-        ct_say(t->run, "%d rounds; %d waits ran out, %lld tries failed", me->done, me->timeouts,
-               me->retries);
+        ct_say(t->run, "%d round%s; %d wait%s ran out, %lld tr%s failed", me->done,
+               plural(me->done), me->timeouts, plural(me->timeouts), me->retries,
+               me->retries == 1 ? "y" : "ies");
     return NULL;
 }
 
@@ -497,8 +505,8 @@ static void report_table(struct ct_run *run, const struct variant_result *r)
 static void check_rounds(struct ct_run *run, enum variant v, const struct variant_result *r)
 {
     ct_check(run, r->done == NTHREADS * r->rounds && r->counter == r->done,
-             "%s: all %d rounds finished (%d), counter %lld", variant_name[v],
-             NTHREADS * r->rounds, r->done, r->counter);
+             "%s: all %d round%s finished (%d), counter %lld", variant_name[v],
+             NTHREADS * r->rounds, plural(NTHREADS * r->rounds), r->done, r->counter);
 }
 
 static void report_opposite(struct ct_run *run, const struct variant_result *r, double patience)
@@ -506,8 +514,9 @@ static void report_opposite(struct ct_run *run, const struct variant_result *r, 
     check_rounds(run, V_OPPOSITE, r);
     ct_check(run, r->provoked == r->rounds && r->detected == r->provoked &&
                       r->backouts == r->detected,
-             "opposite: %d deadlocks provoked, %d cycles found, %d threads backed out",
-             r->provoked, r->detected, r->backouts);
+             "opposite: %d deadlock%s provoked, %d cycle%s found, %d thread%s backed out",
+             r->provoked, plural(r->provoked), r->detected, plural(r->detected), r->backouts,
+             plural(r->backouts));
     ct_result_text(run, "cycle", "cycle", r->detected ? r->cycle : "none found");
     char all[32] = "in the one round";
     if (r->rounds != 1)
@@ -546,8 +555,8 @@ static void report_trylock(struct ct_run *run, const struct variant_result *r)
     if (r->provoked != 1)
         snprintf(all, sizeof all, "in all %d rounds", r->provoked);
     ct_check(run, r->provoked == r->rounds && r->detected == 0 && r->retries >= r->provoked,
-             "trylock: %d conflicts set up, no cycle, %lld failed tries", r->provoked,
-             r->retries);
+             "trylock: %d conflict%s set up, no cycle, %lld failed tr%s", r->provoked,
+             plural(r->provoked), r->retries, r->retries == 1 ? "y" : "ies");
     ct_takeaway(run,
                 "trylock: the same opposite orders, and the gate set up the same conflict "
                 "%s, but no thread ever waited while holding a mutex: %lld "

@@ -25,6 +25,12 @@
 #define MAX_THREADS 64
 #define CANCEL_EVERY 1024   /* increments between looks at the cancel flag */
 
+/* The plural ending for a count: "1 thread", "2 threads". */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 struct config {
     int threads;
     double hold_ms;
@@ -174,7 +180,8 @@ static int phase_once(struct ct_run *run, const struct config *cfg, struct once_
     for (int i = 0; i < n; i++)
         w[i].sh = &sh;
     CT_PT(pthread_mutex_init(&sh.mu, NULL));
-    ct_section(run, "%d threads each lock, add 1, hold %.0f ms, unlock", n, cfg->hold_ms);
+    ct_section(run, "%d thread%s each lock, add 1, hold %.0f ms, unlock", n, plural(n),
+               cfg->hold_ms);
     double span;
     int rc = ct_crew_run(run, w, sizeof w[0], n, once_main, "thread", &span);
     CT_PT(pthread_mutex_destroy(&sh.mu));
@@ -207,8 +214,8 @@ static int loop_round(struct ct_run *run, int n, long long iters, const char *pr
         out->contended += w[i].contended;
         out->wait_ns += w[i].wait_ns;
     }
-    ct_say(run, "%lld increments, %.1f ms; %lld found it taken", out->done, out->ms,
-           out->contended);
+    ct_say(run, "%lld increment%s, %.1f ms; %lld found it taken", out->done,
+           plural(out->done), out->ms, out->contended);
     return 0;
 }
 
@@ -216,11 +223,13 @@ static int loop_round(struct ct_run *run, int n, long long iters, const char *pr
 static int phase_loop(struct ct_run *run, const struct config *cfg, struct loop_result *alone,
                       struct loop_result *all)
 {
-    ct_section(run, "1 thread x %lld increments in a tight loop", cfg->iters);
+    ct_section(run, "1 thread x %lld increment%s in a tight loop", cfg->iters,
+               plural(cfg->iters));
     int rc = loop_round(run, 1, cfg->iters, "alone", alone);
     if (rc || ct_cancelled(run) || cfg->threads == 1)
         return rc;
-    ct_section(run, "%d threads x %lld increments in a tight loop", cfg->threads, cfg->iters);
+    ct_section(run, "%d threads x %lld increment%s in a tight loop", cfg->threads, cfg->iters,
+               plural(cfg->iters));
     return loop_round(run, cfg->threads, cfg->iters, "loop", all);
 }
 
@@ -239,8 +248,8 @@ static void report_once(struct ct_run *run, const struct once_result *r)
     ct_result_num(run, "once_busy_ms", "first request to last release", r->busy_ms, 1, "ms");
     ct_result_int(run, "once_max_holders", "most threads ever inside at once", r->max_holders,
                   NULL);
-    ct_check(run, r->counter == r->threads, "one increment each: counter %lld == %d threads",
-             r->counter, r->threads);
+    ct_check(run, r->counter == r->threads, "one increment each: counter %lld == %d thread%s",
+             r->counter, r->threads, plural(r->threads));
     ct_check(run, r->max_holders == 1, "never more than one thread inside the lock (max seen %d)",
              r->max_holders);
     if (r->threads == 1) {
@@ -273,16 +282,16 @@ static void report_loop_round(struct ct_run *run, const struct loop_result *r, c
     snprintf(label, sizeof label, "%s: time per increment", what);
     ct_result_num(run, k, label, ns_per_op(r), 1, "ns");
     ct_check(run, r->counter == r->done && r->max_holders == 1,
-             "%s: counter %lld == %lld increments made, at most %d inside", what, r->counter,
-             r->done, r->max_holders);
+             "%s: counter %lld == %lld increment%s made, at most %d inside", what,
+             r->counter, r->done, plural(r->done), r->max_holders);
 }
 
 static void report_loop(struct ct_run *run, const struct loop_result *alone,
                         const struct loop_result *all)
 {
     report_loop_round(run, alone, "alone", "1 thread");
-    ct_check(run, alone->contended == 0, "1 thread: never found the mutex taken (%lld times)",
-             alone->contended);
+    ct_check(run, alone->contended == 0, "1 thread: never found the mutex taken (%lld time%s)",
+             alone->contended, plural(alone->contended));
     if (all->threads == 0) {
         ct_takeaway(run,
                     "Alone, a thread paid %.1f ns per increment (lock, add, the demo's "
@@ -321,9 +330,10 @@ static void report_loop(struct ct_run *run, const struct loop_result *alone,
         if (each < 10000)
             snprintf(why, sizeof why,
                      "Yet %s, so waiting for it is not what cost the extra time: %lld "
-                     "increments per thread are too few to hide the cost of getting %d "
-                     "threads onto %d CPUs.",
-                     waits, each, all->threads, ct_cpus());
+                     "increment%s per thread %s too few to hide the cost of getting %d "
+                     "threads onto %d CPU%s.",
+                     waits, each, plural(each), each == 1 ? "is" : "are", all->threads,
+                     ct_cpus(), plural(ct_cpus()));
         else
             snprintf(why, sizeof why,
                      "Yet %s, so waiting for it is not what cost the extra time; what remains "
@@ -337,10 +347,10 @@ static void report_loop(struct ct_run *run, const struct loop_result *alone,
                  "Contention cannot make increments cheaper: the machine was busier "
                  "during the 1-thread run.");
     ct_takeaway(run,
-                "In the tight loop an increment cost %.1f ns with %d threads on %d CPUs "
+                "In the tight loop an increment cost %.1f ns with %d threads on %d CPU%s "
                 "against %.1f ns for one thread alone (%.1fx). %s These are single runs on a "
                 "shared machine: raise iters, or repeat, for steadier figures.",
-                m, all->threads, ct_cpus(), a, ratio, why);
+                m, all->threads, ct_cpus(), plural(ct_cpus()), a, ratio, why);
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
 }
 

@@ -58,6 +58,7 @@ struct config {
     long long ops;              /* per thread; 0: run for duration_ns */
     int64_t duration_ns;
     long cs_iters;              /* busy-loop iterations inside each section */
+    bool point_in_say;          /* a sweep: live lines name the point */
 };
 
 struct point {
@@ -309,8 +310,15 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
         (rc = ct_stats_of(m->runq, n, &m->rq)))
         return rc;
     m->done = true;
-    ct_say(run, "%-9s %s: median %.1f M ops/s (%.1f .. %.1f over %d reps)", k->name, p->label,
-           m->st.median, m->st.min, m->st.max, cfg->reps);
+    /* one point: the announcement named it, and the number of reps */
+    char at[40] = "";
+    if (cfg->point_in_say)
+        snprintf(at, sizeof at, ", %s", p->label);
+    if (cfg->reps == 1)
+        ct_say(run, "%s%s: %.1f M ops/s (1 rep)", k->name, at, m->st.median);
+    else
+        ct_say(run, "%s%s: median %.1f M ops/s (%.1f .. %.1f)", k->name, at, m->st.median,
+               m->st.min, m->st.max);
     return 0;
 }
 
@@ -329,16 +337,64 @@ struct result {
 
 /* ---- reporting --------------------------------------------------------- */
 
+/* The plural ending for a count: "1 CPU", "2 CPUs". */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The range of the repetitions as a share of their median; none (NAN,
+ * printed "-") from a single repetition. */
 static double spread_pct(const struct ct_stats *s)
 {
+    if (s->n < 2)
+        return NAN;
     return s->median > 0 ? 100.0 * (s->max - s->min) / s->median : 0;
+}
+
+/* The verdicts below are pure functions of the figures, declared here and
+ * in tests/test-rwlock-bench.c, which checks them on made-up ranges. */
+int ct_rwbench_change(double lo0, double hi0, double lo1, double hi1, int reps);
+bool ct_rwbench_extreme(const double *lo, const double *hi, const double *med, int n, int reps,
+                        bool fastest, int *top, bool *level);
+
+/* How a figure measured twice moved, by the ranges of its repetitions:
+ * +1 when every repetition of the second beat every one of the first, -1
+ * when every one fell short, 0 when the ranges overlap.  One repetition
+ * has no range, so it can never tell (0). */
+int ct_rwbench_change(double lo0, double hi0, double lo1, double hi1, int reps)
+{
+    if (reps < 2)
+        return 0;
+    return lo1 > hi0 ? 1 : hi1 < lo0 ? -1 : 0;
+}
+
+/* The kind with the highest (fastest) or lowest median goes in *top;
+ * returns true only when it is clearly so: its every repetition beat every
+ * repetition of every other kind (which needs two or more).  level[k] is
+ * set for each kind whose range reaches the top kind's, the top included. */
+bool ct_rwbench_extreme(const double *lo, const double *hi, const double *med, int n, int reps,
+                        bool fastest, int *top, bool *level)
+{
+    int t = 0;
+    for (int k = 1; k < n; k++) {
+        if (fastest ? med[k] > med[t] : med[k] < med[t])
+            t = k;
+    }
+    bool clear = reps >= 2 && n > 1;
+    for (int k = 0; k < n; k++) {
+        level[k] = k == t || (fastest ? hi[k] >= lo[t] : lo[k] <= hi[t]);
+        clear &= k == t || !level[k];
+    }
+    *top = t;
+    return clear;
 }
 
 /* Whether the repetitions of two measurements do not overlap: only then
  * can this run say which was faster, let alone why. */
 static bool apart(const struct measure *a, const struct measure *b)
 {
-    return a->st.min > b->st.max || b->st.min > a->st.max;
+    return ct_rwbench_change(a->st.min, a->st.max, b->st.min, b->st.max, (int)a->st.n) != 0;
 }
 
 /* The kind to compare against: the mutex if it ran, else the first. */
@@ -360,40 +416,64 @@ static int kind_index(const struct config *cfg, const char *name)
     return -1;
 }
 
-/* The raw repetitions: one row per (point, kind). */
+/* The raw repetitions: one row per (point, kind), the repetitions in the
+ * order run as one cell, so that any number of them fits the width.  One
+ * point: it goes in the title; a sweep: the swept figure is a column. */
 static void table_reps(const struct result *res)
 {
     const struct config *cfg = &res->cfg;
-    static const char *const fixed[] = { "point", "kind", "median", "spread_pct|spread %" };
-    const char *cols[4 + MAX_REPS + 1];
-    char names[MAX_REPS][32];
+    bool sweep = res->npts > 1, by_threads = strcmp(res->mode, "threads") == 0;
+    const char *cols[8];
     int nc = 0;
-    for (; nc < 4; nc++)
-        cols[nc] = fixed[nc];
-    for (int r = 0; r < cfg->reps; r++) {
-        snprintf(names[r], sizeof names[r], "r%d|rep %d", r + 1, r + 1);
-        cols[nc++] = names[r];
-    }
+    if (sweep)
+        cols[nc++] = by_threads ? "threads" : "write_pct|write %";
+    cols[nc++] = "kind";
+    cols[nc++] = "min";
+    cols[nc++] = "median";
+    cols[nc++] = "max";
+    cols[nc++] = "spread_pct|spread %";
+    cols[nc++] = "reps|each repetition";
     cols[nc] = NULL;
-    struct ct_table *t = ct_table_new(cfg->run, "repetitions",
-                                      res->classic ? "every repetition (gated M reads/s)"
-                                                   : "every repetition (M ops/s)", cols);
+    char title[96];
+    snprintf(title, sizeof title, "every repetition%s%s (%s)", sweep ? "" : " at ",
+             sweep ? "" : res->pts[0].label, res->classic ? "gated M reads/s" : "M ops/s");
+    struct ct_table *t = ct_table_new(cfg->run, "repetitions", title, cols);
     for (int p = 0; p < res->npts; p++) {
         for (int k = 0; k < cfg->nkinds; k++) {
             const struct measure *x = &res->m[p][k];
-            struct ct_cell row[4 + MAX_REPS];
-            row[0] = CT_TEXT(res->pts[p].label);
-            row[1] = CT_TEXT(cfg->kinds[k]->name);
-            row[2] = CT_NUM(x->st.median, 1);
-            row[3] = CT_NUM(spread_pct(&x->st), 0);
-            for (int r = 0; r < cfg->reps; r++)
-                row[4 + r] = CT_NUM(x->mops[r], 1);
-            ct_table_row_(t, (size_t)(4 + cfg->reps), row);
+            char reps[MAX_REPS * 12] = "";
+            size_t off = 0;
+            for (int r = 0; r < cfg->reps && off < sizeof reps; r++)
+                off += (size_t)snprintf(reps + off, sizeof reps - off, "%s%.1f", r ? " " : "",
+                                        x->mops[r]);
+            struct ct_cell row[7];
+            int c = 0;
+            if (sweep)
+                row[c++] = by_threads ? CT_INT(res->pts[p].threads)
+                                      : CT_NUM(res->pts[p].write_pct, 0);
+            row[c++] = CT_TEXT(cfg->kinds[k]->name);
+            row[c++] = CT_NUM(x->st.min, 1);
+            row[c++] = CT_NUM(x->st.median, 1);
+            row[c++] = CT_NUM(x->st.max, 1);
+            row[c++] = CT_NUM(spread_pct(&x->st), 0);
+            row[c++] = CT_TEXT(reps);
+            ct_table_row_(t, (size_t)c, row);
         }
     }
 }
 
-/* Compare mode: one row per kind and a bar chart. */
+/* What each kind is, for the modes that compare kinds at one point. */
+static void table_kinds(const struct config *cfg)
+{
+    static const char *const cols[] = { "kind", "how", NULL };
+    struct ct_table *t = ct_table_new(cfg->run, "kinds", "the locks", cols);
+    for (int k = 0; k < cfg->nkinds; k++)
+        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how));
+}
+
+/* Compare mode: one row per kind and a bar chart.  What each kind is and
+ * the range of its repetitions have tables of their own, so this one fits
+ * 80 columns. */
 static void compare_table(const struct config *cfg, const struct point *p,
                           const struct measure *m)
 {
@@ -401,21 +481,24 @@ static void compare_table(const struct config *cfg, const struct point *p,
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
     const char *const cols[] = {
-        "kind", "how", "mops|M ops/s", "ns_per_op|ns/op", "cpus|CPUs busy", "asleep_pct|asleep %", rel, "min|min M",
-        "max|max M", "spread_pct|spread %", "reads", "writes", NULL,
+        "kind", "mops|M ops/s", rel, "ns_per_op|ns/op", "cpus|CPUs busy",
+        "asleep_pct|asleep %", "reads", "writes", NULL,
     };
     char title[96];
-    snprintf(title, sizeof title, "%s: median of %d repetitions (ns/op as one thread sees it)",
-             p->label, cfg->reps);
+    if (cfg->reps == 1)
+        snprintf(title, sizeof title, "%s: one repetition (ns/op as one thread sees it)",
+                 p->label);
+    else
+        snprintf(title, sizeof title, "%s: median of %d repetitions (ns/op as one thread sees it)",
+                 p->label, cfg->reps);
     struct ct_table *t = ct_table_new(cfg->run, "results", title, cols);
     for (int k = 0; k < cfg->nkinds; k++)
-        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
-                     CT_NUM(m[k].st.median, 1), CT_NUM(m[k].ns.median, 1),
-                     CT_NUM(m[k].cpu.median, 2), CT_NUM(100 * m[k].sleep.median, 0),
+        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_NUM(m[k].st.median, 1),
                      CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
-                     CT_NUM(m[k].st.min, 1), CT_NUM(m[k].st.max, 1),
-                     CT_NUM(spread_pct(&m[k].st), 0), CT_INT(m[k].reads), CT_INT(m[k].writes));
-    ct_bars(cfg->run, t, "throughput, median (longer is faster)", 0, 2, "M ops/s");
+                     CT_NUM(m[k].ns.median, 1), CT_NUM(m[k].cpu.median, 2),
+                     CT_NUM(100 * m[k].sleep.median, 0), CT_INT(m[k].reads),
+                     CT_INT(m[k].writes));
+    ct_bars(cfg->run, t, "throughput, median (longer is faster)", 0, 1, "M ops/s");
 }
 
 /* Say that the spread hides the difference between kinds a and b, and how
@@ -423,6 +506,14 @@ static void compare_table(const struct config *cfg, const struct point *p,
 static void cannot_tell(struct ct_run *run, const char *a, const char *b, double ratio,
                         const struct measure *ma, const struct measure *mb)
 {
+    if (ma->st.n < 2) {
+        ct_takeaway(run,
+                    "%s ran at %.2fx %s's rate, but from one repetition each: with no "
+                    "spread to judge by, this run cannot tell the two apart. Use reps=3 or "
+                    "more.",
+                    a, ratio, b);
+        return;
+    }
     ct_takeaway(run,
                 "%s ran at %.2fx %s's median, but their repetitions overlap (spread %.0f%% "
                 "and %.0f%% of the median): this run cannot tell the two apart, let alone "
@@ -464,20 +555,21 @@ static void takeaway_spin(struct ct_run *run, const struct point *p, const struc
     double x = sp->st.median / mu->st.median;
     if (!apart(sp, mu))
         ct_takeaway(run,
-                    "With %d threads on %d cores the spinlock ran at %.2fx the mutex, but their "
-                    "repetitions overlap: this run cannot tell them apart.",
-                    p->threads, ct_cpus(), x);
+                    "With %d threads on %d core%s the spinlock ran at %.2fx the mutex, but %s: "
+                    "this run cannot tell them apart.",
+                    p->threads, ct_cpus(), plural(ct_cpus()), x,
+                    sp->st.n < 2 ? "each was timed once" : "their repetitions overlap");
     else if (x < 1)
         ct_takeaway(run,
-                    "With %d threads on %d cores the spinlock ran at %.2fx the mutex: a waiter "
+                    "With %d threads on %d core%s the spinlock ran at %.2fx the mutex: a waiter "
                     "spins while the holder may not even be on a CPU.",
-                    p->threads, ct_cpus(), x);
+                    p->threads, ct_cpus(), plural(ct_cpus()), x);
     else
         ct_takeaway(run,
-                    "With %d threads on %d cores the spinlock still ran at %.2fx the mutex: "
+                    "With %d threads on %d core%s the spinlock still ran at %.2fx the mutex: "
                     "spinning bets that the holder is running and lets go soon, and in this "
                     "run that bet cost less than the mutex's sleeps and wake-ups.",
-                    p->threads, ct_cpus(), x);
+                    p->threads, ct_cpus(), plural(ct_cpus()), x);
 }
 
 static void takeaway_brlock(struct ct_run *run, const struct point *p, const struct measure *br,
@@ -517,12 +609,12 @@ static void takeaway_cpus(const struct config *cfg, const struct point *p,
     if (p->threads <= ct_cpus() && m[queued].rq.median >= 0.10)
         ct_takeaway(cfg->run,
                     "The machine was busy: %s's threads spent %.0f%% of their time ready to "
-                    "run but waiting for a CPU, which %d threads on %d CPUs would not do if "
+                    "run but waiting for a CPU, which %d thread%s on %d CPU%s would not do if "
                     "nothing else ran. Threads taking turns on one CPU do not fight over "
                     "cache lines, so these figures measure the machine's load as much as the "
                     "locks: run again on a quiet machine.",
                     cfg->kinds[queued]->name, 100 * m[queued].rq.median, p->threads,
-                    ct_cpus());
+                    plural(p->threads), ct_cpus(), plural(ct_cpus()));
     if (avail < 2 || m[idle].sleep.median < 0.25 || m[idle].cpu.median >= 0.75 * avail ||
         m[best].cpu.median <= 0)
         return;
@@ -536,37 +628,100 @@ static void takeaway_cpus(const struct config *cfg, const struct point *p,
     if (idle_per_cpu >= best_per_cpu)
         ct_takeaway(cfg->run,
                     "%s Yet per CPU-second it did %.1f M operations, more than the %.1f M of "
-                    "%s, the fastest: a thread running alone while the other sleeps never "
+                    "%s, the best median: a thread running alone while the other sleeps never "
                     "waits for a cache line. Ask how many cores a figure used.",
                     head, idle_per_cpu, best_per_cpu, cfg->kinds[best]->name);
     else
         ct_takeaway(cfg->run,
                     "%s Per CPU-second it did %.1f M operations, against %.1f M for %s, the "
-                    "fastest: here sleeping did not pay, since each sleep costs a wake-up "
+                    "best median: here sleeping did not pay, since each sleep costs a wake-up "
                     "system call by the thread that lets go.",
                     head, idle_per_cpu, best_per_cpu, cfg->kinds[best]->name);
+}
+
+/* "a (1.0 .. 2.0), b (1.5 .. 2.5) and c (..)": the kinds marked in `on`
+ * with the range of their repetitions. */
+static void list_ranges(const struct config *cfg, const struct measure *m, const bool *on,
+                        char *buf, size_t size)
+{
+    int n = 0, left = 0;
+    for (int k = 0; k < cfg->nkinds; k++)
+        left += on[k];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < cfg->nkinds && off < size; k++) {
+        if (!on[k])
+            continue;
+        n++;
+        off += (size_t)snprintf(buf + off, size - off, "%s%s (%.1f .. %.1f)",
+                                n == 1 ? "" : n == left ? " and " : ", ", cfg->kinds[k]->name,
+                                m[k].st.min, m[k].st.max);
+    }
+}
+
+/* Which kind was fastest and which slowest, named only when the ranges of
+ * the repetitions say so; otherwise which kinds are level. */
+static void takeaway_extremes(const struct config *cfg, const struct point *p,
+                              const struct measure *m)
+{
+    struct ct_run *run = cfg->run;
+    double lo[MAX_KINDS], hi[MAX_KINDS], med[MAX_KINDS];
+    bool level[MAX_KINDS];
+    char list[512];
+    for (int k = 0; k < cfg->nkinds; k++) {
+        lo[k] = m[k].st.min;
+        hi[k] = m[k].st.max;
+        med[k] = m[k].st.median;
+    }
+    int top, bottom;
+    if (cfg->reps < 2) {
+        ct_rwbench_extreme(lo, hi, med, cfg->nkinds, cfg->reps, true, &top, level);
+        ct_rwbench_extreme(lo, hi, med, cfg->nkinds, cfg->reps, false, &bottom, level);
+        ct_takeaway(run,
+                    "With %s, %s had the highest rate (%.1f M ops/s) and %s the lowest "
+                    "(%.1f), but from one repetition per kind: with no spread to judge by, "
+                    "this run names no fastest or slowest kind. Use reps=3 or more.",
+                    p->label, cfg->kinds[top]->name, med[top], cfg->kinds[bottom]->name,
+                    med[bottom]);
+        return;
+    }
+    if (ct_rwbench_extreme(lo, hi, med, cfg->nkinds, cfg->reps, true, &top, level))
+        ct_takeaway(run,
+                    "With %s, %s was fastest: its slowest repetition (%.1f M ops/s) beat every "
+                    "other kind's fastest.",
+                    p->label, cfg->kinds[top]->name, lo[top]);
+    else {
+        list_ranges(cfg, m, level, list, sizeof list);
+        ct_takeaway(run,
+                    "With %s no kind was clearly fastest: the repetitions (M ops/s) of %s "
+                    "overlap, so they are level at the top.",
+                    p->label, list);
+    }
+    if (ct_rwbench_extreme(lo, hi, med, cfg->nkinds, cfg->reps, false, &bottom, level))
+        ct_takeaway(run,
+                    "%s was slowest: its fastest repetition (%.1f M ops/s) fell short of every "
+                    "other kind's slowest.",
+                    cfg->kinds[bottom]->name, hi[bottom]);
+    else {
+        list_ranges(cfg, m, level, list, sizeof list);
+        ct_takeaway(run, "At the bottom, %s overlap: no kind was clearly slowest.", list);
+    }
 }
 
 static void compare_takeaways(const struct config *cfg, const struct point *p,
                               const struct measure *m)
 {
     struct ct_run *run = cfg->run;
-    int best = 0, worst = 0;
-    for (int k = 1; k < cfg->nkinds; k++) {
+    int best = 0;
+    for (int k = 1; k < cfg->nkinds; k++)
         best = m[k].st.median > m[best].st.median ? k : best;
-        worst = m[k].st.median < m[worst].st.median ? k : worst;
-    }
     if (cfg->nkinds == 1)
         ct_takeaway(run,
                     "With %s, %s ran at %.1f M ops/s, %.1f ns per operation as each thread saw "
                     "it. Add kinds (kinds=all) to have something to compare it with.",
                     p->label, cfg->kinds[0]->name, m[0].st.median, m[0].ns.median);
     else
-        ct_takeaway(run,
-                    "With %s, %s was fastest at %.1f M ops/s and %s slowest at %.1f M ops/s%s.",
-                    p->label, cfg->kinds[best]->name, m[best].st.median,
-                    cfg->kinds[worst]->name, m[worst].st.median,
-                    apart(&m[best], &m[worst]) ? "" : " (their repetitions overlap)");
+        takeaway_extremes(cfg, p, m);
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock"),
         br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin");
     if (mu >= 0 && rw >= 0 && m[mu].st.median > 0)
@@ -583,10 +738,9 @@ static void compare_takeaways(const struct config *cfg, const struct point *p,
 static void sweep_table(const struct result *res, bool by_threads)
 {
     const struct config *cfg = &res->cfg;
-    const char *cols[3 + MAX_KINDS + 1];
+    const char *cols[2 + MAX_KINDS + 1];
     char names[MAX_KINDS][40];
     int nc = 0;
-    cols[nc++] = "point";
     cols[nc++] = "threads";
     cols[nc++] = "write_pct|write %";
     for (int k = 0; k < cfg->nkinds; k++) {
@@ -596,19 +750,18 @@ static void sweep_table(const struct result *res, bool by_threads)
     cols[nc] = NULL;
     struct ct_table *t = ct_table_new(cfg->run, "sweep", "median M ops/s at each point", cols);
     for (int p = 0; p < res->npts; p++) {
-        struct ct_cell row[3 + MAX_KINDS];
-        row[0] = CT_TEXT(res->pts[p].label);
-        row[1] = CT_INT(res->pts[p].threads);
-        row[2] = CT_NUM(res->pts[p].write_pct, 0);
+        struct ct_cell row[2 + MAX_KINDS];
+        row[0] = CT_INT(res->pts[p].threads);
+        row[1] = CT_NUM(res->pts[p].write_pct, 0);
         for (int k = 0; k < cfg->nkinds; k++)
-            row[3 + k] = CT_NUM(res->m[p][k].st.median, 1);
-        ct_table_row_(t, (size_t)(3 + cfg->nkinds), row);
+            row[2 + k] = CT_NUM(res->m[p][k].st.median, 1);
+        ct_table_row_(t, (size_t)(2 + cfg->nkinds), row);
     }
     for (int k = 0; k < cfg->nkinds; k++) {
         char title[64];
         snprintf(title, sizeof title, "%s, M ops/s by %s", cfg->kinds[k]->name,
                  by_threads ? "threads" : "write share");
-        ct_bars(cfg->run, t, title, 0, 3 + k, "M ops/s");
+        ct_bars(cfg->run, t, title, by_threads ? 0 : 1, 2 + k, "M ops/s");
     }
 }
 
@@ -641,6 +794,47 @@ static void sweep_brlock(const struct result *res, int br, int rw)
                     pts[cross].write_pct);
 }
 
+/* Threads sweep: what happened past the machine's CPU count, kind by
+ * kind, as the ranges of the repetitions show it (with the CPUs each kept
+ * busy, which tells more threads that filled idle cores from more threads
+ * taking turns). */
+static void sweep_past_cpus(const struct result *res)
+{
+    const struct config *cfg = &res->cfg;
+    int cpus = ct_cpus(), last = res->npts - 1, c = -1;
+    for (int p = 0; p <= last; p++)
+        c = res->pts[p].threads <= cpus ? p : c;
+    if (c < 0 || c == last || res->pts[last].threads <= cpus)
+        return;
+    char line[1024], level[256] = "";
+    size_t off = 0, loff = 0;
+    for (int k = 0; k < cfg->nkinds; k++) {
+        const struct measure *a = &res->m[c][k], *b = &res->m[last][k];
+        int ch = ct_rwbench_change(a->st.min, a->st.max, b->st.min, b->st.max, cfg->reps);
+        if (ch == 0 && loff < sizeof level)
+            loff += (size_t)snprintf(level + loff, sizeof level - loff, "%s%s",
+                                     loff ? ", " : "", cfg->kinds[k]->name);
+        else if (ch != 0 && off < sizeof line)
+            off += (size_t)snprintf(line + off, sizeof line - off,
+                                    "%s%s %s from %.1f to %.1f M ops/s (CPUs busy %.2f to %.2f)",
+                                    off ? "; " : "", cfg->kinds[k]->name,
+                                    ch > 0 ? "rose" : "fell", a->st.median, b->st.median,
+                                    a->cpu.median, b->cpu.median);
+    }
+    if (off == 0)
+        snprintf(line, sizeof line, "%s",
+                 cfg->reps < 2 ? "from one repetition per point this run cannot tell a "
+                                 "change from noise (use reps=3 or more)"
+                               : "no kind clearly rose or fell: every kind's repetitions "
+                                 "overlap");
+    else if (loff > 0 && off < sizeof line)
+        snprintf(line + off, sizeof line - off, "; level (repetitions overlap): %s", level);
+    ct_takeaway(cfg->run,
+                "This machine has %d CPU%s, so from %d to %d threads the extra threads take "
+                "turns on the cores. In this run: %s.",
+                cpus, cpus == 1 ? "" : "s", res->pts[c].threads, res->pts[last].threads, line);
+}
+
 static void sweep_takeaways(const struct result *res, bool by_threads)
 {
     const struct config *cfg = &res->cfg;
@@ -662,13 +856,10 @@ static void sweep_takeaways(const struct result *res, bool by_threads)
         ct_takeaway(cfg->run, "From %d to %d threads, throughput changed by: %s.",
                     pts[0].threads, pts[last].threads, line);
         if (cfg->nkinds > 1)
-            ct_takeaway(cfg->run,
-                        "%s scaled best (%.2fx) and %s worst (%.2fx). Beyond %d threads (the "
-                        "CPUs here) extra threads can only take turns on the cores, so past "
-                        "that point no lock can gain, and every handover between threads "
-                        "costs.",
+            ct_takeaway(cfg->run, "By median, %s scaled best (%.2fx) and %s worst (%.2fx).",
                         cfg->kinds[best]->name, ratio[best], cfg->kinds[worst]->name,
-                        ratio[worst], ct_cpus());
+                        ratio[worst]);
+        sweep_past_cpus(res);
         return;
     }
     ct_takeaway(cfg->run, "From %g%% to %g%% writes, throughput changed by: %s.",
@@ -685,21 +876,23 @@ static void classic_table(const struct config *cfg, const struct measure *m)
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
     const char *const cols[] = {
-        "kind", "how", "guide_ms|spawn..join ms", "gated_ms|reads only ms",
+        "kind", "guide_ms|spawn..join ms", "gated_ms|reads only ms",
         "mreads|M reads/s", rel, "spread_pct|spread %", NULL,
     };
     struct ct_table *t = ct_table_new(cfg->run, "classic",
-                                      "100 threads x 1000 reads, median of the repetitions",
+                                      cfg->reps == 1
+                                          ? "100 threads x 1000 reads, one repetition"
+                                          : "100 threads x 1000 reads, median of the repetitions",
                                       cols);
     for (int k = 0; k < cfg->nkinds; k++)
-        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name), CT_TEXT(cfg->kinds[k]->how),
+        ct_table_row(t, CT_TEXT(cfg->kinds[k]->name),
                      CT_NUM(m[k].wall.median, 2), CT_NUM(m[k].span.median, 2),
                      CT_NUM(m[k].st.median, 1),
                      CT_NUM(m[base].st.median > 0 ? m[k].st.median / m[base].st.median : 0, 2),
                      CT_NUM(spread_pct(&m[k].st), 0));
     ct_bars(cfg->run, t, "the guide's timing: spawn 100 threads .. join them (shorter is faster)",
-            0, 2, "ms");
-    ct_bars(cfg->run, t, "the reads alone, threads released together (shorter is faster)", 0, 3,
+            0, 1, "ms");
+    ct_bars(cfg->run, t, "the reads alone, threads released together (shorter is faster)", 0, 2,
             "ms");
 }
 
@@ -714,20 +907,25 @@ static void report_classic(const struct config *cfg, const struct measure *m)
     for (int k = 0; k < cfg->nkinds; k++)
         share += m[k].wall.median > 0 ? 1 - m[k].span.median / m[k].wall.median : 0;
     share = fmax(0, 100 * share / cfg->nkinds);
-    ct_result_num(run, "spawn_share_pct",
-                  "spawn..join time not spent reading (estimate, average of kinds)", share, 0,
+    ct_result_num(run, "spawn_share_pct", "spawn..join not spent reading (est.)", share, 0,
                   "%");
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock");
-    if (mu >= 0 && rw >= 0)
+    if (mu >= 0 && rw >= 0) {
+        /* a longer time is a loss: +1 when the rwlock's every run took
+         * longer than the mutex's every run */
+        int ch = ct_rwbench_change(m[mu].wall.min, m[mu].wall.max, m[rw].wall.min,
+                                   m[rw].wall.max, cfg->reps);
         ct_takeaway(run,
                     "Timed the guide's way, the mutex took %.2f ms and pthread_rwlock_t %.2f ms "
                     "(%s); with the threads started first and released together, the reads "
                     "alone took %.2f and %.2f ms.",
                     m[mu].wall.median, m[rw].wall.median,
-                    m[rw].wall.min > m[mu].wall.max   ? "the mutex won"
-                    : m[mu].wall.min > m[rw].wall.max ? "the rwlock won"
-                                                      : "no winner: the repetitions overlap",
+                    cfg->reps < 2 ? "timed once each, which cannot tell a winner: use reps=3"
+                    : ch > 0      ? "the mutex won"
+                    : ch < 0      ? "the rwlock won"
+                                  : "no winner: the repetitions overlap",
                     m[mu].span.median, m[rw].span.median);
+    }
     ct_takeaway(run,
                 "Of the guide's spawn-to-join time, about %.0f%% went to creating and joining "
                 "the 100 threads (spawn-to-join minus the gated reads, averaged over the "
@@ -737,6 +935,30 @@ static void report_classic(const struct config *cfg, const struct measure *m)
                 share, 100 - share,
                 share >= 50 ? "thread creation more than locking"
                             : "locking more than thread creation");
+}
+
+/* How many measured runs each kind made (warm-ups are not checked). */
+static long long runs_per_kind(const struct result *res)
+{
+    return (long long)res->cfg.reps * res->npts * (res->classic ? 2 : 1);
+}
+
+/* What the check of one kind covers, in words: "in its 1 run", "in all 5
+ * runs", "in all 30 runs (5 reps x 6 points)", "in all 2 runs (1 rep, 2
+ * timings each)". */
+static void runs_text(const struct result *res, char *buf, size_t size)
+{
+    long long n = runs_per_kind(res);
+    int reps = res->cfg.reps;
+    int off = snprintf(buf, size, n == 1 ? "in its 1 run" : "in all %lld runs", n);
+    if (off < 0 || (size_t)off >= size)
+        return;
+    if (res->classic)
+        snprintf(buf + off, size - (size_t)off, " (%d rep%s, 2 timings each)", reps,
+                 plural(reps));
+    else if (res->npts > 1)
+        snprintf(buf + off, size - (size_t)off, " (%d rep%s x %d points)", reps, plural(reps),
+                 res->npts);
 }
 
 /* The correctness checks and the run's facts, whatever the mode. */
@@ -749,18 +971,21 @@ static void report_facts(const struct result *res)
     ct_result_int(run, "max_threads", "threads (most at one point)", res->max_threads, NULL);
     if (res->max_threads > cpus) {
         char warn[160];
-        snprintf(warn, sizeof warn, "%d threads on %d CPUs: threads take turns, spinning hurts",
-                 res->max_threads, cpus);
+        snprintf(warn, sizeof warn, "%d threads on %d CPU%s: threads take turns, spinning hurts",
+                 res->max_threads, cpus, plural(cpus));
         ct_result_text(run, "warning", "warning", warn);
     }
     ct_result_int(run, "reps", "repetitions per measurement", cfg->reps, NULL);
     if (cfg->cs_iters > 0)
         ct_result_int(run, "cs_iters", "busy-loop iterations per critical section",
                       cfg->cs_iters, NULL);
+    char runs[96];
+    runs_text(res, runs, sizeof runs);
     for (int k = 0; k < cfg->nkinds; k++)
-        ct_check(run, res->tot[k].verified,
-                 "%s: counter = writes (%lld) in all %lld reps; %lld torn reads",
-                 cfg->kinds[k]->name, res->tot[k].writes, res->tot[k].reps, res->tot[k].torn);
+        ct_check(run, res->tot[k].verified && res->tot[k].reps == runs_per_kind(res),
+                 "%s: counter = writes %s; %lld torn read%s, %lld write%s",
+                 cfg->kinds[k]->name, runs, res->tot[k].torn, plural(res->tot[k].torn),
+                 res->tot[k].writes, plural(res->tot[k].writes));
 }
 
 static void report(const struct result *res)
@@ -769,6 +994,8 @@ static void report(const struct result *res)
     struct ct_run *run = cfg->run;
     int cpus = ct_cpus();
     report_facts(res);
+    if (res->npts == 1)
+        table_kinds(cfg);
     if (res->classic)
         report_classic(cfg, res->m[0]);
     else if (res->npts == 1) {
@@ -848,6 +1075,7 @@ static void read_params(struct ct_run *run, struct result *res)
     res->mode = ct_param_choice(run, "mode");
     res->classic = strcmp(res->mode, "classic") == 0;
     res->npts = make_points(run, res->mode, res->pts);
+    cfg->point_in_say = res->npts > 1;
     res->max_threads = 0;
     for (int p = 0; p < res->npts; p++)
         res->max_threads = res->pts[p].threads > res->max_threads ? res->pts[p].threads
@@ -867,16 +1095,17 @@ static void announce(const struct result *res)
                     "duration-ms and write-pct are not used)",
                CLASSIC_THREADS, CLASSIC_OPS);
     else if (cfg->ops == 0)
-        ct_say(run, "%d point(s) x %d kind(s) x (1 warm-up + %d reps) of %lld ms: about %.1f s",
-               res->npts, cfg->nkinds, cfg->reps, (long long)(cfg->duration_ns / CT_NS_PER_MS),
+        ct_say(run, "%d point%s, %d kind%s, %d rep%s of %lld ms (+ warm-up): ~%.1f s",
+               res->npts, res->npts == 1 ? "" : "s", cfg->nkinds, cfg->nkinds == 1 ? "" : "s",
+               cfg->reps, cfg->reps == 1 ? "" : "s", (long long)(cfg->duration_ns / CT_NS_PER_MS),
                (double)res->npts * cfg->nkinds * (cfg->reps + 0.25) *
                    (double)cfg->duration_ns / 1e9);
     if (cs_ns > 0)
         ct_say(run, "critical section: %ld busy-loop iterations for ~%ld ns", cfg->cs_iters,
                cs_ns);
     if (res->max_threads > ct_cpus())
-        ct_say(run, "note: up to %d threads on %d CPUs; threads will take turns on the cores",
-               res->max_threads, ct_cpus());
+        ct_say(run, "note: up to %d threads on %d CPU%s; threads will take turns",
+               res->max_threads, ct_cpus(), ct_cpus() == 1 ? "" : "s");
 }
 
 static int bench_run(struct ct_run *run)

@@ -43,7 +43,10 @@ static void test_configs_and_counts(void **state)
     json_array_foreach(json_object_get(j, "checks"), i, c) {
         char want[64];
         snprintf(want, sizeof want, ": %d of %d msgs,", 3 * 6001 + 1501, 3 * 6001 + 1501);
-        assert_non_null(strstr(json_string_value(json_object_get(c, "what")), want));
+        const char *what = json_string_value(json_object_get(c, "what"));
+        assert_non_null(strstr(what, want));
+        /* the runs counted are the ones the total covers, warm-up named */
+        assert_non_null(strstr(what, "(warm-up + 3 timed runs)"));
     }
     /* per producer count: chan+mutex unbounded, chan rendezvous (no mutex
      * twin), chan+mutex for 1 and 16 */
@@ -124,6 +127,10 @@ static void test_kind_selection(void **state)
                              &code);
     assert_int_equal(code, 0);
     assert_int_equal(dj_assert_checks(j), 1);
+    /* one timed run: singular */
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
+                               json_object_get(j, "checks"), 0), "what")),
+                           "(warm-up + 1 timed run)"));
     json_t *rows = dj_table(j, "configs");
     assert_int_equal(json_array_size(rows), 1);
     json_t *r = json_array_get(rows, 0);

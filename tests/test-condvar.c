@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stress.h"
@@ -178,12 +180,57 @@ static void test_patience_outlasts_window(void **state)
     json_decref(j);
 }
 
+/* For every "N <noun>" in `text`: singular when N is 1, plural otherwise. */
+static void assert_number_agrees(const char *text, const char *noun)
+{
+    size_t n = strlen(noun);
+    for (const char *p = strstr(text, noun); p; p = strstr(p + 1, noun)) {
+        const char *d = p - 1;
+        if (d < text || *d != ' ')
+            continue;
+        while (d > text && d[-1] >= '0' && d[-1] <= '9')
+            d--;
+        if (d == p - 1)
+            continue;                   /* no number before it */
+        long count = strtol(d, NULL, 10);
+        bool plural = p[n] == 's';
+        if (plural != (count != 1))
+            fail_msg("\"%.*s\" in: %s", (int)(p + n + plural - d), d, text);
+    }
+}
+
+/* One item, with the windows that make each bug show: every count the
+ * checks and takeaway give (mostly 1 here) agrees with its noun. */
+static void test_singular(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("condvar", (const char *const[]){ "items=1", "patience-ms=20",
+                                                               NULL }, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    dj_assert_checks(j);
+    json_t *c;
+    size_t i;
+    json_array_foreach(json_object_get(j, "checks"), i, c) {
+        const char *what = json_string_value(json_object_get(c, "what"));
+        assert_number_agrees(what, "stolen wake-up");
+        assert_number_agrees(what, "wake-up");
+    }
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_number_agrees(t, "item");
+    assert_number_agrees(t, "signal");
+    assert_number_agrees(t, "time");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_detection),
         cmocka_unit_test(test_if_drawn),
         cmocka_unit_test(test_patience_outlasts_window),
+        cmocka_unit_test(test_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,6 +150,19 @@ static void test_one_round_singular(void **state)
     assert_non_null(strstr(t, "conflict in the one round,"));
     assert_null(strstr(t, "1 deadlocks"));
     assert_null(strstr(t, "all 1 rounds"));
+    /* and so do the checks */
+    json_t *c;
+    size_t i;
+    bool seen = false;
+    json_array_foreach(json_object_get(j, "checks"), i, c) {
+        const char *what = json_string_value(json_object_get(c, "what"));
+        if (strncmp(what, "opposite: 1 deadlock", 20) == 0) {
+            assert_string_equal(what, "opposite: 1 deadlock provoked, 1 cycle found, "
+                                      "1 thread backed out");
+            seen = true;
+        }
+    }
+    assert_true(seen);
     json_decref(j);
 }
 

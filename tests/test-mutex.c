@@ -61,6 +61,17 @@ static void test_one_thread(void **state)
     assert_int_equal(dj_int(j, "alone_count"), 3000);
     assert_null(json_object_get(json_object_get(j, "results"), "loop_count"));
     assert_holds_disjoint(j, 1);
+    /* a count of one takes the singular */
+    const char *what = json_string_value(json_object_get(json_array_get(
+        json_object_get(j, "checks"), 0), "what"));
+    assert_string_equal(what, "one increment each: counter 1 == 1 thread");
+    json_decref(j);
+    j = ct_demo_json("mutex", (const char *const[]){ "threads=1", "hold-ms=0", "iters=1", NULL },
+                     &code);
+    assert_int_equal(code, 0);
+    what = json_string_value(json_object_get(json_array_get(json_object_get(j, "checks"), 2),
+                                             "what"));
+    assert_non_null(strstr(what, "counter 1 == 1 increment made,"));
     json_decref(j);
 }
 

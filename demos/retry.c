@@ -477,15 +477,17 @@ static void report(const struct config *cfg, const struct op_record *rec, const 
     else
         snprintf(growth, sizeof growth, "each capped at %.0f ms (base-ms is not below cap-ms)",
                  cap);
+    char bunched_text[96] = "No two retries began within 5 ms of one another";
+    if (bunch > 1)
+        snprintf(bunched_text, sizeof bunched_text,
+                 "At most %d retries began within 5 ms of one another", bunch);
     if (retries > 0)
-        ct_takeaway(run,
-                    "%d retr%s waited %.0f ms in all, %s%s. At most %d retr%s began within 5 "
-                    "ms of one another%s.",
+        ct_takeaway(run, "%d retr%s waited %.0f ms in all, %s%s. %s%s.",
                     retries, retries == 1 ? "y" : "ies", t.backoff_ms * ct_scale(run), growth,
-                    cfg->jitter ? ", each with jitter" : ", no jitter", bunch,
-                    bunch == 1 ? "y" : "ies",
-                    cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
-                                : "; with jitter=on they spread out");
+                    cfg->jitter ? ", each with jitter" : ", no jitter", bunched_text,
+                    retries == 1 ? ""
+                    : cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
+                                  : "; with jitter=on they spread out");
     else if (cfg->attempts == 1)
         ct_takeaway(run,
                     "With attempts=1 no operation could retry, so nothing backed off: every "

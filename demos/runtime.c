@@ -98,7 +98,7 @@ static enum ct_poll root_poll(struct ct_future *f, struct ct_cx *cx)
     struct root *r = (struct root *)f;
     CT_ASYNC_BEGIN(r->pc);
     snprintf(r->spawned_on, CT_LABEL_MAX, "%s", ct_thread_label());
-    ct_say(r->run, "root task: spawning %d tasks", r->n);
+    ct_say(r->run, "root task: spawning %d task%s", r->n, r->n == 1 ? "" : "s");
     for (int i = 0; i < r->n; i++) {
         struct job j = { .base = { .ops = &job_ops }, .i = i, .work_us = r->work_us,
                          .sleep_ns = r->sleep_ns, .run = r->run, .rec = &r->rec[i] };
@@ -196,12 +196,15 @@ static int run_both(struct ct_run *run, const struct runtime_config *c, struct r
                          r->ct_rec, &r->ctr);
     if (rc)
         return rc;
-    ct_say(run, "current-thread: %d tasks done in %.1f ms", c->n, r->ctr.ms);
-    ct_section(run, "multi-threaded executor: %d workers, work stealing", c->workers);
+    ct_say(run, "current-thread: %d task%s done in %.1f ms", c->n, c->n == 1 ? "" : "s",
+           r->ctr.ms);
+    ct_section(run, "multi-threaded executor: %d worker%s, work stealing", c->workers,
+               c->workers == 1 ? "" : "s");
     rc = run_flavour(run, CT_EXEC_MULTI_THREAD, c->workers, c->n, c->work_us, c->sleep_ns,
                      r->mt_rec, &r->mtr);
     if (rc == 0)
-        ct_say(run, "multi-threaded: %d tasks done in %.1f ms", c->n, r->mtr.ms);
+        ct_say(run, "multi-threaded: %d task%s done in %.1f ms", c->n, c->n == 1 ? "" : "s",
+               r->mtr.ms);
     return rc;
 }
 

@@ -42,6 +42,7 @@
 
 #define MAX_REPS 20
 #define KIB 1024.0
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
 #define MIB (1024.0 * 1024.0)
 
 /* ---- reading the system --------------------------------------------------- */
@@ -650,7 +651,8 @@ static int phase_threads(struct ct_run *run, const struct tvt_config *c, struct 
         return rc ? rc : -ECANCELED;
     if (tr->eagain)
         ct_say(run, "EAGAIN: batches cut short at %d", tr->peak_alive);
-    ct_say(run, "%d threads: %.1f us each (median)", tr->created, tr->us.median);
+    ct_say(run, "%d thread%s: %.1f us each (median)", tr->created, PL(tr->created),
+           tr->us.median);
     char vm[32], rss[32], ks[32], maps[32];
     ct_say(run, "each live thread: VmSize %s", fmt_per(vm, sizeof vm, tr->vm_per, MIB, 1, "MiB"));
     ct_say(run, "  VmRSS %s, kernel stack %s", fmt_per(rss, sizeof rss, tr->rss_per, KIB, 1,
@@ -662,7 +664,8 @@ static int phase_threads(struct ct_run *run, const struct tvt_config *c, struct 
 static int phase_overhead(struct ct_run *run, const struct tvt_config *c, struct ct_exec *ex,
                           struct ct_join_handle *h, struct tvt_result *r)
 {
-    ct_section(run, "3. executor overhead: %d trivial tasks, %d reps", c->bench_n, c->reps);
+    ct_section(run, "3. executor overhead: %d trivial task%s, %d rep%s", c->bench_n,
+               PL(c->bench_n), c->reps, PL(c->reps));
     struct ct_exec *ct = NULL;
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ct);
     r->over_ok = true;
@@ -692,10 +695,11 @@ static int phase_tasks(struct ct_run *run, const struct tvt_config *c, struct ct
     int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, c->workers, &ex);
     if (rc)
         return rc;
-    ct_section(run, "2. %d tasks, %d workers, all alive at once", c->count, c->workers);
+    ct_section(run, "2. %d task%s, %d worker%s, all alive at once", c->count, PL(c->count),
+               c->workers, PL(c->workers));
     rc = run_tasks(ex, c->count, c->reps, h, &r->kr);
     if (rc == 0) {
-        ct_say(run, "%d tasks: %.3f us each (median of %d)", c->count, r->kr.us.median,
+        ct_say(run, "%d task%s: %.3f us each (median of %d)", c->count, PL(c->count), r->kr.us.median,
                r->kr.reps);
         ct_say(run, "each: %zu B allocated, heap +%.0f B", r->kr.task_bytes, r->kr.heap_per);
         rc = phase_overhead(run, c, ex, h, r);
@@ -759,9 +763,9 @@ static void report_results(struct ct_run *run, const struct tvt_config *c,
                   (long long)r->kr.task_bytes, "B");
     ct_result_num(run, "task_heap_per", "heap per live task", r->kr.heap_per, 0, "B");
     ct_result_num(run, "task_us", "time per task (median)", r->kr.us.median, 3, "us");
-    snprintf(label, sizeof label, "%d tasks, fastest rep", c->count);
+    snprintf(label, sizeof label, "%d task%s, fastest rep", c->count, PL(c->count));
     ct_result_num(run, "tasks_ms_min", label, r->kr.us.min * c->count / 1e3, 2, "ms");
-    snprintf(label, sizeof label, "%d tasks, slowest rep", c->count);
+    snprintf(label, sizeof label, "%d task%s, slowest rep", c->count, PL(c->count));
     ct_result_num(run, "tasks_ms_max", label, r->kr.us.max * c->count / 1e3, 2, "ms");
     ct_result_num(run, "speedup", "tasks faster than threads by", r->speedup, 1, "x");
     ct_result_num(run, "overhead_ns", "overhead per task, from a task", r->over[FROM_INSIDE].median,
@@ -780,9 +784,11 @@ static void report_checks(struct ct_run *run, const struct tvt_config *c,
                           const struct tvt_result *r)
 {
     ct_check(run, r->tr.counted == r->tr.created && r->tr.created == c->count,
-             "all %d threads ran and were joined (%d counted)", c->count, r->tr.counted);
+             "%s %d thread%s ran and %s joined (%d counted)", c->count == 1 ? "the" : "all",
+             c->count, PL(c->count), c->count == 1 ? "was" : "were", r->tr.counted);
     ct_check(run, r->kr.all_counted && r->kr.reps == c->reps,
-             "all %d tasks ran, in each of %d reps", c->count, r->kr.reps);
+             "%s %d task%s ran, in each of %d rep%s", c->count == 1 ? "the" : "all", c->count,
+             PL(c->count), r->kr.reps, PL(r->kr.reps));
     ct_check(run, r->over_ok, "every trivial task returned its own number");
     /* false too when either was not measured (NAN compares false) */
     char ratio[32] = "not measured";
@@ -811,21 +817,21 @@ static void report_takeaway(struct ct_run *run, const struct tvt_config *c,
     if (tr->batches < 2 || kr->reps < 2)
         ct_takeaway(run,
                     "Time: a thread took %.1f us to start, release and join (%s), a task "
-                    "%.3f us (%s): tasks were %.0fx faster in this run (%d workers, %d CPUs, "
+                    "%.3f us (%s): tasks were %.0fx faster in this run (%d worker%s, %d CPU%s, "
                     "load %.2f at the start). With one %s there is no spread to say how "
                     "far that ratio can be trusted; %s.",
                     tr->us.median, tspan, kr->us.median, kspan, r->speedup, c->workers,
-                    ct_cpus(), r->load, tr->batches < 2 ? "batch" : "rep",
+                    PL(c->workers), ct_cpus(), PL(ct_cpus()), r->load, tr->batches < 2 ? "batch" : "rep",
                     tr->batches < 2 ? "raise count= above batch= for several"
                                     : "raise reps= to 2 or more");
     else
         ct_takeaway(run,
                     "Time: a thread took %.1f us to start, release and join (%s), a task "
                     "%.3f us (%s). Tasks were %.0fx faster; taking the worst and best cases "
-                    "of both, between %.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the "
-                    "start).%s",
+                    "of both, between %.0fx and %.0fx (%d worker%s, %d CPU%s, load %.2f at "
+                    "the start).%s",
                     tr->us.median, tspan, kr->us.median, kspan, r->speedup, r->speedup_lo,
-                    r->speedup_hi, c->workers, ct_cpus(), r->load,
+                    r->speedup_hi, c->workers, PL(c->workers), ct_cpus(), PL(ct_cpus()), r->load,
                     r->speedup_lo < 1 ? " The spread is too wide to tell which is faster; "
                     "raise reps and run on a quieter machine." : "");
     char kstack[64] = "";

@@ -129,9 +129,23 @@ static void test_verdict(void **state)
     assert_string_equal(ct_runtime_verdict(900, 300, 800, 2), "beyond");
 }
 
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "runtime", "tasks=1", "workers=1", "sleep-ms=1", "work-us=0", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, " 1 tasks"));
+    assert_null(strstr(p.out, " 1 workers"));
+    assert_null(strstr(p.out, "all 1 "));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_tasks_and_workers),
         cmocka_unit_test(test_takeaway_one_task_one_worker),
         cmocka_unit_test(test_work_is_cpu_bound),

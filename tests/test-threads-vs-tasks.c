@@ -172,9 +172,25 @@ static void test_unmeasured_is_not_nan(void **state)
         print_message("KernelStack grew every time: the n/a case was not exercised\n");
 }
 
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "threads-vs-tasks", "count=1", "batch=1", "reps=1", "workers=1", "bench-tasks=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, " 1 threads"));
+    assert_null(strstr(p.out, " 1 tasks"));
+    assert_null(strstr(p.out, " 1 workers"));
+    assert_null(strstr(p.out, " 1 reps"));
+    assert_null(strstr(p.out, "all 1 "));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_counts_and_stack),
         cmocka_unit_test(test_limits_are_this_machines),
         cmocka_unit_test(test_one_batch_one_rep),

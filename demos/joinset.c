@@ -27,6 +27,7 @@
 #include "timer.h"
 
 #define MAX_TASKS 32
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
 
 enum { PHASE_ALL, PHASE_DROP, NPHASES };
 
@@ -189,7 +190,7 @@ static enum ct_poll driver_poll(struct ct_future *f, struct ct_cx *cx)
     d->set_live = true;
     if ((f->error = spawn_items(d->cfg, &d->set, &d->ph[PHASE_ALL])) != 0)
         return CT_READY;
-    ct_say(run, "spawned %d tasks into the set", d->cfg->tasks);
+    ct_say(run, "spawned %d task%s into the set", d->cfg->tasks, PL(d->cfg->tasks));
     for (;;) {
         ct_joinset_next_init(&d->next, &d->set);
         CT_AWAIT(d->pc, &d->next.base, cx);
@@ -262,17 +263,18 @@ static void report_checks(const struct config *cfg, const struct phase *ph)
         once[a->order[i]] = true;
     }
     ct_check(run, a->handled == n && seen == n, "every task's result was handled once (%d "
-             "results, %d different tasks, of %d)", a->handled, seen, n);
+             "result%s, %d different task%s, of %d)", a->handled, PL(a->handled), seen,
+             PL(seen), n);
     ct_check(run, a->ok + a->failed + a->panicked == n && a->status_wrong == 0,
              "%d ok + %d failed + %d panicked = %d, each as the task itself recorded "
              "(%d disagree)", a->ok, a->failed, a->panicked, n, a->status_wrong);
     int done = count_rec(b, n, 0) + count_rec(b, n, 1), cancelled = count_rec(b, n, 2);
     ct_check(run, (int)b->cancelled == cancelled && cancelled == n - done,
-             "the drop cancelled %zu tasks, and exactly %d tasks never finished", b->cancelled,
-             cancelled);
+             "the drop cancelled %zu task%s, and exactly %d task%s never finished",
+             b->cancelled, PL(b->cancelled), cancelled, PL(cancelled));
     ct_check(run, b->handled + (int)b->discarded + (int)b->cancelled == n,
-             "joined %d + discarded %zu + cancelled %zu = %d tasks", b->handled, b->discarded,
-             b->cancelled, n);
+             "joined %d + discarded %zu + cancelled %zu = %d task%s", b->handled, b->discarded,
+             b->cancelled, n, PL(n));
     ct_check(run, count_rec(a, n, 3) + count_rec(b, n, 3) == 2 * n,
              "every task's cleanup ran exactly once (%d of %d)",
              count_rec(a, n, 3) + count_rec(b, n, 3), 2 * n);
@@ -312,10 +314,11 @@ static void report(const struct config *cfg, const struct phase *ph)
                  "as a result instead of taking the program down.");
     ct_takeaway(run,
                 "The results came in the order the tasks finished (%s), %s, and the set told "
-                "%d successes, %d errors and %d panic%s apart. %s",
+                "%d success%s, %d error%s and %d panic%s apart. %s",
                 order, spawn_order ? "which this time was also the order they were spawned"
                                    : "not the order they were spawned",
-                a->ok, a->failed, a->panicked, a->panicked == 1 ? "" : "s", panic);
+                a->ok, a->ok == 1 ? "" : "es", a->failed, PL(a->failed), a->panicked,
+                PL(a->panicked), panic);
     char discarded[64] = "none had finished unjoined";
     if (b->discarded)
         snprintf(discarded, sizeof discarded, "%zu had finished unjoined (results discarded)",

@@ -31,6 +31,7 @@
 #define MAX_REPS 9
 
 #define MAX_BATCH 256
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
 
 enum way { SHARED, CHANNEL, BATCHED, NWAYS };
 
@@ -307,7 +308,8 @@ struct config {
     int producers, reps;
     long values;
     long capacity;
-    int batch;
+    int batch;                  /* values per message: batch=, at most `values` */
+    int batch_asked;            /* batch= as given */
 };
 
 /* One way's repetitions. */
@@ -405,8 +407,8 @@ static int measure_all(struct config *cfg, struct measure *m)
 {
     struct ct_run *run = cfg->run;
     double ms;
-    ct_section(run, "at size: %d producers x %ld values, %d reps", cfg->producers, cfg->values,
-               cfg->reps);
+    ct_section(run, "at size: %d producer%s x %ld value%s, %d rep%s", cfg->producers,
+               PL(cfg->producers), cfg->values, PL(cfg->values), cfg->reps, PL(cfg->reps));
     for (int k = 0; k < NWAYS; k++) {
         int rc = run_rep(cfg, (enum way)k, &ms, NULL);     /* warm-up */
         if (rc || ct_cancelled(run))
@@ -445,9 +447,10 @@ static void report(struct config *cfg, struct measure *m, const struct vec got[2
     for (int k = 0; k < NWAYS; k++) {
         const struct verdict *w = &m[k].worst;
         ct_check(run, m[k].exact == cfg->reps,
-                 "%s: in %d of %d reps all %lld values arrived once, in each producer's "
+                 "%s: in %d of %d rep%s %s %lld value%s arrived once, in each producer's "
                  "order (worst: %lld missing, %lld extra, %lld out of order)",
-                 way_name[k], m[k].exact, cfg->reps, n, w->missing, w->duplicates,
+                 way_name[k], m[k].exact, cfg->reps, PL(cfg->reps), n == 1 ? "the" : "all", n,
+                 PL(n), w->missing, w->duplicates,
                  w->out_of_order);
     }
     static const char *const cols[] = {
@@ -455,8 +458,8 @@ static void report(struct config *cfg, struct measure *m, const struct vec got[2
         "lock_waits|lock", "full", "empty", NULL,
     };
     char title[96];
-    snprintf(title, sizeof title, "%lld values a rep; waits: lock taken, channel full or empty",
-             n);
+    snprintf(title, sizeof title, "%lld value%s a rep; waits: lock taken, channel full or "
+             "empty", n, PL(n));
     struct ct_table *t = ct_table_new(run, "results", title, cols);
     for (int k = 0; k < NWAYS; k++)
         ct_table_row(t, CT_TEXT(way_name[k]), CT_NUM(m[k].st.median, 2), CT_NUM(m[k].st.min, 2),
@@ -474,15 +477,22 @@ static void report(struct config *cfg, struct measure *m, const struct vec got[2
         ct_result_int(run, "capacity", "channel capacity", cfg->capacity, "messages");
 }
 
+/* Below this a time is a few thread wake-ups, printed as 0.0x ms: ratios
+ * between such times say nothing. */
+#define MIN_RANK_MS 0.1
+
 /* "1.5x faster than", "2.0x slower than", or "about as fast as" when the
  * two ways' repetitions overlap.  A single repetition shows no spread, so
- * then less than 1.5x apart is "not clearly faster or slower than". */
+ * then less than 1.5x apart is "not clearly faster or slower than".
+ * Either under MIN_RANK_MS: "too brief to rank against". */
 static const char *compare(const struct ct_stats *a, const struct ct_stats *b, int reps,
                            char *buf, size_t len)
 {
     double hi = a->median > b->median ? a->median : b->median;
     double lo = a->median < b->median ? a->median : b->median;
-    if (a->max >= b->min && b->max >= a->min)
+    if (lo < MIN_RANK_MS)
+        snprintf(buf, len, "too brief to rank against");
+    else if (a->max >= b->min && b->max >= a->min)
         snprintf(buf, len, "about as fast as");
     else if (reps < 2 && hi < 1.5 * lo)
         snprintf(buf, len, "not clearly faster or slower than");
@@ -505,26 +515,36 @@ static void report_takeaway(struct config *cfg, struct measure *m)
                 "reading: the receive loop ended by itself when the last sender was dropped.");
     ct_takeaway(run,
                 "At size, the shared vector took %.2f ms and its producers found the mutex "
-                "taken %lld times. Sending one value per message took %.2f ms (%s the shared "
-                "vector): senders found the channel full %lld times and the consumer found "
-                "it empty %lld times. A channel does not remove the waiting; it moves it "
+                "taken %lld time%s. Sending one value per message took %.2f ms (%s the shared "
+                "vector): senders found the channel full %lld time%s and the consumer found "
+                "it empty %lld time%s. A channel does not remove the waiting; it moves it "
                 "into one place, and the vector gets one owner that needs no lock.",
-                sh->median, m[SHARED].waits, ch->median, compare(ch, sh, reps, c1, sizeof c1),
-                m[CHANNEL].full, m[CHANNEL].empty);
+                sh->median, m[SHARED].waits, m[SHARED].waits == 1 ? "" : "s", ch->median,
+                compare(ch, sh, reps, c1, sizeof c1), m[CHANNEL].full,
+                m[CHANNEL].full == 1 ? "" : "s", m[CHANNEL].empty,
+                m[CHANNEL].empty == 1 ? "" : "s");
+    char capped[96] = "";
+    if (cfg->batch < cfg->batch_asked)
+        snprintf(capped, sizeof capped, " (batch=%d, but each producer sent only %ld value%s)",
+                 cfg->batch_asked, cfg->values, cfg->values == 1 ? "" : "s");
     if (cfg->batch == 1)
         ct_takeaway(run,
-                    "With batch=1 the batched way also sent one value per message, so it "
-                    "saved no hand-overs: %.2f ms, %s one value per message and %s the shared "
-                    "vector. Run batch=64 to pay a hand-over once per 64 values.",
-                    ba->median, compare(ba, ch, reps, c1, sizeof c1),
+                    "The batched way sent one value per message%s, so it saved no "
+                    "hand-overs: %.2f ms, %s one value per message and %s the shared "
+                    "vector. Run batch=64 values=25000 to pay a hand-over once per 64 "
+                    "values.", capped, ba->median, compare(ba, ch, reps, c1, sizeof c1),
                     compare(ba, sh, reps, c2, sizeof c2));
     else
         ct_takeaway(run,
-                    "Sending %d values per message took %.2f ms: %s one value per message and "
-                    "%s the shared vector. Each message costs a hand-over between threads, "
-                    "whatever it holds; batching pays that cost once per %d values.",
-                    cfg->batch, ba->median, compare(ba, ch, reps, c1, sizeof c1),
-                    compare(ba, sh, reps, c2, sizeof c2), cfg->batch);
+                    "Sending up to %d values per message%s took %.2f ms: %s one value per "
+                    "message and %s the shared vector. Each message costs a hand-over "
+                    "between threads, whatever it holds; batching pays that cost once per "
+                    "%d values.", cfg->batch, capped, ba->median,
+                    compare(ba, ch, reps, c1, sizeof c1), compare(ba, sh, reps, c2, sizeof c2),
+                    cfg->batch);
+    if (sh->median < MIN_RANK_MS || ch->median < MIN_RANK_MS || ba->median < MIN_RANK_MS)
+        ct_takeaway(run, "Times under %.1f ms are a few thread wake-ups, too brief to rank "
+                    "the ways; raise values= for a measurable run.", MIN_RANK_MS);
     if (reps == 1)
         ct_takeaway(run, "With reps=1 each way ran once, so these times carry no measure of "
                     "their noise; reps=3 or more shows how far apart the runs fall.");
@@ -539,8 +559,10 @@ static int message_passing_run(struct ct_run *run)
         .values = (long)ct_param_int(run, "values"),
         .reps = (int)ct_param_int(run, "reps"),
         .capacity = cap < 0 ? CT_CHAN_UNBOUNDED : cap,
-        .batch = (int)ct_param_int(run, "batch"),
+        .batch_asked = (int)ct_param_int(run, "batch"),
     };
+    /* a message never holds more than one producer sends */
+    cfg.batch = cfg.values < cfg.batch_asked ? (int)cfg.values : cfg.batch_asked;
     struct vec got[2] = { 0 };     /* the guide's example: shared, channel */
     struct guide g[GUIDE_THREADS];
     struct measure *m = calloc(NWAYS, sizeof *m);

@@ -319,11 +319,12 @@ static void say_phase(struct micro *m, int p, bool cut)
     char hits[32] = "";
     if (m->cfg.cache_on[p])
         snprintf(hits, sizeof hits, ", %.0f%% cache hits", n ? 100.0 * (double)h / (double)n : 0);
-    ct_say(m->run, "%s, %s, cache %s: %.0f req/s%s, %zu jobs queued",
+    size_t queued = ct_chan_len(m->svc.jobs_rx.chan);
+    ct_say(m->run, "%s, %s, cache %s: %.0f req/s%s, %zu job%s queued",
            cut ? "cut short" : m->cfg.warm[p] ? "warm-up" : "phase",
            m->cfg.reads[p] ? "reads" : "mixed", m->cfg.cache_on[p] ? "on" : "off",
-           sec > 0 ? (double)(b->done - a->done) / sec : 0, hits,
-           ct_chan_len(m->svc.jobs_rx.chan));
+           sec > 0 ? (double)(b->done - a->done) / sec : 0, hits, queued,
+           queued == 1 ? "" : "s");
 }
 
 static void run_load(struct micro *m)
@@ -543,15 +544,19 @@ static void pool_figures(struct micro *m, unsigned phases, uint32_t *v, struct p
         if (!(phases >> p & 1u))
             continue;
         const struct snap *a = &m->snaps[p], *b = &m->snaps[p + 1];
-        double ms = (double)(lg->phase_t1[p] - lg->phase_t0[p]) / 1e6;
-        double rps = ms > 0 ? (double)lg->phase_req[p] / (ms / 1e3) : 0;
+        /* answers counted between main's snapshots, the figure its live
+         * line printed at the end of the phase (latencies below are of the
+         * requests the clients sent in the phase) */
+        double ms = (double)(b->t - a->t) / 1e6;
+        long long req = b->done - a->done;
+        double rps = ms > 0 ? (double)req / (ms / 1e3) : 0;
         f->rps_lo = f->present && f->rps_lo < rps ? f->rps_lo : rps;
         f->rps_hi = f->present && f->rps_hi > rps ? f->rps_hi : rps;
         f->present = true;
         f->cache_on = m->cfg.cache_on[p];
         f->warm = m->cfg.warm[p];
         f->reads = m->cfg.reads[p];
-        f->req += lg->phase_req[p];
+        f->req += req;
         f->ms += ms;
         client_ns += (double)(lg->phase_cpu1[p] - lg->phase_cpu0[p]);
         cpu_ns += (double)(b->cpu - a->cpu);
@@ -895,13 +900,29 @@ static void takeaway_rest(struct ct_run *run, const struct micro_result *r)
                     "update invalidates it, cache the old row); more clients or a higher "
                     "write-pct make it likelier, and the version check then refuses the "
                     "stale fill.");
+    /* a finished job either settled its order, found a client had settled
+     * it meanwhile (raced), or settled one left over from a killed run */
+    long long settled = r->w_settled[ST_COMPLETED] + r->w_settled[ST_FAILED];
+    char beside[160] = "";
+    if (r->raced && r->w_recovered)
+        snprintf(beside, sizeof beside, "; in %lld a client settled the order while they "
+                 "worked, and %lld were left over from an earlier run", r->raced,
+                 r->w_recovered);
+    else if (r->raced)
+        snprintf(beside, sizeof beside, "; in %lld a client settled the order while they "
+                 "worked", r->raced);
+    else if (r->w_recovered)
+        snprintf(beside, sizeof beside, "; %lld %s left over from an earlier run",
+                 r->w_recovered, r->w_recovered == 1 ? "was" : "were");
     ct_takeaway(run,
-                "The workers settled %lld order%s, from queued to final p50 %.1f ms and p99 "
-                "%.1f ms (work-ms is %.0f). After the stop broadcast they settled %lld more: "
-                "the server had closed %.1f ms after the stop, dropping the last job senders "
-                "but main's, and the channel was closed and empty %.1f ms after it.",
-                r->done, plural(r->done), r->job_p50, r->job_p99, r->work_ms, r->after_stop,
-                r->server_ms, r->drain_ms);
+                "The workers finished %lld job%s, from queued to final p50 %.1f ms and p99 "
+                "%.1f ms (work-ms is %.0f): they settled %lld order%s (%lld completed, %lld "
+                "failed)%s. After the stop broadcast they finished %lld more: the server had "
+                "closed %.1f ms after the stop, dropping the last job senders but main's, and "
+                "the channel was closed and empty %.1f ms after it.",
+                r->done, plural(r->done), r->job_p50, r->job_p99, r->work_ms, settled,
+                plural(settled), r->w_settled[ST_COMPLETED], r->w_settled[ST_FAILED], beside,
+                r->after_stop, r->server_ms, r->drain_ms);
     if (r->serve)
         ct_takeaway(run,
                     "While serving, the server answered %lld requests and created %lld "

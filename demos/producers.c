@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "demo.h"
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
+#define WERE(n) ((n) == 1 ? "was" : "were")
 #include "chan.h"
 #include "clock.h"
 
@@ -136,7 +138,11 @@ static void call_hang(struct scenario *sc, struct ct_sender *original, struct ct
     o->senders_at_hang = ct_chan_senders(rx->chan);
     o->hang_wait_ms = (double)(ct_clock_ns() - since) / 1e6;
     ct_point(run, '!');
-    ct_say(run, "HANG: no message for %.0f ms, all %d producers done,", o->hang_wait_ms, sc->n);
+    if (sc->n == 1)
+        ct_say(run, "HANG: no message for %.0f ms, the producer done,", o->hang_wait_ms);
+    else
+        ct_say(run, "HANG: no message for %.0f ms, all %d producers done,", o->hang_wait_ms,
+               sc->n);
     ct_say(run, "yet %d sender is alive (mine); no timeout, no end", o->senders_at_hang);
     ct_chan_drop_sender(original);
     ct_say(run, "dropping my original sender now, late");
@@ -216,7 +222,8 @@ static int run_scenario(struct scenario *sc, bool drop_original, struct outcome 
            started == 1 ? "" : "s", ct_chan_senders(rx.chan));
     if (drop_original || rc) {
         ct_chan_drop_sender(&tx);
-        ct_say(run, "dropped my own sender; only clones keep it open");
+        ct_say(run, "dropped my own sender; only %s open",
+               sc->n == 1 ? "the clone keeps it" : "clones keep it");
     } else {
         ct_say(run, "keeping my own sender (this is the bug)");
     }
@@ -270,8 +277,8 @@ static void report_delivery(struct ct_run *run, const char *key, const char *tag
                      CT_INT(o->from[i].first_pos), CT_INT(o->from[i].last_pos));
     int good = producers_in_sequence(o, n, messages);
     ct_check(run, o->received == n * messages && o->strays == 0 && good == n,
-             "%s: %d of %d arrived; once each, in sequence: %d of %d producers", tag,
-             o->received, n * messages, good, n);
+             "%s: %d of %d arrived; once each, in sequence: %d of %d producer%s", tag,
+             o->received, n * messages, good, n, PL(n));
 }
 
 /* How the receive loop ended, in words. */
@@ -294,10 +301,13 @@ static void report_dropped(struct ct_run *run, const struct outcome *o, int n, i
     report_delivery(run, "dropped", "run 1", o, n, messages);
     ct_check(run, o->closed && !o->hang_reported,
              "run 1: the channel closed by itself when the last clone was dropped");
+    char clones[64] = "the one clone was the only sender";
+    if (n != 1)
+        snprintf(clones, sizeof clones, "the %d clones were the only senders", n);
     ct_takeaway(run,
-                "With main's own sender dropped right after cloning, the %d clones were the "
-                "only senders, and the receive loop ended by itself once the last producer "
-                "had finished.", n);
+                "With main's own sender dropped right after cloning, %s, and the receive "
+                "loop ended by itself once %s producer had finished.", clones,
+                n == 1 ? "the" : "the last");
     if (n == 1)
         return;
     if (messages == 1) {
@@ -337,13 +347,17 @@ static void report_forgotten(struct ct_run *run, const struct outcome *o, int n,
              o->senders_at_hang);
     ct_check(run, o->closed_after_fix,
              "run 2: recv reported closed as soon as main dropped its sender");
+    char got[48] = "the one message";
+    if (o->received != 1)
+        snprintf(got, sizeof got, "all %d messages", o->received);
     ct_takeaway(run,
-                "With main's sender kept, all %d messages still arrived, but afterwards recv "
+                "With main's sender kept, %s still arrived, but afterwards recv "
                 "just waited: %.0f ms after the last message, with every producer finished, "
                 "the channel had %d live sender and no way to know it would never send. "
                 "The receiver waits until every sender is gone: drop the original as soon "
                 "as you have cloned it.",
-                o->received, o->hang_wait_ms, o->senders_at_hang);
+                got,
+                o->hang_wait_ms, o->senders_at_hang);
 }
 
 static int producers_run(struct ct_run *run)

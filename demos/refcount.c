@@ -367,20 +367,26 @@ static void takeaway_rc(struct ct_run *run, const struct config *cfg, const stru
     int wrong = res->nrounds - rc->exact;
     if (res->control_ran)
         ct_takeaway(run, "On one thread the plain load-then-store count (what Rc does) ended "
-                    "%s: %ld, with %lld early frees.",
+                    "%s: %ld, with %lld early free%s.",
                     exact(&res->control) ? "exactly right" : "WRONG", res->control.final_refs,
-                    res->control.frees);
-    if (wrong > 0)
+                    res->control.frees, res->control.frees == 1 ? "" : "s");
+    if (wrong > 0) {
+        char ended[64];
+        if (rc->min_final == rc->max_final)
+            snprintf(ended, sizeof ended, "it ended at %ld", rc->min_final);
+        else
+            snprintf(ended, sizeof ended, "it ended anywhere from %ld to %ld", rc->min_final,
+                     rc->max_final);
         ct_takeaway(run,
-                    "On %d threads the same count ended wrong in %d of %d round%s: final counts "
-                    "from %ld to %ld against 1. %d round%s leaked (a count left above 1 never "
-                    "reaches 0, so the object is never freed) and %d freed it early: %lld "
-                    "drop%s took the count to 0 while main still held a reference, and %lld "
-                    "uses then found the object freed.",
-                    cfg->threads, wrong, res->nrounds, res->nrounds == 1 ? "" : "s",
-                    rc->min_final, rc->max_final, rc->leaks,
-                    rc->leaks == 1 ? "" : "s", rc->early, rc->frees, rc->frees == 1 ? "" : "s",
-                    rc->uaf);
+                    "On %d threads the same count ended wrong in %d of %d round%s: it should "
+                    "end at 1 (main's own reference), but across the rounds %s. %d round%s leaked (a "
+                    "count left above 1 never reaches 0, so the object is never freed) and %d "
+                    "freed it early: %lld drop%s took the count to 0 while main still held a "
+                    "reference, and %lld use%s then found the object freed.",
+                    cfg->threads, wrong, res->nrounds, res->nrounds == 1 ? "" : "s", ended,
+                    rc->leaks, rc->leaks == 1 ? "" : "s", rc->early, rc->frees,
+                    rc->frees == 1 ? "" : "s", rc->uaf, rc->uaf == 1 ? "" : "s");
+    }
     else {
         char all[32] = "the one round";
         if (res->nrounds != 1)

@@ -402,7 +402,8 @@ static void report_outcomes(const struct config *cfg, const struct tally *t)
     ct_table_row(o, CT_TEXT("gave up (timeouts)"), CT_INT(t->gave_up_timeout));
     ct_table_row(o, CT_TEXT("gave up (network)"), CT_INT(t->gave_up_network));
     ct_table_row(o, CT_TEXT("not retryable"), CT_INT(t->invalid));
-    ct_bars(cfg->run, o, "operations by outcome", 0, 1, "ops");
+    /* no unit: "1 ops" would read wrong, and the title says what is counted */
+    ct_bars(cfg->run, o, "number of operations by outcome", 0, 1, NULL);
 }
 
 static void report(const struct config *cfg, const struct op_record *rec, const struct driver *d)
@@ -428,30 +429,46 @@ static void report(const struct config *cfg, const struct op_record *rec, const 
     ct_result_int(run, "bunched", "most retries starting within 5 ms", bunch, NULL);
 
     ct_check(run, sum == cfg->ops && d->handled == cfg->ops,
-             "%d first time + %d retried + %d gave up + %d not retryable = %d of %d ops, "
-             "all %d results joined", t.first, retried, t.gave_up_timeout + t.gave_up_network,
-             t.invalid, sum, cfg->ops, d->handled);
+             "%d first time + %d retried + %d gave up + %d not retryable = %d of %d op%s, "
+             "%d result%s joined", t.first, retried, t.gave_up_timeout + t.gave_up_network,
+             t.invalid, sum, cfg->ops, cfg->ops == 1 ? "" : "s", d->handled,
+             d->handled == 1 ? "" : "s");
     ct_check(run, d->by_set[OUT_OK] == t.first + retried &&
                   d->by_set[OUT_GAVE_UP] == t.gave_up_timeout + t.gave_up_network &&
                   d->by_set[OUT_NOT_RETRYABLE] == t.invalid && d->by_set[OUT_NONE] == 0,
              "the results the join set returned agree with the ops' own records");
     ct_check(run, t.invalid_once == t.invalid_met, "invalid data was never retried (%d of %d "
-             "ops that met it stopped right there)", t.invalid_once, t.invalid_met);
+             "op%s that met it stopped right there)", t.invalid_once, t.invalid_met,
+             t.invalid_met == 1 ? "" : "s");
     ct_check(run, t.over == 0 && t.prescribed == cfg->ops,
-             "every op made at most %d attempts, the ones seed %llu draws (%d of %d ops; %d "
-             "replies lost a race with their deadline)",
-             cfg->attempts, cfg->seed, t.prescribed, cfg->ops, t.races);
+             "every op made at most %d attempt%s, the ones seed %llu draws (%d of %d op%s; "
+             "%d repl%s lost a race with %s deadline)",
+             cfg->attempts, cfg->attempts == 1 ? "" : "s", cfg->seed, t.prescribed, cfg->ops,
+             cfg->ops == 1 ? "" : "s", t.races, t.races == 1 ? "y" : "ies",
+             t.races == 1 ? "its" : "their");
     ct_check(run, t.cleanups == cfg->ops, "every op's cleanup ran once (%d of %d)", t.cleanups,
              cfg->ops);
 
+    char invalid[160], hung[160];
+    if (t.invalid == 0)
+        snprintf(invalid, sizeof invalid, "none had invalid data");
+    else
+        snprintf(invalid, sizeof invalid, "%d had invalid data: %s failed once and %s "
+                 "reported at once, since retrying cannot fix bad input", t.invalid,
+                 t.invalid == 1 ? "it" : "those", t.invalid == 1 ? "was" : "were");
+    if (t.timeouts == 0)
+        snprintf(hung, sizeof hung, "No attempt hung.");
+    else
+        snprintf(hung, sizeof hung, "%d attempt%s hung and %s cut off by %s %.0f ms deadline "
+                 "instead of being waited for.", t.timeouts, t.timeouts == 1 ? "" : "s",
+                 t.timeouts == 1 ? "was" : "were", t.timeouts == 1 ? "its" : "their",
+                 cfg->timeout_ms * ct_scale(run));
     ct_takeaway(run,
-                "Of %d operations, %d succeeded first time, %d after retries, %d gave up "
-                "after %d attempt%s and %d had invalid data: those failed once and were "
-                "reported at once, since retrying cannot fix bad input. %d attempts hung and "
-                "were cut off by their %.0f ms deadline instead of being waited for.",
-                cfg->ops, t.first, retried, t.gave_up_timeout + t.gave_up_network,
-                cfg->attempts, cfg->attempts == 1 ? "" : "s", t.invalid, t.timeouts,
-                cfg->timeout_ms * ct_scale(run));
+                "Of %d operation%s, %d succeeded first time, %d after retries, %d gave up "
+                "after %d attempt%s and %s. %s",
+                cfg->ops, cfg->ops == 1 ? "" : "s", t.first, retried,
+                t.gave_up_timeout + t.gave_up_network, cfg->attempts,
+                cfg->attempts == 1 ? "" : "s", invalid, hung);
     int retries = t.attempts - cfg->ops;
     double base = cfg->base_ms * ct_scale(run), cap = cfg->cap_ms * ct_scale(run);
     char growth[96];
@@ -460,14 +477,17 @@ static void report(const struct config *cfg, const struct op_record *rec, const 
     else
         snprintf(growth, sizeof growth, "each capped at %.0f ms (base-ms is not below cap-ms)",
                  cap);
+    char bunched_text[96] = "No two retries began within 5 ms of one another";
+    if (bunch > 1)
+        snprintf(bunched_text, sizeof bunched_text,
+                 "At most %d retries began within 5 ms of one another", bunch);
     if (retries > 0)
-        ct_takeaway(run,
-                    "%d retr%s waited %.0f ms in all, %s%s. At most %d retries began within 5 "
-                    "ms of one another%s.",
+        ct_takeaway(run, "%d retr%s waited %.0f ms in all, %s%s. %s%s.",
                     retries, retries == 1 ? "y" : "ies", t.backoff_ms * ct_scale(run), growth,
-                    cfg->jitter ? ", each with jitter" : ", no jitter", bunch,
-                    cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
-                                : "; with jitter=on they spread out");
+                    cfg->jitter ? ", each with jitter" : ", no jitter", bunched_text,
+                    retries == 1 ? ""
+                    : cfg->jitter ? "; run with jitter=off to see them retry in lockstep"
+                                  : "; with jitter=on they spread out");
     else if (cfg->attempts == 1)
         ct_takeaway(run,
                     "With attempts=1 no operation could retry, so nothing backed off: every "
@@ -504,8 +524,9 @@ static int retry_run(struct ct_run *run)
     };
     if (cfg.seed == 0)
         cfg.seed = mix((unsigned long long)ct_clock_ns()) % 1000000 + 1;
-    ct_say(run, "seed %llu: %d ops, up to %d attempts each, deadline %.0f ms", cfg.seed, cfg.ops,
-           cfg.attempts, cfg.timeout_ms * ct_scale(run));
+    ct_say(run, "seed %llu: %d op%s, up to %d attempt%s each, deadline %.0f ms", cfg.seed,
+           cfg.ops, cfg.ops == 1 ? "" : "s", cfg.attempts, cfg.attempts == 1 ? "" : "s",
+           cfg.timeout_ms * ct_scale(run));
     if (cfg.work_ms >= cfg.timeout_ms)
         ct_say(run, "note: work-ms >= timeout-ms, so every attempt times out");
     for (int i = 0; i < cfg.ops; i++)

@@ -98,7 +98,7 @@ static enum ct_poll root_poll(struct ct_future *f, struct ct_cx *cx)
     struct root *r = (struct root *)f;
     CT_ASYNC_BEGIN(r->pc);
     snprintf(r->spawned_on, CT_LABEL_MAX, "%s", ct_thread_label());
-    ct_say(r->run, "root task: spawning %d tasks", r->n);
+    ct_say(r->run, "root task: spawning %d task%s", r->n, r->n == 1 ? "" : "s");
     for (int i = 0; i < r->n; i++) {
         struct job j = { .base = { .ops = &job_ops }, .i = i, .work_us = r->work_us,
                          .sleep_ns = r->sleep_ns, .run = r->run, .rec = &r->rec[i] };
@@ -196,12 +196,15 @@ static int run_both(struct ct_run *run, const struct runtime_config *c, struct r
                          r->ct_rec, &r->ctr);
     if (rc)
         return rc;
-    ct_say(run, "current-thread: %d tasks done in %.1f ms", c->n, r->ctr.ms);
-    ct_section(run, "multi-threaded executor: %d workers, work stealing", c->workers);
+    ct_say(run, "current-thread: %d task%s done in %.1f ms", c->n, c->n == 1 ? "" : "s",
+           r->ctr.ms);
+    ct_section(run, "multi-threaded executor: %d worker%s, work stealing", c->workers,
+               c->workers == 1 ? "" : "s");
     rc = run_flavour(run, CT_EXEC_MULTI_THREAD, c->workers, c->n, c->work_us, c->sleep_ns,
                      r->mt_rec, &r->mtr);
     if (rc == 0)
-        ct_say(run, "multi-threaded: %d tasks done in %.1f ms", c->n, r->mtr.ms);
+        ct_say(run, "multi-threaded: %d task%s done in %.1f ms", c->n, c->n == 1 ? "" : "s",
+               r->mtr.ms);
     return rc;
 }
 
@@ -272,18 +275,73 @@ static void report_checks(struct ct_run *run, const struct runtime_config *c,
              "no run beat its tasks' sleep (%.0f ms)", sleep_ms);
 }
 
+/* How the multi-threaded time compares with the current-thread one, judged
+ * against the most that sharing the CPU work can save: on `sharing` CPUs
+ * (or workers, the fewer) the work takes 1/sharing of its time, so at most
+ * cpu_ms * (1 - 1/sharing) comes off.  Gaps within `tol` (0.5 ms plus 5 %
+ * of the slower run) are noise.  One of "same", "slower", "shared" (half
+ * or more of what sharing can save), "partial" (less), "beyond" (more than
+ * sharing can explain).  Not static: tests/test-runtime.c calls it. */
+const char *ct_runtime_verdict(double ct_ms, double mt_ms, double cpu_ms, int sharing);
+const char *ct_runtime_verdict(double ct_ms, double mt_ms, double cpu_ms, int sharing)
+{
+    double diff = ct_ms - mt_ms, save = sharing > 1 ? cpu_ms * (1 - 1.0 / sharing) : 0;
+    double tol = 0.5 + 0.05 * (ct_ms > mt_ms ? ct_ms : mt_ms);
+    if (diff >= -tol && diff <= tol)
+        return "same";
+    if (diff < 0)
+        return "slower";
+    if (diff > save + tol)
+        return "beyond";
+    return diff >= save / 2 ? "shared" : "partial";
+}
+
+/* The sentence for ct_runtime_verdict's answer, into buf. */
+static void verdict_text(char *buf, size_t len, const struct runtime_config *c,
+                         const struct runtime_result *r, int sharing)
+{
+    double cpu_ms = c->n * c->work_us / 1e3, diff = r->ctr.ms - r->mtr.ms;
+    double save = sharing > 1 ? cpu_ms * (1 - 1.0 / sharing) : 0;
+    const char *v = ct_runtime_verdict(r->ctr.ms, r->mtr.ms, cpu_ms, sharing);
+    char over[48];
+    snprintf(over, sizeof over, "%d %s%s", sharing, sharing == c->workers ? "worker" : "CPU",
+             sharing == 1 ? "" : "s");
+    const char *again = "repeat the run for a steadier comparison.";
+    if (strcmp(v, "same") == 0 && sharing == 1)
+        snprintf(buf, len, "No measurable difference, as expected: on %s the CPU work "
+                 "is not shared out.", over);
+    else if (strcmp(v, "same") == 0 && save <= 0.5 + 0.05 * r->ctr.ms)
+        snprintf(buf, len, "No measurable difference, as expected: sharing %.1f ms of CPU "
+                 "work over %s saves at most %.1f ms.", cpu_ms, over, save);
+    else if (strcmp(v, "same") == 0)
+        snprintf(buf, len, "No measurable difference, though sharing the CPU work over %s "
+                 "could save up to %.1f ms: the workers got little more than one CPU's time "
+                 "(other load on the machine?); %s", over, save, again);
+    else if (strcmp(v, "slower") == 0)
+        snprintf(buf, len, "It was %.1f ms slower: sharing work cannot cost time, so that "
+                 "is the workers' overhead or this run's noise; %s", -diff, again);
+    else if (strcmp(v, "beyond") == 0)
+        snprintf(buf, len, "It was %.1f ms faster, more than the %.1f ms that sharing the "
+                 "CPU work over %s can save: the rest is this run's noise; %s", diff, save,
+                 over, again);
+    else if (strcmp(v, "shared") == 0)
+        snprintf(buf, len, "It was %.1f ms faster: that fits the CPU work being shared out "
+                 "over %s, which saves up to %.1f ms.", diff, over, save);
+    else
+        snprintf(buf, len, "It was %.1f ms faster, under half of the %.1f ms that sharing "
+                 "the CPU work over %s can save: the workers did not get every CPU all "
+                 "the time (other load on the machine?); %s", diff, save, over, again);
+}
+
 static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
                             const struct runtime_result *r)
 {
     double sleep_ms = (double)c->sleep_ns / 1e6, cpu_ms = c->n * c->work_us / 1e3;
-    double diff = r->ctr.ms - r->mtr.ms;
     /* the CPU work is the only part that more workers can shorten, and only
      * by sharing it over as many of them as there are CPUs */
     int sharing = c->workers < ct_cpus() ? c->workers : ct_cpus();
-    bool explained = diff > 0 && diff <= cpu_ms * (1 - 1.0 / sharing) + 0.5;
-    char fits[96];
-    snprintf(fits, sizeof fits, "That fits the CPU work being shared out over %d %s.", sharing,
-             sharing == c->workers ? "workers" : "CPUs");
+    char verdict[400];
+    verdict_text(verdict, sizeof verdict, c, r, sharing);
     /* in turn, sleeps and work would add up; less than that is overlap */
     char sleeps[160];
     if (c->n == 1)
@@ -298,12 +356,10 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
     ct_takeaway(run,
                 "Current-thread: %d task%s in %.1f ms on one thread. %s %s CPU work, "
                 "%.1f ms in all, cannot overlap on one thread. Multi-threaded: %.1f ms, with "
-                "tasks started on %d of %d workers: %.1f ms %s. %s",
+                "tasks started on %d of %d worker%s. %s",
                 c->n, c->n == 1 ? "" : "s", r->ctr.ms, sleeps, c->n == 1 ? "Its" : "Their",
-                cpu_ms, r->mtr.ms, r->distinct,
-                c->workers, diff >= 0 ? diff : -diff, diff >= 0 ? "faster" : "slower",
-                explained ? fits : "The CPU work cannot explain that, so it is this run's noise; "
-                                   "repeat the run, or raise work-us, for a steadier comparison.");
+                cpu_ms, r->mtr.ms, r->distinct, c->workers, c->workers == 1 ? "" : "s",
+                verdict);
     if (r->stolen > 0)
         ct_takeaway(run,
                     "The root spawned all %d tasks from %s, so they went to that worker's "
@@ -317,8 +373,8 @@ static void report_takeaway(struct ct_run *run, const struct runtime_config *c,
     else if (c->workers == 1)
         ct_takeaway(run,
                     "No task was stolen: with one worker there is no other worker to steal, "
-                    "so %s ran all %d task%s. Raise workers to see stealing.",
-                    r->mtr.spawned_on, c->n, c->n == 1 ? "" : "s");
+                    "so %s ran %s %d task%s. Raise workers to see stealing.",
+                    r->mtr.spawned_on, c->n == 1 ? "its" : "all", c->n, c->n == 1 ? "" : "s");
     else
         ct_takeaway(run,
                     "No task was stolen this time: %s, where the root spawned them, got "

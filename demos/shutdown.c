@@ -22,6 +22,8 @@
 #include <stdlib.h>
 
 #include "demo.h"
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
+#define WERE(n) ((n) == 1 ? "was" : "were")
 #include "broadcast.h"
 #include "chan.h"
 #include "clock.h"
@@ -142,7 +144,8 @@ static void *feeder_main(void *arg)
     }
     if (f->got_stop) {
         ct_point(run, 'S');
-        ct_say(run, "stop received: %d items accepted, queueing no more", f->accepted);
+        ct_say(run, "stop received: %d item%s accepted, queueing no more", f->accepted,
+               PL(f->accepted));
     }
     /* with the only sender gone, workers waiting on an empty queue wake up */
     ct_chan_drop_sender(&s->items_tx);
@@ -428,11 +431,12 @@ static void report_deadline(struct ct_run *run, const struct shutdown_result *r)
     bool too_short = r->deadline_ms < r->one_item_ms;
     if (!r->force_sent) {
         ct_takeaway(run,
-                    "%s, main broadcast one stop message and %d of %d workers stopped on their "
+                    "%s, main broadcast one stop message and %d of %d worker%s stopped on their "
                     "own within the %.0f ms deadline%s, the slowest %.0f ms after the signal. "
                     "A worker notices the stop between items or when the queue closes, so the "
                     "worst case is one item plus the cleanup (%.0f ms here)%s.",
                     r->ctrl_c ? "On Ctrl-C" : "When the timer ran out", r->in_time, r->n,
+                    PL(r->n),
                     r->deadline_ms, r->late ? " (the others just after it)" : "",
                     r->slowest_ms, r->one_item_ms,
                     /* a few ms of thread wake-ups are no sign of a busy machine */
@@ -451,9 +455,10 @@ static void report_deadline(struct ct_run *run, const struct shutdown_result *r)
                  "one item plus the cleanup is %.0f ms: a busy machine slowed them.",
                  r->deadline_ms, r->one_item_ms);
     ct_takeaway(run,
-                "%s %d of %d workers were out in time; at %.1f ms main stopped waiting and "
+                "%s %d of %d worker%s %s out in time; at %.1f ms main stopped waiting and "
                 "forced the rest: %d item%s rolled back mid-work and %d cleanup%s cut short%s.",
-                why, r->in_time, r->n, r->force_at_ms, r->rolled_back,
+                why, r->in_time, r->n, PL(r->n), WERE(r->in_time), r->force_at_ms,
+                r->rolled_back,
                 r->rolled_back == 1 ? "" : "s", r->cut_short, r->cut_short == 1 ? "" : "s",
                 r->late ? " (some finished on their own just after the deadline, before the "
                           "force reached them)" : "");
@@ -468,7 +473,8 @@ static void report_deadline(struct ct_run *run, const struct shutdown_result *r)
 static void report_checks(struct ct_run *run, const struct shutdown_result *r)
 {
     ct_check(run, r->got == r->n && r->feeder_got,
-             "the broadcast reached the feeder and all %d workers (%d got it)", r->n, r->got);
+             "the broadcast reached the feeder and %s %d worker%s (%d got it)",
+             r->n == 1 ? "its" : "all", r->n, PL(r->n), r->got);
     ct_check(run, r->cleaned + r->forced == r->n,
              "every worker stopped: %d cleaned up, %d forced out at the deadline", r->cleaned,
              r->forced);
@@ -477,8 +483,8 @@ static void report_checks(struct ct_run *run, const struct shutdown_result *r)
                  "main forced no one before the %.0f ms deadline (it did at %.1f ms)",
                  r->deadline_ms, r->force_at_ms);
     ct_check(run, r->lost == 0 && r->duplicated == 0 && r->strays == 0,
-             "%d items, one fate each: %d done, %d queued, %d handed, %d rolled back",
-             r->accepted, r->finished, r->left, r->handed, r->rolled_back);
+             "%d item%s, one fate each: %d done, %d queued, %d handed, %d rolled back",
+             r->accepted, PL(r->accepted), r->finished, r->left, r->handed, r->rolled_back);
     ct_check(run, r->started == r->finished + r->rolled_back && (r->rolled_back == 0 ||
                                                                   r->force_sent),
              "no item was left half-done (%d started, %d finished, %d rolled back)", r->started,
@@ -514,12 +520,14 @@ static void report(struct ct_run *run, const struct shutdown_result *r)
     report_checks(run, r);
     report_deadline(run, r);
     ct_takeaway(run,
-                "Of %d accepted items, %d were finished, %d were still queued, %d were handed "
-                "back by a worker that took one as the stop arrived, and %d were rolled back. "
+                "Of %d accepted item%s, %d %s finished, %d %s still queued, %d %s handed "
+                "back by a worker that took one as the stop arrived, and %d %s rolled back. "
                 "A real service would write the unfinished ones back to durable storage: a "
                 "graceful shutdown stops taking work, finishes what it can, and accounts for "
                 "the rest.",
-                r->accepted, r->finished, r->left, r->handed, r->rolled_back);
+                r->accepted, PL(r->accepted), r->finished, WERE(r->finished), r->left,
+                WERE(r->left), r->handed, WERE(r->handed), r->rolled_back,
+                WERE(r->rolled_back));
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -529,7 +537,8 @@ static void report(struct ct_run *run, const struct shutdown_result *r)
 static void stop_the_plant(struct ct_run *run, const struct config *cfg, struct plant *p,
                            struct shutdown_result *r)
 {
-    ct_say(run, "%d workers running; Ctrl-C to stop (or wait %.0f ms)", cfg->n, cfg->after_ms);
+    ct_say(run, "%d worker%s running; Ctrl-C to stop (or wait %.0f ms)", cfg->n, PL(cfg->n),
+           cfg->after_ms);
     r->ctrl_c = ct_wait_stop_ms(run, cfg->after_ms);
     if (!ct_cancelled(run))
         ct_say(run, "%s: broadcasting stop", r->ctrl_c ? "Ctrl-C" : "time is up");

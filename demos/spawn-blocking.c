@@ -20,6 +20,7 @@
 
 #include "demo.h"
 #include "blocking.h"
+#include "check.h"
 #include "clock.h"
 #include "exec.h"
 #include "timer.h"
@@ -99,6 +100,7 @@ struct work {
     struct ct_run *run;
     double ms;
     char thread[CT_LABEL_MAX];
+    int64_t start_ns, end_ns;   /* when the blocking call began and ended */
     bool done;
 };
 
@@ -108,7 +110,9 @@ static intptr_t blocking_work(void *arg)
     snprintf(w->thread, sizeof w->thread, "%s", ct_thread_label());
     ct_mark(w->run, CT_HOLD);
     ct_say(w->run, "blocking for %.0f ms", w->ms * ct_scale(w->run));
+    w->start_ns = ct_clock_ns();
     w->done = ct_sleep_ms(w->run, w->ms);
+    w->end_ns = ct_clock_ns();
     ct_mark(w->run, CT_IDLE);
     return 0;
 }
@@ -217,13 +221,54 @@ struct sb_result {
     struct work work[NMODES][MAX_JOBS];
     int done[NMODES];           /* blocking jobs that finished */
     bool where[NMODES];         /* every job ran on the expected kind of thread */
+    double busy_ms[NMODES];     /* first blocking call's start to last one's end */
+    int pool_started;           /* threads the blocking pool started */
+    int pool_used;              /* of them, threads that ran a job */
+    char pool_idle[CT_LABEL_MAX];   /* the first one that ran none, or "" */
 };
+
+/* How long the blocking calls kept threads busy, from the first start to
+ * the last end. */
+static double busy_span_ms(const struct work *w, int jobs)
+{
+    int64_t first = 0, last = 0;
+    for (int i = 0; i < jobs; i++) {
+        if (i == 0 || w[i].start_ns < first)
+            first = w[i].start_ns;
+        if (i == 0 || w[i].end_ns > last)
+            last = w[i].end_ns;
+    }
+    return last > first ? (double)(last - first) / 1e6 : 0;
+}
+
+/* Which pool threads ran a job.  The pool starts a thread for a job when
+ * none is idle, but a thread that finishes early takes the next queued
+ * job itself: a thread started late may find the queue empty, run
+ * nothing, and so mark no lane of the timeline. */
+static void tally_pool(struct ct_exec *ex, const struct sb_config *c, struct sb_result *r)
+{
+    struct ct_blocking_pool *p = ct_exec_blocking(ex);
+    CT_PT(pthread_mutex_lock(&p->mu));
+    r->pool_started = p->nthreads;
+    CT_PT(pthread_mutex_unlock(&p->mu));
+    r->pool_idle[0] = '\0';
+    for (int k = 1; k <= r->pool_started; k++) {
+        char name[CT_LABEL_MAX];
+        snprintf(name, sizeof name, "blocking-%d", k);
+        bool ran = false;
+        for (int i = 0; i < c->jobs && !ran; i++)
+            ran = strcmp(r->work[IN_POOL][i].thread, name) == 0;
+        r->pool_used += ran;
+        if (!ran && r->pool_idle[0] == '\0')
+            memcpy(r->pool_idle, name, sizeof name);
+    }
+}
 
 static int run_mode(struct ct_run *run, struct ct_exec *ex, const struct sb_config *c,
                     enum mode m, struct sb_result *r)
 {
-    ct_section(run, "%s: %d workers, a tick every %.0f ms", mode_name[m], c->workers,
-               c->tick_ms * ct_scale(run));
+    ct_section(run, "%s: %d worker%s, a tick every %.0f ms", mode_name[m], c->workers,
+               c->workers == 1 ? "" : "s", c->tick_ms * ct_scale(run));
     for (int i = 0; i < c->jobs; i++)
         r->work[m][i] = (struct work){ .run = run, .ms = c->block_ms };
     struct scenario s = {
@@ -258,6 +303,10 @@ static void report_sb(struct ct_run *run, const struct sb_config *c, struct sb_r
                   r->log[IN_POOL].max_gap_ms, 1, "ms");
     ct_result_num(run, "ticker_poll_us", "the ticker's longest poll, pool run",
                   r->log[IN_POOL].max_poll_us, 1, "us");
+    ct_result_num(run, "busy_in_task_ms", "workers blocked, first call to last",
+                  r->busy_ms[IN_TASK], 1, "ms");
+    ct_result_int(run, "pool_threads", "blocking-pool threads started", r->pool_started, NULL);
+    ct_result_int(run, "pool_threads_used", "pool threads that ran a job", r->pool_used, NULL);
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
 
     for (int m = 0; m < NMODES; m++) {
@@ -281,31 +330,37 @@ static void report_sb_takeaway(struct ct_run *run, const struct sb_config *c,
 {
     double bad = r->log[IN_TASK].max_gap_ms, good = r->log[IN_POOL].max_gap_ms;
     double tick = c->tick_ms * ct_scale(run), block = c->block_ms * ct_scale(run);
+    double busy = r->busy_ms[IN_TASK];
     /* one tick per poll when nothing blocks: what a tick needs of a worker */
     double poll_us = r->log[IN_POOL].max_poll_us;
     /* a gap within a tenth of a tick of another is timer noise */
     double noise = tick / 10;
+    char tied[64];
+    if (c->workers == 1)
+        snprintf(tied, sizeof tied, "the one worker");
+    else if (c->jobs >= c->workers)
+        snprintf(tied, sizeof tied, "all %d workers", c->workers);
+    else
+        snprintf(tied, sizeof tied, "%d of the %d workers", c->jobs, c->workers);
+    char what[192];
+    snprintf(what, sizeof what, "%d blocking call%s of %.0f ms kept %s busy for %.1f ms",
+             c->jobs, c->jobs == 1 ? "" : "s", block, tied, busy);
     if (c->jobs >= c->workers && bad <= tick + noise)
         ct_takeaway(run,
-                    "Blocking inside the tasks tied up all %d workers for %.0f ms at a time, "
-                    "which fit between ticks here: the ticker, which needed a worker for at "
-                    "most %.1f us per tick, still kept to its %.0f ms schedule (longest gap "
-                    "%.1f ms). "
-                    "Raise block-ms above tick-ms to see it fall behind.",
-                    c->workers, block, poll_us, tick, bad);
+                    "Inside the tasks, %s, with none that long at a time: the ticker, which "
+                    "needed a worker for at most %.1f us per tick, still kept to its %.0f ms "
+                    "schedule (longest gap %.1f ms). Raise block-ms above tick-ms to see it "
+                    "fall behind.", what, poll_us, tick, bad);
     else if (c->jobs >= c->workers)
         ct_takeaway(run,
-                    "Blocking inside the tasks tied up all %d workers for %.0f ms, and the "
-                    "ticker, which needed a worker for at most %.1f us per tick when "
-                    "nothing blocked, went %s for "
-                    "%.1f ms against a %.0f ms schedule.",
-                    c->workers, block, poll_us, bad > 2 * tick ? "silent" : "late", bad, tick);
+                    "Inside the tasks, %s, and the ticker, which needed a worker for at most "
+                    "%.1f us per tick when nothing blocked, went %s for %.1f ms against a "
+                    "%.0f ms schedule.",
+                    what, poll_us, bad > 2 * tick ? "silent" : "late", bad, tick);
     else
         ct_takeaway(run,
-                    "Blocking inside the tasks tied up %d of the %d workers for %.0f ms; the "
-                    "ticker could run on a free one and its longest gap was %.1f ms against a "
-                    "%.0f ms schedule.%s",
-                    c->jobs, c->workers, block, bad, tick,
+                    "Inside the tasks, %s; the ticker could run on a free one and its longest "
+                    "gap was %.1f ms against a %.0f ms schedule.%s", what, bad, tick,
                     bad <= 2 * tick ? " Blocking eats capacity first; it stops everything "
                                       "once every worker is stuck." : "");
     ct_takeaway(run,
@@ -319,6 +374,13 @@ static void report_sb_takeaway(struct ct_run *run, const struct sb_config *c,
                             "delayed the ticker either."
                           : ", no shorter than with the work inside the tasks: this run's "
                             "noise; repeat it, or raise block-ms, to see the difference.");
+    if (r->pool_used < r->pool_started)
+        ct_takeaway(run,
+                    "The pool started %d thread%s for %d job%s, but only %d ran one: a "
+                    "thread that finished its job took the next queued one before %s was "
+                    "scheduled, so %s blocked on nothing and has no lane in the timeline.",
+                    r->pool_started, r->pool_started == 1 ? "" : "s", c->jobs,
+                    c->jobs == 1 ? "" : "s", r->pool_used, r->pool_idle, r->pool_idle);
 }
 
 static int spawn_blocking_run(struct ct_run *run)
@@ -341,8 +403,12 @@ static int spawn_blocking_run(struct ct_run *run)
         return -ENOMEM;
     struct ct_exec *ex = NULL;
     int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, c.workers, &ex);
-    for (int m = 0; m < NMODES && rc == 0; m++)
+    for (int m = 0; m < NMODES && rc == 0; m++) {
         rc = run_mode(run, ex, &c, (enum mode)m, r);
+        r->busy_ms[m] = busy_span_ms(r->work[m], c.jobs);
+    }
+    if (rc == 0)
+        tally_pool(ex, &c, r);
     if (ex)
         ct_exec_free(ex);
     if (rc == 0) {

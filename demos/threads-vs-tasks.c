@@ -42,6 +42,7 @@
 
 #define MAX_REPS 20
 #define KIB 1024.0
+#define PL(n) ((n) == 1 ? "" : "s")     /* plural ending for a count */
 #define MIB (1024.0 * 1024.0)
 
 /* ---- reading the system --------------------------------------------------- */
@@ -207,11 +208,33 @@ static struct snapshot snap(void)
                               proc_field("/proc/meminfo", "KernelStack") };
 }
 
-/* (b - a) / n, or NAN (printed "-") when either side is unknown or
- * nothing grew. */
+/* (b - a) / n, or NAN (printed "n/a") when either side is unknown or
+ * nothing grew (KernelStack is the whole system's, so other programs can
+ * shrink it while a few threads start). */
 static double per(long long a, long long b, int n)
 {
     return a < 0 || b < 0 || b <= a || n <= 0 ? NAN : (double)(b - a) / n;
+}
+
+/* "+" `bytes / div` with `decimals` and `unit`, or "n/a" when not measured. */
+static const char *fmt_per(char *buf, size_t len, double bytes, double div, int decimals,
+                           const char *unit)
+{
+    if (isnan(bytes))
+        snprintf(buf, len, "n/a");
+    else
+        snprintf(buf, len, "+%.*f%s%s", decimals, bytes / div, *unit ? " " : "", unit);
+    return buf;
+}
+
+/* A per-thread figure as a result: a number, or the text "n/a". */
+static void result_per(struct ct_run *run, const char *key, const char *label, double v,
+                       int decimals, const char *unit)
+{
+    if (isnan(v))
+        ct_result_text(run, key, label, "n/a");
+    else
+        ct_result_num(run, key, label, v, decimals, unit);
 }
 
 struct gate_thread {
@@ -628,18 +651,21 @@ static int phase_threads(struct ct_run *run, const struct tvt_config *c, struct 
         return rc ? rc : -ECANCELED;
     if (tr->eagain)
         ct_say(run, "EAGAIN: batches cut short at %d", tr->peak_alive);
-    ct_say(run, "%d threads: %.1f us each (median)", tr->created, tr->us.median);
-    ct_say(run, "each live thread: VmSize +%.1f MiB", tr->vm_per / MIB);
-    ct_say(run, "  VmRSS +%.1f KiB, kernel stack +%.1f KiB", tr->rss_per / KIB,
-           tr->kstack_per / KIB);
-    ct_say(run, "  mappings +%.2f", tr->maps_per);
+    ct_say(run, "%d thread%s: %.1f us each (median)", tr->created, PL(tr->created),
+           tr->us.median);
+    char vm[32], rss[32], ks[32], maps[32];
+    ct_say(run, "each live thread: VmSize %s", fmt_per(vm, sizeof vm, tr->vm_per, MIB, 1, "MiB"));
+    ct_say(run, "  VmRSS %s, kernel stack %s", fmt_per(rss, sizeof rss, tr->rss_per, KIB, 1,
+           "KiB"), fmt_per(ks, sizeof ks, tr->kstack_per, KIB, 1, "KiB"));
+    ct_say(run, "  mappings %s", fmt_per(maps, sizeof maps, tr->maps_per, 1, 2, ""));
     return 0;
 }
 
 static int phase_overhead(struct ct_run *run, const struct tvt_config *c, struct ct_exec *ex,
                           struct ct_join_handle *h, struct tvt_result *r)
 {
-    ct_section(run, "3. executor overhead: %d trivial tasks, %d reps", c->bench_n, c->reps);
+    ct_section(run, "3. executor overhead: %d trivial task%s, %d rep%s", c->bench_n,
+               PL(c->bench_n), c->reps, PL(c->reps));
     struct ct_exec *ct = NULL;
     int rc = ct_demo_executor(run, CT_EXEC_CURRENT_THREAD, 1, &ct);
     r->over_ok = true;
@@ -669,10 +695,11 @@ static int phase_tasks(struct ct_run *run, const struct tvt_config *c, struct ct
     int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, c->workers, &ex);
     if (rc)
         return rc;
-    ct_section(run, "2. %d tasks, %d workers, all alive at once", c->count, c->workers);
+    ct_section(run, "2. %d task%s, %d worker%s, all alive at once", c->count, PL(c->count),
+               c->workers, PL(c->workers));
     rc = run_tasks(ex, c->count, c->reps, h, &r->kr);
     if (rc == 0) {
-        ct_say(run, "%d tasks: %.3f us each (median of %d)", c->count, r->kr.us.median,
+        ct_say(run, "%d task%s: %.3f us each (median of %d)", c->count, PL(c->count), r->kr.us.median,
                r->kr.reps);
         ct_say(run, "each: %zu B allocated, heap +%.0f B", r->kr.task_bytes, r->kr.heap_per);
         rc = phase_overhead(run, c, ex, h, r);
@@ -726,19 +753,19 @@ static void report_results(struct ct_run *run, const struct tvt_config *c,
     ct_result_num(run, "load_avg", "load average at the start", r->load, 2, NULL);
     ct_result_int(run, "workers", "executor workers", c->workers, NULL);
     ct_result_int(run, "thread_stack", "stack reserved per thread", (long long)tr->stack, "B");
-    ct_result_num(run, "thread_vm_per", "VmSize per live thread", tr->vm_per, 0, "B");
-    ct_result_num(run, "thread_rss_per", "VmRSS per live thread", tr->rss_per, 0, "B");
-    ct_result_num(run, "thread_kstack_per", "kernel stack per live thread", tr->kstack_per, 0,
-                  "B");
-    ct_result_num(run, "thread_maps_per", "mappings per live thread", tr->maps_per, 2, NULL);
+    result_per(run, "thread_vm_per", "VmSize per live thread", tr->vm_per, 0, "B");
+    result_per(run, "thread_rss_per", "VmRSS per live thread", tr->rss_per, 0, "B");
+    result_per(run, "thread_kstack_per", "kernel stack per live thread", tr->kstack_per, 0,
+               "B");
+    result_per(run, "thread_maps_per", "mappings per live thread", tr->maps_per, 2, NULL);
     ct_result_num(run, "thread_us", "time per thread (median)", tr->us.median, 2, "us");
     ct_result_int(run, "task_bytes", "executor allocation per task",
                   (long long)r->kr.task_bytes, "B");
     ct_result_num(run, "task_heap_per", "heap per live task", r->kr.heap_per, 0, "B");
     ct_result_num(run, "task_us", "time per task (median)", r->kr.us.median, 3, "us");
-    snprintf(label, sizeof label, "%d tasks, fastest rep", c->count);
+    snprintf(label, sizeof label, "%d task%s, fastest rep", c->count, PL(c->count));
     ct_result_num(run, "tasks_ms_min", label, r->kr.us.min * c->count / 1e3, 2, "ms");
-    snprintf(label, sizeof label, "%d tasks, slowest rep", c->count);
+    snprintf(label, sizeof label, "%d task%s, slowest rep", c->count, PL(c->count));
     ct_result_num(run, "tasks_ms_max", label, r->kr.us.max * c->count / 1e3, 2, "ms");
     ct_result_num(run, "speedup", "tasks faster than threads by", r->speedup, 1, "x");
     ct_result_num(run, "overhead_ns", "overhead per task, from a task", r->over[FROM_INSIDE].median,
@@ -757,13 +784,18 @@ static void report_checks(struct ct_run *run, const struct tvt_config *c,
                           const struct tvt_result *r)
 {
     ct_check(run, r->tr.counted == r->tr.created && r->tr.created == c->count,
-             "all %d threads ran and were joined (%d counted)", c->count, r->tr.counted);
+             "%s %d thread%s ran and %s joined (%d counted)", c->count == 1 ? "the" : "all",
+             c->count, PL(c->count), c->count == 1 ? "was" : "were", r->tr.counted);
     ct_check(run, r->kr.all_counted && r->kr.reps == c->reps,
-             "all %d tasks ran, in each of %d reps", c->count, r->kr.reps);
+             "%s %d task%s ran, in each of %d rep%s", c->count == 1 ? "the" : "all", c->count,
+             PL(c->count), r->kr.reps, PL(r->kr.reps));
     ct_check(run, r->over_ok, "every trivial task returned its own number");
+    /* false too when either was not measured (NAN compares false) */
+    char ratio[32] = "not measured";
+    if (!isnan(r->tr.vm_per) && !isnan(r->tr.rss_per))
+        snprintf(ratio, sizeof ratio, "%.0fx", r->tr.vm_per / r->tr.rss_per);
     ct_check(run, r->tr.vm_per > r->tr.rss_per,
-             "a live thread reserved more than it made resident (%.0fx)",
-             r->tr.vm_per / r->tr.rss_per);
+             "a live thread reserved more than it made resident (%s)", ratio);
     ct_check(run, r->lim.first >= 0, "found at least one limit on threads (%s)",
              r->lim.first >= 0 ? limit_name[r->lim.first] : "none");
 }
@@ -785,33 +817,41 @@ static void report_takeaway(struct ct_run *run, const struct tvt_config *c,
     if (tr->batches < 2 || kr->reps < 2)
         ct_takeaway(run,
                     "Time: a thread took %.1f us to start, release and join (%s), a task "
-                    "%.3f us (%s): tasks were %.0fx faster in this run (%d workers, %d CPUs, "
+                    "%.3f us (%s): tasks were %.0fx faster in this run (%d worker%s, %d CPU%s, "
                     "load %.2f at the start). With one %s there is no spread to say how "
                     "far that ratio can be trusted; %s.",
                     tr->us.median, tspan, kr->us.median, kspan, r->speedup, c->workers,
-                    ct_cpus(), r->load, tr->batches < 2 ? "batch" : "rep",
+                    PL(c->workers), ct_cpus(), PL(ct_cpus()), r->load, tr->batches < 2 ? "batch" : "rep",
                     tr->batches < 2 ? "raise count= above batch= for several"
                                     : "raise reps= to 2 or more");
     else
         ct_takeaway(run,
                     "Time: a thread took %.1f us to start, release and join (%s), a task "
                     "%.3f us (%s). Tasks were %.0fx faster; taking the worst and best cases "
-                    "of both, between %.0fx and %.0fx (%d workers, %d CPUs, load %.2f at the "
-                    "start).%s",
+                    "of both, between %.0fx and %.0fx (%d worker%s, %d CPU%s, load %.2f at "
+                    "the start).%s",
                     tr->us.median, tspan, kr->us.median, kspan, r->speedup, r->speedup_lo,
-                    r->speedup_hi, c->workers, ct_cpus(), r->load,
+                    r->speedup_hi, c->workers, PL(c->workers), ct_cpus(), PL(ct_cpus()), r->load,
                     r->speedup_lo < 1 ? " The spread is too wide to tell which is faster; "
                     "raise reps and run on a quieter machine." : "");
-    ct_takeaway(run,
-                "Memory: each live thread added %.1f MiB to VmSize (its %zu KiB stack "
-                "reservation), but only %.1f KiB to VmRSS, plus %.1f KiB of kernel stack; a "
-                "task was one %zu-byte allocation. The reservation is address space, not "
-                "memory: 100,000 such threads would reserve %.0f GiB, %.1f%% of the %s this "
-                "process can address, and commit only what they touch.",
-                tr->vm_per / MIB, tr->stack / 1024, tr->rss_per / KIB, tr->kstack_per / KIB,
-                kr->task_bytes, tr->vm_per * 1e5 / (MIB * KIB),
-                100 * tr->vm_per * 1e5 / ldexp(1, (int)r->lim.l[LIM_ADDR].setting),
-                r->lim.l[LIM_ADDR].shown);
+    char kstack[64] = "";
+    if (!isnan(tr->kstack_per))
+        snprintf(kstack, sizeof kstack, ", plus %.1f KiB of kernel stack", tr->kstack_per / KIB);
+    if (isnan(tr->vm_per) || isnan(tr->rss_per))
+        ct_takeaway(run, "Memory: this run could not tell what a live thread added to VmSize "
+                    "and VmRSS (nothing measurable grew); a task was one %zu-byte "
+                    "allocation. Raise batch= for a measurable step.", kr->task_bytes);
+    else
+        ct_takeaway(run,
+                    "Memory: each live thread added %.1f MiB to VmSize (its %zu KiB stack "
+                    "reservation), but only %.1f KiB to VmRSS%s; a task was one %zu-byte "
+                    "allocation. The reservation is address space, not memory: 100,000 such "
+                    "threads would reserve %.0f GiB, %.1f%% of the %s this process can "
+                    "address, and commit only what they touch.",
+                    tr->vm_per / MIB, tr->stack / 1024, tr->rss_per / KIB, kstack,
+                    kr->task_bytes, tr->vm_per * 1e5 / (MIB * KIB),
+                    100 * tr->vm_per * 1e5 / ldexp(1, (int)r->lim.l[LIM_ADDR].setting),
+                    r->lim.l[LIM_ADDR].shown);
     if (r->lim.first >= 0) {
         const struct limit *f = &r->lim.l[r->lim.first];
         char first[32], next[96] = "";

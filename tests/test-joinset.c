@@ -117,9 +117,25 @@ static void test_drop_one_singular(void **state)
     }
 }
 
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "joinset", "tasks=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, " 1 successes"));
+    assert_null(strstr(p.out, " 1 errors"));
+    assert_null(strstr(p.out, " 1 tasks"));
+    assert_null(strstr(p.out, " 1 results"));
+    assert_null(strstr(p.out, " 1 different tasks"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_guide),
         cmocka_unit_test(test_drop_points),
         cmocka_unit_test(test_takeaway_no_panic),

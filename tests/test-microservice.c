@@ -308,6 +308,48 @@ static void check_bad_input(json_t *j)
             fail_msg("no bad-input case expects %d", codes[k]);
 }
 
+/* The takeaway's "they settled N orders" is what the workers' table says
+ * they completed and failed, not every job they finished. */
+static void check_workers_sentence(json_t *j)
+{
+    long long settled = 0, jobs = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(dj_table(j, "workers"), i, row) {
+        settled += dj_cell_int(row, "completed") + dj_cell_int(row, "failed");
+        jobs += dj_cell_int(row, "jobs");
+    }
+    char want[96];
+    snprintf(want, sizeof want, "they settled %lld order%s (", settled, settled == 1 ? "" : "s");
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(strstr(t, want));
+    snprintf(want, sizeof want, "The workers finished %lld job%s,", jobs, jobs == 1 ? "" : "s");
+    assert_non_null(strstr(t, want));
+}
+
+/* Each phase's live line prints the req/s its row of the phases table
+ * holds: one measurement, not two. */
+static void check_live_rates(json_t *j)
+{
+    json_t *phases = dj_table(j, "phases"), *line;
+    size_t i, k = 0;
+    json_array_foreach(json_object_get(j, "log"), i, line) {
+        const char *text = json_string_value(json_object_get(line, "text"));
+        const char *end = text ? strstr(text, " req/s") : NULL;
+        if (!end)
+            continue;
+        const char *num = end;
+        while (num > text && num[-1] != ' ')
+            num--;
+        double printed = strtod(num, NULL);
+        assert_true(k < json_array_size(phases));
+        double rps = dj_cell_num(json_array_get(phases, k++), "rps");
+        if (printed < rps - 0.51 || printed > rps + 0.51)
+            fail_msg("live line \"%s\" against %.1f req/s in the table", text, rps);
+    }
+    assert_int_equal(k, json_array_size(phases));
+}
+
 /* A run into a fresh db=PATH: its report against the file it leaves. */
 static void test_counts_against_database(void **state)
 {
@@ -344,6 +386,8 @@ static void test_counts_against_database(void **state)
     snprintf(want, sizeof want, "among the %lld new rows (the other %lld: 1 from the bad-input "
              "client, %lld refused with 503)", c.total, c.total - accepted, rejected);
     assert_non_null(strstr(json_string_value(json_object_get(j, "takeaway")), want));
+    check_workers_sentence(j);
+    check_live_rates(j);
     json_decref(j);
     ct_tmpdir_remove(f.dir);
 }

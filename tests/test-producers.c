@@ -152,9 +152,24 @@ static void test_one_message_order_as_arrived(void **state)
     print_message("arrived in producer order: %d of 20 runs\n", in_order);
 }
 
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "producers", "producers=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, "the 1 clones"));
+    assert_null(strstr(p.out, " 1 producers"));
+    assert_null(strstr(p.out, "all 1 messages"));
+    assert_null(strstr(p.out, "all 1 producers"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_both_runs),
         cmocka_unit_test(test_order_per_producer_under_contention),
         cmocka_unit_test(test_scenario_selection),

@@ -154,9 +154,52 @@ static void test_cost_follows_ranges(void **state)
     print_message("atomic cheaper %d, slower %d, overlapping %d\n", cheaper, slower, overlap);
 }
 
+/* When the plain count ends wrong, the takeaway says where it should
+ * have ended and the range it did end in, from the rounds table, in words
+ * (not "final counts from X to Y against 1"). */
+static void test_wrong_count_in_words(void **state)
+{
+    (void)state;
+    int seen = 0;
+    for (int round = 0; round < 10 && !seen; round++) {
+        json_t *j = run_refcount((const char *const[]){ "threads=4", "iters=30000", "rounds=3",
+                                                        "variants=rc", NULL });
+        long long lo = 0, hi = 0;
+        int n = 0, wrong = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(dj_table(j, "rounds"), i, r) {
+            if (dj_cell_int(r, "threads") != 4)
+                continue;
+            long long fin = dj_cell_int(r, "final");
+            lo = n == 0 || fin < lo ? fin : lo;
+            hi = n == 0 || fin > hi ? fin : hi;
+            wrong += fin != 1 || dj_cell_int(r, "frees") != 0;
+            n++;
+        }
+        const char *t = takeaway(j);
+        assert_null(strstr(t, "against 1"));
+        if (wrong > 0) {
+            char want[96];
+            if (lo == hi)
+                snprintf(want, sizeof want, "across the rounds it ended at %lld.", lo);
+            else
+                snprintf(want, sizeof want, "across the rounds it ended anywhere from %lld to "
+                         "%lld.", lo, hi);
+            assert_non_null(strstr(t, "it should end at 1 (main's own reference)"));
+            assert_non_null(strstr(t, want));
+            seen++;
+        }
+        json_decref(j);
+    }
+    if (!seen)
+        print_message("the plain count never ended wrong: the wording was not exercised\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wrong_count_in_words),
         cmocka_unit_test(test_atomic_always_exact),
         cmocka_unit_test(test_plain_count_exact_only_alone),
         cmocka_unit_test(test_one_thread_cannot_race),

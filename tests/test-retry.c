@@ -175,6 +175,29 @@ static void test_takeaway_backoff(void **state)
     json_decref(j);
 }
 
+/* One operation, one attempt, nothing going wrong: counts of 1 take the
+ * singular, a count of 0 gets no clause about what "those" did, and the
+ * outcome bars carry no "ops" unit to read "1 ops". */
+static void test_counts_of_one_and_none(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "retry", "ops=1", "attempts=1",
+                                                         "invalid-pct=0", "timeout-pct=0",
+                                                         "network-pct=0", NULL }),
+                     0);
+    assert_int_equal(p.status, 0);
+    assert_non_null(strstr(p.out, "Of 1 operation, 1 succeeded first time"));
+    assert_non_null(strstr(p.out, "none had invalid data"));
+    assert_non_null(strstr(p.out, "No attempt hung."));
+    assert_null(strstr(p.out, "0 had invalid data"));
+    assert_null(strstr(p.out, "1 operations"));
+    assert_null(strstr(p.out, " 1 ops"));
+    assert_null(strstr(p.out, " 1 attempts"));
+    assert_null(strstr(p.out, " 1 results"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_extremes),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_takeaway_backoff),
+        cmocka_unit_test(test_counts_of_one_and_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

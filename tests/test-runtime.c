@@ -105,12 +105,51 @@ static void test_work_is_cpu_bound(void **state)
     json_decref(j);
 }
 
+/* demos/runtime.c's verdict on the gap between the two executors. */
+const char *ct_runtime_verdict(double ct_ms, double mt_ms, double cpu_ms, int sharing);
+
+/* The verdict follows the gap against what sharing the CPU work over
+ * `sharing` CPUs can save (cpu_ms / 2 on two), not merely its sign. */
+static void test_verdict(void **state)
+{
+    (void)state;
+    /* 800 ms of work on 2 CPUs can save 400 ms: 13 ms is no difference */
+    assert_string_equal(ct_runtime_verdict(817.9, 804.5, 800, 2), "same");
+    /* 3391 ms off 6400 ms of work on 2 CPUs is the sharing, give or take */
+    assert_string_equal(ct_runtime_verdict(7020.9, 3629.6, 6400, 2), "shared");
+    /* nothing to share and no gap */
+    assert_string_equal(ct_runtime_verdict(1.1, 1.1, 0, 1), "same");
+    assert_string_equal(ct_runtime_verdict(1.1, 1.2, 0, 1), "same");
+    /* a gap with nothing to share is noise, whichever way */
+    assert_string_equal(ct_runtime_verdict(100, 50, 0, 1), "beyond");
+    assert_string_equal(ct_runtime_verdict(50, 100, 0, 1), "slower");
+    /* faster, but by less than half of the 400 ms sharing could save */
+    assert_string_equal(ct_runtime_verdict(900, 800, 800, 2), "partial");
+    /* more than 400 ms off 800 ms of work on 2 CPUs */
+    assert_string_equal(ct_runtime_verdict(900, 300, 800, 2), "beyond");
+}
+
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "runtime", "tasks=1", "workers=1", "sleep-ms=1", "work-us=0", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, " 1 tasks"));
+    assert_null(strstr(p.out, " 1 workers"));
+    assert_null(strstr(p.out, "all 1 "));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_tasks_and_workers),
         cmocka_unit_test(test_takeaway_one_task_one_worker),
         cmocka_unit_test(test_work_is_cpu_bound),
+        cmocka_unit_test(test_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

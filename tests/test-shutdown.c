@@ -170,9 +170,25 @@ static void test_instant_stop_not_blamed_on_load(void **state)
     json_decref(j);
 }
 
+/* With counts of 1 every count takes the singular. */
+static void test_counts_of_one_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "shutdown", "workers=1", "after=0", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, " 1 were"));
+    assert_null(strstr(p.out, " 1 workers"));
+    assert_null(strstr(p.out, "all 1 workers"));
+    assert_null(strstr(p.out, " 1 items"));
+    assert_null(strstr(p.out, " 1 accepted items"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts_of_one_singular),
         cmocka_unit_test(test_timer),
         cmocka_unit_test(test_sigint_at_various_moments),
         cmocka_unit_test(test_backlog_accounted),

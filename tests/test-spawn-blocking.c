@@ -95,9 +95,39 @@ static void test_intro_states_no_values(void **state)
     ct_proc_free(&p);
 }
 
+/* Four 20 ms blocking calls on one worker run one after another: the
+ * takeaway counts the calls and the one worker (not "all 1 workers", not
+ * one call's length).  A pool thread that ran no job is named, since it
+ * has no lane in the timeline. */
+static void test_takeaway_jobs_on_one_worker(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("spawn-blocking",
+                             (const char *const[]){ "ticks=4", "tick-ms=5", "block-ms=20",
+                                                    "workers=1", "jobs=4", NULL },
+                             &code);
+    assert_non_null(j);
+    assert_true(dj_assert_checks(j) > 0);
+    assert_int_equal(code, 0);
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    assert_null(strstr(t, "all 1 workers"));
+    assert_non_null(strstr(t, "4 blocking calls of"));
+    assert_non_null(strstr(t, "kept the one worker busy"));
+    long long started = dj_int(j, "pool_threads"), used = dj_int(j, "pool_threads_used");
+    assert_true(used >= 1 && used <= started && started <= 4);
+    if (used < started)
+        assert_non_null(strstr(t, "has no lane in the timeline"));
+    else
+        assert_null(strstr(t, "has no lane in the timeline"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_takeaway_jobs_on_one_worker),
         cmocka_unit_test(test_ticks_and_threads),
         cmocka_unit_test(test_takeaway_short_block),
         cmocka_unit_test(test_intro_states_no_values),

@@ -137,6 +137,20 @@ static int count_char(const char *s, char c)
     return n;
 }
 
+/* An order string in groups of ten, "SSMMSSMMSS MMSS", so that a long
+ * one wraps to the screen's width and can be counted by eye. */
+#define GROUPED_MAX (2 * MAX_LINES + 8 + (2 * MAX_LINES + 8) / 10 + 1)
+static void group_tens(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 2 < n; i++) {
+        if (i > 0 && i % 10 == 0)
+            out[o++] = ' ';
+        out[o++] = in[i];
+    }
+    out[o] = '\0';
+}
+
 static void report_join(struct ct_run *run, const struct config *cfg,
                         const struct join_outcome *o)
 {
@@ -150,7 +164,9 @@ static void report_join(struct ct_run *run, const struct config *cfg,
 
     ct_result_int(run, "spawned_lines", "lines printed by the spawned thread", s_count, NULL);
     ct_result_int(run, "main_lines", "lines printed by main", m_count, NULL);
-    ct_result_text(run, "order", "order on screen (M main, S spawned)", order);
+    char grouped[GROUPED_MAX];
+    group_tens(order, grouped, sizeof grouped);
+    ct_result_text(run, "order", "order on screen (M main, S spawned)", grouped);
     ct_result_int(run, "switches", "times the output switched thread", switches, NULL);
     ct_result_num(run, "join_wait_ms", "main's wait in pthread_join", o->wait_ms, 2, "ms");
     ct_result_int(run, "join_value", "value handed back by pthread_join", o->joined_value, NULL);
@@ -450,8 +466,10 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
     ct_result_int(run, "child_spawned_lines", "child: lines printed by the spawned thread",
                   o->spawned, NULL);
     ct_result_int(run, "child_main_lines", "child: lines printed by main", o->main, NULL);
+    char grouped[GROUPED_MAX];
+    group_tens(o->order, grouped, sizeof grouped);
     ct_result_text(run, "child_order",
-                   "child: order (M main, S spawned, R return, X exit, D done)", o->order);
+                   "child: order (R return, X exit, D done)", grouped);
     ct_result_int(run, "child_spawned_after_return",
                   "child: spawned lines after main returned", o->spawned_after_return, NULL);
     ct_result_num(run, "child_return_ms", "child: main returned at", o->return_ms, 2, "ms");

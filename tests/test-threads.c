@@ -102,7 +102,8 @@ static void test_join_prints_everything_in_order(void **state)
             assert_int_equal(dj_int(j, "main_lines"), nm);
             assert_int_equal(dj_int(j, "join_value"), ns);
             const char *order = dj_text(j, "order");
-            assert_int_equal(strlen(order), (size_t)(ns + nm));
+            /* in groups of ten, for the screen */
+            assert_int_equal(strlen(order) - (size_t)count_char(order, ' '), (size_t)(ns + nm));
             assert_int_equal(count_char(order, 'S'), ns);
             assert_int_equal(count_char(order, 'M'), nm);
             assert_numbered_lines(j, "spawned", ns);
@@ -245,10 +246,33 @@ static void test_child_rejects_bad_arguments(void **state)
     }
 }
 
+/* The longest orders (100 lines each side) still fit 80 columns: they are
+ * written in groups of ten, which wrap. */
+static void test_long_order_fits(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "threads", "spawned=100",
+                                                         "main=100", "sleep-ms=0", NULL }),
+                     0);
+    assert_int_equal(p.status, 0);
+    int lines = 0;
+    for (const char *l = p.out; *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > 80)
+            fail_msg("a line of %zu columns: %.*s", n, (int)n, l);
+        l += n + (l[n] == '\n');
+        lines++;
+    }
+    assert_true(lines > 10);
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_prints_everything_in_order),
+        cmocka_unit_test(test_long_order_fits),
         cmocka_unit_test(test_no_join_loses_lines),
         cmocka_unit_test(test_no_join_consistent_any_timing),
         cmocka_unit_test(test_no_join_more_lines_finished_first),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "wording.h"
 
 static int count_char(const char *s, char c)
 {
@@ -268,6 +269,27 @@ static void test_long_order_fits(void **state)
     ct_proc_free(&p);
 }
 
+/* A count of 1 takes the singular in everything the run prints. */
+static void test_one_line_singular(void **state)
+{
+    (void)state;
+    const char *const nouns[] = { "line", "time", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "threads", "spawned=1", "main=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("threads", (const char *const[]){ "spawned=1", "main=1", NULL }, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_no_join_more_lines_finished_first),
         cmocka_unit_test(test_one_line_each_singular),
         cmocka_unit_test(test_child_rejects_bad_arguments),
+        cmocka_unit_test(test_one_line_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -391,7 +391,7 @@ static const struct ct_param_spec rwlock_params[] = {
     { "hold-ms", CT_PARAM_NUM, "100", 1, 5000, NULL, "how long each reader holds the lock" },
     { "writer-at-ms", CT_PARAM_NUM, "50", 0, 5000, NULL, "when the writer arrives" },
     { "write-ms", CT_PARAM_NUM, "20", 0, 5000, NULL, "how long the writer holds the lock" },
-    { "late-reader", CT_PARAM_BOOL, "yes", 0, 0, NULL,
+    { "late-reader", CT_PARAM_BOOL, "true", 0, 0, NULL,
       "one more reader arrives while the writer waits" },
     CT_PARAMS_END,
 };

@@ -137,7 +137,8 @@ static int run_jobs(struct ct_run *run, int n, double pause, struct cr_result *r
     }
     int started = start_jobs(run, jobs, n, pause, &tx, &rc);
     ct_chan_drop_sender(&tx);   /* only the jobs' clones keep it open now */
-    ct_say(run, "started %d jobs, dropped my sender; collecting", started);
+    ct_say(run, "started %d job%s, dropped my sender; collecting", started,
+           started == 1 ? "" : "s");
     r->n = n;
     collect(run, &rx, r);
     for (int i = 0; i < started; i++)
@@ -208,7 +209,8 @@ static void report(struct ct_run *run, const struct cr_result *r)
     ct_result_num(run, "collect_ms", "time to collect every result", r->wall_ms, 1, "ms");
     ct_result_num(run, "sum_ms", "the jobs' times added up", r->sum_ms, 1, "ms");
     ct_check(run, r->received == r->n && ids_ok == r->n,
-             "exactly one result from each of the %d jobs (%d received)", r->n, r->received);
+             "exactly one result from %s %d job%s (%d received)", r->n == 1 ? "the" : "each of the",
+             r->n, r->n == 1 ? "" : "s", r->received);
     ct_check(run, right == r->kept && r->kept > 0,
              "every result is its own job's input squared (%d of %d)", right, r->kept);
     report_takeaway(run, r, displaced);

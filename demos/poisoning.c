@@ -492,7 +492,7 @@ static int poisoning_run(struct ct_run *run)
 }
 
 static const struct ct_param_spec poisoning_params[] = {
-    { "robust", CT_PARAM_BOOL, "yes", 0, 0, NULL,
+    { "robust", CT_PARAM_BOOL, "true", 0, 0, NULL,
       "also run part 2: a child process dies holding a robust mutex" },
     CT_PARAMS_END,
 };
@@ -507,7 +507,7 @@ const struct ct_demo ct_demo_poisoning = {
              "holding a POSIX robust mutex. Each time, see what the next locker is told, what "
              "the data looks like, and how it is repaired.",
     .params = poisoning_params,
-    .smoke = "robust=yes",
+    .smoke = "robust=true",
     .run = poisoning_run,
     .child = poisoning_child,
 };

@@ -569,7 +569,7 @@ static const struct ct_param_spec retry_params[] = {
     { "timeout-ms", CT_PARAM_INT, "50", 1, 10000, NULL, "each attempt's deadline" },
     { "base-ms", CT_PARAM_INT, "20", 1, 5000, NULL, "the first backoff" },
     { "cap-ms", CT_PARAM_INT, "160", 1, 60000, NULL, "the longest backoff" },
-    { "jitter", CT_PARAM_BOOL, "on", 0, 0, NULL, "randomise each backoff (upper half)" },
+    { "jitter", CT_PARAM_BOOL, "true", 0, 0, NULL, "randomise each backoff (upper half)" },
     CT_PARAMS_END,
 };
 

@@ -20,7 +20,6 @@
 
 #include "demo.h"
 #include "check.h"
-#include "clock.h"
 #include "locks.h"
 #include "stats.h"
 
@@ -42,7 +41,7 @@ struct shared {
     const struct config *cfg;
     void *lock;
     struct ct_event go;
-    int64_t t0;                 /* the start gate opened */
+    double gate_ms;             /* the start gate opened */
     /* guarded by the lock */
     int list[INITIAL + 1];
     int len;
@@ -59,7 +58,7 @@ struct actor {
     struct shared *sh;
     enum role role;
     struct ct_thread thread;
-    double arrive_ms, got_ms, left_ms;  /* since the gate */
+    double arrive_ms, got_ms, left_ms;  /* on the run's clock, as ct_say stamps */
     int seq;                    /* its place in the acquisition order */
     bool saw_writer_waiting;    /* the writer was waiting when this one arrived */
     int saw_readers;            /* readers inside when this one arrived */
@@ -78,9 +77,11 @@ struct rw_result {
     double last_reader_left;    /* last departure of a reader who got in before the writer */
 };
 
+/* Every time the demo keeps is on the run's clock, the one that stamps the
+ * live lines; the timeline is drawn afterwards from these same times. */
 static double since(const struct shared *sh)
 {
-    return (double)(ct_clock_ns() - sh->t0) / 1e6;
+    return ct_elapsed_ms(sh->run);
 }
 
 static void format_list(const struct shared *sh, char *buf, size_t n)
@@ -97,22 +98,25 @@ static void format_list(const struct shared *sh, char *buf, size_t n)
  * a writer whose timed wait ends leaves the queue for a moment: with
  * lock=rwlock-wp a waiting reader can slip in then, which is not the
  * lock's policy.  The waits are bounded all the same: every holder sleeps
- * through ct_sleep_ms, which ends at once on Ctrl-C, and then unlocks. */
+ * through ct_sleep_ms, which ends at once on Ctrl-C, and then unlocks.
+ *
+ * Between arriving and asking for the lock an actor makes no timeline
+ * mark: the timeline's mutex, shared by every thread, once made 32 readers
+ * look as if they waited for the rwlock.  The lanes are drawn afterwards. */
 static void read_side(struct actor *a)
 {
     struct shared *sh = a->sh;
-    ct_mark(sh->run, CT_WAIT);
     a->arrive_ms = since(sh);
     a->saw_writer_waiting = atomic_load(&sh->writer_waiting) != 0;
     a->saw_readers = atomic_load(&sh->readers_in);
     if (a->role == LATE_READER)
-        ct_say(sh->run, "arrives; %d reader(s) inside, %s", a->saw_readers,
+        ct_say(sh->run, "arrives; %d %s inside, %s", a->saw_readers,
+               a->saw_readers == 1 ? "reader" : "readers",
                a->saw_writer_waiting ? "the writer waiting" : "no writer waiting");
     if (sh->cfg->kind->read_lock(sh->lock, -1, NULL) != 0)
         return;
     a->got_ms = since(sh);
     a->seq = atomic_fetch_add(&sh->order, 1);
-    ct_mark(sh->run, CT_SHARED);
     int inside = atomic_fetch_add(&sh->readers_in, 1) + 1;
     ct_atomic_max(&sh->max_readers, inside);
     if (atomic_load(&sh->writers_in) != 0)
@@ -126,8 +130,7 @@ static void read_side(struct actor *a)
            list);
     ct_sleep_ms(sh->run, sh->cfg->hold_ms);
     atomic_fetch_sub(&sh->readers_in, 1);
-    a->left_ms = since(sh);
-    ct_mark(sh->run, CT_IDLE);  /* before the unlock, so the timeline is exact */
+    a->left_ms = since(sh);     /* before the unlock: the next holder comes after */
     sh->cfg->kind->read_unlock(sh->lock);
     a->done = true;
 }
@@ -135,9 +138,10 @@ static void read_side(struct actor *a)
 static void write_side(struct actor *a)
 {
     struct shared *sh = a->sh;
-    ct_mark(sh->run, CT_WAIT);
     a->arrive_ms = since(sh);
-    ct_say(sh->run, "wants the write lock; %d reader(s) inside", atomic_load(&sh->readers_in));
+    int inside = atomic_load(&sh->readers_in);
+    ct_say(sh->run, "wants the write lock; %d %s inside", inside,
+           inside == 1 ? "reader" : "readers");
     atomic_store(&sh->writer_waiting, 1);
     int rc = sh->cfg->kind->write_lock(sh->lock, -1, NULL);
     atomic_store(&sh->writer_waiting, 0);
@@ -145,7 +149,6 @@ static void write_side(struct actor *a)
         return;
     a->got_ms = since(sh);
     a->seq = atomic_fetch_add(&sh->order, 1);
-    ct_mark(sh->run, CT_HOLD);
     if (atomic_fetch_add(&sh->writers_in, 1) != 0 || atomic_load(&sh->readers_in) != 0)
         atomic_fetch_add(&sh->violations, 1);
     sh->list[sh->len] = sh->len + 1;
@@ -155,7 +158,6 @@ static void write_side(struct actor *a)
     ct_sleep_ms(sh->run, sh->cfg->write_ms);
     atomic_fetch_sub(&sh->writers_in, 1);
     a->left_ms = since(sh);
-    ct_mark(sh->run, CT_IDLE);
     sh->cfg->kind->write_unlock(sh->lock);
     a->done = true;
 }
@@ -169,11 +171,8 @@ static void *actor_main(void *arg)
     double delay = a->role == WRITER        ? sh->cfg->writer_at_ms
                    : a->role == LATE_READER ? sh->cfg->late_at_ms
                                             : 0;
-    if (delay > 0) {
-        ct_mark(sh->run, CT_SLEEP);
-        if (!ct_sleep_ms(sh->run, delay))
-            return NULL;
-    }
+    if (delay > 0 && !ct_sleep_ms(sh->run, delay))
+        return NULL;
     if (a->role == WRITER)
         write_side(a);
     else
@@ -208,11 +207,28 @@ static int run_actors(struct ct_run *run, struct shared *sh, struct actor *a, in
         if (rc)
             break;
     }
-    sh->t0 = ct_clock_ns();
+    sh->gate_ms = since(sh);
     ct_event_set(&sh->go);
     for (int i = 0; i < started; i++)
         ct_thread_join(&a[i].thread, NULL);
     return rc;
+}
+
+/* Draw each actor's lane from the times in the table: asleep from the gate
+ * until it arrived (if it came late), waiting until it got the lock,
+ * holding it until it left. */
+static void mark_lanes(struct ct_run *run, const struct shared *sh, const struct actor *a,
+                       int n)
+{
+    for (int i = 0; i < n; i++) {
+        const struct actor *x = &a[i];
+        int lane = x->thread.lane;
+        if (x->role != READER)
+            ct_mark_lane_at(run, lane, CT_SLEEP, sh->gate_ms);
+        ct_mark_lane_at(run, lane, CT_WAIT, x->arrive_ms);
+        ct_mark_lane_at(run, lane, x->role == WRITER ? CT_HOLD : CT_SHARED, x->got_ms);
+        ct_mark_lane_at(run, lane, CT_IDLE, x->left_ms);
+    }
 }
 
 static void summarise(const struct shared *sh, const struct actor *a, int n,
@@ -297,8 +313,8 @@ static void report(struct ct_run *run, const struct rw_result *r)
     ct_result_num(run, "writer_wait_ms", "writer waited", wait, 1, "ms");
     ct_result_text(run, "final", "final list", r->list);
     ct_check(run, r->violations == 0,
-             "the writer never held the lock together with a reader (%d violations)",
-             r->violations);
+             "the writer never held the lock together with a reader (%d violation%s)",
+             r->violations, r->violations == 1 ? "" : "s");
     ct_check(run, r->len == INITIAL + 1, "the write happened exactly once: %s", r->list);
     ct_check(run, r->inconsistent == 0, "every reader saw a whole list, before or after the "
              "write (%d did not)", r->inconsistent);
@@ -310,10 +326,14 @@ static void report(struct ct_run *run, const struct rw_result *r)
         snprintf(why, sizeof why,
                  "it got the lock %.1f ms after the last reader ahead of it had left.",
                  w->got_ms - r->last_reader_left);
-    ct_takeaway(run,
-                "Up to %d readers held the read lock at the same time. The writer arrived "
-                "at %.1f ms and waited %.1f ms: %s",
-                r->max_readers, w->arrive_ms, wait, why);
+    char most[64];
+    if (r->max_readers == 1)
+        snprintf(most, sizeof most, "Only 1 reader held the read lock at a time.");
+    else
+        snprintf(most, sizeof most, "Up to %d readers held the read lock at the same time.",
+                 r->max_readers);
+    ct_takeaway(run, "%s The writer arrived at %.1f ms and waited %.1f ms: %s", most,
+                w->arrive_ms, wait, why);
     if (r->late)
         report_policy(run, r);
 }
@@ -353,6 +373,7 @@ static int rwlock_run(struct ct_run *run)
         all_done &= a[i].done;
     if (all_done && !ct_cancelled(run)) {
         struct rw_result r;
+        mark_lanes(run, &sh, a, n);
         summarise(&sh, a, n, &r);
         report(run, &r);
     }
@@ -370,7 +391,7 @@ static const struct ct_param_spec rwlock_params[] = {
     { "hold-ms", CT_PARAM_NUM, "100", 1, 5000, NULL, "how long each reader holds the lock" },
     { "writer-at-ms", CT_PARAM_NUM, "50", 0, 5000, NULL, "when the writer arrives" },
     { "write-ms", CT_PARAM_NUM, "20", 0, 5000, NULL, "how long the writer holds the lock" },
-    { "late-reader", CT_PARAM_BOOL, "yes", 0, 0, NULL,
+    { "late-reader", CT_PARAM_BOOL, "true", 0, 0, NULL,
       "one more reader arrives while the writer waits" },
     CT_PARAMS_END,
 };
@@ -387,11 +408,12 @@ const struct ct_demo ct_demo_rwlock = {
     .name = "rwlock",
     .chapter = 4,
     .title = "Readers together, the writer alone",
-    .summary = "Five readers share a read lock; a writer waits for all of them to leave",
-    .intro = "Five readers take the read lock together and keep it about 100 ms; a writer "
-             "arrives at 50 ms and must wait for every one of them before it may append to "
-             "the list. A late reader then shows the lock's policy: does it queue behind the "
-             "waiting writer or slip in ahead of it? Try lock=rwlock to see glibc's answer.",
+    .summary = "Readers share a read lock; a writer waits for all of them to leave",
+    .intro = "Readers take the read lock together and keep it a while (by default five, "
+             "for 100 ms); a writer arrives while they are in (by default at 50 ms) and "
+             "must wait for every one of them before it may append to the list. A late "
+             "reader then shows the lock's policy: does it queue behind the waiting writer "
+             "or slip in ahead of it? Try lock=rwlock to see glibc's answer.",
     .params = rwlock_params,
     .smoke = "readers=3 hold-ms=20 writer-at-ms=10 write-ms=5",
     .run = rwlock_run,

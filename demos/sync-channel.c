@@ -156,6 +156,11 @@ static int run_bounded(struct ct_run *run, int n, long capacity, double delay, d
 /* The same n sends into an unbounded channel before any receiver has
  * started, as in the first `delay` ms above: how long they take and how
  * many wait in the channel afterwards.  0 or a negative errno. */
+static const char *plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 static int run_unbounded(struct ct_run *run, int n, struct sync_result *r)
 {
     struct ct_sender tx;
@@ -172,8 +177,8 @@ static int run_unbounded(struct ct_run *run, int n, struct sync_result *r)
     }
     r->ub_us = (double)(ct_clock_ns() - t0) / 1e3;
     r->ub_queued = ct_chan_len(rx.chan);
-    ct_say(run, "unbounded: %d sends returned in %.1f us, %zu queued", r->ub_sent, r->ub_us,
-           r->ub_queued);
+    ct_say(run, "unbounded: %d send%s returned in %.1f us, %zu queued", r->ub_sent,
+           plural(r->ub_sent), r->ub_us, r->ub_queued);
     ct_chan_drop_sender(&tx);
     ct_chan_drop_receiver(&rx);
     return 0;
@@ -183,14 +188,14 @@ static void report_takeaway(struct ct_run *run, const struct sync_result *r)
 {
     if (r->capacity == 0)
         ct_takeaway(run,
-                    "With capacity 0 there is no buffer at all: %d of %d sends found no receiver "
-                    "waiting and blocked, %.0f ms in all, until the receiver took the message "
-                    "straight from the producer. Each send is a rendezvous: both threads are at "
-                    "the hand-off at the same moment.",
-                    r->found_full, r->sent, r->blocked_total);
+                    "With capacity 0 there is no buffer at all: %d of %d send%s found no "
+                    "receiver waiting and blocked, %.1f ms in all, until the receiver took the "
+                    "message straight from the producer. Each send is a rendezvous: both "
+                    "threads are at the hand-off at the same moment.",
+                    r->found_full, r->sent, plural(r->sent), r->blocked_total);
     else if (r->found_full > 0)
         ct_takeaway(run,
-                    "The first %d send%s found room; %d found the buffer full and blocked, %.0f "
+                    "The first %d send%s found room; %d found the buffer full and blocked, %.1f "
                     "ms in all, each released only when the receiver took a message. That is "
                     "backpressure: the producer was slowed to the consumer's pace, and at most "
                     "%zu message%s waited in the channel.",
@@ -198,16 +203,17 @@ static void report_takeaway(struct ct_run *run, const struct sync_result *r)
                     r->blocked_total, r->max_queued, r->max_queued == 1 ? "" : "s");
     else
         ct_takeaway(run,
-                    "No send found the buffer full: with capacity %ld for %d messages (or a "
+                    "No send found the buffer full: with capacity %ld for %d message%s (or a "
                     "receiver quick enough) the producer never had to wait. Lower the capacity "
                     "or raise messages to see it block.",
-                    r->capacity, r->n);
+                    r->capacity, r->n, plural(r->n));
     ct_takeaway(run,
-                "Into an unbounded channel the same %d sends returned in %.1f us and left %zu "
-                "messages queued for a receiver that had not started: nothing slows that "
+                "Into an unbounded channel the same %d send%s returned in %.1f us and left %zu "
+                "message%s queued for a receiver that had not started: nothing slows that "
                 "producer down, and the backlog is limited only by memory. A bounded channel "
                 "turns a slow consumer into a slow producer instead.",
-                r->ub_sent, r->ub_us, r->ub_queued);
+                r->ub_sent, plural(r->ub_sent), r->ub_us, r->ub_queued,
+                plural((long long)r->ub_queued));
 }
 
 static void report(struct ct_run *run, const struct sync_result *r)
@@ -232,7 +238,7 @@ static void report(struct ct_run *run, const struct sync_result *r)
                   (long long)r->ub_queued, NULL);
     ct_result_num(run, "unbounded_us", "unbounded: time for all the sends", r->ub_us, 1, "us");
     ct_check(run, r->received == r->n && r->in_order == r->received,
-             "received %d of %d messages, in order", r->received, r->n);
+             "received %d of %d message%s, in order", r->received, r->n, plural(r->n));
     ct_check(run, r->max_queued <= (size_t)r->capacity,
              "never more queued than the capacity (at most %zu seen, capacity %ld)",
              r->max_queued, r->capacity);
@@ -241,8 +247,8 @@ static void report(struct ct_run *run, const struct sync_result *r)
                  "the first send to find no room was #%d, after the %ld the buffer holds",
                  r->first_full, r->capacity);
     ct_check(run, r->ub_sent == r->n && r->ub_queued == (size_t)r->n,
-             "unbounded: all %d sends went in without a receiver (%zu queued)", r->n,
-             r->ub_queued);
+             "unbounded: %d of %d send%s went in without a receiver (%zu queued)",
+             r->ub_sent, r->n, plural(r->n), r->ub_queued);
     report_takeaway(run, r);
 }
 

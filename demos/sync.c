@@ -86,8 +86,9 @@ static void *reader_main(void *arg)
         r->passes++;
     }
     ct_member_end(&r->m);
-    ct_say(r->m.run, "%lld reads, checksum %016llx%s", r->passes,
-           (unsigned long long)r->first_sum, r->steady ? " every time" : " -- NOT steady");
+    ct_say(r->m.run, "%lld read%s, checksum %016llx%s", r->passes, plural(r->passes),
+           (unsigned long long)r->first_sum,
+           !r->steady ? " -- NOT steady" : r->passes > 1 ? " every time" : "");
     return NULL;
 }
 
@@ -145,8 +146,8 @@ static void report(struct ct_run *run, const struct result *s)
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
     ct_check(run, s->passes_ok == s->passes, "every read saw the published contents "
              "(%lld of %lld)", s->passes_ok, s->passes);
-    ct_check(run, s->agree == s->readers, "all readers saw identical contents (%d of %d "
-             "readers agree)", s->agree, s->readers);
+    ct_check(run, s->agree == s->readers, "every reader saw identical contents (%d of %d "
+             "agree)", s->agree, s->readers);
     int cpus = ct_cpus();
     const char *why = s->max_in_flight <= 1
         ? "this run never caught two readers inside at once, so it shows no overlap; run it "
@@ -156,12 +157,12 @@ static void report(struct ct_run *run, const struct result *s)
           "pointer, which is just as shared"
         : "reading side by side with no lock between them";
     ct_takeaway(run,
-                "%d reader%s read the same %zu KiB object %lld times with no lock, up to %d at "
-                "the same moment (%s). %lld of %lld reads had checksum %s: data that is "
+                "%d reader%s read the same %zu KiB object %lld time%s with no lock, up to %d at "
+                "the same moment (%s). %lld of %lld read%s had checksum %s: data that is "
                 "written before the threads start and never after needs no lock to be read "
                 "by all of them.",
-                s->readers, plural(s->readers), s->kib, s->passes, s->max_in_flight, why,
-                s->passes_ok, s->passes, hex);
+                s->readers, plural(s->readers), s->kib, s->passes, plural(s->passes),
+                s->max_in_flight, why, s->passes_ok, s->passes, plural(s->passes), hex);
 }
 
 static int sync_run(struct ct_run *run)
@@ -170,7 +171,8 @@ static int sync_run(struct ct_run *run)
     size_t kib = (size_t)ct_param_int(run, "size-kb");
     long long reads = ct_param_int(run, "reads");
     struct result res;
-    ct_section(run, "%d reader%s share one read-only object, no lock", n, plural(n));
+    ct_section(run, "%d reader%s one read-only object, no lock", n,
+               n == 1 ? " reads" : "s share");
     int rc = run_readers(run, n, kib, reads, &res);
     if (rc || ct_cancelled(run))
         return rc;

@@ -87,7 +87,8 @@ static void *sum_main(void *arg)
         res->sum = sum;
         res->summed = i;
         if (job->verbose)
-            ct_say(job->run, "sum of %zu ints: %lld; freeing them", i, sum);
+            ct_say(job->run, "sum of %zu int%s: %lld; freeing %s", i, i == 1 ? "" : "s", sum,
+                   i == 1 ? "it" : "them");
     }
     int64_t f0 = ct_clock_ns();
     free(job->buf.data);
@@ -126,9 +127,12 @@ static struct sum_job *job_new(struct ct_run *run, struct int_buf *mine, bool ve
     struct sum_job *job = malloc(sizeof *job);
     if (!job)
         return NULL;
-    if (verbose)
-        ct_say(run, "filled %zu ints (%.0f KiB), moving them", mine->n,
-               (double)(mine->n * sizeof(int)) / 1024);
+    size_t bytes = mine->n * sizeof(int);
+    if (verbose && bytes < 10240)
+        ct_say(run, "filled %zu int%s (%zu bytes), moving %s", mine->n,
+               mine->n == 1 ? "" : "s", bytes, mine->n == 1 ? "it" : "them");
+    else if (verbose)
+        ct_say(run, "filled %zu ints (%.0f KiB), moving them", mine->n, (double)bytes / 1024);
     *job = (struct sum_job){ run, int_buf_move(mine), verbose };
     return job;
 }
@@ -288,10 +292,10 @@ static void report_costs(struct ct_run *run, const struct config *cfg, const str
 {
     const struct ct_stats *w = &res->st[S_WORK], *o = &res->st[S_OVER];
     ct_takeaway(run,
-                "Summing %zu ints took %.1f us inside the thread (%.1f-%.1f over %d round%s); "
+                "Summing %zu int%s took %.1f us inside the thread (%.1f-%.1f over %d round%s); "
                 "starting and joining it cost %.1f us beyond the work and the free "
                 "(%.1f-%.1f), and an empty thread %.1f us.",
-                cfg->n, w->median, w->min, w->max, cfg->reps, cfg->reps == 1 ? "" : "s",
+                cfg->n, cfg->n == 1 ? "" : "s", w->median, w->min, w->max, cfg->reps, cfg->reps == 1 ? "" : "s",
                 o->median, o->min, o->max,
                 res->st[S_EMPTY].median);
     if (cfg->reps < 3 || (w->max >= o->min && o->max >= w->min)) {
@@ -322,11 +326,11 @@ static int thread_return_run(struct ct_run *run)
         return rc;
     report_numbers(run, &cfg, &res);
     ct_takeaway(run,
-                "The buffer changed hands %d times, and each time the creator's handle was left "
+                "The buffer changed hands %d time%s, and each time the creator's handle was left "
                 "empty, so its read attempt was refused instead of touching memory the thread "
                 "had freed. The sum came back through pthread_join as a heap result the "
                 "creator then owned; %d of %d sums equalled n(n+1)/2.",
-                res.rounds, res.exact, res.rounds);
+                res.rounds, res.rounds == 1 ? "" : "s", res.exact, res.rounds);
     report_costs(run, &cfg, &res);
     return 0;
 }

@@ -110,7 +110,8 @@ static int join_part(struct ct_run *run, const struct config *cfg, struct join_o
         return rc;
     }
     count_lines(&mn);
-    ct_say(run, "my %d lines are done; waiting in pthread_join", mn.printed);
+    ct_say(run, "my %d line%s done; waiting in pthread_join", mn.printed,
+           mn.printed == 1 ? " is" : "s are");
     ct_mark(run, CT_WAIT);
     int64_t w0 = ct_clock_ns();
     void *ret = NULL;
@@ -137,6 +138,20 @@ static int count_char(const char *s, char c)
     return n;
 }
 
+/* An order string in groups of ten, "SSMMSSMMSS MMSS", so that a long
+ * one wraps to the screen's width and can be counted by eye. */
+#define GROUPED_MAX (2 * MAX_LINES + 8 + (2 * MAX_LINES + 8) / 10 + 1)
+static void group_tens(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; in[i] && o + 2 < n; i++) {
+        if (i > 0 && i % 10 == 0)
+            out[o++] = ' ';
+        out[o++] = in[i];
+    }
+    out[o] = '\0';
+}
+
 static void report_join(struct ct_run *run, const struct config *cfg,
                         const struct join_outcome *o)
 {
@@ -150,34 +165,45 @@ static void report_join(struct ct_run *run, const struct config *cfg,
 
     ct_result_int(run, "spawned_lines", "lines printed by the spawned thread", s_count, NULL);
     ct_result_int(run, "main_lines", "lines printed by main", m_count, NULL);
-    ct_result_text(run, "order", "order on screen (M main, S spawned)", order);
+    char grouped[GROUPED_MAX];
+    group_tens(order, grouped, sizeof grouped);
+    ct_result_text(run, "order", "order on screen (M main, S spawned)", grouped);
     ct_result_int(run, "switches", "times the output switched thread", switches, NULL);
     ct_result_num(run, "join_wait_ms", "main's wait in pthread_join", o->wait_ms, 2, "ms");
     ct_result_int(run, "join_value", "value handed back by pthread_join", o->joined_value, NULL);
 
     ct_check(run, s_count == cfg->nspawned,
-             "joined: spawned printed %d of %d lines before the join returned",
-             s_count, cfg->nspawned);
-    ct_check(run, m_count == cfg->nmain, "joined: main printed all %d of %d lines", m_count,
-             cfg->nmain);
+             "joined: spawned printed %d of %d line%s before the join returned",
+             s_count, cfg->nspawned, cfg->nspawned == 1 ? "" : "s");
+    ct_check(run, m_count == cfg->nmain, "joined: main printed %d of %d line%s", m_count,
+             cfg->nmain, cfg->nmain == 1 ? "" : "s");
     ct_check(run, o->joined_value == o->spawned_printed,
              "joined: pthread_join returned the thread's count (%d of %d)",
              o->joined_value, o->spawned_printed);
 
-    if (after_main > 0)
+    if (after_main > 0 && s_count == 1)
+        ct_takeaway(run,
+                    "With the join, nothing was lost: the spawned thread's one line appeared "
+                    "after main's last line, and main sat %.2f ms in pthread_join waiting for "
+                    "the thread to finish.",
+                    o->wait_ms);
+    else if (after_main > 0)
         ct_takeaway(run,
                     "With the join, nothing was lost: every line of the spawned thread "
                     "appeared (%d), %d after main's last line, and main sat %.2f ms in "
                     "pthread_join waiting for the thread to finish.",
                     s_count, after_main, o->wait_ms);
-    else
+    else {
+        char its[48] = "its one line";
+        if (s_count != 1)
+            snprintf(its, sizeof its, "every one of its lines (%d)", s_count);
         ct_takeaway(run,
-                    "With the join, nothing was lost: the spawned thread had printed every one "
-                    "of its lines (%d) before main's last one, so pthread_join returned after "
-                    "%.2f ms. The "
+                    "With the join, nothing was lost: the spawned thread had printed %s "
+                    "before main's last one, so pthread_join returned after %.2f ms. The "
                     "call was still needed: it is what proves the thread is done, hands back its "
                     "value and releases it.",
-                    s_count, o->wait_ms);
+                    its, o->wait_ms);
+    }
     ct_takeaway(run,
                 "The output switched between the two threads %d time%s, in an order the "
                 "scheduler chose: nothing in the program fixes it, so another run may differ.",
@@ -450,8 +476,10 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
     ct_result_int(run, "child_spawned_lines", "child: lines printed by the spawned thread",
                   o->spawned, NULL);
     ct_result_int(run, "child_main_lines", "child: lines printed by main", o->main, NULL);
+    char grouped[GROUPED_MAX];
+    group_tens(o->order, grouped, sizeof grouped);
     ct_result_text(run, "child_order",
-                   "child: order (M main, S spawned, R return, X exit, D done)", o->order);
+                   "child: order (R return, X exit, D done)", grouped);
     ct_result_int(run, "child_spawned_after_return",
                   "child: spawned lines after main returned", o->spawned_after_return, NULL);
     ct_result_num(run, "child_return_ms", "child: main returned at", o->return_ms, 2, "ms");
@@ -463,7 +491,8 @@ static void report_no_join(struct ct_run *run, const struct config *cfg,
     ct_check(run, o->status == 0 && o->unexpected == 0 && !o->timed_out,
              "no join: child exit status 0, no unexpected output");
     ct_check(run, o->main == nmain && o->return_ms >= 0,
-             "no join: the child's main printed all %d of %d lines, then returned", o->main, nmain);
+             "no join: the child's main printed %d of %d line%s, then returned", o->main,
+             nmain, nmain == 1 ? "" : "s");
     ct_check(run, o->spawned_in_order,
              "no join: spawned lines arrived whole, in order: 1..%d of %d",
              o->spawned, nspawned);

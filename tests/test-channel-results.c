@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "util.h"
+#include "wording.h"
 
 static void test_results_complete_and_sorted(void **state)
 {
@@ -41,10 +42,32 @@ static void test_results_complete_and_sorted(void **state)
     }
 }
 
+/* A count of 1 takes the singular in everything the run prints. */
+static void test_one_job_singular(void **state)
+{
+    (void)state;
+    const char *const nouns[] = { "job", "result", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "channel-results", "jobs=1", "pause=0", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("channel-results", (const char *const[]){ "jobs=1", "pause=0", NULL }, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_complete_and_sorted),
+        cmocka_unit_test(test_one_job_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

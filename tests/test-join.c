@@ -72,11 +72,34 @@ static void test_small_saving_in_ms(void **state)
     json_decref(j);
 }
 
+/* The summary's speed-up and the takeaway's "x faster" are one value
+ * rounded one way (once they read "1.75 x" and "1.8x faster"). */
+static void test_one_rounding(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "join", "one-ms=70",
+                                                         "two-ms=50", "three-ms=20", NULL }),
+                     0);
+    assert_int_equal(p.status, 0);
+    const char *row = strstr(p.out, "join speed-up");
+    assert_non_null(row);
+    row += strlen("join speed-up");
+    double summary = strtod(row, NULL);
+    char shown[32];
+    snprintf(shown, sizeof shown, "%.1f x\n", summary);
+    assert_non_null(strstr(row, shown));    /* one decimal, then the unit */
+    snprintf(shown, sizeof shown, ": %.1fx faster", summary);
+    assert_non_null(strstr(p.out, shown));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_flight),
         cmocka_unit_test(test_small_saving_in_ms),
+        cmocka_unit_test(test_one_rounding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,31 @@ static void test_text(void **state)
     assert_non_null(strstr(err, "at most 255 characters"));
 }
 
+/* `help` shows a default as written next to "true or false": a BOOL
+ * default spelled yes/on would contradict it, so the spec is refused (and
+ * test_registry_specs holds every demo to it). */
+static void test_bool_default_spelling(void **state)
+{
+    (void)state;
+    static const struct ct_param_spec yes[] = {
+        { "robust", CT_PARAM_BOOL, "yes", 0, 0, NULL, "robust" },
+        CT_PARAMS_END,
+    };
+    static const struct ct_param_spec off[] = {
+        { "jitter", CT_PARAM_BOOL, "off", 0, 0, NULL, "jitter" },
+        CT_PARAMS_END,
+    };
+    struct ct_params p;
+    assert_int_not_equal(ct_params_defaults(&p, yes, err, sizeof err), 0);
+    assert_non_null(strstr(err, "robust: a default must be written true or false"));
+    assert_int_not_equal(ct_params_defaults(&p, off, err, sizeof err), 0);
+    assert_non_null(strstr(err, "jitter:"));
+    /* users may still type any spelling */
+    assert_int_equal(ct_params_defaults(&p, spec, err, sizeof err), 0);
+    assert_int_equal(ct_params_set(&p, "join", "off", err, sizeof err), 0);
+    assert_false(p.v[2].b);
+}
+
 /* Every registered demo's defaults and smoke parameters must parse. */
 static void test_registry_specs(void **state)
 {
@@ -229,6 +254,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_bool_default_spelling),
         cmocka_unit_test(test_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_number_forms),

@@ -97,11 +97,90 @@ static void test_without_late_reader(void **state)
     json_decref(j);
 }
 
+/* The lane called `name` in the JSON timeline. */
+static json_t *lane_of(json_t *j, const char *name)
+{
+    json_t *lane;
+    size_t i;
+    json_array_foreach(json_object_get(j, "timeline"), i, lane) {
+        if (strcmp(json_string_value(json_object_get(lane, "lane")), name) == 0)
+            return lane;
+    }
+    fail_msg("no timeline lane %s", name);
+    return NULL;
+}
+
+/* The time of the first `state` event on `lane`. */
+static double state_at(json_t *lane, const char *state)
+{
+    json_t *ev;
+    size_t i;
+    json_array_foreach(json_object_get(lane, "events"), i, ev) {
+        const char *st = json_string_value(json_object_get(ev, "state"));
+        if (st && strcmp(st, state) == 0)
+            return json_number_value(json_object_get(ev, "t_ms"));
+    }
+    fail_msg("no %s event", state);
+    return -1;
+}
+
+/* The table and the timeline tell one story on one clock: each actor's
+ * lane starts waiting when the table says it arrived, holds from "got it"
+ * and ends at "left".  (Once the table counted from the start gate and the
+ * lanes from the run's start, and with 32 readers the lanes showed waits
+ * that were the timeline's own mutex, not the rwlock.) */
+static void test_one_clock(void **state)
+{
+    (void)state;
+    int code;
+    json_t *j = ct_demo_json("rwlock",
+                             (const char *const[]){ "readers=32", "hold-ms=1",
+                                                    "writer-at-ms=5", "write-ms=0", NULL },
+                             &code);
+    assert_int_equal(code, 0);
+    json_t *row;
+    size_t i, rows = 0;
+    json_array_foreach(dj_table(j, "threads"), i, row) {
+        const char *name = dj_cell_text(row, "thread");
+        json_t *lane = lane_of(j, name);
+        bool writer = strcmp(name, "writer") == 0;
+        double arrived = dj_cell_num(row, "arrived_ms"), got = dj_cell_num(row, "locked_ms");
+        assert_float_equal(state_at(lane, "waiting"), arrived, 1e-4);
+        assert_float_equal(state_at(lane, writer ? "holding" : "holding shared"), got, 1e-4);
+        assert_float_equal(state_at(lane, "idle"), dj_cell_num(row, "left_ms"), 1e-4);
+        assert_float_equal(dj_cell_num(row, "waited_ms"), got - arrived, 1e-4);
+        rows++;
+    }
+    assert_int_equal(rows, 34);
+    json_decref(j);
+}
+
+/* A count of 1 takes the singular, and the intro does not promise five
+ * readers when there is one. */
+static void test_singular(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "rwlock", "readers=1",
+                                                         "hold-ms=20", "writer-at-ms=0",
+                                                         "write-ms=0", "late-reader=no",
+                                                         NULL }),
+                     0);
+    assert_int_equal(p.status, 0);
+    assert_null(strstr(p.out, "(s)"));
+    assert_null(strstr(p.out, " 1 readers"));
+    assert_null(strstr(p.out, "Five readers"));
+    assert_non_null(strstr(p.out, "Only 1 reader held the read lock"));
+    ct_proc_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_lock),
         cmocka_unit_test(test_without_late_reader),
+        cmocka_unit_test(test_one_clock),
+        cmocka_unit_test(test_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

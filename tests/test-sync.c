@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "wording.h"
 
 static json_t *run_sync(const char *const *args)
 {
@@ -81,11 +82,33 @@ static void test_one_reader_is_alone(void **state)
     json_decref(j);
 }
 
+/* A count of 1 takes the singular in everything the run prints. */
+static void test_one_of_each_singular(void **state)
+{
+    (void)state;
+    const char *const nouns[] = { "read", "reader", "time", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "sync", "threads=1", "size-kb=1", "reads=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("sync", (const char *const[]){ "threads=1", "size-kb=1", "reads=1", NULL }, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_read_matches),
         cmocka_unit_test(test_one_reader_is_alone),
+        cmocka_unit_test(test_one_of_each_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "wording.h"
 
 /* Run with `n` and `reps`; check everything that must hold exactly. */
 static void check_run(long long n, int reps)
@@ -37,8 +38,9 @@ static void check_run(long long n, int reps)
         const char *thread = json_string_value(json_object_get(e, "thread"));
         long long summed, sum;
         refused_lines += strcmp(text, "my handle: data=NULL; a read through it: refused") == 0;
-        if (strcmp(thread, "summer") == 0 &&
-            sscanf(text, "sum of %lld ints: %lld", &summed, &sum) == 2) {
+        const char *colon = strchr(text, ':');     /* "sum of N int(s): SUM" */
+        if (strcmp(thread, "summer") == 0 && colon &&
+            sscanf(text, "sum of %lld int", &summed) == 1 && sscanf(colon, ": %lld", &sum) == 1) {
             assert_int_equal(summed, n);
             assert_int_equal(sum, n * (n + 1) / 2);
             sum_lines++;
@@ -92,6 +94,27 @@ static void test_one_round_singular(void **state)
     json_decref(j);
 }
 
+/* A count of 1 takes the singular in everything the run prints. */
+static void test_one_int_singular(void **state)
+{
+    (void)state;
+    const char *const nouns[] = { "int", "time", "round", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "thread-return", "n=1", "reps=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("thread-return", (const char *const[]){ "n=1", "reps=1", NULL }, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +122,7 @@ int main(void)
         cmocka_unit_test(test_many_handoffs),
         cmocka_unit_test(test_largest_buffer),
         cmocka_unit_test(test_one_round_singular),
+        cmocka_unit_test(test_one_int_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

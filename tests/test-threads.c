@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "wording.h"
 
 static int count_char(const char *s, char c)
 {
@@ -102,7 +103,8 @@ static void test_join_prints_everything_in_order(void **state)
             assert_int_equal(dj_int(j, "main_lines"), nm);
             assert_int_equal(dj_int(j, "join_value"), ns);
             const char *order = dj_text(j, "order");
-            assert_int_equal(strlen(order), (size_t)(ns + nm));
+            /* in groups of ten, for the screen */
+            assert_int_equal(strlen(order) - (size_t)count_char(order, ' '), (size_t)(ns + nm));
             assert_int_equal(count_char(order, 'S'), ns);
             assert_int_equal(count_char(order, 'M'), nm);
             assert_numbered_lines(j, "spawned", ns);
@@ -245,15 +247,60 @@ static void test_child_rejects_bad_arguments(void **state)
     }
 }
 
+/* The longest orders (100 lines each side) still fit 80 columns: they are
+ * written in groups of ten, which wrap. */
+static void test_long_order_fits(void **state)
+{
+    (void)state;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "threads", "spawned=100",
+                                                         "main=100", "sleep-ms=0", NULL }),
+                     0);
+    assert_int_equal(p.status, 0);
+    int lines = 0;
+    for (const char *l = p.out; *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > 80)
+            fail_msg("a line of %zu columns: %.*s", n, (int)n, l);
+        l += n + (l[n] == '\n');
+        lines++;
+    }
+    assert_true(lines > 10);
+    ct_proc_free(&p);
+}
+
+/* A count of 1 takes the singular in everything the run prints. */
+static void test_one_line_singular(void **state)
+{
+    (void)state;
+    const char *const nouns[] = { "line", "time", NULL };
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "threads", "spawned=1", "main=1", NULL }), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json("threads", (const char *const[]){ "spawned=1", "main=1", NULL }, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_prints_everything_in_order),
+        cmocka_unit_test(test_long_order_fits),
         cmocka_unit_test(test_no_join_loses_lines),
         cmocka_unit_test(test_no_join_consistent_any_timing),
         cmocka_unit_test(test_no_join_more_lines_finished_first),
         cmocka_unit_test(test_one_line_each_singular),
         cmocka_unit_test(test_child_rejects_bad_arguments),
+        cmocka_unit_test(test_one_line_singular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,6 +143,76 @@ static void test_window(void **state)
     ct_timeline_destroy(&tl);
 }
 
+/* A run shorter than 1 ms gets a window of the run, not 1 ms of times that
+ * never happened: the axis ends where the run did. */
+static void test_window_inside_run(void **state)
+{
+    (void)state;
+    struct ct_timeline tl;
+    assert_int_equal(ct_timeline_init(&tl, 0), 0);
+    int a = ct_timeline_lane(&tl, "lane");
+    ct_timeline_state(&tl, a, CT_WAIT, 140 * 1000);
+    ct_timeline_state(&tl, a, CT_HOLD, 180 * 1000);
+    ct_timeline_state(&tl, a, CT_IDLE, 200 * 1000);
+    int64_t lo, hi;
+    ct_timeline_window(&tl, 300 * 1000, &lo, &hi);
+    assert_int_equal(lo, 0);
+    assert_int_equal(hi, 300 * 1000);
+    char *text = draw(&tl, 59, 300 * 1000);
+    assert_non_null(strstr(text, "0.30 ms\n"));
+    assert_null(strstr(text, "1.14 ms"));
+    free(text);
+    /* a longer run keeps the 1 ms floor, still inside the run */
+    ct_timeline_window(&tl, 5 * MS, &lo, &hi);
+    assert_int_equal(lo, 140 * 1000);
+    assert_int_equal(hi, 1140 * 1000);
+    ct_timeline_destroy(&tl);
+}
+
+/* A lock held for microseconds, at the very end of the window, is still
+ * drawn: the writer of `rwlock write-ms=0` is seen holding the lock. */
+static void test_brief_hold_drawn(void **state)
+{
+    (void)state;
+    struct ct_timeline tl;
+    assert_int_equal(ct_timeline_init(&tl, 0), 0);
+    int a = ct_timeline_lane(&tl, "writer");
+    int b = ct_timeline_lane(&tl, "reader");
+    ct_timeline_state(&tl, a, CT_WAIT, 0);
+    ct_timeline_state(&tl, a, CT_HOLD, 2 * MS);
+    ct_timeline_state(&tl, a, CT_IDLE, 2 * MS + 1000);
+    /* a wait as brief is noise, not drawn */
+    ct_timeline_state(&tl, b, CT_WAIT, 0);
+    ct_timeline_state(&tl, b, CT_SHARED, 1000);
+    ct_timeline_state(&tl, b, CT_IDLE, 1 * MS);
+    char *text = draw(&tl, 59, 2 * MS + 1000);
+    char *ra = row(text, "writer"), *rb = row(text, "reader");
+    assert_non_null(strchr(ra, '#'));
+    assert_int_equal(ra[strlen(ra) - 1], '#');    /* where it happened */
+    assert_null(strchr(rb, '.'));
+    assert_non_null(strstr(text, "# holding"));
+    free(ra);
+    free(rb);
+    free(text);
+    ct_timeline_destroy(&tl);
+}
+
+/* Lanes but no events: one line, no empty axis. */
+static void test_no_events(void **state)
+{
+    (void)state;
+    struct ct_timeline tl;
+    assert_int_equal(ct_timeline_init(&tl, 0), 0);
+    ct_timeline_lane(&tl, "idle");
+    char *text = draw(&tl, 59, 1 * MS);
+    assert_non_null(strstr(text, "Timeline: no thread recorded"));
+    assert_null(strchr(text, '|'));
+    /* one line, nothing after it */
+    assert_int_equal(strcspn(text, "\n") + 1, strlen(text));
+    free(text);
+    ct_timeline_destroy(&tl);
+}
+
 static void test_lane_limit(void **state)
 {
     (void)state;
@@ -164,6 +234,9 @@ int main(void)
         cmocka_unit_test(test_points_and_order),
         cmocka_unit_test(test_short_holds_show),
         cmocka_unit_test(test_window),
+        cmocka_unit_test(test_window_inside_run),
+        cmocka_unit_test(test_brief_hold_drawn),
+        cmocka_unit_test(test_no_events),
         cmocka_unit_test(test_lane_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,10 @@ void ct_point_legend(struct ct_run *run, char glyph, const char *text);
 int ct_lane(struct ct_run *run, const char *fmt, ...) CT_PRINTF(2, 3);
 void ct_mark_lane(struct ct_run *run, int lane, enum ct_state state);
 void ct_point_lane(struct ct_run *run, int lane, char glyph);
+/* ct_mark_lane at a time taken earlier with ct_elapsed_ms(), so that a
+ * table and the timeline show the very same instants; marks on one lane
+ * go in time order.  A thread's lane is its ct_thread's `lane`. */
+void ct_mark_lane_at(struct ct_run *run, int lane, enum ct_state state, double at_ms);
 
 /* ---- Child processes --------------------------------------------------- */
 

@@ -296,9 +296,15 @@ int ct_params_defaults(struct ct_params *p, const struct ct_param_spec *spec,
     for (p->n = 0; spec && spec[p->n].name; p->n++) {
         if (p->n == CT_MAX_PARAMS)
             return fail(err, errlen, "too many parameters (at most %d)", CT_MAX_PARAMS);
-        int rc = set_value(&spec[p->n], &p->v[p->n], spec[p->n].def, err, errlen);
+        const struct ct_param_spec *sp = &spec[p->n];
+        int rc = set_value(sp, &p->v[p->n], sp->def, err, errlen);
         if (rc)
             return rc;
+        /* help prints the default as written and says a BOOL accepts "true
+         * or false": a default of "yes" or "on" would contradict it */
+        if (sp->type == CT_PARAM_BOOL && strcmp(sp->def, p->v[p->n].b ? "true" : "false") != 0)
+            return fail(err, errlen, "%s: a default must be written true or false, not %s",
+                        sp->name, CT_Q(sp->def));
     }
     return 0;
 }

@@ -460,6 +460,12 @@ void ct_mark_lane(struct ct_run *run, int lane, enum ct_state state)
         ct_timeline_state(&run->tl, lane, state, ct_clock_ns());
 }
 
+void ct_mark_lane_at(struct ct_run *run, int lane, enum ct_state state, double at_ms)
+{
+    if (lane >= 0)
+        ct_timeline_state(&run->tl, lane, state, run->t0 + (int64_t)(at_ms * 1e6 + 0.5));
+}
+
 void ct_point_lane(struct ct_run *run, int lane, char glyph)
 {
     if (lane >= 0)

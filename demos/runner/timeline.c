@@ -120,9 +120,19 @@ void ct_timeline_point_label(struct ct_timeline *tl, char glyph,
     }
 }
 
+/* Whether a state is something the thread did (ran, held) rather than an
+ * absence (idle, waiting, asleep): one that was entered at all is drawn,
+ * however short. */
+static bool is_activity(int state)
+{
+    return state == CT_RUN || state == CT_HOLD || state == CT_SHARED;
+}
+
 /* Pick the glyph for each column of one lane.  A column shows the state that
  * covered most of its time span, counting idle time at half weight so that a
- * lock held for a third of a column still shows.  Points are drawn on top. */
+ * lock held for a third of a column still shows.  An activity too short to
+ * win any column (a lock held for microseconds) still takes the column where
+ * its longest stretch began.  Points are drawn on top. */
 static void lane_cells(const struct ct_tl_lane *l, int64_t start, int cols, double col_ns,
                        unsigned char *state_out, char *point_out)
 {
@@ -137,12 +147,24 @@ static void lane_cells(const struct ct_tl_lane *l, int64_t start, int cols, doub
     double end = col_ns * cols;
     int cur = CT_IDLE;
     double from = 0;
+    double longest[CT_STATE_COUNT];     /* each activity's longest stretch */
+    int longest_col[CT_STATE_COUNT];    /* and the column where it began */
+    for (int s = 0; s < CT_STATE_COUNT; s++) {
+        longest[s] = -1;
+        longest_col[s] = 0;
+    }
     for (size_t i = 0; i <= l->n; i++) {
-        double to = i < l->n ? (double)(l->ev[i].t_ns - start) : end;
+        double to = i < l->n ? (double)(l->ev[i].t_ns - start) : end, raw_to = to;
         if (to < 0)
             to = 0;
         if (to > end)
             to = end;
+        if (is_activity(cur) && i > 0 && to - from > longest[cur] &&
+            (double)(l->ev[i - 1].t_ns - start) <= end && raw_to >= 0) {
+            int c = (int)(from / col_ns);
+            longest[cur] = to - from;
+            longest_col[cur] = c < cols ? c : cols - 1;
+        }
         /* spread [from, to) in state `cur` over the columns it touches */
         for (int c = (int)(from / col_ns); c < cols && c * col_ns < to; c++) {
             double a = c * col_ns, b = a + col_ns;
@@ -173,6 +195,11 @@ static void lane_cells(const struct ct_tl_lane *l, int64_t start, int cols, doub
         }
         state_out[c] = (unsigned char)best;
     }
+    for (int s = 0; s < CT_STATE_COUNT; s++) {
+        if (longest[s] < 0 || memchr(state_out, s, (size_t)cols))
+            continue;
+        state_out[longest_col[s]] = (unsigned char)s;
+    }
     free(cov);
 }
 
@@ -184,13 +211,17 @@ static void fmt_ms(char *buf, size_t n, double ms)
         snprintf(buf, n, "%.0f ms", ms);
     else if (ms >= 10)
         snprintf(buf, n, "%.1f ms", ms);
-    else
+    else if (ms >= 0.1)
         snprintf(buf, n, "%.2f ms", ms);
+    else
+        snprintf(buf, n, "%.1f us", ms * 1000);
 }
 
 /* The window worth drawing: from the first event to the last one, or to
- * `end` when some lane is still busy after its last event.  A demo in
- * several parts may record its timeline in only one of them. */
+ * `end` (the run's end) when some lane is still busy after its last event.
+ * A demo in several parts may record its timeline in only one of them.
+ * The window is at least 1 ms wide where the run lasted that long, but
+ * never reaches past the run's end or before its start. */
 void ct_timeline_window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi)
 {
     *lo = INT64_MAX;
@@ -213,19 +244,29 @@ void ct_timeline_window(const struct ct_timeline *tl, int64_t end, int64_t *lo, 
         *lo = 0;
     if (open && end > *hi)
         *hi = end;
+    if (*hi - *lo < 1000000) {
+        int64_t last = end > *hi ? end : *hi;
+        *hi = *lo + 1000000 < last ? *lo + 1000000 : last;
+        *lo = *hi > 1000000 ? *hi - 1000000 : 0;
+    }
     /* a window that starts near the beginning starts at the beginning */
     if (*lo < (*hi - *lo) / 20)
         *lo = 0;
-    /* never less than 1 ms */
-    if (*hi - *lo < 1000000)
-        *hi = *lo + 1000000;
+    if (*hi <= *lo)
+        *hi = *lo + 1;
 }
 
 int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
                      int64_t end_ns, bool color)
 {
-    if (tl->nlanes == 0)
+    int drawn = 0;
+    for (int i = 0; i < tl->nlanes; i++)
+        drawn += tl->lanes[i].n > 0;
+    if (drawn == 0) {
+        if (tl->nlanes > 0)
+            fputs("Timeline: no thread recorded anything to draw.\n", out);
         return 0;
+    }
 
     int64_t lo, hi;
     ct_timeline_window(tl, end_ns - tl->origin_ns, &lo, &hi);
@@ -234,6 +275,8 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
     /* lane names take at most a third of the width (longer ones are cut) */
     int name_w = 4;
     for (int i = 0; i < tl->nlanes; i++) {
+        if (tl->lanes[i].n == 0)
+            continue;
         int w = (int)strlen(tl->lanes[i].name);
         if (w > name_w)
             name_w = w;
@@ -263,6 +306,8 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
     bool point_used[128] = { false };
     for (int i = 0; i < tl->nlanes; i++) {
         const struct ct_tl_lane *l = &tl->lanes[i];
+        if (l->n == 0)
+            continue;
         lane_cells(l, lo, cols, col_ns, states, points);
         fprintf(out, "  %-*.*s |", name_w, name_w, l->name);
         int prev = -1;
@@ -331,5 +376,5 @@ int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
         fputc('\n', out);
     free(states);
     free(points);
-    return tl->nlanes;
+    return drawn;
 }

@@ -85,12 +85,14 @@ const char *ct_state_name(enum ct_state state);
 
 /* The span worth drawing, in ns since the origin: from the first event
  * (or 0 when that is near the start) to the last, or to `end` (since the
- * origin) when a lane is still busy after its last event; at least 1 ms. */
+ * origin, the run's end) when a lane is still busy after its last event;
+ * at least 1 ms where the run lasted that long, never past `end`. */
 void ct_timeline_window(const struct ct_timeline *tl, int64_t end, int64_t *lo, int64_t *hi);
 
-/* Draw every lane into `out`, `width` columns wide in all, over the time
- * from the origin to `end_ns` (absolute; extended to the last event).  Call
- * only when no thread is still recording.  Returns the number of lanes. */
+/* Draw every lane that has events into `out`, `width` columns wide in all,
+ * over the window ct_timeline_window picks (`end_ns` absolute).  With lanes
+ * but no events it says so in one line.  Call only when no thread is still
+ * recording.  Returns the number of lanes drawn. */
 int ct_timeline_draw(const struct ct_timeline *tl, FILE *out, int width,
                      int64_t end_ns, bool color);
 

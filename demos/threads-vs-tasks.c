@@ -701,7 +701,9 @@ static int phase_tasks(struct ct_run *run, const struct tvt_config *c, struct ct
     if (rc == 0) {
         ct_say(run, "%d task%s: %.3f us each (median of %d)", c->count, PL(c->count), r->kr.us.median,
                r->kr.reps);
-        ct_say(run, "each: %zu B allocated, heap +%.0f B", r->kr.task_bytes, r->kr.heap_per);
+        char heap[32];      /* malloc's statistics are not kept under ASan: n/a */
+        ct_say(run, "each: %zu B allocated, heap %s", r->kr.task_bytes,
+               fmt_per(heap, sizeof heap, r->kr.heap_per, 1, 0, "B"));
         rc = phase_overhead(run, c, ex, h, r);
     }
     ct_exec_free(ex);
@@ -761,7 +763,7 @@ static void report_results(struct ct_run *run, const struct tvt_config *c,
     ct_result_num(run, "thread_us", "time per thread (median)", tr->us.median, 2, "us");
     ct_result_int(run, "task_bytes", "executor allocation per task",
                   (long long)r->kr.task_bytes, "B");
-    ct_result_num(run, "task_heap_per", "heap per live task", r->kr.heap_per, 0, "B");
+    result_per(run, "task_heap_per", "heap per live task", r->kr.heap_per, 0, "B");
     ct_result_num(run, "task_us", "time per task (median)", r->kr.us.median, 3, "us");
     snprintf(label, sizeof label, "%d task%s, fastest rep", c->count, PL(c->count));
     ct_result_num(run, "tasks_ms_min", label, r->kr.us.min * c->count / 1e3, 2, "ms");

@@ -33,12 +33,14 @@ try:
         except ValueError:
             continue
         r = rec.get("result")
+        # "project:suite / name": `meson test` takes the bare name
+        name = rec.get("name", "?").split(" / ")[-1].replace(" ", "_")
         if r in ("OK", "EXPECTEDFAIL", "SKIP"):
             ok += 1
-            passed.append(rec.get("name", "?"))
+            passed.append(name)
         else:
             fail += 1
-            names.append(rec.get("name", "?"))
+            names.append(name)
             shown.append("%s(%s,%.0fs)" % (names[-1], r, rec.get("duration", 0)))
 except OSError:
     pass

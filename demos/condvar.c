@@ -569,7 +569,8 @@ static void report_right(struct ct_run *run, const struct variant_result *r)
         ct_takeaway(run,
                     "right: this run stole no wake-up (the staging windows were too short "
                     "for this machine's scheduling, or window-ms is 0), so the while loop "
-                    "had nothing to correct; every item was taken once.");    say_late(run, V_RIGHT, r);
+                    "had nothing to correct; every item was taken once.");
+    say_late(run, V_RIGHT, r);
 }
 
 static void report_if(struct ct_run *run, const struct variant_result *r)
@@ -588,7 +589,8 @@ static void report_if(struct ct_run *run, const struct variant_result *r)
     else
         ct_takeaway(run,
                     "if: no consumer went on with an empty queue in this run, because no "
-                    "wake-up was stolen; that was timing, not correctness.");    say_late(run, V_IF, r);
+                    "wake-up was stolen; that was timing, not correctness.");
+    say_late(run, V_IF, r);
 }
 
 static void report_signal_first(struct ct_run *run, const struct variant_result *r,

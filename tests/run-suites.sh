@@ -126,7 +126,7 @@ if command -v clang >/dev/null 2>&1 && [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]
     CC=clang meson setup "$dir" $opts >/dev/null
   fi
   # shellcheck disable=SC2046
-  if meson compile -C "$dir" $(printf 'fuzz-%s ' $targets) >/dev/null; then
+  if meson compile -C "$dir" $(printf 'fuzz-%s ' $targets) >"$dir/compile.log" 2>&1; then
     for t in $targets; do
       scratch=$(mktemp -d)
       # runs per second under ASan+UBSan on this 2-CPU machine type
@@ -150,7 +150,8 @@ if command -v clang >/dev/null 2>&1 && [ "$fuzz_seconds" -gt 0 ] && [ $# -eq 0 ]
       rm -rf "$scratch"
     done
   else
-    echo "build failed for fuzz"
+    echo "build failed for fuzz (clang); its errors:"
+    grep -E "error|warning" "$dir/compile.log" | tail -n 20
     fail=1 status=1
   fi
   total_ok=$((total_ok + ok)) total_fail=$((total_fail + fail))

@@ -63,6 +63,7 @@ struct query_rec {
     int conn;                   /* 0: it never got one */
     bool fresh;                 /* the pool opened the connection for it */
     bool wrote;                 /* its INSERT went in */
+    bool open_busy;             /* opening its connection met SQLITE_BUSY */
     double waited_ms;           /* from asking to having a connection */
     double open_ms;             /* of that, opening it (fresh ones) */
     double write_ms;
@@ -73,7 +74,7 @@ struct phase {
     int n;
     double timeout_ms;
     struct query_rec q[MAX_QUERIES];
-    int ok, timed_out, failed, busy;
+    int ok, timed_out, failed, busy, open_busy;
     struct ct_pool_stats after; /* the pool's counts when it was over */
 };
 
@@ -103,7 +104,8 @@ static void close_conn(struct conn *c)
     free(c);
 }
 
-/* Pool callback: open one connection.  0 or -EIO (SQLite's message said). */
+/* Pool callback: open one connection.  0, -EAGAIN (SQLite was busy) or
+ * -EIO (SQLite's message said). */
 static int conn_open(void *ctx, void **out)
 {
     struct store *st = ctx;
@@ -123,7 +125,9 @@ static int conn_open(void *ctx, void **out)
     if (rc != SQLITE_OK) {
         ct_say(st->run, "cannot open %s: %s", st->path, sqlite3_errmsg(c->db));
         close_conn(c);
-        return -EIO;
+        /* reading the schema meets a writer's lock like a query does: at
+         * busy-ms=0 that is SQLITE_BUSY, the setting at work */
+        return (rc & 0xff) == SQLITE_BUSY ? -EAGAIN : -EIO;
     }
     c->open_ms = (double)(ct_clock_ns() - t0) / 1e6;
     c->id = atomic_fetch_add(&st->next_id, 1) + 1;
@@ -318,6 +322,11 @@ static void *query_main(void *arg)
         ct_pool_release(sh->pool, res);
     } else {
         ct_mark_lane(run, lane, CT_IDLE);
+        if (r->rc == -EAGAIN) {        /* opening its connection met SQLITE_BUSY */
+            r->rc = -EIO;
+            r->sql_rc = SQLITE_BUSY;
+            r->open_busy = true;
+        }
         if (r->rc == -ETIMEDOUT) {
             ct_point_lane(run, lane, 'x');
             ct_say(run, "no connection in %.0f ms: error, pool timed out", r->waited_ms);
@@ -340,7 +349,8 @@ static int run_phase(struct shared *sh, struct phase *ph, int phase_no)
         ph->ok += r->rc == 0;
         ph->timed_out += r->rc == -ETIMEDOUT;
         ph->failed += r->rc == -EIO;
-        ph->busy += r->rc == -EIO && (r->sql_rc & 0xff) == SQLITE_BUSY;
+        ph->busy += r->rc == -EIO && (r->sql_rc & 0xff) == SQLITE_BUSY && !r->open_busy;
+        ph->open_busy += r->open_busy;
     }
     ct_pool_get_stats(sh->pool, &ph->after);
     return rc;
@@ -458,7 +468,7 @@ static void report_checks(struct ct_run *run, const struct pool_result *r,
         const struct phase *ph = &r->ph[p];
         /* with busy-ms=0 a write that meets another fails with SQLITE_BUSY:
          * that is what the setting does, not a fault */
-        int busy_ok = r->busy_ms == 0 ? ph->busy : 0;
+        int busy_ok = r->busy_ms == 0 ? ph->busy + ph->open_busy : 0;
         if (busy_ok)
             ct_check(run, ph->ok + ph->timed_out + busy_ok == ph->n,
                      "phase %d: every query ran, timed out, or met busy-ms=0's SQLITE_BUSY "
@@ -549,6 +559,7 @@ static void report_takeaway(struct ct_run *run, const struct pool_result *r,
     if (fast > slow)
         fast = slow = 0;        /* no query got as far as writing */
     int busy = r->ph[0].busy + r->ph[1].busy;
+    int open_busy = r->ph[0].open_busy + r->ph[1].open_busy;
     if (r->busy_ms == 0 && busy == 0)
         ct_takeaway(run,
                     "Every write went into one file. SQLite lets one writer at a time into a "
@@ -563,6 +574,13 @@ static void report_takeaway(struct ct_run *run, const struct pool_result *r,
                     "write%s did; %s the SQL errors in the queries table. With busy-ms above "
                     "0 a write waits its turn instead.",
                     busy, busy == 1 ? "" : "s", busy == 1 ? "it is one of" : "they are among");
+    if (r->busy_ms == 0 && open_busy > 0)
+        ct_takeaway(run,
+                    "Opening a connection reads the schema, which meets the same lock: %d "
+                    "new connection%s failed that way with busy_timeout 0, and %s quer%s "
+                    "failed with %s.",
+                    open_busy, open_busy == 1 ? "" : "s", open_busy == 1 ? "its" : "their",
+                    open_busy == 1 ? "y" : "ies", open_busy == 1 ? "it" : "them");
     else if (busy == 0)
         ct_takeaway(run,
                     "Every write went into one file. SQLite lets one writer at a time into a "

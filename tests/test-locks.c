@@ -309,6 +309,15 @@ static void test_timeouts_and_cancel(void **state)
     k->read_unlock(l);
     assert_int_equal(attempt(k, l, true, LONG_NS, false), 0);
     assert_int_equal(attempt(k, l, false, LONG_NS, false), 0);
+
+    /* a timeout of 0 means "try once" (wait.h): a free lock is taken, a
+     * held one refused at once */
+    for (int write = 0; write <= 1; write++)
+        assert_int_equal(attempt(k, l, write, 0, false), 0);
+    assert_int_equal(k->write_lock(l, -1, NULL), 0);
+    for (int write = 0; write <= 1; write++)
+        assert_int_equal(attempt(k, l, write, 0, false), -ETIMEDOUT);
+    k->write_unlock(l);
     ct_lock_free(k, l);
 }
 

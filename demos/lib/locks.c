@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "brlock.h"
 #include "check.h"
@@ -71,17 +72,22 @@ static void rw_destroy(void *l)
     CT_PT(pthread_rwlock_destroy(l));
 }
 
-/* Wait in slices, so that a cancel is noticed (see wait.h). */
+/* Wait in slices, so that a cancel is noticed (see wait.h).  The first
+ * attempt is always made: with a deadline already past (timeout 0, "try
+ * once"), a timed lock still takes a free lock before it times out. */
 static int rw_timeout(void *l, int64_t timeout_ns, struct ct_event *cancel,
                     int (*timed)(pthread_rwlock_t *, const struct timespec *))
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
-    for (;;) {
+    for (bool first = true;; first = false) {
         if (cancel && ct_event_is_set(cancel))
             return -ECANCELED;
         struct timespec until;
-        if (!ct_realtime_slice(deadline, &until))
-            return -ETIMEDOUT;
+        if (!ct_realtime_slice(deadline, &until)) {
+            if (!first)
+                return -ETIMEDOUT;
+            clock_gettime(CLOCK_REALTIME, &until);
+        }
         int rc = timed(l, &until);
         if (rc != ETIMEDOUT)
             return -rc;

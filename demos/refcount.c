@@ -343,21 +343,24 @@ static void report_checks(struct ct_run *run, const struct config *cfg,
 {
     const struct tally *rc = &t[RC], *arc = &t[ARC];
     int n = res->nrounds;
+    const char *rounds_s = n == 1 ? "" : "s";
     if (res->control_ran)
         ct_check(run, exact(&res->control),
                  "rc, 1 thread: count %ld, %lld early frees, freed by main's drop",
                  res->control.final_refs, res->control.frees);
     if (rc->ran && cfg->threads == 1)
-        ct_check(run, rc->exact == n, "rc, 1 thread: %d of %d rounds exact", rc->exact, n);
+        ct_check(run, rc->exact == n, "rc, 1 thread: %d of %d round%s exact", rc->exact, n,
+                 rounds_s);
     if (rc->ran)
         ct_check(run, rc->consistent == n,
-                 "rc: canary, frees and count agree, every pair done: %d of %d rounds",
-                 rc->consistent, n);
+                 "rc: canary, frees and count agree, every pair done: %d of %d round%s",
+                 rc->consistent, n, rounds_s);
     if (arc->ran) {
         ct_check(run, arc->exact == n,
-                 "arc: %d of %d rounds ended at 1, freed by main's drop alone", arc->exact, n);
+                 "arc: %d of %d round%s ended at 1, freed by main's drop alone", arc->exact, n,
+                 rounds_s);
         ct_check(run, arc->consistent == n, "arc: every clone/drop pair was done (%d of %d "
-                 "rounds)", arc->consistent, n);
+                 "round%s)", arc->consistent, n, rounds_s);
     }
 }
 

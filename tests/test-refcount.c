@@ -103,6 +103,13 @@ static void test_few_rounds_judge_nothing(void **state)
     assert_non_null(strstr(t, "1 of 1 round ended"));
     assert_null(strstr(t, "every round"));
     assert_null(strstr(t, "1 rounds"));
+    /* the checks too: "1 of 1 round" */
+    json_t *checks = json_object_get(j, "checks");
+    for (size_t i = 0; i < json_array_size(checks); i++) {
+        const char *what = json_string_value(json_object_get(json_array_get(checks, i), "what"));
+        assert_non_null(what);
+        assert_null(strstr(what, "1 rounds"));
+    }
     json_decref(j);
 
     j = run_refcount((const char *const[]){ "threads=2", "iters=1", "rounds=2", NULL });

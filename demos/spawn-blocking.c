@@ -405,7 +405,10 @@ static int spawn_blocking_run(struct ct_run *run)
     int rc = ct_demo_executor(run, CT_EXEC_MULTI_THREAD, c.workers, &ex);
     for (int m = 0; m < NMODES && rc == 0; m++) {
         rc = run_mode(run, ex, &c, (enum mode)m, r);
-        r->busy_ms[m] = busy_span_ms(r->work[m], c.jobs);
+        /* only after a whole run: a cancelled one may leave blocking calls
+         * still writing their times until the executor is freed */
+        if (rc == 0)
+            r->busy_ms[m] = busy_span_ms(r->work[m], c.jobs);
     }
     if (rc == 0)
         tally_pool(ex, &c, r);

@@ -47,20 +47,7 @@ static void test_one_job_singular(void **state)
 {
     (void)state;
     const char *const nouns[] = { "job", "result", NULL };
-    struct ct_proc p;
-    assert_int_equal(ct_tutor(&p, (const char *const[]){ "run", "channel-results", "jobs=1", "pause=0", NULL }), 0);
-    assert_int_equal(p.status, 0);
-    const char *bad = ct_plural_after_one(p.out, nouns);
-    if (bad)
-        fail_msg("'1 %ss' in:\n%s", bad, p.out);
-    ct_proc_free(&p);
-    int code;
-    json_t *j = ct_demo_json("channel-results", (const char *const[]){ "jobs=1", "pause=0", NULL }, &code);
-    assert_int_equal(code, 0);
-    bad = ct_report_plural_after_one(j, nouns);
-    if (bad)
-        fail_msg("'1 %ss' in the takeaway or checks", bad);
-    json_decref(j);
+    ct_assert_singular_after_one("channel-results", (const char *const[]){ "jobs=1", "pause=0", NULL }, nouns);
 }
 
 int main(void)

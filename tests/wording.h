@@ -67,4 +67,31 @@ static inline const char *ct_report_plural_after_one(json_t *j, const char *cons
     return bad;
 }
 
+/* Run `demo` with `params` twice, as a user sees it (text) and as a
+ * report (JSON), and fail the test on any "1 NOUNs" in either.  Needs
+ * cmocka and util.h included before this header. */
+static inline void ct_assert_singular_after_one(const char *demo, const char *const *params,
+                                                const char *const *nouns)
+{
+    const char *args[32] = { "run", demo };
+    int n = 2;
+    for (; params[n - 2] && n < 31; n++)
+        args[n] = params[n - 2];
+    args[n] = NULL;
+    struct ct_proc p;
+    assert_int_equal(ct_tutor(&p, args), 0);
+    assert_int_equal(p.status, 0);
+    const char *bad = ct_plural_after_one(p.out, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in:\n%s", bad, p.out);
+    ct_proc_free(&p);
+    int code;
+    json_t *j = ct_demo_json(demo, params, &code);
+    assert_int_equal(code, 0);
+    bad = ct_report_plural_after_one(j, nouns);
+    if (bad)
+        fail_msg("'1 %ss' in the takeaway or checks", bad);
+    json_decref(j);
+}
+
 #endif

@@ -3,7 +3,8 @@
  * Shows: the guide's Mutex-versus-RwLock benchmark, generalised.  Threads
  * hammer one shared value through each lock kind of locks.h (pthread
  * mutex, pthread rwlock with glibc's default and writer-preferring policy,
- * a spinlock, the teaching rwlock, the scalable brlock); a chosen share of
+ * a spinlock, the teaching rwlock, the scalable brlock, the seqlock whose
+ * readers write nothing and retry instead); a chosen share of
  * the operations write, the rest read.  Each measurement is warmed up and
  * repeated; the median is reported with its spread.  Modes:
  *   compare   every kind at one thread count and write share
@@ -15,8 +16,8 @@
  * of writes made, and no reader may see it half-updated.
  * Watch for: how far apart the reader-writer locks are at 0% writes (who
  * writes to a shared cache line on every read, and who does not), how
- * quickly brlock's lead shrinks as writes grow, and the spinlock when
- * threads outnumber cores.
+ * quickly brlock's lead shrinks as writes grow, the seqlock's retries as
+ * they grow, and the spinlock when threads outnumber cores.
  * Lesson: mutex-or-rwlock (chapter 4).
  */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "clock.h"
 #include "locks.h"
 #include "stats.h"
+#include "text.h"
 
 #define MAX_THREADS 256
 #define MAX_REPS 8
@@ -44,11 +46,15 @@ static const double sweep_writes[] = { 0, 1, 5, 10, 25, 50 };
 
 /* What the lock guards: two counters that writers keep equal, alone on
  * their cache lines so that the lock's own traffic is all that is
- * measured. */
+ * measured.  Atomics, read and written relaxed (a plain load or store on
+ * x86 and Arm), because a seqlock's readers read them while a writer
+ * writes. */
 struct guarded {
-    _Alignas(128) long long a;
-    long long b;
+    _Alignas(128) _Atomic long long a;
+    _Atomic long long b;
 };
+
+#define RELAXED memory_order_relaxed
 
 struct config {
     struct ct_run *run;
@@ -86,11 +92,11 @@ struct bworker {
     uint64_t seed;
     int64_t start_ns, end_ns;
     struct ct_sched sched;      /* what the loop's time went to */
-    long long reads, writes, torn;
+    long long reads, writes, torn, retries;
 };
 
 struct rep_result {
-    long long reads, writes, torn;
+    long long reads, writes, torn, retries;
     int64_t span_ns;            /* first start to last finish */
     /* the workers' loops added up: on a CPU, waiting for one (-1 when
      * unknown), and all of it */
@@ -109,15 +115,25 @@ struct measure {
     double asleep[MAX_REPS];    /* share of the loops' time asleep */
     double runq[MAX_REPS];      /* share waiting for a CPU (-1: unknown) */
     struct ct_stats st, ns, wall, span, cpu, sleep, rq;
-    long long reads, writes;
+    long long reads, writes, retries;
     bool done;
 };
 
 /* Every repetition of a kind, for its correctness check. */
 struct kind_total {
-    long long reads, writes, torn, reps;
+    long long reads, writes, torn, retries, reps;
     bool verified;
 };
+
+static void add_total(struct kind_total *tot, const struct rep_result *r)
+{
+    tot->verified &= r->verified;
+    tot->reads += r->reads;
+    tot->writes += r->writes;
+    tot->torn += r->torn;
+    tot->retries += r->retries;
+    tot->reps++;
+}
 
 /* ---- the measured loop ------------------------------------------------- */
 
@@ -137,24 +153,44 @@ static uint64_t next_random(uint64_t *s)
     return *s = x;
 }
 
-static void *bench_main(void *arg)
+/* What one worker's loop counted. */
+struct tally {
+    long long reads, writes, torn, retries;
+};
+
+/* An optimistic kind's read: read, then check that no writer came in, and
+ * start over if one did.  Whether the pair read was torn (never, if the
+ * kind is right).  Out of line, so that the loop keeps its own values in
+ * registers. */
+static __attribute__((noinline)) bool optimistic_read(const struct ct_lock_kind *k, void *l,
+                                                      struct guarded *g, long cs,
+                                                      long long *retries)
 {
-    struct bworker *w = arg;
-    struct bench *b = w->b;
+    for (;;) {
+        uint32_t s = k->read_begin(l);
+        long long x = atomic_load_explicit(&g->a, RELAXED);
+        busy(cs);
+        long long y = atomic_load_explicit(&g->b, RELAXED);
+        if (!k->read_retry(l, s))
+            return x != y;
+        ++*retries;
+    }
+}
+
+/* The measured loop.  Always inlined with a constant `optimistic`, so that
+ * each kind of read gets a loop of its own: one loop serving both kept
+ * too many values live across the lock calls, spilled the random seed to
+ * the stack, and made every operation of the holding kinds about 20%
+ * slower. */
+static inline __attribute__((always_inline)) struct tally
+bench_loop(struct bench *b, uint64_t seed, int64_t end, bool optimistic)
+{
     struct ct_run *run = b->cfg->run;
     const struct ct_lock_kind *k = b->kind;
     void *l = b->lock;
     struct guarded *g = b->g;
     long cs = b->cfg->cs_iters;
-    if (b->gated && !ct_wait(run, &b->go))
-        return NULL;
-    /* everything the loop updates stays in registers or on this thread's
-     * stack: the workers' structs sit side by side, and writing them on
-     * every operation would add false sharing to what is measured */
-    long long reads = 0, writes = 0, torn = 0;
-    uint64_t seed = w->seed;
-    int64_t start = ct_clock_ns(), end = start + b->duration_ns;
-    struct ct_sched s0 = ct_thread_sched();
+    struct tally t = { 0 };
     /* no timeouts or cancel events for the lock calls: holds here are a
      * few instructions long, so every wait is short; cancellation is
      * checked between operations */
@@ -169,28 +205,48 @@ static void *bench_main(void *arg)
             break;
         if ((uint32_t)next_random(&seed) < b->write_below) {
             k->write_lock(l, -1, NULL);
-            g->a++;
+            atomic_store_explicit(&g->a, atomic_load_explicit(&g->a, RELAXED) + 1, RELAXED);
             busy(cs);
-            g->b++;
+            atomic_store_explicit(&g->b, atomic_load_explicit(&g->b, RELAXED) + 1, RELAXED);
             k->write_unlock(l);
-            writes++;
+            t.writes++;
+        } else if (optimistic) {
+            t.torn += optimistic_read(k, l, g, cs, &t.retries);
+            t.reads++;
         } else {
             k->read_lock(l, -1, NULL);
-            long long x = g->a;
+            long long x = atomic_load_explicit(&g->a, RELAXED);
             busy(cs);
-            torn += g->b != x;
+            t.torn += atomic_load_explicit(&g->b, RELAXED) != x;
             k->read_unlock(l);
-            reads++;
+            t.reads++;
         }
     }
+    return t;
+}
+
+static void *bench_main(void *arg)
+{
+    struct bworker *w = arg;
+    struct bench *b = w->b;
+    if (b->gated && !ct_wait(b->cfg->run, &b->go))
+        return NULL;
+    /* everything the loop updates stays in registers or on this thread's
+     * stack: the workers' structs sit side by side, and writing them on
+     * every operation would add false sharing to what is measured */
+    int64_t start = ct_clock_ns(), end = start + b->duration_ns;
+    struct ct_sched s0 = ct_thread_sched();
+    struct tally t = b->kind->read_begin ? bench_loop(b, w->seed, end, true)
+                                         : bench_loop(b, w->seed, end, false);
     w->start_ns = start;
     w->end_ns = ct_clock_ns();
     struct ct_sched s1 = ct_thread_sched();
     w->sched = (struct ct_sched){ s1.cpu_ns - s0.cpu_ns,
                                   s0.runq_ns < 0 ? -1 : s1.runq_ns - s0.runq_ns };
-    w->reads = reads;
-    w->writes = writes;
-    w->torn = torn;
+    w->reads = t.reads;
+    w->writes = t.writes;
+    w->torn = t.torn;
+    w->retries = t.retries;
     return NULL;
 }
 
@@ -242,6 +298,7 @@ static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struc
             out->reads += w[i].reads;
             out->writes += w[i].writes;
             out->torn += w[i].torn;
+            out->retries += w[i].retries;
             out->cpu_ns += w[i].sched.cpu_ns;
             out->runq_ns = out->runq_ns < 0 || w[i].sched.runq_ns < 0
                                ? -1 : out->runq_ns + w[i].sched.runq_ns;
@@ -251,7 +308,8 @@ static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struc
         }
         out->span_ns = last - first;
         /* the joins ordered every worker's writes before this read */
-        out->verified = b.g->a == out->writes && b.g->b == out->writes && out->torn == 0;
+        out->verified = atomic_load_explicit(&b.g->a, RELAXED) == out->writes &&
+                        atomic_load_explicit(&b.g->b, RELAXED) == out->writes && out->torn == 0;
     }
     ct_lock_free(k, b.lock);
 out_event:
@@ -279,11 +337,7 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
             if ((rc = run_rep(cfg, k, p, ops, 0, false, &r)) != 0 || ct_cancelled(run))
                 return rc;
             m->wall_ms[i] = (double)r.wall_ns / 1e6;
-            tot->verified &= r.verified;
-            tot->reads += r.reads;
-            tot->writes += r.writes;
-            tot->torn += r.torn;
-            tot->reps++;
+            add_total(tot, &r);
         }
         if ((rc = run_rep(cfg, k, p, ops, cfg->duration_ns, true, &r)) != 0 || ct_cancelled(run))
             return rc;
@@ -297,11 +351,8 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
         m->asleep[i] = r.runq_ns < 0 ? -1 : fmax(0, 1 - (double)(r.cpu_ns + r.runq_ns) / life);
         m->reads += r.reads;
         m->writes += r.writes;
-        tot->verified &= r.verified;
-        tot->reads += r.reads;
-        tot->writes += r.writes;
-        tot->torn += r.torn;
-        tot->reps++;
+        m->retries += r.retries;
+        add_total(tot, &r);
     }
     size_t n = (size_t)cfg->reps;
     if ((rc = ct_stats_of(m->mops, n, &m->st)) || (rc = ct_stats_of(m->ns_op, n, &m->ns)) ||
@@ -593,6 +644,46 @@ static void takeaway_brlock(struct ct_run *run, const struct point *p, const str
                              "outweighs what the readers save.");
 }
 
+/* The seqlock against the best holding kind there is to compare it with
+ * (brlock, else pthread_rwlock_t), and what its readers paid instead. */
+static void takeaway_seqlock(struct ct_run *run, const struct point *p, const struct measure *sq,
+                             const struct measure *other, const char *other_name)
+{
+    if (other && other->st.median > 0) {
+        double r = sq->st.median / other->st.median;
+        if (!apart(sq, other))
+            cannot_tell(run, "seqlock", other_name, r, sq, other);
+        else if (r >= 1)
+            ct_takeaway(run,
+                        "seqlock got through %.1fx as many operations as %s. Its readers "
+                        "write no shared memory at all, so a write takes no reader's cache "
+                        "line and never waits for a reader to leave.",
+                        r, other_name);
+        else
+            ct_takeaway(run,
+                        "seqlock managed only %.2fx %s's rate: at %g%% writes its readers "
+                        "had to start over too often.",
+                        r, other_name, p->write_pct);
+    }
+    if (sq->reads == 0)
+        return;
+    if (sq->retries == 0)
+        ct_takeaway(run,
+                    "No seqlock read had to be done again%s: the price of writing nothing "
+                    "is paid only when a writer comes in during a read.",
+                    p->write_pct > 0 ? " in this run" : " (there were no writes)");
+    else {
+        char again[32], reads[32];
+        ct_group_digits(sq->retries, again, sizeof again);
+        ct_group_digits(sq->reads, reads, sizeof reads);
+        ct_takeaway(run,
+                    "The price: %s of its %s reads (%.1f per 1,000) saw a writer come in "
+                    "and were read again, and its readers may read only atomics and must "
+                    "throw away what they read until the check passes.",
+                    again, reads, 1000.0 * (double)sq->retries / (double)sq->reads);
+    }
+}
+
 /* Operations per second and CPUs kept busy are two questions: a lock whose
  * waiters sleep leaves a core idle, and a thread running alone never waits
  * for a cache line.  The scheduler's own accounting tells a thread asleep
@@ -723,13 +814,19 @@ static void compare_takeaways(const struct config *cfg, const struct point *p,
     else
         takeaway_extremes(cfg, p, m);
     int mu = kind_index(cfg, "mutex"), rw = kind_index(cfg, "rwlock"),
-        br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin");
+        br = kind_index(cfg, "brlock"), sp = kind_index(cfg, "spin"),
+        sq = kind_index(cfg, "seqlock");
     if (mu >= 0 && rw >= 0 && m[mu].st.median > 0)
         takeaway_rwlock_vs_mutex(run, &m[rw], &m[mu]);
     if (br >= 0 && rw >= 0 && m[rw].st.median > 0)
         takeaway_brlock(run, p, &m[br], &m[rw]);
     if (sp >= 0 && mu >= 0 && p->threads > ct_cpus() && m[mu].st.median > 0)
         takeaway_spin(run, p, &m[sp], &m[mu]);
+    if (sq >= 0) {
+        int vs = br >= 0 ? br : rw;
+        takeaway_seqlock(run, p, &m[sq], vs >= 0 ? &m[vs] : NULL,
+                         vs == br ? "brlock" : "pthread_rwlock_t");
+    }
     if (cfg->nkinds > 1)
         takeaway_cpus(cfg, p, m, best);
 }
@@ -979,6 +1076,15 @@ static void report_facts(const struct result *res)
     if (cfg->cs_iters > 0)
         ct_result_int(run, "cs_iters", "busy-loop iterations per critical section",
                       cfg->cs_iters, NULL);
+    for (int k = 0; k < cfg->nkinds; k++) {
+        if (!cfg->kinds[k]->read_begin)
+            continue;
+        /* what an optimistic kind's readers paid instead of waiting */
+        char key[48], label[64];
+        snprintf(key, sizeof key, "%s_retries", cfg->kinds[k]->name);
+        snprintf(label, sizeof label, "%s reads read again", cfg->kinds[k]->name);
+        ct_result_int(run, key, label, res->tot[k].retries, NULL);
+    }
     char runs[96];
     runs_text(res, runs, sizeof runs);
     for (int k = 0; k < cfg->nkinds; k++)
@@ -1165,10 +1271,11 @@ const struct ct_demo ct_demo_rwlock_bench = {
     .name = "rwlock-bench",
     .chapter = 4,
     .title = "Mutex or RwLock? Measure it",
-    .summary = "Throughput of six locks on read-mostly work; sweeps over threads and writes",
+    .summary = "Throughput of seven locks on read-mostly work; sweeps over threads and writes",
     .intro = "Threads read (and now and then write) one shared value through each kind of "
              "lock: pthread mutex, pthread rwlock (two policies), a spinlock, the teaching "
-             "rwlock and the scalable brlock. Each figure is the median of several warmed-up "
+             "rwlock, the scalable brlock and the seqlock, whose readers read and then "
+             "check. Each figure is the median of several warmed-up "
              "repetitions, every repetition is checked, and mode=classic replays the guide's "
              "100 threads x 1000 reads.",
     .params = bench_params,

@@ -3,9 +3,11 @@
  * themselves in and out of the critical section with atomics, and after
  * the join the counters must show that no writer ever shared the lock with
  * a reader or another writer, and that readers of the reader-writer kinds
- * did share it (forced with a gate, not left to luck).  Then the timed and
- * cancellable waits, the give-up paths, and the writer preference of the
- * project's own reader-writer locks. */
+ * did share it (forced with a gate, not left to luck).  The seqlock's
+ * readers hold nothing, so for it the check is on what they keep: no read
+ * that passed the seqlock's check may have overlapped a writer or seen the
+ * pair torn.  Then the timed and cancellable waits, the give-up paths, and
+ * the writer preference of the project's own reader-writer locks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +28,7 @@
 #include "params.h"
 #include "registry.h"
 #include "rwlock.h"
+#include "seqlock.h"
 #include "stats.h"
 
 #define LONG_NS (10 * CT_NS_PER_S)     /* "forever", for a test: only a bug waits this long */
@@ -44,7 +47,11 @@ struct validate {
     atomic_int max_readers;
     atomic_long lock_errors;
     long a, b;                          /* guarded: writers keep a == b */
+    /* the same pair for the seqlock's readers, which read while a writer
+     * writes: atomics, or that would be a data race */
+    atomic_long sa, sb;
     atomic_long torn;                   /* reads that saw a != b */
+    atomic_long retries;                /* seqlock reads that had to start over */
     atomic_int started;                 /* workers begin together */
     /* the gate */
     atomic_int gate_in;
@@ -79,8 +86,10 @@ static void write_section(struct validate *v)
     if (atomic_load_explicit(&v->readers, RELAXED) != 0)
         atomic_fetch_add_explicit(&v->wr, 1, RELAXED);
     v->a++;
+    atomic_store_explicit(&v->sa, atomic_load_explicit(&v->sa, RELAXED) + 1, RELAXED);
     dawdle(50);
     v->b++;
+    atomic_store_explicit(&v->sb, atomic_load_explicit(&v->sb, RELAXED) + 1, RELAXED);
     atomic_fetch_sub_explicit(&v->writers, 1, RELAXED);
 }
 
@@ -97,6 +106,32 @@ static void read_section(struct validate *v)
     if (v->b != a)
         atomic_fetch_add_explicit(&v->torn, 1, RELAXED);
     atomic_fetch_sub_explicit(&v->readers, 1, RELAXED);
+}
+
+/* A seqlock read: read, then check; start over if a writer came in.  A
+ * read that passes the check must not have seen a writer inside.  (That
+ * holds even with relaxed counters: a writer counts itself in after the
+ * release fence that follows its odd number, so a reader that sees the
+ * count, then the acquire fence in read_retry, sees the odd number too.) */
+static void optimistic_read(struct validate *v)
+{
+    const struct ct_lock_kind *k = v->kind;
+    for (;;) {
+        uint32_t s = k->read_begin(v->lock);
+        int writers = atomic_load_explicit(&v->writers, RELAXED);
+        long a = atomic_load_explicit(&v->sa, RELAXED);
+        dawdle(50);
+        long b = atomic_load_explicit(&v->sb, RELAXED);
+        if (k->read_retry(v->lock, s)) {
+            atomic_fetch_add_explicit(&v->retries, 1, RELAXED);
+            continue;
+        }
+        if (writers != 0)
+            atomic_fetch_add_explicit(&v->rw, 1, RELAXED);
+        if (a != b)
+            atomic_fetch_add_explicit(&v->torn, 1, RELAXED);
+        return;
+    }
 }
 
 static void *stress_main(void *arg)
@@ -123,6 +158,8 @@ static void *stress_main(void *arg)
             write_section(v);
             w->writes++;
             k->write_unlock(v->lock);
+        } else if (k->read_begin) {
+            optimistic_read(v);
         } else {
             if (k->read_lock(v->lock, LONG_NS, NULL) != 0) {
                 atomic_fetch_add(&v->lock_errors, 1);
@@ -190,7 +227,7 @@ static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
     assert_int_equal(ct_lock_new(k, &v->lock), 0);
     long writes;
 
-    if (k->shared_reads) {
+    if (k->shared_reads && k->read_lock) {
         run_threads(v, gate_main, &writes);
         assert_int_equal(atomic_load(&v->lock_errors), 0);
         assert_int_equal(atomic_load(&v->gate_timeouts), 0);
@@ -200,10 +237,10 @@ static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
 
     run_threads(v, stress_main, &writes);
     long reads = (long)threads * iters - writes;
-    printf("# %-9s %d threads, %4.1f%% writes: %ld reads (%ld shared), %ld writes, "
-           "max %d readers inside\n",
+    printf("# %-9s %d threads, %4.1f%% writes: %ld reads (%ld shared, %ld retried), "
+           "%ld writes, max %d readers inside\n",
            k->name, threads, write_per_mille / 10.0, reads, atomic_load(&v->shared_reads),
-           writes, atomic_load(&v->max_readers));
+           atomic_load(&v->retries), writes, atomic_load(&v->max_readers));
     assert_int_equal(atomic_load(&v->lock_errors), 0);
     assert_int_equal(atomic_load(&v->ww), 0);
     assert_int_equal(atomic_load(&v->wr), 0);
@@ -211,6 +248,10 @@ static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
     assert_int_equal(atomic_load(&v->torn), 0);
     assert_int_equal(v->a, writes);
     assert_int_equal(v->b, writes);
+    assert_int_equal(atomic_load(&v->sa), writes);
+    assert_int_equal(atomic_load(&v->sb), writes);
+    if (!k->read_begin)
+        assert_int_equal(atomic_load(&v->retries), 0);
     assert_true(write_per_mille == 0 || writes > 0);
     if (!k->shared_reads) {
         assert_int_equal(atomic_load(&v->shared_reads), 0);
@@ -291,9 +332,11 @@ static void test_timeouts_and_cancel(void **state)
     void *l;
     assert_int_equal(ct_lock_new(k, &l), 0);
 
-    /* a writer inside: both kinds of attempt time out or are cancelled */
+    /* a writer inside: both kinds of attempt time out or are cancelled
+     * (an optimistic kind's readers take nothing: writers only) */
+    int first = k->read_lock ? 0 : 1;
     assert_int_equal(k->write_lock(l, -1, NULL), 0);
-    for (int write = 0; write <= 1; write++) {
+    for (int write = first; write <= 1; write++) {
         assert_int_equal(attempt(k, l, write, 30 * CT_NS_PER_MS, false), -ETIMEDOUT);
         assert_int_equal(attempt(k, l, write, -1, true), -ECANCELED);
     }
@@ -301,24 +344,81 @@ static void test_timeouts_and_cancel(void **state)
 
     /* a reader inside: a writer gives up; afterwards readers (of a
      * reader-writer lock) and writers get in again */
-    assert_int_equal(k->read_lock(l, -1, NULL), 0);
-    assert_int_equal(attempt(k, l, true, 30 * CT_NS_PER_MS, false), -ETIMEDOUT);
-    assert_int_equal(attempt(k, l, true, -1, true), -ECANCELED);
-    if (k->shared_reads)
-        assert_int_equal(attempt(k, l, false, LONG_NS, false), 0);
-    k->read_unlock(l);
+    if (k->read_lock) {
+        assert_int_equal(k->read_lock(l, -1, NULL), 0);
+        assert_int_equal(attempt(k, l, true, 30 * CT_NS_PER_MS, false), -ETIMEDOUT);
+        assert_int_equal(attempt(k, l, true, -1, true), -ECANCELED);
+        if (k->shared_reads)
+            assert_int_equal(attempt(k, l, false, LONG_NS, false), 0);
+        k->read_unlock(l);
+    }
     assert_int_equal(attempt(k, l, true, LONG_NS, false), 0);
-    assert_int_equal(attempt(k, l, false, LONG_NS, false), 0);
+    if (k->read_lock)
+        assert_int_equal(attempt(k, l, false, LONG_NS, false), 0);
 
     /* a timeout of 0 means "try once" (wait.h): a free lock is taken, a
      * held one refused at once */
-    for (int write = 0; write <= 1; write++)
+    for (int write = first; write <= 1; write++)
         assert_int_equal(attempt(k, l, write, 0, false), 0);
     assert_int_equal(k->write_lock(l, -1, NULL), 0);
-    for (int write = 0; write <= 1; write++)
+    for (int write = first; write <= 1; write++)
         assert_int_equal(attempt(k, l, write, 0, false), -ETIMEDOUT);
     k->write_unlock(l);
     ct_lock_free(k, l);
+}
+
+/* ---- the seqlock's reads ----------------------------------------------- */
+
+struct seq_reader {
+    struct ct_seqlock *l;
+    struct ct_event started;
+    uint32_t got;
+};
+
+static void *seq_reader_main(void *arg)
+{
+    struct seq_reader *r = arg;
+    ct_event_set(&r->started);
+    r->got = ct_seqlock_read_begin(r->l);
+    return NULL;
+}
+
+/* What read_retry answers around writes, and that a read begun while a
+ * writer is inside waits for it: it must come back with the even number
+ * the writer left, never the odd one. */
+static void test_seqlock_reads(void **state)
+{
+    (void)state;
+    struct ct_seqlock l;
+    ct_seqlock_init(&l);
+    uint32_t s = ct_seqlock_read_begin(&l);
+    assert_false(ct_seqlock_read_retry(&l, s));
+    assert_int_equal(s % 2, 0);
+
+    assert_int_equal(ct_seqlock_write_lock_timeout(&l, -1, NULL), 0);
+    assert_true(ct_seqlock_read_retry(&l, s));      /* a writer is in */
+    ct_seqlock_write_unlock(&l);
+    assert_true(ct_seqlock_read_retry(&l, s));      /* one came and went */
+    uint32_t after = ct_seqlock_read_begin(&l);
+    assert_int_equal(after, s + 2);
+    assert_false(ct_seqlock_read_retry(&l, after));
+
+    for (int round = 0; round < 20; round++) {
+        struct seq_reader r = { .l = &l };
+        assert_int_equal(ct_event_init(&r.started), 0);
+        assert_int_equal(ct_seqlock_write_lock_timeout(&l, -1, NULL), 0);
+        uint32_t inside = atomic_load(&l.seq);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, seq_reader_main, &r), 0);
+        assert_true(ct_event_wait_timeout(&r.started, LONG_NS));
+        /* let the reader get as far as spinning or sleeping now and then */
+        for (int i = 0; i < round * 100; i++)
+            sched_yield();
+        ct_seqlock_write_unlock(&l);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(r.got, inside + 1);
+        ct_event_destroy(&r.started);
+    }
 }
 
 /* ---- writer preference ------------------------------------------------ */
@@ -448,6 +548,7 @@ int main(void)
     n = add_test(tests, n, names, "writer preference", test_writer_preference,
                  ct_lock_kind_find("brlock"));
     n = add_test(tests, n, names, "brlock shared slots", test_brlock_shared_slots, NULL);
+    n = add_test(tests, n, names, "seqlock reads", test_seqlock_reads, NULL);
     n = add_test(tests, n, names, "kind names", test_kind_names_match_the_table, NULL);
     return _cmocka_run_group_tests("locks", tests, n, NULL, NULL);
 }

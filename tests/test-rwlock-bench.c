@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "util.h"
 
 /* The demo's verdicts (demos/rwlock-bench.c), pure functions of figures. */
@@ -45,7 +46,7 @@ static void test_compare_exact_counts(void **state)
                                                  "reps=2", NULL });
     json_t *rows = dj_table(j, "results"), *r;
     size_t i;
-    assert_int_equal(json_array_size(rows), 6);
+    assert_int_equal(json_array_size(rows), 7);
     json_array_foreach(rows, i, r) {
         long long reads = json_integer_value(json_object_get(r, "reads"));
         long long writes = json_integer_value(json_object_get(r, "writes"));
@@ -53,8 +54,8 @@ static void test_compare_exact_counts(void **state)
         assert_true(writes > 0 && reads > 0);
         assert_true(json_real_value(json_object_get(r, "mops")) > 0);
     }
-    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 6);
-    assert_int_equal(json_array_size(json_object_get(j, "checks")), 6);
+    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 7);
+    assert_int_equal(json_array_size(json_object_get(j, "checks")), 7);
     json_decref(j);
 }
 
@@ -131,6 +132,46 @@ static void test_sweeps(void **state)
     assert_int_equal(json_array_size(rows), 6);            /* 0 .. 50 % */
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 5), "write_pct")),
                      50);
+    json_decref(j);
+}
+
+/* The seqlock's readers take nothing and retry: every read still counts
+ * once, no read that passed the check is torn (the demo's check), and the
+ * takeaway states the retries the summary reports. */
+static void test_seqlock(void **state)
+{
+    (void)state;
+    json_t *j = run_bench((const char *const[]){ "kinds=brlock,seqlock", "ops=20000",
+                                                 "threads=2", "write-pct=50", "reps=2", NULL });
+    json_t *row = dj_row(j, "results", "kind", "seqlock");
+    assert_non_null(row);
+    long long reads = json_integer_value(json_object_get(row, "reads"));
+    long long writes = json_integer_value(json_object_get(row, "writes"));
+    assert_int_equal(reads + writes, 2LL * 20000 * 2);
+    json_t *again = json_object_get(json_object_get(j, "results"), "seqlock_retries");
+    assert_true(json_is_integer(again));
+    long long n = json_integer_value(again);
+    assert_true(n >= 0);
+    const char *take = json_string_value(json_object_get(j, "takeaway"));
+    if (n == 0) {
+        assert_non_null(strstr(take, "No seqlock read had to be done again in this run"));
+    } else {
+        char want[96], digits[32];
+        ct_group_digits(n, digits, sizeof digits);
+        snprintf(want, sizeof want, "The price: %s of its ", digits);
+        if (!strstr(take, want))
+            fail_msg("takeaway without \"%s\": %s", want, take);
+    }
+    assert_null(json_object_get(json_object_get(j, "results"), "brlock_retries"));
+    json_decref(j);
+
+    /* no writes: nothing to retry, and the takeaway says why */
+    j = run_bench((const char *const[]){ "kinds=seqlock", "ops=5000", "write-pct=0", "reps=1",
+                                         NULL });
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "results"),
+                                                        "seqlock_retries")), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "takeaway")),
+                           "No seqlock read had to be done again (there were no writes)"));
     json_decref(j);
 }
 
@@ -359,7 +400,7 @@ static bool starts_with_word(const char *p, const char *word)
 static void check_text(const char *const *args, const char *header_word)
 {
     static const char *const kinds[] = { "mutex", "rwlock", "rwlock-wp", "spin", "teach-rw",
-                                         "brlock" };
+                                         "brlock", "seqlock" };
     const char *env[] = { "NO_COLOR=1", "COLUMNS=80", NULL };
     struct ct_proc p;
     assert_int_equal(ct_proc_run(&p, args, NULL, env, 120, 0), 0);
@@ -386,7 +427,7 @@ static void check_text(const char *const *args, const char *header_word)
         assert_non_null(l);
         if (!starts_with_word(l, "kind"))
             fail_msg("no header row after \"%s\": %.60s", titles[t], l);
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < 7; k++) {
             l = strchr(l, '\n') + 1;
             if (!starts_with_word(l, kinds[k]))
                 fail_msg("row %d after \"%s\" is not %s's: %.60s", k, titles[t], kinds[k], l);
@@ -412,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_kinds_and_extremes),
         cmocka_unit_test(test_cpu_accounting),
         cmocka_unit_test(test_sweeps),
+        cmocka_unit_test(test_seqlock),
         cmocka_unit_test(test_classic),
         cmocka_unit_test(test_spin_takeaway_follows_numbers),
         cmocka_unit_test(test_extreme_verdict),

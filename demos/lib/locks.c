@@ -11,6 +11,7 @@
 #include "brlock.h"
 #include "check.h"
 #include "rwlock.h"
+#include "seqlock.h"
 #include "spinlock.h"
 #include "wait.h"
 
@@ -200,27 +201,68 @@ static void br_write_unlock(void *l)
     ct_brlock_write_unlock(l);
 }
 
+static int seq_init(void *l)
+{
+    ct_seqlock_init(l);
+    return 0;
+}
+
+static void seq_destroy(void *l)
+{
+    (void)l;
+}
+
+static uint32_t seq_read_begin(void *l)
+{
+    return ct_seqlock_read_begin(l);
+}
+
+static bool seq_read_retry(void *l, uint32_t begin)
+{
+    return ct_seqlock_read_retry(l, begin);
+}
+
+static int seq_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
+{
+    return ct_seqlock_write_lock_timeout(l, timeout_ns, cancel);
+}
+
+static void seq_write_unlock(void *l)
+{
+    ct_seqlock_write_unlock(l);
+}
+
 /* ---- the table -------------------------------------------------------- */
 
 /* Keep in the order of CT_LOCK_KIND_NAMES. */
 const struct ct_lock_kind ct_lock_kinds[] = {
-    { "mutex", "pthread_mutex_t", false, sizeof(pthread_mutex_t),
-      mutex_init, mutex_destroy, mutex_lock, mutex_unlock, mutex_lock, mutex_unlock },
-    { "rwlock", "pthread_rwlock_t, glibc default (readers first)", true,
-      sizeof(pthread_rwlock_t), rw_init, rw_destroy, rw_read_lock, rw_unlock,
-      rw_write_lock, rw_unlock },
-    { "rwlock-wp", "pthread_rwlock_t, PREFER_WRITER_NONRECURSIVE_NP", true,
-      sizeof(pthread_rwlock_t), rw_wp_init, rw_destroy, rw_read_lock, rw_unlock,
-      rw_write_lock, rw_unlock },
-    { "spin", "test-and-test-and-set spinlock, backoff (spinlock.h)", false,
-      sizeof(struct ct_spinlock), spin_init, spin_destroy, spin_lock, spin_unlock,
-      spin_lock, spin_unlock },
-    { "teach-rw", "mutex + 2 condvars, writers first (rwlock.h)", true,
-      sizeof(struct ct_rwlock), teach_init, teach_destroy, teach_read_lock,
-      teach_read_unlock, teach_write_lock, teach_write_unlock },
-    { "brlock", "per-slot reader counts, writers scan (brlock.h)", true,
-      sizeof(struct ct_brlock), br_init, br_destroy, br_read_lock, br_read_unlock,
-      br_write_lock, br_write_unlock },
+    { .name = "mutex", .how = "pthread_mutex_t", .size = sizeof(pthread_mutex_t),
+      .init = mutex_init, .destroy = mutex_destroy, .read_lock = mutex_lock,
+      .read_unlock = mutex_unlock, .write_lock = mutex_lock, .write_unlock = mutex_unlock },
+    { .name = "rwlock", .how = "pthread_rwlock_t, glibc default (readers first)",
+      .shared_reads = true, .size = sizeof(pthread_rwlock_t), .init = rw_init,
+      .destroy = rw_destroy, .read_lock = rw_read_lock, .read_unlock = rw_unlock,
+      .write_lock = rw_write_lock, .write_unlock = rw_unlock },
+    { .name = "rwlock-wp", .how = "pthread_rwlock_t, PREFER_WRITER_NONRECURSIVE_NP",
+      .shared_reads = true, .size = sizeof(pthread_rwlock_t), .init = rw_wp_init,
+      .destroy = rw_destroy, .read_lock = rw_read_lock, .read_unlock = rw_unlock,
+      .write_lock = rw_write_lock, .write_unlock = rw_unlock },
+    { .name = "spin", .how = "test-and-test-and-set spinlock, backoff (spinlock.h)",
+      .size = sizeof(struct ct_spinlock), .init = spin_init, .destroy = spin_destroy,
+      .read_lock = spin_lock, .read_unlock = spin_unlock, .write_lock = spin_lock,
+      .write_unlock = spin_unlock },
+    { .name = "teach-rw", .how = "mutex + 2 condvars, writers first (rwlock.h)",
+      .shared_reads = true, .size = sizeof(struct ct_rwlock), .init = teach_init,
+      .destroy = teach_destroy, .read_lock = teach_read_lock, .read_unlock = teach_read_unlock,
+      .write_lock = teach_write_lock, .write_unlock = teach_write_unlock },
+    { .name = "brlock", .how = "per-slot reader counts, writers scan (brlock.h)",
+      .shared_reads = true, .size = sizeof(struct ct_brlock), .init = br_init,
+      .destroy = br_destroy, .read_lock = br_read_lock, .read_unlock = br_read_unlock,
+      .write_lock = br_write_lock, .write_unlock = br_write_unlock },
+    { .name = "seqlock", .how = "sequence number; readers write nothing, retry (seqlock.h)",
+      .shared_reads = true, .size = sizeof(struct ct_seqlock), .init = seq_init,
+      .destroy = seq_destroy, .write_lock = seq_write_lock, .write_unlock = seq_write_unlock,
+      .read_begin = seq_read_begin, .read_retry = seq_read_retry },
 };
 
 const size_t ct_lock_kind_count = sizeof ct_lock_kinds / sizeof ct_lock_kinds[0];

@@ -2,10 +2,12 @@
  *
  * The benchmark (rwlock-bench), the rwlock demo and the validation tests
  * treat all lock kinds alike: POSIX mutex, POSIX reader-writer lock (glibc
- * default and writer-preferring), the spinlock, the teaching rwlock and the
- * scalable brlock.  Each kind is a row of ct_lock_kinds[] with the same six
- * operations; for the exclusive kinds (mutex, spin) a read lock is simply
- * the lock.
+ * default and writer-preferring), the spinlock, the teaching rwlock, the
+ * scalable brlock and the seqlock.  Each kind is a row of ct_lock_kinds[]
+ * with the same six operations; for the exclusive kinds (mutex, spin) a
+ * read lock is simply the lock.  The seqlock is the odd one out: its
+ * readers take nothing, they read and then check (read_begin and
+ * read_retry instead of read_lock and read_unlock).
  *
  * Lock operations take a timeout (negative: none) and a cancel event (may
  * be NULL) and return 0, -ETIMEDOUT or -ECANCELED.  With no timeout and no
@@ -35,10 +37,16 @@ struct ct_lock_kind {
     size_t size;
     int (*init)(void *l);
     void (*destroy)(void *l);
+    /* NULL for an optimistic kind, whose readers hold nothing */
     int (*read_lock)(void *l, int64_t timeout_ns, struct ct_event *cancel);
     void (*read_unlock)(void *l);
     int (*write_lock)(void *l, int64_t timeout_ns, struct ct_event *cancel);
     void (*write_unlock)(void *l);
+    /* Optimistic kinds only (seqlock): a read is read_begin, the reads (of
+     * atomics, relaxed), then read_retry; true means a writer came in and
+     * the reads must be done again. */
+    uint32_t (*read_begin)(void *l);
+    bool (*read_retry)(void *l, uint32_t begin);
 };
 
 extern const struct ct_lock_kind ct_lock_kinds[];
@@ -46,7 +54,7 @@ extern const size_t ct_lock_kind_count;
 
 /* The comma-separated names of every kind, in table order (for a SET or
  * CHOICE parameter's choices). */
-#define CT_LOCK_KIND_NAMES "mutex,rwlock,rwlock-wp,spin,teach-rw,brlock"
+#define CT_LOCK_KIND_NAMES "mutex,rwlock,rwlock-wp,spin,teach-rw,brlock,seqlock"
 
 /* The kind called `name`, or NULL. */
 const struct ct_lock_kind *ct_lock_kind_find(const char *name);

@@ -1,0 +1,84 @@
+/* seqlock.h - a sequence lock: readers that write nothing.
+ *
+ * Why: even brlock's readers write, to a slot of their own, and a writer
+ * must then take that slot's cache line to see whether the reader is in;
+ * while it writes, the readers wait.  Here a reader writes no shared memory
+ * at all.  It notes a sequence number, reads the data, and looks at the
+ * number again: if a writer came in meanwhile, what it read may be torn,
+ * and it reads again.  Writers never wait for readers, and readers wait
+ * only while a writer is inside.  This is the Linux kernel's seqlock_t
+ * (which guards, for one, the time of day), and the optimistic read of
+ * Java's StampedLock.
+ *
+ * How:
+ *   writer:  make `seq` odd with a compare-and-swap (odd also means "a
+ *            writer is in", so the number is the writers' lock too),
+ *            write, make it even again (seq + 2 since the start).
+ *   reader:  s = seq, waiting while it is odd; read; then if seq != s,
+ *            read again.
+ *
+ *     uint32_t s;
+ *     do {
+ *         s = ct_seqlock_read_begin(&l);
+ *         x = atomic_load_explicit(&d->x, memory_order_relaxed);
+ *         y = atomic_load_explicit(&d->y, memory_order_relaxed);
+ *     } while (ct_seqlock_read_retry(&l, s));
+ *
+ * The price, and the rules that come with it:
+ *   - A reader may see a write half done.  It must only read, only use
+ *     what it read after ct_seqlock_read_retry says false, and never
+ *     follow a pointer it read before then (the writer may have freed
+ *     what it pointed to).
+ *   - Readers and the writer touch the data at the same time, so in C
+ *     every shared field must be an atomic, read and written with
+ *     memory_order_relaxed: with plain fields that is a data race,
+ *     undefined behaviour, however the retry rule is followed.
+ *   - Under frequent writes readers may read again and again.
+ * So it suits small data that is read constantly and written rarely: a
+ * clock, a configuration record, a pair of counters.
+ *
+ * Memory ordering (Boehm, "Can seqlocks get along with programming language
+ * memory models?", 2012): the writer's compare-and-swap is followed by a
+ * release fence, so a reader that sees any of the new data also sees the
+ * odd number on its second look; the writer's unlock is a release store,
+ * so a reader that sees the new even number sees all of the data.  The
+ * reader's second look comes after an acquire fence, so its data loads
+ * cannot move below it.
+ *
+ * Waiting: a writer that finds the number odd spins briefly and then
+ * sleeps; so does a reader that finds it odd (a writer inside).  Both
+ * sleep on one park (park.h), which the writer's unlock notifies with a
+ * single load when nobody sleeps.
+ */
+#ifndef CT_SEQLOCK_H
+#define CT_SEQLOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "park.h"
+
+struct ct_seqlock {
+    /* read by every reader twice per read, written only by writers */
+    _Alignas(64) _Atomic uint32_t seq;
+    struct ct_park park;        /* readers and writers waiting for an even seq */
+};
+
+void ct_seqlock_init(struct ct_seqlock *l);
+
+/* Begin a read: the current even sequence number, after waiting for a
+ * writer inside (if any) to leave.  Holds nothing: there is no unlock. */
+uint32_t ct_seqlock_read_begin(struct ct_seqlock *l);
+/* After reading: true if a writer came in since `begin`, so that what was
+ * read may be torn and must be read again. */
+bool ct_seqlock_read_retry(struct ct_seqlock *l, uint32_t begin);
+
+/* Writers, one at a time: 0, or -ETIMEDOUT / -ECANCELED (timeout in ns,
+ * negative: none; 0: try once; cancel may be NULL). */
+int ct_seqlock_write_lock_timeout(struct ct_seqlock *l, int64_t timeout_ns,
+                                  struct ct_event *cancel);
+void ct_seqlock_write_unlock(struct ct_seqlock *l);
+
+#endif

@@ -82,6 +82,7 @@ struct result {
     struct params p;
     struct config *cfg;
     int n;
+    double handoff_ns[2];       /* the probe before and after (-1: none) */
 };
 
 /* ---- one run ------------------------------------------------------------ */
@@ -520,6 +521,7 @@ static void report_results(struct ct_run *run, const struct result *res)
 {
     const struct params *p = &res->p;
     ct_result_int(run, "cpus", "CPUs online", ct_cpus(), NULL);
+    ct_result_handoff(run, res->handoff_ns[0], res->handoff_ns[1]);
     if (p->msgs)
         ct_result_int(run, "msgs_per_run", "messages per timed run", p->msgs, NULL);
     else
@@ -671,6 +673,7 @@ static void report(struct ct_run *run, const struct result *res)
     conclude_vs_mutex(run, res);
     conclude_costs(run, res);
     conclude_capacity(run, res);
+    ct_takeaway_handoff(run, res->handoff_ns[0], res->handoff_ns[1]);
     int p = res->p.max_producers;
     if (p + 1 > ct_cpus())
         ct_takeaway(run,
@@ -720,8 +723,10 @@ static int channel_bench_run(struct ct_run *run)
     ct_say(run, "%d CPU%s online; up to %d producer%s + 1 consumer%s", ct_cpus(),
            ct_cpus() == 1 ? "" : "s", max_p, max_p == 1 ? "" : "s",
            max_p + 1 > ct_cpus() ? ": threads outnumber cores" : "");
+    res.handoff_ns[0] = ct_line_handoff_ns();
     for (int p = 1; p <= max_p && rc == 0 && !ct_cancelled(run); p++)
         rc = measure_producers(run, &res, p);
+    res.handoff_ns[1] = rc == 0 && !ct_cancelled(run) ? ct_line_handoff_ns() : -1;
     if (rc == 0 && !ct_cancelled(run))
         report(run, &res);
     free(res.cfg);

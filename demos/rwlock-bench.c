@@ -384,6 +384,7 @@ struct result {
     int max_threads;
     struct measure (*m)[MAX_KINDS];     /* [point][kind] */
     struct kind_total tot[MAX_KINDS];
+    double handoff_ns[2];               /* the probe before and after (-1: none) */
 };
 
 /* ---- reporting --------------------------------------------------------- */
@@ -1065,6 +1066,7 @@ static void report_facts(const struct result *res)
     struct ct_run *run = cfg->run;
     int cpus = ct_cpus();
     ct_result_int(run, "cpus", "CPUs online", cpus, NULL);
+    ct_result_handoff(run, res->handoff_ns[0], res->handoff_ns[1]);
     ct_result_int(run, "max_threads", "threads (most at one point)", res->max_threads, NULL);
     if (res->max_threads > cpus) {
         char warn[160];
@@ -1113,6 +1115,7 @@ static void report(const struct result *res)
         sweep_takeaways(res, by_threads);
     }
     table_reps(res);
+    ct_takeaway_handoff(run, res->handoff_ns[0], res->handoff_ns[1]);
     if (res->max_threads > cpus && !res->classic)
         ct_takeaway(run,
                     "Caution: with more threads (%d) than CPUs (%d) part of every figure is "
@@ -1236,11 +1239,13 @@ static int bench_run(struct ct_run *run)
     }
     for (int k = 0; k < cfg->nkinds; k++)
         res->tot[k] = (struct kind_total){ .verified = true };
+    res->handoff_ns[0] = ct_line_handoff_ns();
     for (int p = 0; p < res->npts && rc == 0 && !ct_cancelled(run); p++) {
         for (int k = 0; k < cfg->nkinds && rc == 0 && !ct_cancelled(run); k++)
             rc = measure(cfg, cfg->kinds[k], &res->pts[p], res->classic, &res->m[p][k],
                          &res->tot[k]);
     }
+    res->handoff_ns[1] = rc == 0 && !ct_cancelled(run) ? ct_line_handoff_ns() : -1;
     if (rc == 0 && !ct_cancelled(run))
         report(res);
 out:

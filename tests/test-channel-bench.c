@@ -36,6 +36,7 @@ static void test_configs_and_counts(void **state)
     assert_non_null(j);
     assert_int_equal(code, 0);
     assert_int_equal(dj_assert_checks(j), 3 * 7);  /* one per configuration */
+    dj_assert_handoff(j);
     /* every message of every run arrived: 6001 per timed run, and the
      * warm-up's quarter (1501), over all 4 runs */
     json_t *c;

@@ -56,6 +56,7 @@ static void test_compare_exact_counts(void **state)
     }
     assert_int_equal(json_array_size(dj_table(j, "repetitions")), 7);
     assert_int_equal(json_array_size(json_object_get(j, "checks")), 7);
+    dj_assert_handoff(j);
     json_decref(j);
 }
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,4 +381,22 @@ char *ct_unwrap(const char *err)
     }
     *o = '\0';
     return u;
+}
+
+void dj_assert_handoff(json_t *j)
+{
+    cpu_set_t set;
+    assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
+    json_t *results = json_object_get(j, "results");
+    static const char *const keys[] = { "handoff_ns_start", "handoff_ns_end" };
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(results, keys[i]);
+        if (CPU_COUNT(&set) < 2) {
+            assert_null(v);
+        } else {
+            if (!json_is_number(v))
+                fail_msg("results.%s missing with %d usable CPUs", keys[i], CPU_COUNT(&set));
+            assert_true(json_number_value(v) > 0);
+        }
+    }
 }

@@ -68,6 +68,9 @@ const char *dj_cell_text(json_t *row, const char *col); /* fails if absent */
 /* Every check passed (and there was at least one); prints the first
  * failure to stderr. */
 bool dj_checks_ok(json_t *j);
+/* A benchmark's hand-off probe (demo.h): both figures positive where this
+ * process may use two CPUs, both absent where it may use one. */
+void dj_assert_handoff(json_t *j);
 /* Fail the test, naming the check, unless every check passed; returns how
  * many checks there were. */
 size_t dj_assert_checks(json_t *j);

@@ -135,6 +135,19 @@ const char *ct_param_text(const struct ct_run *run, const char *name);
 double ct_scale(const struct ct_run *run);
 /* Online CPUs, for benchmarks' "threads outnumber cores" notes. */
 int ct_cpus(void);
+/* How long a cache line takes to pass from one CPU to another, in ns (one
+ * way): two threads pinned to two CPUs this process may use take turns
+ * writing one word; the median of 5 batches, a few ms in all.  -1 with
+ * fewer than two usable CPUs, or when the partner did not answer within
+ * 50 ms (it was not running).  On a virtual machine the figure can change
+ * from one run to the next, as the host moves virtual CPUs between cores,
+ * and every contended lock and channel changes speed with it. */
+double ct_line_handoff_ns(void);
+/* A benchmark's report of the probe run before and after its measurements
+ * (-1: not measured): the two figures in the summary, and a takeaway when
+ * they differ by 2x or more. */
+void ct_result_handoff(struct ct_run *run, double start_ns, double end_ns);
+void ct_takeaway_handoff(struct ct_run *run, double start_ns, double end_ns);
 
 /* What the calling thread's time went to so far, in ns: on a CPU, and
  * runnable but waiting for one (the rest of its life it was asleep).

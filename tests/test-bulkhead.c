@@ -36,8 +36,7 @@ static json_t *phase_row(json_t *j, const char *table, const char *phase)
  * did fewer jobs in it than sharing the pool. */
 static void assert_takeaway_fits(json_t *j, int low, int low_permits)
 {
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "by batch jobs"));
     long long shared = dj_cell_int(phase_row(j, "low", "shared pool"), "jobs");
     long long boxed = dj_cell_int(phase_row(j, "low", "bulkhead"), "jobs");

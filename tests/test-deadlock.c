@@ -143,8 +143,7 @@ static void test_one_round_singular(void **state)
     dj_assert_checks(j);
     long long cycles = dj_cell_int(row(j, "opposite"), "cycles");
     assert_int_equal(cycles, 1);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, "in the one round each then waited"));
     assert_non_null(strstr(t, "held: 1 deadlock, each found"));
     assert_non_null(strstr(t, "conflict in the one round,"));

@@ -21,11 +21,7 @@ static void test_in_flight(void **state)
         snprintf(a, sizeof a, "one-ms=%d", ms[k][0]);
         snprintf(b, sizeof b, "two-ms=%d", ms[k][1]);
         snprintf(c, sizeof c, "three-ms=%d", ms[k][2]);
-        int code;
-        json_t *j = ct_demo_json("join", (const char *const[]){ a, b, c, NULL }, &code);
-        assert_non_null(j);
-        assert_true(dj_assert_checks(j) > 0);
-        assert_int_equal(code, 0);
+        json_t *j = ct_demo_ok("join", (const char *const[]){ a, b, c, NULL });
         json_t *seq = dj_row(j, "modes", "mode", "sequential (sum)");
         json_t *join = dj_row(j, "modes", "mode", "join (max)");
         assert_non_null(seq);
@@ -51,8 +47,7 @@ static void test_small_saving_in_ms(void **state)
     dj_assert_checks(j);
     double seq = dj_num(j, "sequential_ms"), join = dj_num(j, "join_ms");
     double speedup = dj_num(j, "speedup");
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "1.0x faster"));
     const char *sooner = strstr(t, " ms sooner"), *faster = strstr(t, "x faster");
     if (faster) {

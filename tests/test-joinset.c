@@ -87,8 +87,7 @@ static void test_takeaway_no_panic(void **state)
     json_t *j = run((const char *const[]){ "tasks=1", "panic-id=-1", "work-ms=5", "take=0",
                                            NULL });
     assert_int_equal(cell(j, "join all", "panics"), 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "panicking task"));
     assert_null(strstr(t, "not the order"));
     assert_non_null(strstr(t, "No task panicked"));
@@ -106,8 +105,7 @@ static void test_drop_one_singular(void **state)
         json_t *j = run((const char *const[]){ "tasks=2", "work-ms=20", "fail-every=0",
                                                "panic-id=-1", "take=1", NULL });
         long long n = cell(j, "drop early", "cancelled");
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         char want[64];
         snprintf(want, sizeof want, "dropped: %lld task%s still running %s cancelled", n,
                  n == 1 ? "" : "s", n == 1 ? "was" : "were");

@@ -58,8 +58,7 @@ static void test_takeaway_one_rep(void **state)
     assert_non_null(j);
     dj_assert_checks(j);
     assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, "With reps=1"));
     assert_non_null(strstr(t, "sent one value per message, so it saved no hand-overs"));
     assert_null(strstr(t, "once per 1 values"));
@@ -84,8 +83,7 @@ static void test_batch_above_values(void **state)
     assert_non_null(j);
     dj_assert_checks(j);
     assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "256 values per message"));
     assert_null(strstr(t, "once per 256 values"));
     assert_non_null(strstr(t, "(batch=256, but each producer sent only 1 value)"));

@@ -108,8 +108,7 @@ static void test_slow_without_contention(void **state)
         assert_int_equal(code, 0);
         dj_assert_checks(j);
         double ratio = dj_num(j, "loop_ns_per_op") / dj_num(j, "alone_ns_per_op");
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         if (ratio >= 1.6) {
             assert_null(strstr(t, "Contention cost little extra"));
             if (dj_num(j, "loop_contended_pct") == 0) {

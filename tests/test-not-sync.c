@@ -116,8 +116,7 @@ static void test_one_thread_takeaway(void **state)
     json_t *j = run_demo((const char *const[]){ "threads=1", "borrows=1000",
                                                 "slow-borrows=1", "hold-ms=1",
                                                 "calls=1000", NULL });
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, "slow-motion round ran on one thread"));
     assert_null(strstr(t, "happened to show no missed conflict"));
     assert_null(strstr(t, "That is timing, not safety"));

@@ -138,8 +138,7 @@ static void test_one_message_order_as_arrived(void **state)
         size_t i;
         json_array_foreach(dj_table(j, "dropped"), i, r)
             by_producer = by_producer && dj_cell_int(r, "first") == (long long)i + 1;
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         if (by_producer) {
             assert_null(strstr(t, "not producer order"));
             assert_non_null(strstr(t, "this time that was producer order"));

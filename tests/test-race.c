@@ -103,8 +103,7 @@ static void test_few_rounds_judge_nothing(void **state)
         char arg[16];
         snprintf(arg, sizeof arg, "rounds=%d", rounds);
         json_t *j = run_race((const char *const[]){ "threads=2", "iters=1000", arg, NULL });
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         assert_null(strstr(t, "every round"));
         assert_non_null(strstr(t, rounds == 1 ? "that is one timing of each, too few to say "
                                                 "which is cheaper"

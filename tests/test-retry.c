@@ -138,8 +138,7 @@ static void test_replay(void **state)
 
 static const char *takeaway(json_t *j)
 {
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     return t;
 }
 

@@ -27,13 +27,9 @@ static void test_tasks_and_workers(void **state)
     (void)state;
     enum { TASKS = 20, WORKERS = 3 };
     for (int round = 0; round < 3; round++) {
-        int code;
-        json_t *j = ct_demo_json("runtime", (const char *const[]){ "tasks=20", "workers=3",
-                                                                   "sleep-ms=5", "work-us=300",
-                                                                   NULL }, &code);
-        assert_non_null(j);
-        assert_true(dj_assert_checks(j) > 0);
-        assert_int_equal(code, 0);
+        json_t *j = ct_demo_ok("runtime",
+                               (const char *const[]){ "tasks=20", "workers=3", "sleep-ms=5",
+                                                      "work-us=300", NULL });
         json_t *rows = dj_table(j, "tasks"), *row;
         size_t i;
         assert_int_equal(json_array_size(rows), TASKS);
@@ -74,8 +70,7 @@ static void test_takeaway_one_task_one_worker(void **state)
     assert_non_null(j);
     assert_int_equal(code, 0);
     assert_int_equal(dj_int(j, "stolen"), 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "they overlapped"));
     assert_null(strstr(t, "before another worker looked"));
     assert_non_null(strstr(t, "had nothing to overlap with"));

@@ -444,8 +444,7 @@ static void test_demo_takeaway_big_burst(void **state)
                                                                  NULL }, &code);
     assert_non_null(j);
     assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "then the rest"));
     assert_non_null(strstr(t, "let all 3 start at once"));
     json_decref(j);

@@ -84,8 +84,7 @@ static void run_and_check(const char *lock, const char *const *extra, int writer
 
     /* the takeaway tells the run's own story: readers inside together only
      * if two were, renames only if there were any, no 0 ms pause */
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     bool together = strstr(t, "readers were inside together") != NULL;
     assert_true(together == (strcmp(lock, "rwlock") == 0 && dj_int(j, "max_readers") >= 2));
     assert_true((strstr(t, "every add and rename") != NULL) == (updates > 0));

@@ -26,15 +26,10 @@ static void test_ticks_and_threads(void **state)
 {
     (void)state;
     for (int round = 0; round < 3; round++) {
-        int code;
-        json_t *j = ct_demo_json("spawn-blocking",
-                                 (const char *const[]){ "ticks=8", "tick-ms=5", "block-ms=20",
-                                                        "workers=2",
-                                                        round == 2 ? "jobs=1" : "jobs=0", NULL },
-                                 &code);
-        assert_non_null(j);
-        assert_true(dj_assert_checks(j) > 0);
-        assert_int_equal(code, 0);
+        json_t *j = ct_demo_ok("spawn-blocking",
+                               (const char *const[]){ "ticks=8", "tick-ms=5", "block-ms=20",
+                                                      "workers=2", round == 2 ? "jobs=1" : "jobs=0",
+                                                      NULL });
         json_t *in_task = dj_row(j, "modes", "mode", "blocking inside the task");
         json_t *in_pool = dj_row(j, "modes", "mode", "ct_spawn_blocking");
         assert_non_null(in_task);
@@ -54,18 +49,12 @@ static void test_ticks_and_threads(void **state)
 static void test_takeaway_short_block(void **state)
 {
     (void)state;
-    int code;
-    json_t *j = ct_demo_json("spawn-blocking",
-                             (const char *const[]){ "ticks=4", "tick-ms=50", "block-ms=1",
-                                                    "workers=1", NULL },
-                             &code);
-    assert_non_null(j);
-    assert_true(dj_assert_checks(j) > 0);
-    assert_int_equal(code, 0);
+    json_t *j = ct_demo_ok("spawn-blocking",
+                           (const char *const[]){ "ticks=4", "tick-ms=50", "block-ms=1",
+                                                  "workers=1", NULL });
     double tick = 50 * json_number_value(json_object_get(j, "scale"));
     double bad = dj_num(j, "gap_in_task_ms"), good = dj_num(j, "gap_in_pool_ms");
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     if (bad <= tick * 1.1) {
         assert_null(strstr(t, "went late"));
         assert_null(strstr(t, "went silent"));
@@ -102,16 +91,10 @@ static void test_intro_states_no_values(void **state)
 static void test_takeaway_jobs_on_one_worker(void **state)
 {
     (void)state;
-    int code;
-    json_t *j = ct_demo_json("spawn-blocking",
-                             (const char *const[]){ "ticks=4", "tick-ms=5", "block-ms=20",
-                                                    "workers=1", "jobs=4", NULL },
-                             &code);
-    assert_non_null(j);
-    assert_true(dj_assert_checks(j) > 0);
-    assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    json_t *j = ct_demo_ok("spawn-blocking",
+                           (const char *const[]){ "ticks=4", "tick-ms=5", "block-ms=20",
+                                                  "workers=1", "jobs=4", NULL });
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "all 1 workers"));
     assert_non_null(strstr(t, "4 blocking calls of"));
     assert_non_null(strstr(t, "kept the one worker busy"));

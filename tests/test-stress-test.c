@@ -166,8 +166,7 @@ static void test_one_counter_thread_no_race_claimed(void **state)
     json_t *racy = dj_row(j, "counter", "counter", "racy");
     assert_non_null(racy);
     assert_int_equal(dj_cell_int(racy, "exact"), 3);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_null(strstr(t, "would catch it"));
     assert_non_null(strstr(t, "no race"));
     json_decref(j);
@@ -195,8 +194,7 @@ static void test_buggy_missed_is_said_not_failed(void **state)
     json_t *j = run_stress((const char *const[]){ "variant=buggy", "cases=1", "max-ops=2",
                                                   "schedules=1", "seed=1", NULL });
     assert_null(json_object_get(json_object_get(j, "results"), "case"));
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     if (dj_int(j, "free_failed") > 0)  /* the one free run met it by luck */
         assert_non_null(strstr(t, "luck of timing alone"));
     else

@@ -86,8 +86,7 @@ static void test_one_round_singular(void **state)
                              &code);
     assert_non_null(j);
     assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, " over 1 round);"));
     assert_null(strstr(t, "1 rounds"));
     assert_non_null(strstr(t, "too few to judge"));

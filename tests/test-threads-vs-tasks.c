@@ -16,14 +16,9 @@
 
 static json_t *run_small(void)
 {
-    int code;
-    json_t *j = ct_demo_json("threads-vs-tasks",
-                             (const char *const[]){ "count=300", "batch=120", "reps=2",
-                                                    "workers=2", "bench-tasks=3000", NULL },
-                             &code);
-    assert_non_null(j);
-    assert_true(dj_assert_checks(j) > 0);
-    assert_int_equal(code, 0);
+    json_t *j = ct_demo_ok("threads-vs-tasks",
+                           (const char *const[]){ "count=300", "batch=120", "reps=2", "workers=2",
+                                                  "bench-tasks=3000", NULL });
     return j;
 }
 
@@ -94,16 +89,10 @@ static void test_limits_are_this_machines(void **state)
 static void test_one_batch_one_rep(void **state)
 {
     (void)state;
-    int code;
-    json_t *j = ct_demo_json("threads-vs-tasks",
-                             (const char *const[]){ "count=10", "batch=10", "reps=1",
-                                                    "workers=2", "bench-tasks=100", NULL },
-                             &code);
-    assert_non_null(j);
-    assert_true(dj_assert_checks(j) > 0);
-    assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    json_t *j = ct_demo_ok("threads-vs-tasks",
+                           (const char *const[]){ "count=10", "batch=10", "reps=1", "workers=2",
+                                                  "bench-tasks=100", NULL });
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, "join (one batch), a task"));
     assert_non_null(strstr(t, " us (one rep): tasks were"));
     assert_non_null(strstr(t, "With one batch there is no spread"));
@@ -125,8 +114,7 @@ static void test_one_rep_no_range(void **state)
                              &code);
     assert_non_null(j);
     assert_int_equal(code, 0);
-    const char *t = json_string_value(json_object_get(j, "takeaway"));
-    assert_non_null(t);
+    const char *t = dj_takeaway(j);
     assert_non_null(strstr(t, "(median of 2 batches, "));
     assert_non_null(strstr(t, "With one rep there is no spread"));
     assert_non_null(strstr(t, "raise reps= to 2 or more"));

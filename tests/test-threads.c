@@ -192,8 +192,7 @@ static void test_no_join_more_lines_finished_first(void **state)
         json_t *j = run_threads((const char *const[]){ "spawned=3", "main=2", "sleep-ms=0",
                                                        "parts=no-join", NULL });
         assert_child_consistent(j, 3, 2);
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         if (strstr(t, "finished all 3 lines before its main returned")) {
             assert_null(strstr(t, "Give the thread more lines than main"));
             assert_non_null(strstr(t, "had more lines than main and still finished first"));
@@ -212,8 +211,7 @@ static void test_one_line_each_singular(void **state)
     (void)state;
     for (int round = 0; round < 3; round++) {
         json_t *j = run_threads((const char *const[]){ "spawned=1", "main=1", NULL });
-        const char *t = json_string_value(json_object_get(j, "takeaway"));
-        assert_non_null(t);
+        const char *t = dj_takeaway(j);
         assert_null(strstr(t, "all 1 "));
         assert_null(strstr(t, " 1 lines"));
         assert_null(strstr(t, " 1 times"));

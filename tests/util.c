@@ -400,3 +400,20 @@ void dj_assert_handoff(json_t *j)
         }
     }
 }
+
+json_t *ct_demo_ok(const char *demo, const char *const *args)
+{
+    int code;
+    json_t *j = ct_demo_json(demo, args, &code);
+    assert_non_null(j);
+    assert_int_equal(code, 0);
+    assert_true(dj_assert_checks(j) > 0);
+    return j;
+}
+
+const char *dj_takeaway(json_t *j)
+{
+    const char *t = json_string_value(json_object_get(j, "takeaway"));
+    assert_non_null(t);
+    return t;
+}

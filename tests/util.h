@@ -42,6 +42,11 @@ int ct_tutor(struct ct_proc *p, const char *const *args);
  * `args` is a NULL-terminated list of key=value strings.  Returns the
  * parsed object (caller json_decref's it) and the exit code in *code. */
 json_t *ct_demo_json(const char *demo, const char *const *args, int *code);
+/* ct_demo_json for a run that must succeed: fails the test unless it exits
+ * 0 with at least one check and every check passed. */
+json_t *ct_demo_ok(const char *demo, const char *const *args);
+/* The run's takeaway text (fails the test if there is none). */
+const char *dj_takeaway(json_t *j);
 
 /* Run `concur-tutor run DEMO --json PARAMS...` as a process (NO_COLOR,
  * killed after `timeout_s`); fail the test unless it exits 0 with a

@@ -30,7 +30,7 @@
 #include "demo.h"
 #include "check.h"
 #include "clock.h"
-#include "locks.h"
+#include "lock-table.h"
 #include "stats.h"
 #include "text.h"
 
@@ -160,11 +160,10 @@ struct tally {
 
 /* An optimistic kind's read: read, then check that no writer came in, and
  * start over if one did.  Whether the pair read was torn (never, if the
- * kind is right).  Out of line, so that the loop keeps its own values in
- * registers. */
-static __attribute__((noinline)) bool optimistic_read(const struct ct_lock_kind *k, void *l,
-                                                      struct guarded *g, long cs,
-                                                      long long *retries)
+ * kind is right). */
+static inline __attribute__((always_inline)) bool
+optimistic_read(const struct ct_lock_kind *k, void *l, struct guarded *g, long cs,
+                long long *retries)
 {
     for (;;) {
         uint32_t s = k->read_begin(l);
@@ -177,16 +176,16 @@ static __attribute__((noinline)) bool optimistic_read(const struct ct_lock_kind 
     }
 }
 
-/* The measured loop.  Always inlined with a constant `optimistic`, so that
- * each kind of read gets a loop of its own: one loop serving both kept
- * too many values live across the lock calls, spilled the random seed to
- * the stack, and made every operation of the holding kinds about 20%
- * slower. */
+/* The measured loop, for kind `k`, a row of ct_lock_table picked by a
+ * constant index: always inlined, so that the compiler sees which
+ * functions the row holds and calls the lock directly, as a program using
+ * that lock would (through the function pointers, every operation paid
+ * two indirect calls and an adapter's, as much as a brlock read itself),
+ * and each kind gets a loop of its own. */
 static inline __attribute__((always_inline)) struct tally
-bench_loop(struct bench *b, uint64_t seed, int64_t end, bool optimistic)
+bench_loop(struct bench *b, uint64_t seed, int64_t end, const struct ct_lock_kind *k)
 {
     struct ct_run *run = b->cfg->run;
-    const struct ct_lock_kind *k = b->kind;
     void *l = b->lock;
     struct guarded *g = b->g;
     long cs = b->cfg->cs_iters;
@@ -210,7 +209,7 @@ bench_loop(struct bench *b, uint64_t seed, int64_t end, bool optimistic)
             atomic_store_explicit(&g->b, atomic_load_explicit(&g->b, RELAXED) + 1, RELAXED);
             k->write_unlock(l);
             t.writes++;
-        } else if (optimistic) {
+        } else if (k->read_begin) {
             t.torn += optimistic_read(k, l, g, cs, &t.retries);
             t.reads++;
         } else {
@@ -225,6 +224,28 @@ bench_loop(struct bench *b, uint64_t seed, int64_t end, bool optimistic)
     return t;
 }
 
+typedef struct tally kind_loop_fn(struct bench *b, uint64_t seed, int64_t end);
+
+#define KIND_LOOP(i)                                                                   \
+    static struct tally kind_loop_##i(struct bench *b, uint64_t seed, int64_t end)     \
+    {                                                                                  \
+        return bench_loop(b, seed, end, &ct_lock_table[i]);                            \
+    }
+KIND_LOOP(0)
+KIND_LOOP(1)
+KIND_LOOP(2)
+KIND_LOOP(3)
+KIND_LOOP(4)
+KIND_LOOP(5)
+KIND_LOOP(6)
+
+/* kind_loops[i] measures ct_lock_kinds[i] */
+static kind_loop_fn *const kind_loops[] = {
+    kind_loop_0, kind_loop_1, kind_loop_2, kind_loop_3, kind_loop_4, kind_loop_5, kind_loop_6,
+};
+_Static_assert(sizeof kind_loops / sizeof kind_loops[0] == CT_LOCK_TABLE_SIZE,
+               "a KIND_LOOP for every lock kind");
+
 static void *bench_main(void *arg)
 {
     struct bworker *w = arg;
@@ -236,8 +257,7 @@ static void *bench_main(void *arg)
      * every operation would add false sharing to what is measured */
     int64_t start = ct_clock_ns(), end = start + b->duration_ns;
     struct ct_sched s0 = ct_thread_sched();
-    struct tally t = b->kind->read_begin ? bench_loop(b, w->seed, end, true)
-                                         : bench_loop(b, w->seed, end, false);
+    struct tally t = kind_loops[b->kind - ct_lock_kinds](b, w->seed, end);
     w->start_ns = start;
     w->end_ns = ct_clock_ns();
     struct ct_sched s1 = ct_thread_sched();
@@ -533,7 +553,7 @@ static void compare_table(const struct config *cfg, const struct point *p,
     char rel[48];
     snprintf(rel, sizeof rel, "relative|x %s", cfg->kinds[base]->name);
     const char *const cols[] = {
-        "kind", "mops|M ops/s", rel, "ns_per_op|ns/op", "cpus|CPUs busy",
+        "kind", "mops|M ops/s", rel, "ns_per_op|ns/op", "cpus|CPUs",
         "asleep_pct|asleep %", "reads", "writes", NULL,
     };
     char title[96];

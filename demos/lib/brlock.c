@@ -84,36 +84,23 @@
 #define FREQUENT_STREAK 4
 #define READER_BACKOFF_FIRST 256
 
-/* Each thread's slot index, handed out in turn on its first read lock. */
+/* Slot indices, handed out in turn on each thread's first read lock. */
 static atomic_uint next_slot;
-static _Thread_local int my_slot = -1;
-/* Read locks this thread took at once since a writer last turned it away,
- * and how many turn-aways in a row came that soon (of any brlock: a hint
- * for how to wait, not an exact count). */
-static _Thread_local unsigned reads_since_away, soon_streak;
+_Thread_local struct ct_brlock_thread ct_brlock_self = { .slot = -1 };
 
-/* The first read of this lock by this thread (or the first read of any
- * lock): pick the thread's slot if it has none, and set the slot's bit in
- * `used` before the slot is ever incremented. */
-static __attribute__((noinline, cold)) atomic_int *reader_slot_first(struct ct_brlock *l)
+/* Our slot, with its bit set in `used` before the slot is ever
+ * incremented: on the first read of this lock by this thread (or the first
+ * read of any lock) pick the thread's slot if it has none, and set the
+ * bit. */
+static atomic_int *reader_slot(struct ct_brlock *l)
 {
-    if (my_slot < 0)
-        my_slot = (int)(atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
-                        CT_BRLOCK_SLOTS);
-    atomic_fetch_or_explicit(&l->used, UINT64_C(1) << my_slot, memory_order_seq_cst);
-    return &l->slots[my_slot].readers;
-}
-
-/* Our slot, its bit set in `used`: on the fast path one more load, from
- * the flag's line, which the reader reads anyway (seq_cst: a plain load on
- * x86). */
-static inline atomic_int *reader_slot(struct ct_brlock *l)
-{
-    int s = my_slot;
-    if (__builtin_expect(s >= 0, 1) &&
-        __builtin_expect((atomic_load_explicit(&l->used, memory_order_seq_cst) >> s) & 1, 1))
-        return &l->slots[s].readers;
-    return reader_slot_first(l);
+    struct ct_brlock_thread *self = &ct_brlock_self;
+    if (self->slot < 0)
+        self->slot = (int)(atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
+                           CT_BRLOCK_SLOTS);
+    if (!((atomic_load_explicit(&l->used, memory_order_seq_cst) >> self->slot) & 1))
+        atomic_fetch_or_explicit(&l->used, UINT64_C(1) << self->slot, memory_order_seq_cst);
+    return &l->slots[self->slot].readers;
 }
 
 int ct_brlock_init(struct ct_brlock *l)
@@ -173,16 +160,20 @@ static int sleep_while_held(struct ct_brlock *l, uint32_t asleep, int64_t deadli
 
 /* ---- readers ---------------------------------------------------------- */
 
+void ct_brlock_wake_writer(struct ct_brlock *l)
+{
+    CT_PT(pthread_mutex_lock(&l->mu));
+    CT_PT(pthread_cond_broadcast(&l->slot_drained));
+    CT_PT(pthread_mutex_unlock(&l->mu));
+}
+
 /* Take our name off the slot; if a writer sleeps waiting for the slots to
  * drain, this may be what it waits for, so wake it. */
 static void read_leave(struct ct_brlock *l, atomic_int *slot)
 {
     atomic_fetch_sub_explicit(slot, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&l->writer_asleep, memory_order_seq_cst)) {
-        CT_PT(pthread_mutex_lock(&l->mu));
-        CT_PT(pthread_cond_broadcast(&l->slot_drained));
-        CT_PT(pthread_mutex_unlock(&l->mu));
-    }
+    if (atomic_load_explicit(&l->writer_asleep, memory_order_seq_cst))
+        ct_brlock_wake_writer(l);
 }
 
 /* One attempt: announce, then look for a writer (see the top of the file
@@ -226,14 +217,25 @@ static int wait_writer_gone(struct ct_brlock *l, bool frequent, int64_t deadline
     return sleep_while_held(l, CT_BRLOCK_READERS_ASLEEP, deadline, cancel);
 }
 
-/* A writer turned us away: wait for it to leave, and try again. */
-static __attribute__((noinline, cold)) int read_lock_slow(struct ct_brlock *l, atomic_int *slot,
-                                                    int64_t timeout_ns, struct ct_event *cancel)
+/* Everything but the inline fast path (brlock.h): this thread's first
+ * read of the lock, or a writer turned us away, so wait for it to leave
+ * and try again. */
+int ct_brlock_read_lock_slow(struct ct_brlock *l, bool announced, int64_t timeout_ns,
+                             struct ct_event *cancel)
 {
+    struct ct_brlock_thread *self = &ct_brlock_self;
+    atomic_int *slot = reader_slot(l);
+    if (announced) {
+        read_leave(l, slot);
+    } else if (!(atomic_load_explicit(&l->writer, memory_order_relaxed) & CT_BRLOCK_HELD) &&
+               read_enter(l, slot)) {
+        self->reads_since_away++;
+        return 0;
+    }
     int64_t deadline = ct_deadline_after(timeout_ns);
-    soon_streak = reads_since_away < FREQUENT_WITHIN ? soon_streak + 1 : 0;
-    reads_since_away = 0;
-    bool frequent = soon_streak >= FREQUENT_STREAK;
+    self->soon_streak = self->reads_since_away < FREQUENT_WITHIN ? self->soon_streak + 1 : 0;
+    self->reads_since_away = 0;
+    bool frequent = self->soon_streak >= FREQUENT_STREAK;
     for (;;) {
         int rc = wait_writer_gone(l, frequent, deadline, cancel);
         if (rc != 0)
@@ -243,34 +245,9 @@ static __attribute__((noinline, cold)) int read_lock_slow(struct ct_brlock *l, a
     }
 }
 
-int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
-                              struct ct_event *cancel)
-{
-    atomic_int *slot = reader_slot(l);
-    /* a reader that finds the flag up waits without touching its slot: a
-     * writer then waits only for the readers that were already in (the
-     * load hits the line read_enter loads anyway) */
-    if (!(atomic_load_explicit(&l->writer, memory_order_relaxed) & CT_BRLOCK_HELD) &&
-        read_enter(l, slot)) {
-        reads_since_away++;
-        return 0;
-    }
-    return read_lock_slow(l, slot, timeout_ns, cancel);
-}
-
-int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)
-{
-    return ct_brlock_read_lock_timeout(l, -1, cancel);
-}
-
 bool ct_brlock_try_read_lock(struct ct_brlock *l)
 {
     return read_enter(l, reader_slot(l));
-}
-
-void ct_brlock_read_unlock(struct ct_brlock *l)
-{
-    read_leave(l, &l->slots[my_slot].readers);
 }
 
 /* ---- writers ---------------------------------------------------------- */

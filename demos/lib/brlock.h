@@ -89,16 +89,73 @@ int ct_brlock_init(struct ct_brlock *l);
 /* The lock must be free. */
 void ct_brlock_destroy(struct ct_brlock *l);
 
-int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel);
-int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
-                              struct ct_event *cancel);
+/* The reader's fast path is inline (below): a read lock and unlock are
+ * then two atomic additions and three loads in the caller's own code,
+ * where calls would cost about as much again. */
+static inline int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
+                                              struct ct_event *cancel);
+static inline int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel);
 bool ct_brlock_try_read_lock(struct ct_brlock *l);
-void ct_brlock_read_unlock(struct ct_brlock *l);
+static inline void ct_brlock_read_unlock(struct ct_brlock *l);
 
 int ct_brlock_write_lock(struct ct_brlock *l, struct ct_event *cancel);
 int ct_brlock_write_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                                struct ct_event *cancel);
 bool ct_brlock_try_write_lock(struct ct_brlock *l);
 void ct_brlock_write_unlock(struct ct_brlock *l);
+
+/* ---- the inline part: what a reader's fast path needs ------------------ */
+
+/* This thread's reader state, shared by all brlocks. */
+struct ct_brlock_thread {
+    int slot;                   /* index into slots[]; -1 before the first read */
+    /* read locks taken at once since a writer last turned this thread
+     * away, and how many turn-aways in a row came that soon: a hint for
+     * how to wait (wait_writer_gone in brlock.c), not an exact count */
+    unsigned reads_since_away, soon_streak;
+};
+extern _Thread_local struct ct_brlock_thread ct_brlock_self;
+
+/* Out of line: everything but the fast path.  `announced`: our slot was
+ * incremented and a writer then seen, so leave before waiting. */
+int ct_brlock_read_lock_slow(struct ct_brlock *l, bool announced, int64_t timeout_ns,
+                             struct ct_event *cancel);
+void ct_brlock_wake_writer(struct ct_brlock *l);
+
+static inline int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
+                                              struct ct_event *cancel)
+{
+    int s = ct_brlock_self.slot;
+    /* Fast path: our slot is known to writers (its bit is in `used`) and
+     * no writer is in.  A reader that finds the flag up waits without
+     * touching its slot, so a writer waits only for readers already in.
+     * Both loads hit the flag's line, which the reader reads anyway. */
+    if (__builtin_expect(s >= 0, 1) &&
+        __builtin_expect((atomic_load_explicit(&l->used, memory_order_seq_cst) >> s) & 1, 1) &&
+        !(atomic_load_explicit(&l->writer, memory_order_relaxed) & CT_BRLOCK_HELD)) {
+        /* announce, then look for a writer: seq_cst, see brlock.c */
+        atomic_fetch_add_explicit(&l->slots[s].readers, 1, memory_order_seq_cst);
+        if (__builtin_expect(!(atomic_load_explicit(&l->writer, memory_order_seq_cst) &
+                               CT_BRLOCK_HELD), 1)) {
+            ct_brlock_self.reads_since_away++;
+            return 0;
+        }
+        return ct_brlock_read_lock_slow(l, true, timeout_ns, cancel);
+    }
+    return ct_brlock_read_lock_slow(l, false, timeout_ns, cancel);
+}
+
+static inline int ct_brlock_read_lock(struct ct_brlock *l, struct ct_event *cancel)
+{
+    return ct_brlock_read_lock_timeout(l, -1, cancel);
+}
+
+static inline void ct_brlock_read_unlock(struct ct_brlock *l)
+{
+    atomic_fetch_sub_explicit(&l->slots[ct_brlock_self.slot].readers, 1, memory_order_seq_cst);
+    /* a writer sleeping until the slots drain may be waiting for us */
+    if (__builtin_expect(atomic_load_explicit(&l->writer_asleep, memory_order_seq_cst), 0))
+        ct_brlock_wake_writer(l);
+}
 
 #endif

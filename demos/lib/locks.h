@@ -49,7 +49,8 @@ struct ct_lock_kind {
     bool (*read_retry)(void *l, uint32_t begin);
 };
 
-extern const struct ct_lock_kind ct_lock_kinds[];
+/* Every kind, in the order of CT_LOCK_KIND_NAMES (lock-table.h). */
+extern const struct ct_lock_kind *const ct_lock_kinds;
 extern const size_t ct_lock_kind_count;
 
 /* The comma-separated names of every kind, in table order (for a SET or

@@ -44,23 +44,12 @@ static int wait_even(struct ct_seqlock *l, int64_t deadline, struct ct_event *ca
     }
 }
 
-uint32_t ct_seqlock_read_begin(struct ct_seqlock *l)
+uint32_t ct_seqlock_read_wait(struct ct_seqlock *l)
 {
-    /* acquire: the data loads that follow cannot move above this one, and
-     * a number a writer left even brings its writes with it */
-    uint32_t s = atomic_load_explicit(&l->seq, memory_order_acquire);
-    if (__builtin_expect(!(s & 1), 1))
-        return s;
+    uint32_t s;
     wait_even(l, CT_FOREVER, NULL, &s);
     atomic_thread_fence(memory_order_acquire);
     return s;
-}
-
-bool ct_seqlock_read_retry(struct ct_seqlock *l, uint32_t begin)
-{
-    /* the data loads before this fence cannot move below the load of seq */
-    atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&l->seq, memory_order_relaxed) != begin;
 }
 
 int ct_seqlock_write_lock_timeout(struct ct_seqlock *l, int64_t timeout_ns,

@@ -68,12 +68,32 @@ struct ct_seqlock {
 
 void ct_seqlock_init(struct ct_seqlock *l);
 
+/* The reader's side is inline: a read is then a few loads in the caller's
+ * own code, and calls would cost more than the read. */
+
+/* Out of line: wait for the writer inside to leave; the even number. */
+uint32_t ct_seqlock_read_wait(struct ct_seqlock *l);
+
 /* Begin a read: the current even sequence number, after waiting for a
  * writer inside (if any) to leave.  Holds nothing: there is no unlock. */
-uint32_t ct_seqlock_read_begin(struct ct_seqlock *l);
+static inline uint32_t ct_seqlock_read_begin(struct ct_seqlock *l)
+{
+    /* acquire: the data loads that follow cannot move above this one, and
+     * a number a writer left even brings its writes with it */
+    uint32_t s = atomic_load_explicit(&l->seq, memory_order_acquire);
+    if (__builtin_expect(!(s & 1), 1))
+        return s;
+    return ct_seqlock_read_wait(l);
+}
+
 /* After reading: true if a writer came in since `begin`, so that what was
  * read may be torn and must be read again. */
-bool ct_seqlock_read_retry(struct ct_seqlock *l, uint32_t begin);
+static inline bool ct_seqlock_read_retry(struct ct_seqlock *l, uint32_t begin)
+{
+    /* the data loads before this fence cannot move below the load of seq */
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&l->seq, memory_order_relaxed) != begin;
+}
 
 /* Writers, one at a time: 0, or -ETIMEDOUT / -ECANCELED (timeout in ns,
  * negative: none; 0: try once; cancel may be NULL). */

@@ -421,6 +421,43 @@ static void test_seqlock_reads(void **state)
     }
 }
 
+/* A reader's retry bookkeeping: reads that pass count up, a retry soon
+ * after the last one lengthens the streak that decides when to back off,
+ * and one that comes late ends it.  Driven through the lock itself, so it
+ * fails if the inline read stops counting. */
+static void test_seqlock_retry_streak(void **state)
+{
+    (void)state;
+    struct ct_seqlock l;
+    ct_seqlock_init(&l);
+    ct_seqlock_self = (struct ct_seqlock_thread){ 0 };
+    for (int i = 0; i < 100; i++) {
+        uint32_t s = ct_seqlock_read_begin(&l);
+        assert_false(ct_seqlock_read_retry(&l, s));
+    }
+    assert_int_equal(ct_seqlock_self.reads_since_retry, 100);
+    for (unsigned streak = 0; streak < 6; streak++) {
+        uint32_t s = ct_seqlock_read_begin(&l);
+        assert_int_equal(ct_seqlock_write_lock_timeout(&l, -1, NULL), 0);
+        ct_seqlock_write_unlock(&l);
+        assert_true(ct_seqlock_read_retry(&l, s));
+        /* the first retry came 100 reads after nothing: no streak yet */
+        assert_int_equal(ct_seqlock_self.soon_streak, streak);
+        assert_int_equal(ct_seqlock_self.reads_since_retry, 0);
+        s = ct_seqlock_read_begin(&l);
+        assert_false(ct_seqlock_read_retry(&l, s));
+    }
+    for (int i = 0; i < 64; i++) {
+        uint32_t s = ct_seqlock_read_begin(&l);
+        assert_false(ct_seqlock_read_retry(&l, s));
+    }
+    uint32_t s = ct_seqlock_read_begin(&l);
+    assert_int_equal(ct_seqlock_write_lock_timeout(&l, -1, NULL), 0);
+    ct_seqlock_write_unlock(&l);
+    assert_true(ct_seqlock_read_retry(&l, s));
+    assert_int_equal(ct_seqlock_self.soon_streak, 0);
+}
+
 /* ---- writer preference ------------------------------------------------ */
 
 struct pref {
@@ -549,6 +586,7 @@ int main(void)
                  ct_lock_kind_find("brlock"));
     n = add_test(tests, n, names, "brlock shared slots", test_brlock_shared_slots, NULL);
     n = add_test(tests, n, names, "seqlock reads", test_seqlock_reads, NULL);
+    n = add_test(tests, n, names, "seqlock retry streak", test_seqlock_retry_streak, NULL);
     n = add_test(tests, n, names, "kind names", test_kind_names_match_the_table, NULL);
     return _cmocka_run_group_tests("locks", tests, n, NULL, NULL);
 }

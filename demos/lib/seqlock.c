@@ -7,6 +7,34 @@
 #include "clock.h"
 #include "wait.h"
 
+/* Retries count as frequent after FREQUENT_STREAK in a row, each within
+ * FREQUENT_WITHIN reads of the last; the reader then pauses BACKOFF_FIRST
+ * times, doubling with each further one up to BACKOFF_MAX (tens of
+ * microseconds to 0.2 ms at most, by CPU).  Measured in rwlock-bench on 2 CPUs, 2
+ * threads, medians of 3 to 7 alternating rounds against the same code
+ * without it: at 10% writes 105 -> 180 M ops/s, at 25% 67 -> 139, at 50%
+ * 45 -> 120; at 1% unchanged (397 and 392). */
+#define FREQUENT_WITHIN 64
+#define FREQUENT_STREAK 4
+#define BACKOFF_FIRST 256
+#define BACKOFF_MAX 4096
+
+_Thread_local struct ct_seqlock_thread ct_seqlock_self;
+
+/* See "Retrying" in seqlock.h. */
+void ct_seqlock_retrying(void)
+{
+    struct ct_seqlock_thread *self = &ct_seqlock_self;
+    self->soon_streak = self->reads_since_retry < FREQUENT_WITHIN ? self->soon_streak + 1 : 0;
+    self->reads_since_retry = 0;
+    if (self->soon_streak < FREQUENT_STREAK)
+        return;
+    unsigned shift = self->soon_streak - FREQUENT_STREAK;
+    unsigned n = shift >= 4 ? BACKOFF_MAX : BACKOFF_FIRST << shift;     /* 4096 = 256 << 4 */
+    for (unsigned i = 0; i < n; i++)
+        ct_cpu_relax();
+}
+
 void ct_seqlock_init(struct ct_seqlock *l)
 {
     atomic_init(&l->seq, 0);

@@ -49,6 +49,15 @@
  * sleeps; so does a reader that finds it odd (a writer inside).  Both
  * sleep on one park (park.h), which the writer's unlock notifies with a
  * single load when nobody sleeps.
+ *
+ * Retrying: a reader that keeps having to read again (FREQUENT_STREAK
+ * times in a row, each within FREQUENT_WITHIN reads of the last, in
+ * seqlock.c) backs off before it does, exponentially, from 256 to 4096
+ * pauses: with writes that frequent, a reader that comes straight back
+ * takes the sequence number's and the data's cache lines from the writer's
+ * core on every read, while one that waits lets that thread run a stretch
+ * alone with both in its own cache.  The same bargain as brlock's readers
+ * turned away by writers.
  */
 #ifndef CT_SEQLOCK_H
 #define CT_SEQLOCK_H
@@ -74,6 +83,16 @@ void ct_seqlock_init(struct ct_seqlock *l);
 /* Out of line: wait for the writer inside to leave; the even number. */
 uint32_t ct_seqlock_read_wait(struct ct_seqlock *l);
 
+/* This thread's reads of any seqlock since its last retry, and how many
+ * retries in a row came that soon: a hint for how to retry (seqlock.c). */
+struct ct_seqlock_thread {
+    unsigned reads_since_retry, soon_streak;
+};
+extern _Thread_local struct ct_seqlock_thread ct_seqlock_self;
+/* Out of line: a read must start over; back off first if that keeps
+ * happening. */
+void ct_seqlock_retrying(void);
+
 /* Begin a read: the current even sequence number, after waiting for a
  * writer inside (if any) to leave.  Holds nothing: there is no unlock. */
 static inline uint32_t ct_seqlock_read_begin(struct ct_seqlock *l)
@@ -92,7 +111,12 @@ static inline bool ct_seqlock_read_retry(struct ct_seqlock *l, uint32_t begin)
 {
     /* the data loads before this fence cannot move below the load of seq */
     atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&l->seq, memory_order_relaxed) != begin;
+    if (__builtin_expect(atomic_load_explicit(&l->seq, memory_order_relaxed) == begin, 1)) {
+        ct_seqlock_self.reads_since_retry++;
+        return false;
+    }
+    ct_seqlock_retrying();
+    return true;
 }
 
 /* Writers, one at a time: 0, or -ETIMEDOUT / -ECANCELED (timeout in ns,

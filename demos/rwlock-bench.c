@@ -388,7 +388,8 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
     if (cfg->reps == 1)
         ct_say(run, "%s%s: %.1f M ops/s (1 rep)", k->name, at, m->st.median);
     else
-        ct_say(run, "%s%s: median %.1f M ops/s (%.1f .. %.1f)", k->name, at, m->st.median,
+        /* the range without spaces, so that a wrapped live line keeps it whole */
+        ct_say(run, "%s%s: median %.1f M ops/s (%.1f..%.1f)", k->name, at, m->st.median,
                m->st.min, m->st.max);
     return 0;
 }
@@ -1224,11 +1225,11 @@ static void announce(const struct result *res)
                     "duration-ms and write-pct are not used)",
                CLASSIC_THREADS, CLASSIC_OPS);
     else if (cfg->ops == 0)
-        ct_say(run, "%d point%s, %d kind%s, %d rep%s of %lld ms (+ warm-up): ~%.1f s",
-               res->npts, res->npts == 1 ? "" : "s", cfg->nkinds, cfg->nkinds == 1 ? "" : "s",
-               cfg->reps, cfg->reps == 1 ? "" : "s", (long long)(cfg->duration_ns / CT_NS_PER_MS),
+        ct_say(run, "about %.1f s: %d point%s, %d kind%s, %d rep%s of %lld ms (+ warm-up)",
                (double)res->npts * cfg->nkinds * (cfg->reps + 0.25) *
-                   (double)cfg->duration_ns / 1e9);
+                   (double)cfg->duration_ns / 1e9,
+               res->npts, res->npts == 1 ? "" : "s", cfg->nkinds, cfg->nkinds == 1 ? "" : "s",
+               cfg->reps, cfg->reps == 1 ? "" : "s", (long long)(cfg->duration_ns / CT_NS_PER_MS));
     if (cs_ns > 0)
         ct_say(run, "critical section: %ld busy-loop iterations for ~%ld ns", cfg->cs_iters,
                cs_ns);

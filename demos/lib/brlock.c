@@ -78,9 +78,13 @@
 /* Writes count as frequent for a thread turned away FREQUENT_STREAK times
  * in a row, each within FREQUENT_WITHIN of its read locks of the last; it
  * then backs off, starting at READER_BACKOFF_FIRST pauses.  (One quick
- * repeat proves little: at 1% writes about a quarter of them come that
- * soon, and backing off for each cost more than it saved.) */
-#define FREQUENT_WITHIN 64
+ * repeat proves little, and backing off for each cost more than it saved.)
+ * 256 reads catches 1% writes between 2 threads.  In rwlock-bench on 2
+ * CPUs at 1% writes, alternating rounds: where the cache-line hand-off
+ * probe found the CPUs far apart (about 170 ns), 115 M ops/s with 64 and
+ * 203-217 with 256 or 512 (Go's RWMutex 168-170); where it found them near
+ * (about 30 ns), 238 with 64 and 241 with 256. */
+#define FREQUENT_WITHIN 256
 #define FREQUENT_STREAK 4
 #define READER_BACKOFF_FIRST 256
 
@@ -201,7 +205,8 @@ static inline bool read_enter(struct ct_brlock *l, atomic_int *slot)
  * runs a stretch alone with every line it needs in its own cache.
  * Measured in rwlock-bench on 2 CPUs, medians of 5-9 alternating runs:
  * 2 threads at 10% writes 52 -> 124 M ops/s, at 5% 92 -> 162; 4 threads
- * at 10% 53 -> 139; 0% and 1% unchanged within the noise.  The price: a
+ * at 10% 53 -> 139; 0% and 1% unchanged within the noise (then; for 1%
+ * now, see FREQUENT_WITHIN).  The price: a
  * reader turned away under frequent writes may wait some microseconds
  * after the writer has left. */
 static int wait_writer_gone(struct ct_brlock *l, bool frequent, int64_t deadline,

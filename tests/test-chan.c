@@ -667,38 +667,66 @@ static void *big_sender(void *arg)
     return NULL;
 }
 
+/* `rounds` messages of `size` bytes through a channel of capacity `cap`:
+ * every byte arrives as sent. */
+static void round_trip(size_t size, long cap, int rounds)
+{
+    struct ct_sender tx;
+    struct ct_receiver rx;
+    assert_int_equal(ct_chan_open(&tx, &rx, size, cap, NULL), 0);
+    unsigned char *in = malloc(size), *want = malloc(size), *out = malloc(size);
+    assert_non_null(in);
+    assert_non_null(want);
+    assert_non_null(out);
+    for (int round = 0; round < rounds; round++) {
+        for (size_t i = 0; i < size; i++)
+            want[i] = in[i] = (unsigned char)(round * 31 + (int)i);
+        memset(out, 0xee, size);
+        if (cap == 0) {
+            /* a rendezvous needs a receiver: let a thread send */
+            struct big_send bs = { .tx = &tx, .msg = in };
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, big_sender, &bs), 0);
+            assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
+            assert_int_equal(pthread_join(t, NULL), 0);
+            assert_int_equal(bs.rc, 0);
+        } else {
+            assert_int_equal(ct_chan_send(&tx, in, NULL), 0);
+            assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
+        }
+        assert_memory_equal(out, want, size);
+        /* moved: the sender's copy is zeroed (chan.h) */
+        for (size_t i = 0; i < size; i++)
+            assert_int_equal(in[i], 0);
+    }
+    free(in);
+    free(want);
+    free(out);
+    ct_chan_drop_sender(&tx);
+    ct_chan_drop_receiver(&rx);
+}
+
+static const long flavour_caps[] = { CT_CHAN_UNBOUNDED, 3, 0 };
+
 /* Large messages keep every byte through a ring, the list and a
  * rendezvous (too large for a waiter's inline buffer). */
 static void test_large_messages(void **state)
 {
     (void)state;
-    static const long caps[] = { CT_CHAN_UNBOUNDED, 3, 0 };
-    enum { SIZE = 1000 };
+    for (size_t k = 0; k < 3; k++)
+        round_trip(1000, flavour_caps[k], 200);
+}
+
+/* Every size keeps every byte, in each flavour: the word and two-word
+ * sizes that are copied inline, and the sizes around them that go through
+ * memcpy. */
+static void test_message_sizes(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = { 1, 2, 4, 7, 8, 9, 15, 16, 17, 24, 40, 41, 64 };
     for (size_t k = 0; k < 3; k++) {
-        struct ct_sender tx;
-        struct ct_receiver rx;
-        assert_int_equal(ct_chan_open(&tx, &rx, SIZE, caps[k], NULL), 0);
-        unsigned char in[SIZE], out[SIZE];
-        for (int round = 0; round < 200; round++) {
-            for (int i = 0; i < SIZE; i++)
-                in[i] = (unsigned char)(round * 31 + i);
-            if (caps[k] == 0) {
-                /* a rendezvous needs a receiver: let a thread send */
-                struct big_send bs = { .tx = &tx, .msg = in };
-                pthread_t t;
-                assert_int_equal(pthread_create(&t, NULL, big_sender, &bs), 0);
-                assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
-                assert_int_equal(pthread_join(t, NULL), 0);
-                assert_int_equal(bs.rc, 0);
-            } else {
-                assert_int_equal(ct_chan_send(&tx, in, NULL), 0);
-                assert_int_equal(ct_chan_recv(&rx, out, NULL), 0);
-            }
-            for (int i = 0; i < SIZE; i++)
-                assert_int_equal(out[i], (unsigned char)(round * 31 + i));
-        }
-        ct_chan_drop_sender(&tx);
-        ct_chan_drop_receiver(&rx);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            round_trip(sizes[i], flavour_caps[k], 20);
     }
 }
 
@@ -711,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_drop_frees_queued),
         cmocka_unit_test(test_capacity_exact),
         cmocka_unit_test(test_large_messages),
+        cmocka_unit_test(test_message_sizes),
         cmocka_unit_test(test_recv_timeout),
         cmocka_unit_test(test_cancel_wakes_blocked),
         cmocka_unit_test(test_drop_wakes_blocked),

@@ -43,7 +43,7 @@ int ct_chan_array_try_send(struct ct_chan *ch, const void *msg)
             if (atomic_compare_exchange_weak_explicit(&ch->tail, &t, ring_next(ch, t),
                                                       memory_order_seq_cst,
                                                       memory_order_relaxed)) {
-                memcpy(s->msg, msg, ch->msg_size);
+                msg_copy(s->msg, msg, ch->msg_size);
                 atomic_store_explicit(&s->stamp, t + 1, memory_order_release);
                 ct_park_notify_one(&ch->recv_park);
                 return 0;
@@ -74,7 +74,7 @@ int ct_chan_array_try_recv(struct ct_chan *ch, void *out)
             if (atomic_compare_exchange_weak_explicit(&ch->head, &h, ring_next(ch, h),
                                                       memory_order_seq_cst,
                                                       memory_order_relaxed)) {
-                memcpy(out, s->msg, ch->msg_size);
+                msg_copy(out, s->msg, ch->msg_size);
                 /* free for the same index one lap later */
                 atomic_store_explicit(&s->stamp, h + ch->lap, memory_order_release);
                 ct_park_notify_one(&ch->send_park);

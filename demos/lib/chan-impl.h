@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "chan.h"
 #include "park.h"
@@ -36,6 +37,38 @@ struct block {
     atomic_uint reads;          /* slots of this block read so far */
     _Alignas(CACHE_LINE) unsigned char slots[];
 };
+
+/* Copy one message, and clear a sent one.  With the size known only at
+ * run time the compiler must call memcpy and memset; most messages are a
+ * word or two, and fixed-size copies of those are a move or two inline.
+ * (Those two calls were a fifth of a one-producer channel's time.) */
+static inline void msg_copy(void *dst, const void *src, size_t n)
+{
+    switch (n) {
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    default:
+        memcpy(dst, src, n);
+    }
+}
+
+static inline void msg_clear(void *msg, size_t n)
+{
+    switch (n) {
+    case 8:
+        memset(msg, 0, 8);
+        break;
+    case 16:
+        memset(msg, 0, 16);
+        break;
+    default:
+        memset(msg, 0, n);
+    }
+}
 
 /* ---- rendezvous waiters ------------------------------------------------- */
 

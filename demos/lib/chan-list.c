@@ -81,7 +81,7 @@ int ct_chan_list_try_send(struct ct_chan *ch, const void *msg)
             spare = NULL;
         }
         struct slot *s = slot_at(b->slots, ch->stride, off);
-        memcpy(s->msg, msg, ch->msg_size);
+        msg_copy(s->msg, msg, ch->msg_size);
         atomic_store_explicit(&s->stamp, LIST_WRITTEN, memory_order_release);
         if (spare)
             block_recycle(ch, spare);
@@ -141,7 +141,7 @@ int ct_chan_list_try_recv(struct ct_chan *ch, void *out)
         wait = (struct ct_backoff)CT_BACKOFF_INIT;
         while (!(atomic_load_explicit(&s->stamp, memory_order_acquire) & LIST_WRITTEN))
             ct_backoff_snooze(&wait);
-        memcpy(out, s->msg, ch->msg_size);
+        msg_copy(out, s->msg, ch->msg_size);
         /* the reader of the block's last unread slot recycles it; every
          * other access to the block by anyone happens before that */
         unsigned reads;

@@ -284,7 +284,7 @@ int ct_chan_zero_send(struct ct_chan *ch, void *msg, int64_t deadline, struct ct
     struct waiter *r = waitq_pop(&ch->recvq);
     if (r) {
         qunlock(ch);
-        memcpy(r->buf, msg, ch->msg_size);
+        msg_copy(r->buf, msg, ch->msg_size);
         finish(ch, r, W_DONE, RECEIVER);
         return 0;
     }
@@ -294,8 +294,10 @@ int ct_chan_zero_send(struct ct_chan *ch, void *msg, int64_t deadline, struct ct
     }
     struct waiter me = { .buf = msg };
     atomic_init(&me.state, W_WAITING);
-    if (ch->msg_size <= W_SMALL)
-        me.buf = memcpy(me.small, msg, ch->msg_size);
+    if (ch->msg_size <= W_SMALL) {
+        msg_copy(me.small, msg, ch->msg_size);
+        me.buf = me.small;
+    }
     bool first = ch->sendq.first == NULL;
     waitq_push(&ch->sendq, &me);
     qunlock(ch);
@@ -309,7 +311,7 @@ int ct_chan_zero_recv(struct ct_chan *ch, void *out, int64_t deadline, struct ct
     struct waiter *s = waitq_pop(&ch->sendq);
     if (s) {
         qunlock(ch);
-        memcpy(out, s->buf, ch->msg_size);
+        msg_copy(out, s->buf, ch->msg_size);
         finish(ch, s, W_DONE, SENDER);
         return 0;
     }
@@ -325,6 +327,6 @@ int ct_chan_zero_recv(struct ct_chan *ch, void *out, int64_t deadline, struct ct
     qunlock(ch);
     rc = await(ch, &ch->recvq, &me, first, deadline, cancel, RECEIVER);
     if (rc == 0 && me.buf != out)
-        memcpy(out, me.buf, ch->msg_size);
+        msg_copy(out, me.buf, ch->msg_size);
     return rc;
 }

@@ -229,7 +229,7 @@ static int send_until(struct ct_sender *tx, void *msg, int64_t deadline, struct 
     int rc = ch->kind == ZERO ? ct_chan_zero_send(ch, msg, deadline, cancel, block)
                               : queue_send(ch, msg, deadline, cancel, block);
     if (rc == 0)
-        memset(msg, 0, ch->msg_size);   /* moved: the caller's copy is gone */
+        msg_clear(msg, ch->msg_size);   /* moved: the caller's copy is gone */
     return rc;
 }
 

@@ -227,6 +227,17 @@ static const char *fmt_per(char *buf, size_t len, double bytes, double div, int 
     return buf;
 }
 
+/* What one thread takes of a limit: `v` `unit`, or "n/a" when a
+ * started thread grew nothing measurable (glibc may hand it a cached
+ * stack, so VmSize and the mappings stay as they were). */
+static void fmt_cost(char *buf, size_t len, double v, int decimals, const char *unit)
+{
+    if (isnan(v))
+        snprintf(buf, len, "n/a");
+    else
+        snprintf(buf, len, "%.*f %s", decimals, v, unit);
+}
+
 /* A per-thread figure as a result: a number, or the text "n/a". */
 static void result_per(struct ct_run *run, const char *key, const char *label, double v,
                        int decimals, const char *unit)
@@ -553,7 +564,8 @@ struct limits {
 static void set_limit(struct limit *l, long long setting, double free_units, double cost)
 {
     l->setting = setting;
-    l->allows = setting < 0 || cost <= 0 || free_units < 0 ? -1
+    /* !(cost > 0) also catches a cost that was not measured (NAN) */
+    l->allows = setting < 0 || !(cost > 0) || free_units < 0 ? -1
               : (long long)(free_units / cost);
 }
 
@@ -570,11 +582,11 @@ static void read_limits(const struct thread_result *tr, struct limits *lim)
     set_limit(&l[LIM_ADDR], (long long)bits,
               space - (double)proc_field("/proc/self/status", "VmSize"), tr->vm_per);
     snprintf(l[LIM_ADDR].shown, sizeof l->shown, "%.0f TiB", space / (MIB * MIB));
-    snprintf(l[LIM_ADDR].cost, sizeof l->cost, "%.1f MiB", tr->vm_per / MIB);
+    fmt_cost(l[LIM_ADDR].cost, sizeof l->cost, tr->vm_per / MIB, 1, "MiB");
 
     long long mmc = file_number("/proc/sys/vm/max_map_count");
     set_limit(&l[LIM_MAPS], mmc, (double)(mmc - maps), tr->maps_per);
-    snprintf(l[LIM_MAPS].cost, sizeof l->cost, "%.2f maps", tr->maps_per);
+    fmt_cost(l[LIM_MAPS].cost, sizeof l->cost, tr->maps_per, 2, "maps");
 
     long long tmax = file_number("/proc/sys/kernel/threads-max");
     long long pmax = file_number("/proc/sys/kernel/pid_max");

@@ -90,7 +90,7 @@ int ct_brlock_init(struct ct_brlock *l);
 void ct_brlock_destroy(struct ct_brlock *l);
 
 /* The reader's fast path is inline (below): a read lock and unlock are
- * then two atomic additions and three loads in the caller's own code,
+ * then two atomic additions and four loads in the caller's own code,
  * where calls would cost about as much again. */
 static inline int ct_brlock_read_lock_timeout(struct ct_brlock *l, int64_t timeout_ns,
                                               struct ct_event *cancel);

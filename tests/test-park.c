@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "clock.h"
 #include "park.h"
@@ -178,6 +180,83 @@ static void test_notify_all(void **state)
     }
 }
 
+/* Waiters that compete for what a notify announces, as a channel's senders
+ * compete for a freed slot: the waiter a notify counted must still be
+ * released when another takes the token first and it goes back to sleep.
+ * A lost wake-up shows as a wait that runs into its deadline (the waits
+ * are bounded, so the test cannot hang). */
+enum { TAKERS = 4 };
+
+struct tokens {
+    struct ct_park park;
+    atomic_long tokens;         /* announced and not yet taken */
+    atomic_long taken;
+    atomic_long timeouts;       /* waits that ran out: lost wake-ups */
+    long total;
+};
+
+static bool all_taken(struct tokens *tk)
+{
+    return atomic_load(&tk->taken) == tk->total;
+}
+
+static bool take(struct tokens *tk)
+{
+    long t = atomic_load(&tk->tokens);
+    while (t > 0) {
+        if (atomic_compare_exchange_weak(&tk->tokens, &t, t - 1)) {
+            atomic_fetch_add(&tk->taken, 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void *taker_main(void *arg)
+{
+    struct tokens *tk = arg;
+    while (!all_taken(tk)) {
+        if (take(tk))
+            continue;
+        uint32_t key = ct_park_prepare(&tk->park);
+        if (atomic_load(&tk->tokens) > 0 || all_taken(tk)) {
+            ct_park_abort(&tk->park);
+            continue;
+        }
+        if (ct_park_wait(&tk->park, key, ct_clock_ns() + 2 * CT_NS_PER_S, NULL) == -ETIMEDOUT)
+            atomic_fetch_add(&tk->timeouts, 1);
+    }
+    return NULL;
+}
+
+static void test_competing_waiters(void **state)
+{
+    (void)state;
+    for (int round = 0; round < CT_STRESS(20, 3); round++) {
+        struct tokens tk = { .total = CT_STRESS(20000, 2000) };
+        ct_park_init(&tk.park);
+        pthread_t t[TAKERS];
+        for (int i = 0; i < TAKERS; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, taker_main, &tk), 0);
+        int64_t deadline = ct_clock_ns() + 60 * CT_NS_PER_S;
+        for (long i = 0; i < tk.total && ct_clock_ns() < deadline; i++) {
+            /* one token at a time, like a channel of capacity 1 */
+            while (atomic_load(&tk.tokens) > 0 && ct_clock_ns() < deadline)
+                sched_yield();
+            atomic_fetch_add(&tk.tokens, 1);
+            ct_park_notify_one(&tk.park);
+        }
+        while (!all_taken(&tk) && ct_clock_ns() < deadline)
+            sched_yield();
+        ct_park_notify_all(&tk.park);
+        for (int i = 0; i < TAKERS; i++)
+            assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(atomic_load(&tk.taken), tk.total);
+        assert_int_equal(atomic_load(&tk.timeouts), 0);
+        assert_false(ct_park_has_sleepers(&tk.park));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_one_wake_per_sleeper),
         cmocka_unit_test(test_no_lost_wakeups),
         cmocka_unit_test(test_notify_all),
+        cmocka_unit_test(test_competing_waiters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

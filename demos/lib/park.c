@@ -34,10 +34,20 @@ void ct_park_init(struct ct_park *p)
 
 uint32_t ct_park_prepare(struct ct_park *p)
 {
-    /* seq_cst: this increment and the caller's second look at its
-     * condition pair with the notifier's write and its sleepers load */
+    /* The key first, then the count.  A notify that counts us (and so
+     * claims a wake-up for us) bumps the word after it has counted us, so
+     * our key is then out of date and our wait returns at once: the
+     * wake-up reaches us.  Read the other way round, a notify could count
+     * us and bump the word before we read it; we would then sleep on the
+     * new word, with a wake-up recorded as on its way that never comes,
+     * and every later notify would skip us (a sleeper looks woken while
+     * woken >= sleepers).  With competing waiters that hung a channel: a
+     * sender asleep on a free slot, the receiver asleep on an empty queue.
+     * seq_cst: the increment and the caller's second look at its condition
+     * pair with the notifier's write and its load of the counts. */
+    uint32_t key = atomic_load_explicit(&p->word, memory_order_seq_cst);
     atomic_fetch_add_explicit(&p->state, SLEEPER, memory_order_seq_cst);
-    return atomic_load_explicit(&p->word, memory_order_seq_cst);
+    return key;
 }
 
 /* Leave the sleepers, taking one pending wake-up with us if there is one

@@ -35,7 +35,10 @@
  * count of wake-ups already sent to them, in one word: a notify with a
  * wake-up on its way to every sleeper makes no system call.  A sleeper
  * takes itself and one pending wake-up off the counts when it leaves,
- * before it looks at its condition again.
+ * before it looks at its condition again.  ct_park_prepare reads the key
+ * before it counts the caller, so a notify that counted a sleeper always
+ * leaves it an out-of-date key and cannot miss it (park.c says why the
+ * order matters).
  *
  * Linux only: it calls futex(2) directly.
  */

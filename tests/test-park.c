@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "clock.h"
+#include "wait.h"
 #include "park.h"
 #include "stress.h"
 
@@ -47,6 +48,29 @@ static void test_timeout_and_cancel(void **state)
     key = ct_park_prepare(&p);
     ct_park_abort(&p);
     assert_false(ct_park_has_sleepers(&p));
+}
+
+/* With a cancel event a wait returns at the end of each slice, so its
+ * caller looks at its condition again: a condition that came true without
+ * a notify (a lost wake-up) costs a slice, not the whole wait. */
+static void test_slices_return(void **state)
+{
+    (void)state;
+    struct ct_park p;
+    ct_park_init(&p);
+    struct ct_event cancel;
+    assert_int_equal(ct_event_init(&cancel), 0);
+    uint32_t key = ct_park_prepare(&p);
+    int64_t t0 = ct_clock_ns();
+    assert_int_equal(ct_park_wait(&p, key, t0 + 2 * CT_NS_PER_S, &cancel), 0);
+    int64_t took = ct_clock_ns() - t0;
+    assert_true(took >= CT_WAIT_SLICE_NS / 2);
+    assert_true(took < CT_NS_PER_S);
+    assert_false(ct_park_has_sleepers(&p));
+    /* the deadline still ends the wait */
+    key = ct_park_prepare(&p);
+    assert_int_equal(ct_park_wait(&p, key, ct_clock_ns() - 1, &cancel), -ETIMEDOUT);
+    ct_event_destroy(&cancel);
 }
 
 /* However often a busy notifier calls, a sleeper gets one wake-up system
@@ -261,6 +285,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timeout_and_cancel),
+        cmocka_unit_test(test_slices_return),
         cmocka_unit_test(test_one_wake_per_sleeper),
         cmocka_unit_test(test_no_lost_wakeups),
         cmocka_unit_test(test_notify_all),

@@ -97,7 +97,13 @@ int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,
         int e = futex(&p->word, FUTEX_WAIT_PRIVATE, key, tsp);
         if (e == 0)
             break;      /* woken (or spuriously: the caller re-checks) */
-        /* EAGAIN: the word moved; ETIMEDOUT: a slice ended; EINTR: a
+        /* A slice ended: let the caller look at its condition again.  If
+         * a wake-up was ever lost (as one was, see ct_park_prepare), a
+         * waiter with a cancel event then stalls for a slice instead of
+         * sleeping for ever. */
+        if (e == ETIMEDOUT && cancel)
+            break;
+        /* EAGAIN: the word moved; ETIMEDOUT: the deadline passed; EINTR: a
          * signal.  The top of the loop sorts them out. */
     }
     leave(p);

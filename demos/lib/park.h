@@ -77,7 +77,8 @@ void ct_park_abort(struct ct_park *p);
  * CLOCK_MONOTONIC passes (-ETIMEDOUT; CT_FOREVER: never), or until `cancel`
  * (may be NULL) is set (-ECANCELED, noticed within CT_WAIT_SLICE_NS).
  * Returns early (0) if a notify came after ct_park_prepare, and may return
- * 0 spuriously: the caller always re-checks its condition. */
+ * 0 spuriously (with `cancel`, at least once a slice): the caller always
+ * re-checks its condition. */
 int ct_park_wait(struct ct_park *p, uint32_t key, int64_t deadline_ns,
                  struct ct_event *cancel);
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "brlock.h"
+#include "hslock.h"
 #include "clock.h"
 #include "event.h"
 #include "locks.h"
@@ -215,8 +216,10 @@ static void run_threads(struct validate *v, void *(*fn)(void *), long *writes)
     free(w);
 }
 
-static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
-                          unsigned write_per_mille)
+/* Run the kind's invariant checks; with `gate`, first check that a
+ * reader-writer kind lets every thread read at once. */
+static void check_kind(const struct ct_lock_kind *k, int threads, long iters,
+                       unsigned write_per_mille, bool gate)
 {
     struct validate *v = calloc(1, sizeof *v);
     assert_non_null(v);
@@ -227,7 +230,7 @@ static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
     assert_int_equal(ct_lock_new(k, &v->lock), 0);
     long writes;
 
-    if (k->shared_reads && k->read_lock) {
+    if (gate && k->shared_reads && k->read_lock) {
         run_threads(v, gate_main, &writes);
         assert_int_equal(atomic_load(&v->lock_errors), 0);
         assert_int_equal(atomic_load(&v->gate_timeouts), 0);
@@ -259,6 +262,12 @@ static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
     }
     ct_lock_free(k, v->lock);
     free(v);
+}
+
+static void validate_kind(const struct ct_lock_kind *k, int threads, long iters,
+                          unsigned write_per_mille)
+{
+    check_kind(k, threads, iters, write_per_mille, true);
 }
 
 static void test_validate(void **state)
@@ -458,6 +467,15 @@ static void test_seqlock_retry_streak(void **state)
     assert_int_equal(ct_seqlock_self.soon_streak, 0);
 }
 
+/* More threads than hslock has slots, alive at once: the threads without
+ * a slot read by taking the write lock (so they cannot all be inside at
+ * once: no gate), and every invariant still holds. */
+static void test_hslock_no_slot(void **state)
+{
+    (void)state;
+    check_kind(ct_lock_kind_find("hslock"), CT_HSLOCK_SLOTS + 16, 300, 100, false);
+}
+
 /* ---- writer preference ------------------------------------------------ */
 
 struct pref {
@@ -505,6 +523,8 @@ static bool writer_queued(const struct ct_lock_kind *k, void *l)
             return true;
         if (strcmp(k->name, "brlock") == 0 &&
             atomic_load(&((struct ct_brlock *)l)->writer) != 0)
+            return true;
+        if (strcmp(k->name, "hslock") == 0 && ct_hslock_writer_present(l))
             return true;
         sched_yield();
     }
@@ -584,7 +604,10 @@ int main(void)
                  ct_lock_kind_find("teach-rw"));
     n = add_test(tests, n, names, "writer preference", test_writer_preference,
                  ct_lock_kind_find("brlock"));
+    n = add_test(tests, n, names, "writer preference", test_writer_preference,
+                 ct_lock_kind_find("hslock"));
     n = add_test(tests, n, names, "brlock shared slots", test_brlock_shared_slots, NULL);
+    n = add_test(tests, n, names, "hslock more threads than slots", test_hslock_no_slot, NULL);
     n = add_test(tests, n, names, "seqlock reads", test_seqlock_reads, NULL);
     n = add_test(tests, n, names, "seqlock retry streak", test_seqlock_retry_streak, NULL);
     n = add_test(tests, n, names, "kind names", test_kind_names_match_the_table, NULL);

@@ -46,7 +46,7 @@ static void test_compare_exact_counts(void **state)
                                                  "reps=2", NULL });
     json_t *rows = dj_table(j, "results"), *r;
     size_t i;
-    assert_int_equal(json_array_size(rows), 7);
+    assert_int_equal(json_array_size(rows), 8);
     json_array_foreach(rows, i, r) {
         long long reads = json_integer_value(json_object_get(r, "reads"));
         long long writes = json_integer_value(json_object_get(r, "writes"));
@@ -54,8 +54,8 @@ static void test_compare_exact_counts(void **state)
         assert_true(writes > 0 && reads > 0);
         assert_true(json_real_value(json_object_get(r, "mops")) > 0);
     }
-    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 7);
-    assert_int_equal(json_array_size(json_object_get(j, "checks")), 7);
+    assert_int_equal(json_array_size(dj_table(j, "repetitions")), 8);
+    assert_int_equal(json_array_size(json_object_get(j, "checks")), 8);
     dj_assert_handoff(j);
     json_decref(j);
 }
@@ -401,7 +401,7 @@ static bool starts_with_word(const char *p, const char *word)
 static void check_text(const char *const *args, const char *header_word)
 {
     static const char *const kinds[] = { "mutex", "rwlock", "rwlock-wp", "spin", "teach-rw",
-                                         "brlock", "seqlock" };
+                                         "brlock", "hslock", "seqlock" };
     const char *env[] = { "NO_COLOR=1", "COLUMNS=80", NULL };
     struct ct_proc p;
     assert_int_equal(ct_proc_run(&p, args, NULL, env, 120, 0), 0);
@@ -428,7 +428,7 @@ static void check_text(const char *const *args, const char *header_word)
         assert_non_null(l);
         if (!starts_with_word(l, "kind"))
             fail_msg("no header row after \"%s\": %.60s", titles[t], l);
-        for (int k = 0; k < 7; k++) {
+        for (int k = 0; k < 8; k++) {
             l = strchr(l, '\n') + 1;
             if (!starts_with_word(l, kinds[k]))
                 fail_msg("row %d after \"%s\" is not %s's: %.60s", k, titles[t], kinds[k], l);

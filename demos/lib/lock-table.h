@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "brlock.h"
+#include "hslock.h"
 #include "check.h"
 #include "locks.h"
 #include "rwlock.h"
@@ -208,6 +209,36 @@ static inline void br_write_unlock(void *l)
     ct_brlock_write_unlock(l);
 }
 
+static inline int hs_init(void *l)
+{
+    return ct_hslock_init(l);
+}
+
+static inline void hs_destroy(void *l)
+{
+    ct_hslock_destroy(l);
+}
+
+static inline int hs_read_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
+{
+    return ct_hslock_read_lock_timeout(l, timeout_ns, cancel);
+}
+
+static inline void hs_read_unlock(void *l)
+{
+    ct_hslock_read_unlock(l);
+}
+
+static inline int hs_write_lock(void *l, int64_t timeout_ns, struct ct_event *cancel)
+{
+    return ct_hslock_write_lock_timeout(l, timeout_ns, cancel);
+}
+
+static inline void hs_write_unlock(void *l)
+{
+    ct_hslock_write_unlock(l);
+}
+
 static inline int seq_init(void *l)
 {
     ct_seqlock_init(l);
@@ -266,6 +297,10 @@ static const struct ct_lock_kind ct_lock_table[] = {
       .shared_reads = true, .size = sizeof(struct ct_brlock), .init = br_init,
       .destroy = br_destroy, .read_lock = br_read_lock, .read_unlock = br_read_unlock,
       .write_lock = br_write_lock, .write_unlock = br_write_unlock },
+    { .name = "hslock", .how = "per-slot flags, no reader fence; writers hand-shake (hslock.h)",
+      .shared_reads = true, .size = sizeof(struct ct_hslock), .init = hs_init,
+      .destroy = hs_destroy, .read_lock = hs_read_lock, .read_unlock = hs_read_unlock,
+      .write_lock = hs_write_lock, .write_unlock = hs_write_unlock },
     { .name = "seqlock", .how = "sequence number; readers write nothing, retry (seqlock.h)",
       .shared_reads = true, .size = sizeof(struct ct_seqlock), .init = seq_init,
       .destroy = seq_destroy, .write_lock = seq_write_lock, .write_unlock = seq_write_unlock,

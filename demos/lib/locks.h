@@ -55,7 +55,7 @@ extern const size_t ct_lock_kind_count;
 
 /* The comma-separated names of every kind, in table order (for a SET or
  * CHOICE parameter's choices). */
-#define CT_LOCK_KIND_NAMES "mutex,rwlock,rwlock-wp,spin,teach-rw,brlock,seqlock"
+#define CT_LOCK_KIND_NAMES "mutex,rwlock,rwlock-wp,spin,teach-rw,brlock,hslock,seqlock"
 
 /* The kind called `name`, or NULL. */
 const struct ct_lock_kind *ct_lock_kind_find(const char *name);

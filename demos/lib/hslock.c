@@ -134,6 +134,14 @@ void ct_hslock_destroy(struct ct_hslock *l)
     free(l->slots);
 }
 
+/* Why a wait should end now: -ECANCELED, -ETIMEDOUT, or 0 to go on. */
+static int give_up(int64_t deadline, struct ct_event *cancel)
+{
+    if (cancel && ct_event_is_set(cancel))
+        return -ECANCELED;
+    return ct_clock_ns() >= deadline ? -ETIMEDOUT : 0;
+}
+
 /* ---- the writers' mutex ----------------------------------------------------- */
 
 static int mutex_lock(struct ct_hslock *l, bool block, int64_t deadline, struct ct_event *cancel)
@@ -154,10 +162,9 @@ static int mutex_lock(struct ct_hslock *l, bool block, int64_t deadline, struct 
             ct_backoff_snooze(&b);
             continue;
         }
-        if (cancel && ct_event_is_set(cancel))
-            return -ECANCELED;
-        if (ct_clock_ns() >= deadline)
-            return -ETIMEDOUT;
+        int rc = give_up(deadline, cancel);
+        if (rc != 0)
+            return rc;
         if (!(m & WAITERS) &&
             !atomic_compare_exchange_weak_explicit(&l->mutex, &m, m | WAITERS,
                                                    memory_order_relaxed, memory_order_relaxed))
@@ -237,13 +244,10 @@ static int wait_pending_changes(struct ct_hslock *l, struct ct_hslock_slot *s, u
         atomic_fetch_or_explicit(&l->mutex, READERS_ASLEEP, memory_order_seq_cst);
         if (atomic_load_explicit(&s->pending, memory_order_relaxed) != p)
             break;
-        if (cancel && ct_event_is_set(cancel)) {
+        int rc = give_up(deadline, cancel);
+        if (rc != 0) {
             atomic_store_explicit(&s->reader_sleeps, 0, memory_order_relaxed);
-            return -ECANCELED;
-        }
-        if (ct_clock_ns() >= deadline) {
-            atomic_store_explicit(&s->reader_sleeps, 0, memory_order_relaxed);
-            return -ETIMEDOUT;
+            return rc;
         }
         ct_futex_wait(&s->pending, p, deadline, cancel != NULL);
     }
@@ -352,10 +356,9 @@ static int wait_answer(struct ct_hslock_slot *s, uint32_t e, int64_t deadline,
             ct_backoff_snooze(&b);
             continue;
         }
-        if (cancel && ct_event_is_set(cancel))
-            return -ECANCELED;
-        if (ct_clock_ns() >= deadline)
-            return -ETIMEDOUT;
+        int rc = give_up(deadline, cancel);
+        if (rc != 0)
+            return rc;
         uint32_t a = atomic_load_explicit(&s->ack, memory_order_relaxed);
         atomic_store_explicit(&s->writer_sleeps, 1, memory_order_relaxed);
         ct_hslock_full_fence(&s->writer_sleeps);

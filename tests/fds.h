@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FDS_MAX 4096
 
@@ -50,7 +51,13 @@ static inline bool fds_same(const struct fds *before)
     bool same = now->n == before->n;
     for (int fd = 0; fd < FDS_MAX; fd++) {
         if (now->open[fd] != before->open[fd]) {
-            fprintf(stderr, "fd %d: %s\n", fd, now->open[fd] ? "left open" : "closed");
+            /* what it is (socket, eventpoll, a path) says who opened it */
+            char link[64], what[256] = "";
+            snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+            ssize_t len = now->open[fd] ? readlink(link, what, sizeof what - 1) : -1;
+            what[len > 0 ? len : 0] = '\0';
+            fprintf(stderr, "fd %d: %s%s%s\n", fd, now->open[fd] ? "left open" : "closed",
+                    what[0] ? ", " : "", what);
             same = false;
             break;
         }

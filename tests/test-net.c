@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -867,6 +868,14 @@ static void test_many_connections(void **state)
     struct acceptor acc = { .base = { .ops = &acceptor_ops }, .l = l, .h = hs, .n = n };
     struct ct_join_handle ha;
     assert_int_equal(ct_spawn(ex, &acc, &ha), 0);
+    /* The listener joins the reactor at its first wait.  Let the acceptor
+     * get there before any client connects; otherwise, if every accept
+     * found a connection waiting, the count below would be 0. */
+    struct ct_reactor *r = ct_exec_reactor(ex);
+    int64_t deadline = ct_clock_ns() + 10 * CT_NS_PER_S;
+    while (ct_reactor_io_waiting(r) == 0 && ct_clock_ns() < deadline)
+        sched_yield();
+    assert_int_equal(ct_reactor_io_waiting(r), 1);
     for (int i = 0; i < n; i++) {
         struct client c = client_new(ct_tcp_listener_port(l), i, lines);
         assert_int_equal(ct_spawn(ex, &c, &hc[i]), 0);
@@ -892,7 +901,6 @@ static void test_many_connections(void **state)
     }
     assert_int_equal(ok, n);
     assert_int_equal(intact, (long)n * lines);
-    struct ct_reactor *r = ct_exec_reactor(ex);
     assert_int_equal(ct_reactor_io_waiting(r), 0);
     assert_int_equal(ct_reactor_io_registered(r), 1);   /* the listener */
     ct_tcp_listener_close(l);

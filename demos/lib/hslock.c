@@ -47,13 +47,14 @@
 #define ANSWER_SPINS 64
 /* How a turned-away reader waits: as brlock's do (brlock.c), a thread
  * that writers keep turning away (FREQUENT_STREAK times in a row, each
- * within FREQUENT_WITHIN of its reads) backs off, from BACKOFF_FIRST
- * pauses up, so that the writer's thread runs a stretch alone; the others
- * look again at once.  Either sleeps after READER_SPINS pauses. */
+ * within FREQUENT_WITHIN of its reads) backs off for BACKOFF_FIRST
+ * pauses, so that the writer's thread runs a stretch alone; the others
+ * look again at once.  Either sleeps after READER_SPINS pauses (the
+ * back-off is longer, so a writer still there then is slept on). */
 #define READER_SPINS 2000
 #define FREQUENT_WITHIN 256
 #define FREQUENT_STREAK 4
-#define BACKOFF_FIRST 256
+#define BACKOFF_FIRST 2048
 /* A writer waiting for a reader inside sleeps in slices this long. */
 #define ANSWER_SLICE_NS (1000 * INT64_C(1000))
 

@@ -84,9 +84,10 @@
  * probe found the CPUs far apart (about 170 ns), 115 M ops/s with 64 and
  * 203-217 with 256 or 512 (Go's RWMutex 168-170); where it found them near
  * (about 30 ns), 238 with 64 and 241 with 256.  Longer still pays at 10%
- * writes, where the threads take turns: 137 M ops/s with 256 and 195
- * with 2048 (Go 136), with no change at 1% (8 rounds).  2048 pauses are
- * longer than READER_SPINS, so a writer still there then is slept on. */
+ * writes, where the threads take turns: in two sets of alternating
+ * rounds, 137 and 167 M ops/s with 256, 195 and 187 with 2048 (Go 136 and
+ * 135); at 1% the rounds spread too widely to tell.  2048 pauses outlast
+ * READER_SPINS, so a reader whose writer is still there then sleeps. */
 #define FREQUENT_WITHIN 256
 #define FREQUENT_STREAK 4
 #define READER_BACKOFF_FIRST 2048

@@ -431,14 +431,19 @@ int ct_hslock_write_lock_timeout(struct ct_hslock *l, int64_t timeout_ns,
 {
     int64_t deadline = ct_deadline_after(timeout_ns);
     int k = self_slot();
-    /* while we wait for the mutex, and while we write, we are no reader:
-     * writers need no answer from us (we come back with a fence) */
-    if (k >= 0 && atomic_load_explicit(&l->slots[k].ack, memory_order_relaxed) !=
-                      CT_HSLOCK_OUTSIDE)
-        answer(&l->slots[k], CT_HSLOCK_OUTSIDE);
-    int rc = mutex_lock(l, true, deadline, cancel);
-    if (rc != 0)
-        return rc;
+    /* A free mutex means no writer waits for our answer: take it, and our
+     * slot stays as it is, so our next read takes the fast path.  Else,
+     * while we wait for the mutex we are no reader: the writer ahead of
+     * us needs no answer from us (we come back with a fence). */
+    int rc = mutex_lock(l, false, 0, NULL);
+    if (rc != 0) {
+        if (k >= 0 && atomic_load_explicit(&l->slots[k].ack, memory_order_relaxed) !=
+                          CT_HSLOCK_OUTSIDE)
+            answer(&l->slots[k], CT_HSLOCK_OUTSIDE);
+        rc = mutex_lock(l, true, deadline, cancel);
+        if (rc != 0)
+            return rc;
+    }
     rc = handshake(l, true, deadline, cancel);
     if (rc != 0)
         mutex_unlock(l);
@@ -447,10 +452,7 @@ int ct_hslock_write_lock_timeout(struct ct_hslock *l, int64_t timeout_ns,
 
 bool ct_hslock_try_write_lock(struct ct_hslock *l)
 {
-    int k = self_slot();
-    if (k >= 0 && atomic_load_explicit(&l->slots[k].ack, memory_order_relaxed) !=
-                      CT_HSLOCK_OUTSIDE)
-        answer(&l->slots[k], CT_HSLOCK_OUTSIDE);
+    self_slot();        /* so that the handshake leaves our own slot out */
     if (mutex_lock(l, false, 0, NULL) != 0)
         return false;
     if (handshake(l, false, 0, NULL) != 0) {

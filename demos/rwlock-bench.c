@@ -102,6 +102,7 @@ struct rep_result {
      * unknown), and all of it */
     int64_t cpu_ns, runq_ns, life_ns;
     int64_t wall_ns;            /* spawning the first thread to joining the last */
+    double busiest;             /* the busiest thread's share of the operations */
     bool verified;              /* counter == writes, no torn reads */
 };
 
@@ -114,7 +115,8 @@ struct measure {
     double cpus[MAX_REPS];      /* CPUs kept busy: CPU time / span */
     double asleep[MAX_REPS];    /* share of the loops' time asleep */
     double runq[MAX_REPS];      /* share waiting for a CPU (-1: unknown) */
-    struct ct_stats st, ns, wall, span, cpu, sleep, rq;
+    double busiest[MAX_REPS];   /* the busiest thread's share of the operations */
+    struct ct_stats st, ns, wall, span, cpu, sleep, rq, bz;
     long long reads, writes, retries;
     bool done;
 };
@@ -317,9 +319,11 @@ static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struc
     if (rc == 0) {
         *out = (struct rep_result){ .wall_ns = t1 - t0 };
         int64_t first = w[0].start_ns, last = w[0].end_ns;
+        long long most = 0;
         for (int i = 0; i < p->threads; i++) {
             out->reads += w[i].reads;
             out->writes += w[i].writes;
+            most = w[i].reads + w[i].writes > most ? w[i].reads + w[i].writes : most;
             out->torn += w[i].torn;
             out->retries += w[i].retries;
             out->cpu_ns += w[i].sched.cpu_ns;
@@ -330,6 +334,8 @@ static int run_rep(struct config *cfg, const struct ct_lock_kind *k, const struc
             last = w[i].end_ns > last ? w[i].end_ns : last;
         }
         out->span_ns = last - first;
+        long long all = out->reads + out->writes;
+        out->busiest = all > 0 ? (double)most / (double)all : 0;
         /* the joins ordered every worker's writes before this read */
         out->verified = atomic_load_explicit(&b.g->a, RELAXED) == out->writes &&
                         atomic_load_explicit(&b.g->b, RELAXED) == out->writes && out->torn == 0;
@@ -372,6 +378,7 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
         double life = r.life_ns > 0 ? (double)r.life_ns : 1;
         m->runq[i] = r.runq_ns < 0 ? -1 : (double)r.runq_ns / life;
         m->asleep[i] = r.runq_ns < 0 ? -1 : fmax(0, 1 - (double)(r.cpu_ns + r.runq_ns) / life);
+        m->busiest[i] = r.busiest;
         m->reads += r.reads;
         m->writes += r.writes;
         m->retries += r.retries;
@@ -381,7 +388,7 @@ static int measure(struct config *cfg, const struct ct_lock_kind *k, const struc
     if ((rc = ct_stats_of(m->mops, n, &m->st)) || (rc = ct_stats_of(m->ns_op, n, &m->ns)) ||
         (rc = ct_stats_of(m->wall_ms, n, &m->wall)) || (rc = ct_stats_of(m->span_ms, n, &m->span)) ||
         (rc = ct_stats_of(m->cpus, n, &m->cpu)) || (rc = ct_stats_of(m->asleep, n, &m->sleep)) ||
-        (rc = ct_stats_of(m->runq, n, &m->rq)))
+        (rc = ct_stats_of(m->runq, n, &m->rq)) || (rc = ct_stats_of(m->busiest, n, &m->bz)))
         return rc;
     m->done = true;
     /* one point: the announcement named it, and the number of reps */
@@ -494,12 +501,14 @@ static int kind_index(const struct config *cfg, const char *name)
 
 /* The raw repetitions: one row per (point, kind), the repetitions in the
  * order run as one cell, so that any number of them fits the width.  One
- * point: it goes in the title; a sweep: the swept figure is a column. */
+ * point: it goes in the title; a sweep: the swept figure is a column.
+ * "busiest %" is the busiest thread's share of the operations (median
+ * over the repetitions): 100 / threads when they ran side by side. */
 static void table_reps(const struct result *res)
 {
     const struct config *cfg = &res->cfg;
     bool sweep = res->npts > 1, by_threads = strcmp(res->mode, "threads") == 0;
-    const char *cols[8];
+    const char *cols[9];
     int nc = 0;
     if (sweep)
         cols[nc++] = by_threads ? "threads" : "write_pct|write %";
@@ -508,6 +517,7 @@ static void table_reps(const struct result *res)
     cols[nc++] = "median";
     cols[nc++] = "max";
     cols[nc++] = "spread_pct|spread %";
+    cols[nc++] = "busiest_pct|busiest %";
     cols[nc++] = "reps|each repetition";
     cols[nc] = NULL;
     char title[96];
@@ -519,10 +529,12 @@ static void table_reps(const struct result *res)
             const struct measure *x = &res->m[p][k];
             char reps[MAX_REPS * 12] = "";
             size_t off = 0;
+            /* three figures are plenty for one repetition, and keep the row
+             * on one line at 80 columns */
             for (int r = 0; r < cfg->reps && off < sizeof reps; r++)
-                off += (size_t)snprintf(reps + off, sizeof reps - off, "%s%.1f", r ? " " : "",
-                                        x->mops[r]);
-            struct ct_cell row[7];
+                off += (size_t)snprintf(reps + off, sizeof reps - off, "%s%.*f", r ? " " : "",
+                                        x->mops[r] >= 100 ? 0 : 1, x->mops[r]);
+            struct ct_cell row[8];
             int c = 0;
             if (sweep)
                 row[c++] = by_threads ? CT_INT(res->pts[p].threads)
@@ -532,6 +544,7 @@ static void table_reps(const struct result *res)
             row[c++] = CT_NUM(x->st.median, 1);
             row[c++] = CT_NUM(x->st.max, 1);
             row[c++] = CT_NUM(spread_pct(&x->st), 0);
+            row[c++] = CT_NUM(100 * x->bz.median, 0);
             row[c++] = CT_TEXT(reps);
             ct_table_row_(t, (size_t)c, row);
         }
@@ -709,6 +722,39 @@ static void takeaway_seqlock(struct ct_run *run, const struct point *p, const st
     }
 }
 
+/* Threads that take turns do not add up: say so when the busiest thread
+ * did far more than its share (at least half of all the operations, and
+ * half again its fair share). */
+static void takeaway_turns(const struct config *cfg, const struct point *p,
+                           const struct measure *m)
+{
+    if (p->threads < 2)
+        return;
+    double fair = 1.0 / p->threads, at_least = fmax(0.5, 1.5 * fair);
+    char names[256] = "", shares[128] = "";
+    size_t on = 0, os = 0;
+    int n = 0, shown = 0;
+    for (int k = 0; k < cfg->nkinds; k++)
+        n += m[k].bz.median >= at_least;
+    for (int k = 0; k < cfg->nkinds && n > 0; k++) {
+        if (m[k].bz.median < at_least)
+            continue;
+        const char *sep = shown == 0 ? "" : shown == n - 1 ? " and " : ", ";
+        on += (size_t)snprintf(names + on, on < sizeof names ? sizeof names - on : 0, "%s%s",
+                               sep, cfg->kinds[k]->name);
+        os += (size_t)snprintf(shares + os, os < sizeof shares ? sizeof shares - os : 0,
+                               "%s%.0f%%", sep, 100 * m[k].bz.median);
+        shown++;
+    }
+    if (n == 0)
+        return;
+    ct_takeaway(cfg->run,
+                "%s took turns more than %s side by side: the busiest of the %d threads did "
+                "%s of the operations (\"busiest %%\", a fair share being %.0f%%). Threads "
+                "that take turns do not add up; threads=1 shows what one does alone.",
+                names, n == 1 ? "it ran" : "they ran", p->threads, shares, 100 * fair);
+}
+
 /* Operations per second and CPUs kept busy are two questions: a lock whose
  * waiters sleep leaves a core idle, and a thread running alone never waits
  * for a cache line.  The scheduler's own accounting tells a thread asleep
@@ -852,6 +898,7 @@ static void compare_takeaways(const struct config *cfg, const struct point *p,
         takeaway_seqlock(run, p, &m[sq], vs >= 0 ? &m[vs] : NULL,
                          vs == br ? "brlock" : "pthread_rwlock_t");
     }
+    takeaway_turns(cfg, p, m);
     if (cfg->nkinds > 1)
         takeaway_cpus(cfg, p, m, best);
 }

@@ -54,10 +54,38 @@ static void test_compare_exact_counts(void **state)
         assert_true(writes > 0 && reads > 0);
         assert_true(json_real_value(json_object_get(r, "mops")) > 0);
     }
+    /* a fixed count per thread: each did a third of the operations */
+    json_array_foreach(dj_table(j, "repetitions"), i, r)
+        assert_float_equal(json_number_value(json_object_get(r, "busiest_pct")), 100.0 / 3, 1e-9);
     assert_int_equal(json_array_size(dj_table(j, "repetitions")), 8);
     assert_int_equal(json_array_size(json_object_get(j, "checks")), 8);
+    assert_null(strstr(json_string_value(json_object_get(j, "takeaway")), "took turns"));
     dj_assert_handoff(j);
     json_decref(j);
+}
+
+/* With a time limit instead of a count, the threads' shares are whatever
+ * they did; they add up to the whole, so the busiest did between its fair
+ * share and all of it, and a lone thread did everything. */
+static void test_busiest_share(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 2; threads++) {
+        char th[32];
+        snprintf(th, sizeof th, "threads=%d", threads);
+        json_t *j = run_bench((const char *const[]){ "kinds=mutex,hslock", th, "write-pct=10",
+                                                     "duration-ms=20", "reps=2", NULL });
+        json_t *r;
+        size_t i;
+        json_array_foreach(dj_table(j, "repetitions"), i, r) {
+            double b = json_number_value(json_object_get(r, "busiest_pct"));
+            if (threads == 1)
+                assert_float_equal(b, 100, 0);
+            else
+                assert_true(b >= 50 - 1e-9 && b <= 100);
+        }
+        json_decref(j);
+    }
 }
 
 static void test_kinds_and_extremes(void **state)
@@ -451,6 +479,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compare_exact_counts),
+        cmocka_unit_test(test_busiest_share),
         cmocka_unit_test(test_kinds_and_extremes),
         cmocka_unit_test(test_cpu_accounting),
         cmocka_unit_test(test_sweeps),

@@ -3,8 +3,9 @@
  * Shows: the guide's Mutex-versus-RwLock benchmark, generalised.  Threads
  * hammer one shared value through each lock kind of locks.h (pthread
  * mutex, pthread rwlock with glibc's default and writer-preferring policy,
- * a spinlock, the teaching rwlock, the scalable brlock, the seqlock whose
- * readers write nothing and retry instead); a chosen share of
+ * a spinlock, the teaching rwlock, the scalable brlock, hslock whose
+ * readers pay no fence, the seqlock whose readers write nothing and retry
+ * instead); a chosen share of
  * the operations write, the rest read.  Each measurement is warmed up and
  * repeated; the median is reported with its spread.  Modes:
  *   compare   every kind at one thread count and write share
@@ -1350,8 +1351,8 @@ const struct ct_demo ct_demo_rwlock_bench = {
     .summary = "Throughput of eight locks on read-mostly work; sweeps over threads and writes",
     .intro = "Threads read (and now and then write) one shared value through each kind of "
              "lock: pthread mutex, pthread rwlock (two policies), a spinlock, the teaching "
-             "rwlock, the scalable brlock and the seqlock, whose readers read and then "
-             "check. Each figure is the median of several warmed-up "
+             "rwlock, the scalable brlock, hslock, whose readers pay no fence, and the "
+             "seqlock, whose readers read and then check. Each figure is the median of several warmed-up "
              "repetitions, every repetition is checked, and mode=classic replays the guide's "
              "100 threads x 1000 reads.",
     .params = bench_params,

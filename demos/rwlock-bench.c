@@ -5,9 +5,9 @@
  * mutex, pthread rwlock with glibc's default and writer-preferring policy,
  * a spinlock, the teaching rwlock, the scalable brlock, hslock whose
  * readers pay no fence, the seqlock whose readers write nothing and retry
- * instead); a chosen share of
- * the operations write, the rest read.  Each measurement is warmed up and
- * repeated; the median is reported with its spread.  Modes:
+ * instead); a chosen share of the operations write, the rest read.  Each
+ * measurement is warmed up and repeated; the median is reported with its
+ * spread.  Modes:
  *   compare   every kind at one thread count and write share
  *   threads   a sweep over 1, 2, 4, ... max-threads
  *   writes    a sweep over 0, 1, 5, 10, 25, 50 % writes
@@ -737,7 +737,9 @@ static void takeaway_turns(const struct config *cfg, const struct point *p,
     int n = 0, shown = 0;
     for (int k = 0; k < cfg->nkinds; k++)
         n += m[k].bz.median >= at_least;
-    for (int k = 0; k < cfg->nkinds && n > 0; k++) {
+    if (n == 0)
+        return;
+    for (int k = 0; k < cfg->nkinds; k++) {
         if (m[k].bz.median < at_least)
             continue;
         const char *sep = shown == 0 ? "" : shown == n - 1 ? " and " : ", ";
@@ -747,8 +749,6 @@ static void takeaway_turns(const struct config *cfg, const struct point *p,
                                "%s%.0f%%", sep, 100 * m[k].bz.median);
         shown++;
     }
-    if (n == 0)
-        return;
     ct_takeaway(cfg->run,
                 "%s took turns more than %s side by side: the busiest of the %d threads did "
                 "%s of the operations (\"busiest %%\", a fair share being %.0f%%). Threads "
@@ -1352,9 +1352,9 @@ const struct ct_demo ct_demo_rwlock_bench = {
     .intro = "Threads read (and now and then write) one shared value through each kind of "
              "lock: pthread mutex, pthread rwlock (two policies), a spinlock, the teaching "
              "rwlock, the scalable brlock, hslock, whose readers pay no fence, and the "
-             "seqlock, whose readers read and then check. Each figure is the median of several warmed-up "
-             "repetitions, every repetition is checked, and mode=classic replays the guide's "
-             "100 threads x 1000 reads.",
+             "seqlock, whose readers read and then check. Each figure is the median of "
+             "several warmed-up repetitions, every repetition is checked, and mode=classic "
+             "replays the guide's 100 threads x 1000 reads.",
     .params = bench_params,
     .smoke = "duration-ms=5 reps=2 threads=2",
     .flags = CT_DEMO_BENCH,

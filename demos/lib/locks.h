@@ -3,9 +3,9 @@
  * The benchmark (rwlock-bench), the rwlock demo and the validation tests
  * treat all lock kinds alike: POSIX mutex, POSIX reader-writer lock (glibc
  * default and writer-preferring), the spinlock, the teaching rwlock, the
- * scalable brlock, hslock and the seqlock.  Each kind is a row of ct_lock_kinds[]
- * with the same six operations; for the exclusive kinds (mutex, spin) a
- * read lock is simply the lock.  The seqlock is the odd one out: its
+ * scalable brlock, hslock and the seqlock.  Each kind is a row of
+ * ct_lock_kinds[] with the same six operations; for the exclusive kinds
+ * (mutex, spin) a read lock is simply the lock.  The seqlock is the odd one out: its
  * readers take nothing, they read and then check (read_begin and
  * read_retry instead of read_lock and read_unlock).
  *
